@@ -1,0 +1,90 @@
+/**
+ * The on-disk bundle format, typed apart from any runtime class (as tfjs keeps keras_format/ apart
+ * from layers). Node writes it (bundle/write.ts), any runtime reads it (bundle/read.ts). Later models
+ * add entries to `models` and files to `files`; they never change this shape without bumping
+ * BUNDLE_FORMAT_VERSION. See docs in ARCHITECTURE.md § Bundle format.
+ */
+export const BUNDLE_FORMAT = 'molar-bundle';
+export const BUNDLE_FORMAT_VERSION = 1;
+
+export interface FileEntry {
+  /** hex sha256 of the file's bytes; the reader refuses a mismatch */
+  sha256: string;
+  bytes: number;
+}
+
+/** Item table: `items.json` holds ItemRecord[]; position i has internal id i+1 (0 = padding). */
+export interface ItemRecord {
+  id: string;
+  title?: string;
+  text?: string;
+  /** URL relative to the bundle root, or absolute */
+  image?: string;
+  url?: string;
+  price?: number;
+}
+
+export interface ModelEntryBase {
+  /** registry key; an unknown kind is an error listing the known ones */
+  kind: string;
+  /** files of this model, keys of Manifest.files */
+  files: string[];
+}
+
+/** Popularity counts over training sequences: Float32[numItems+1] (index 0 unused). */
+export interface PopularityEntry extends ModelEntryBase {
+  kind: 'popularity';
+}
+
+/**
+ * Item-to-item co-occurrence, kept sparse as CSR over internal ids 0..numItems:
+ * one file of [indptr Uint32 (numItems+2)] [indices Uint32 (nnz)] [values Float32 (nnz)], little-endian.
+ */
+export interface CooccurrenceEntry extends ModelEntryBase {
+  kind: 'cooccurrence';
+  nnz: number;
+  /** neighbours kept per item */
+  topN: number;
+  /** how many following items count as co-occurring */
+  window: number;
+}
+
+/** Weights of a tfjs model as one little-endian Float32 blob, tensors in `weights` order. */
+export interface WeightSpec {
+  name: string;
+  shape: number[];
+  dtype: 'float32';
+}
+
+export interface SasrecEntry extends ModelEntryBase {
+  kind: 'sasrec';
+  config: Record<string, unknown>;
+  weights: WeightSpec[];
+  /** loss the model was trained with, and validation metrics at the kept checkpoint */
+  trainedWith?: { loss: string; epochs: number; valid?: Record<string, number> };
+}
+
+/** int8 item vectors with a per-row Float32 scale: value = int8 * scale[row]. Row 0 = padding. */
+export interface ItemVectorsEntry extends ModelEntryBase {
+  kind: 'item-vectors';
+  /** which encoder produced them, so addItems() encodes new items the same way */
+  encoder: { id: string; dim: number; modality: 'text' | 'image' | 'text+image' };
+  dim: number;
+}
+
+export type ModelEntry = PopularityEntry | CooccurrenceEntry | SasrecEntry | ItemVectorsEntry | (ModelEntryBase & Record<string, unknown>);
+
+export interface Manifest {
+  format: typeof BUNDLE_FORMAT;
+  formatVersion: number;
+  name: string;
+  createdAt: string;
+  /** tool that wrote it, e.g. "molar-web 0.1.0" */
+  generator: string;
+  numItems: number;
+  itemsFile: string;
+  files: Record<string, FileEntry>;
+  models: ModelEntry[];
+  /** training data facts shown by `molar eval` and the demo */
+  stats?: { users: number; interactions: number; source?: string };
+}
