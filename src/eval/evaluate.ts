@@ -1,0 +1,66 @@
+import { MolarError } from '../errors.js';
+import type { LeaveOneOutSplit } from '../data/types.js';
+import { MetricAccumulator, rankOf } from './metrics.js';
+
+/** Scores over ids 0..N for each history; index 0 is padding and is never ranked. */
+export type BatchScorer = (histories: Int32Array[]) => Promise<Float32Array[]>;
+
+export interface EvaluateOptions {
+  /** 'valid': history = train prefix; 'test': history = train prefix + valid item */
+  split?: 'valid' | 'test';
+  ks?: number[];
+  /**
+   * Remove the user's history items from the ranking (default true: the published ML-1M protocol,
+   * gSASRec filter_rated / SASRec+ filter_seen). false keeps them (RecBole full-sort, behind the
+   * published Amazon Scientific numbers). A target that is also in the history is then unrankable
+   * and counts as a miss — nothing peeks at the target to rescue it.
+   */
+  filterSeen?: boolean;
+  batchSize?: number;
+  /** evaluate only the first n eligible users (quick checks); results record the count used */
+  maxUsers?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface EvalResult {
+  split: 'valid' | 'test';
+  filterSeen: boolean;
+  ks: number[];
+  users: number;
+  /** ndcg@K, recall@K for each K, and mrr */
+  metrics: Record<string, number>;
+}
+
+/** Leave-one-out, full-ranking evaluation of any batched scorer. `sequences` are the full per-user sequences. */
+export async function evaluate(scorer: BatchScorer, split: LeaveOneOutSplit, sequences: Int32Array[], opts: EvaluateOptions = {}): Promise<EvalResult> {
+  const which = opts.split ?? 'test';
+  const ks = opts.ks ?? [10, 20];
+  const filterSeen = opts.filterSeen ?? true;
+  const batchSize = opts.batchSize ?? 256;
+  if (ks.some((k) => !Number.isInteger(k) || k <= 0)) throw new MolarError('BAD_CONFIG', `ks must be positive integers, got ${ks.join(', ')}`, { field: 'ks' });
+  const targets = which === 'test' ? split.test : split.valid;
+  const users: number[] = [];
+  for (let u = 0; u < targets.length; u++) if (targets[u] !== 0) users.push(u);
+  if (opts.maxUsers !== undefined) users.length = Math.min(users.length, opts.maxUsers);
+  const history = (u: number): Int32Array => {
+    if (which === 'valid') return split.train[u];
+    const full = sequences[u];
+    // the test history is everything before the test target: train prefix + the valid item
+    return full.subarray(0, full.length - 1);
+  };
+  const acc = new MetricAccumulator(ks);
+  for (let start = 0; start < users.length; start += batchSize) {
+    const batch = users.slice(start, start + batchSize);
+    const hist = batch.map(history);
+    const scores = await scorer(hist);
+    if (scores.length !== batch.length) throw new MolarError('BAD_INPUT', `scorer returned ${scores.length} rows for ${batch.length} histories`);
+    for (let b = 0; b < batch.length; b++) {
+      const target = targets[batch[b]];
+      const seen = filterSeen ? new Set(hist[b]) : null;
+      const rank = seen && seen.has(target) ? Infinity : rankOf(scores[b], target, seen);
+      acc.add(rank);
+    }
+    opts.onProgress?.(Math.min(start + batchSize, users.length), users.length);
+  }
+  return { split: which, filterSeen, ks, users: acc.count, metrics: acc.means() };
+}
