@@ -86,5 +86,16 @@ export interface Manifest {
   files: Record<string, FileEntry>;
   models: ModelEntry[];
   /** training data facts shown by `molar eval` and the demo */
-  stats?: { users: number; interactions: number; source?: string };
+  stats?: {
+    users: number;
+    interactions: number;
+    source?: string;
+    /**
+     * which sequences the models were fitted on: the leave-one-out training prefixes (so `molar
+     * eval` on the same data is honest) or everything (a production bundle, not for evaluation)
+     */
+    trainedOn?: 'leave-one-out-train' | 'all';
+    /** k-core filter applied before fitting, so eval rebuilds the same sequences */
+    kcore?: number;
+  };
 }
