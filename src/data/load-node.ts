@@ -3,7 +3,7 @@ import { MolarError } from '../errors.js';
 import { PRESETS, presetNames, type DatasetSpec } from './presets.js';
 import { readCatalogFile, readInteractionsFile, readItemMap } from './read-node.js';
 import { buildSequences, type BuiltDataset } from './sequences.js';
-import type { CatalogItem } from './types.js';
+import type { CatalogItem, Interaction } from './types.js';
 
 export interface LoadedDataset {
   dataset: BuiltDataset;
@@ -31,18 +31,23 @@ export async function loadPreset(name: string, dataRoot = defaultDataRoot()): Pr
 }
 
 /** Load any data set described by a DatasetSpec whose files sit in `dir`. */
-export async function loadSpec(spec: DatasetSpec, dir: string): Promise<LoadedDataset> {
+/** The interaction rows of a spec, with item indices already mapped to external ids. */
+export async function loadSpecInteractions(spec: DatasetSpec, dir: string): Promise<Interaction[]> {
   const { file: interFile, ...interOpts } = spec.interactions;
-  let interactions = await readInteractionsFile(path.resolve(dir, interFile), interOpts);
-  if (spec.itemMap) {
-    const mapFile = path.resolve(dir, spec.itemMap.file);
-    const map = await readItemMap(mapFile);
-    interactions = interactions.map((r) => {
-      const ext = map.get(r.item);
-      if (ext === undefined) throw new MolarError('BAD_INPUT', `item index ${JSON.stringify(r.item)} is not in ${mapFile}`, { file: interFile, field: 'item' });
-      return { ...r, item: ext };
-    });
-  }
+  const interactions = await readInteractionsFile(path.resolve(dir, interFile), interOpts);
+  if (!spec.itemMap) return interactions;
+  const mapFile = path.resolve(dir, spec.itemMap.file);
+  const map = await readItemMap(mapFile);
+  return interactions.map((r) => {
+    const ext = map.get(r.item);
+    if (ext === undefined) throw new MolarError('BAD_INPUT', `item index ${JSON.stringify(r.item)} is not in ${mapFile}`, { file: interFile, field: 'item' });
+    return { ...r, item: ext };
+  });
+}
+
+/** Load any data set described by a DatasetSpec whose files sit in `dir`. */
+export async function loadSpec(spec: DatasetSpec, dir: string): Promise<LoadedDataset> {
+  const interactions = await loadSpecInteractions(spec, dir);
   let catalog: CatalogItem[] = [];
   let catalogDir: string | undefined;
   if (spec.catalog) {

@@ -1,0 +1,65 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { buildBundle, defaultSteps, type BuildStep } from '../../bundle/build.js';
+import { addDataOptions, loadFromOptions, positiveInt, type DataOptions } from '../data-options.js';
+import { progressBar } from '../progress.js';
+
+interface BuildOptions extends DataOptions {
+  out: string;
+  allData?: boolean;
+  images: boolean;
+  overwrite?: boolean;
+  window?: number;
+  topN?: number;
+}
+
+/**
+ * Steps other modules contribute (SASRec training, item-vector encoding) register here from their
+ * own command module, so this file need not change: `extraBuildSteps.push(step)`.
+ */
+export const extraBuildSteps: BuildStep[] = [];
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('build')
+    .description('read a catalog and interaction log, fit the baseline models and write a bundle folder')
+    .requiredOption('--out <dir>', 'bundle folder to create (written atomically)')
+    .option('--name <name>', 'bundle name (default: the data set name)');
+  addDataOptions(cmd, true)
+    .option('--all-data', 'fit on every interaction (production); default fits on leave-one-out training prefixes so `molar eval` stays honest')
+    .option('--no-images', 'do not copy catalog images into the bundle')
+    .option('--overwrite', 'replace an existing bundle at --out')
+    .option('--window <n>', 'co-occurrence window (following items)', (v) => positiveInt(v, '--window'))
+    .option('--top-n <n>', 'co-occurrence neighbours kept per item', (v) => positiveInt(v, '--top-n'))
+    .action(async (o: BuildOptions) => {
+      const loaded = await loadFromOptions(o);
+      for (const w of loaded.dataset.warnings) process.stderr.write(`warning: ${w}\n`);
+      const bar = progressBar('build');
+      const cooccurrence = { ...(o.window ? { window: o.window } : {}), ...(o.topN ? { topN: o.topN } : {}) };
+      try {
+        const m = await buildBundle({
+          out: path.resolve(o.out),
+          name: o.name ?? loaded.dataset.name,
+          dataset: loaded.dataset,
+          catalog: loaded.catalog,
+          catalogDir: loaded.catalogDir,
+          steps: [...defaultSteps, ...extraBuildSteps],
+          trainOn: o.allData ? 'all' : 'leave-one-out-train',
+          options: { images: o.images, cooccurrence },
+          overwrite: o.overwrite,
+          source: loaded.source,
+          kcore: loaded.spec.kcore,
+          log: (msg) => process.stderr.write(`${msg}\n`),
+          onProgress: (step, done, total) => bar.update(done, total, step),
+        });
+        bar.stop();
+        const bytes = Object.values(m.files).reduce((s, f) => s + f.bytes, 0);
+        process.stdout.write(
+          `wrote ${o.out}: ${m.numItems} items, ${m.stats?.users} users, ${m.stats?.interactions} interactions, ` +
+            `models ${m.models.map((x) => x.kind).join(', ')}, ${Object.keys(m.files).length} files, ${(bytes / 1e6).toFixed(2)} MB\n`,
+        );
+      } finally {
+        bar.stop();
+      }
+    });
+}

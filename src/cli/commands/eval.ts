@@ -1,0 +1,85 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { resolveConfig } from '../../config.js';
+import { loadSpecInteractions } from '../../data/load-node.js';
+import { leaveOneOut } from '../../data/split.js';
+import { buildSequences } from '../../data/sequences.js';
+import { MolarError } from '../../errors.js';
+import { evaluate, type EvalResult } from '../../eval/evaluate.js';
+import { createScorer, pickModel } from '../../eval/scorers.js';
+import { openBundleDir } from '../bundle-node.js';
+import { addDataOptions, positiveInt, specFromOptions, type DataOptions } from '../data-options.js';
+import { progressBar } from '../progress.js';
+
+interface EvalOptions extends DataOptions {
+  bundle: string;
+  split: 'test' | 'valid';
+  keepSeen?: boolean;
+  json?: string;
+  model?: string;
+  maxUsers?: number;
+  batchSize: number;
+}
+
+export interface EvalReport extends EvalResult {
+  bundle: string;
+  model: string;
+  dataset: string;
+  date: string;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('eval')
+    .description('leave-one-out, full-ranking evaluation of the best model in a bundle (NDCG, Recall, MRR)')
+    .requiredOption('--bundle <dir>', 'bundle folder written by `molar build`');
+  addDataOptions(cmd, false)
+    .option('--split <split>', 'test (history = train + valid item) or valid (history = train prefix)', 'test')
+    .option('--keep-seen', 'keep the user\'s history items in the ranking (RecBole protocol); default removes them')
+    .option('--model <kind>', 'evaluate this model kind instead of the best one in the bundle')
+    .option('--max-users <n>', 'evaluate only the first n users (quick check)', (v) => positiveInt(v, '--max-users'))
+    .option('--batch-size <n>', 'histories scored per scorer call', (v) => positiveInt(v, '--batch-size'), 256)
+    .option('--json <file>', 'also write the result as JSON')
+    .action(async (o: EvalOptions) => {
+      if (o.split !== 'test' && o.split !== 'valid') throw new MolarError('BAD_INPUT', `expected test or valid, got ${JSON.stringify(o.split)}`, { field: '--split' });
+      const bundle = await openBundleDir(path.resolve(o.bundle));
+      const { manifest } = bundle;
+      if (manifest.stats?.trainedOn === 'all') {
+        throw new MolarError('BAD_INPUT', 'this bundle was fitted on all data (--all-data), so every target is training data: rebuild without --all-data to evaluate', { field: '--bundle' });
+      }
+      const { spec, dir } = specFromOptions({ ...o, kcore: o.kcore ?? manifest.stats?.kcore });
+      const interactions = await loadSpecInteractions(spec, dir);
+      // the bundle's item table fixes the ids, so sequences match what the models were fitted on
+      const dataset = buildSequences(interactions, bundle.items, { name: spec.name, kcore: spec.kcore });
+      for (const w of dataset.warnings) process.stderr.write(`warning: ${w}\n`);
+      const entry = pickModel(manifest, o.model);
+      const scorer = await createScorer({ manifest, entry, readFile: bundle.readFile, config: resolveConfig() });
+      const bar = progressBar(`eval ${entry.kind}`);
+      const result = await evaluate(scorer, leaveOneOut(dataset.sequences), dataset.sequences, {
+        split: o.split,
+        ks: [10, 20],
+        filterSeen: !o.keepSeen,
+        maxUsers: o.maxUsers,
+        batchSize: o.batchSize,
+        onProgress: (d, t) => bar.update(d, t),
+      });
+      bar.stop();
+      const report: EvalReport = { bundle: manifest.name, model: entry.kind, dataset: spec.name, date: new Date().toISOString(), ...result };
+      process.stdout.write(formatTable(report));
+      if (o.json) await writeFile(path.resolve(o.json), JSON.stringify(report, null, 2) + '\n');
+    });
+}
+
+export function formatTable(r: EvalReport): string {
+  const rows: [string, string][] = [
+    ['model', r.model],
+    ['dataset', r.dataset],
+    ['split', r.split],
+    ['users', String(r.users)],
+    ['filterSeen', String(r.filterSeen)],
+    ...Object.entries(r.metrics).map(([k, v]) => [k.replace('ndcg', 'NDCG').replace('recall', 'Recall').replace('mrr', 'MRR'), v.toFixed(4)] as [string, string]),
+  ];
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n';
+}

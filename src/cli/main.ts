@@ -1,0 +1,35 @@
+import { Command } from 'commander';
+import { isMolarError } from '../errors.js';
+import * as build from './commands/build.js';
+import * as evalCmd from './commands/eval.js';
+
+/** Every command module exports `register(program)`; adding a command is one line here. */
+export const COMMANDS: { register(program: Command): void }[] = [build, evalCmd];
+
+export function createProgram(): Command {
+  const program = new Command('molar')
+    .description('molar-web: build, train and evaluate in-browser sequential recommenders')
+    .version('0.1.0')
+    .showHelpAfterError();
+  for (const c of COMMANDS) c.register(program);
+  return program;
+}
+
+export async function main(argv = process.argv): Promise<number> {
+  try {
+    await createProgram().parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (isMolarError(e)) {
+      process.stderr.write(`molar: error [${e.code}]: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+// run when executed directly (tsx src/cli/main.ts, or bin/molar.js importing this file)
+const entry = process.argv[1] ?? '';
+if (/(main\.ts|molar(\.js)?)$/.test(entry)) {
+  process.exitCode = await main();
+}
