@@ -2,9 +2,10 @@ import { Command } from 'commander';
 import { isMolarError } from '../errors.js';
 import * as build from './commands/build.js';
 import * as evalCmd from './commands/eval.js';
+import * as quantize from './commands/quantize.js';
 
 /** Every command module exports `register(program)`; adding a command is one line here. */
-export const COMMANDS: { register(program: Command): void }[] = [build, evalCmd];
+export const COMMANDS: { register(program: Command): void }[] = [build, evalCmd, quantize];
 
 export function createProgram(): Command {
   const program = new Command('molar')

@@ -1,0 +1,94 @@
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { BuildStep } from '../bundle/build.js';
+import type { ItemVectorsEntry } from '../bundle/manifest.js';
+import { MolarError } from '../errors.js';
+import { ItemVectorStore } from '../items/store.js';
+import { itemText } from './item-encoder.js';
+import { concatRows } from './matrix.js';
+import { loadNodeItemEncoder, useNodeBackend } from './node.js';
+import type { EncodableItem, Matrix } from './types.js';
+
+export const ITEM_VECTORS_FILE = 'item_vectors.bin';
+export const DEFAULT_ENCODER = 'use-lite+mobilenetv2';
+
+/** `ctx.options.encode` — all optional. */
+export interface EncodeStepOptions {
+  /** encoder id, e.g. "use-lite", "mobilenetv2", "use-lite+mobilenetv2" (default) */
+  encoder?: string;
+  /** folder of `<id>/` model folders (e.g. `molar quantize --out`); default: fp32 from node_modules */
+  modelDir?: string;
+  /** vector cache; default `.cache/encoders` under the working directory */
+  cacheDir?: string;
+  backend?: 'wasm' | 'cpu';
+}
+
+/**
+ * Build step: encodes every item (internal-id order) into `item_vectors.bin` (ItemVectorStore
+ * layout, row 0 = padding) and adds an `item-vectors` model entry naming the encoder, so the
+ * browser's addItems() encodes new items the same way.
+ *
+ * Cache: one file per item vector at `<cacheDir>/<encoder id>/<sha256>.f32`, keyed by the encoder
+ * id, the item text and the image bytes. A re-run encodes only new or changed items.
+ */
+export function encodeStep(defaults: EncodeStepOptions = {}): BuildStep {
+  return {
+    name: 'item-vectors',
+    async run(ctx) {
+      const o: EncodeStepOptions = { ...defaults, ...((ctx.options.encode as EncodeStepOptions | undefined) ?? {}) };
+      const encoderId = o.encoder ?? DEFAULT_ENCODER;
+      const cacheDir = path.join(path.resolve(o.cacheDir ?? '.cache/encoders'), encoderId.replace(/[^\w.+-]/g, '_'));
+      await fs.mkdir(cacheDir, { recursive: true });
+      const byId = new Map(ctx.catalog.map((c) => [c.id, c]));
+      const items: EncodableItem[] = ctx.dataset.items.itemIds.map((id) => {
+        const c = byId.get(id) ?? { id };
+        const image = c.image && !/^(https?:|data:|blob:)/i.test(c.image) ? path.resolve(ctx.catalogDir ?? '.', c.image) : undefined;
+        return { id, title: c.title, description: c.description, attributes: c.attributes, image };
+      });
+      const keys = await Promise.all(items.map((it) => cacheKey(encoderId, it)));
+      const cached: (Float32Array | null)[] = await Promise.all(keys.map((k) => fs.readFile(path.join(cacheDir, `${k}.f32`)).then((b) => new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)), () => null)));
+      const missing = items.map((_, i) => i).filter((i) => cached[i] === null);
+      ctx.log(`item-vectors: ${items.length - missing.length} of ${items.length} items cached, encoding ${missing.length} with ${encoderId}`);
+      let dim = cached.find((c) => c)?.length ?? 0;
+      if (missing.length) {
+        await useNodeBackend(o.backend ?? 'wasm');
+        const enc = await loadNodeItemEncoder(encoderId, { modelDir: o.modelDir });
+        try {
+          dim = enc.dim;
+          const chunk = 64;
+          for (let s = 0; s < missing.length; s += chunk) {
+            const idx = missing.slice(s, s + chunk);
+            const m = await enc.encodeItems(idx.map((i) => items[i]), { onWarning: (id, reason) => ctx.log(`warning: item ${JSON.stringify(id)}: ${reason}; image vector left at zero`) });
+            await Promise.all(idx.map(async (i, r) => {
+              const row = m.data.slice(r * dim, (r + 1) * dim);
+              cached[i] = row;
+              await fs.writeFile(path.join(cacheDir, `${keys[i]}.f32`), new Uint8Array(row.buffer));
+            }));
+            ctx.progress(Math.min(s + chunk, missing.length), missing.length);
+          }
+        } finally {
+          enc.dispose();
+        }
+      }
+      const bad = cached.findIndex((c) => !c || c.length !== dim);
+      if (bad >= 0) throw new MolarError('IO', `cached vector of item ${JSON.stringify(items[bad].id)} has ${cached[bad]?.length} dims, expected ${dim}; delete ${cacheDir}`);
+      const m: Matrix = concatRows(cached.map((c) => ({ data: c as Float32Array, rows: 1, dim })), dim);
+      const store = ItemVectorStore.fromItems(m);
+      ctx.files.set(ITEM_VECTORS_FILE, { data: new Uint8Array(store.toArrayBuffer()) });
+      const modality = encoderId.includes('+') ? 'text+image' : encoderId === 'mobilenetv2' ? 'image' : 'text';
+      const entry: ItemVectorsEntry = { kind: 'item-vectors', files: [ITEM_VECTORS_FILE], encoder: { id: encoderId, dim, modality }, dim };
+      ctx.models.push(entry);
+    },
+  };
+}
+
+async function cacheKey(encoderId: string, it: EncodableItem): Promise<string> {
+  const h = createHash('sha256').update(encoderId).update('\0').update(itemText(it)).update('\0');
+  if (typeof it.image === 'string') {
+    // unreadable image: key on the path, so the zero-vector result is recomputed once the file appears
+    const bytes = await fs.readFile(it.image).catch(() => null);
+    h.update(bytes ?? `missing:${it.image}`);
+  }
+  return h.digest('hex');
+}
