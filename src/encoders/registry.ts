@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { MolarError } from '../errors.js';
+import { loadTransformersImageEncoder, loadTransformersTextEncoder, type TransformersOptions } from './hf.js';
 import type { ImageDecoder } from './image-decode.js';
 import { ItemEncoder } from './item-encoder.js';
 import { MOBILENET_ID, MobileNetV2Encoder } from './mobilenet.js';
@@ -12,6 +13,8 @@ export interface EncoderLoadContext {
   filesFor(encoderId: string): ModelFiles | tf.io.ModelArtifacts;
   decodeImage: ImageDecoder;
   onProgress?: ProgressCallback;
+  /** options of "hf-text:<model>" / "hf-image:<model>" parts (transformers.js) */
+  transformers?: TransformersOptions;
 }
 
 /** Built-in encoders by id (a frozen table, as transformers.js keeps SUPPORTED_TASKS). */
@@ -39,8 +42,12 @@ export async function loadItemEncoder(id: string, ctx: EncoderLoadContext): Prom
   let image: ImageEncoder | null = null;
   try {
     for (const part of id.split('+')) {
-      const spec = ENCODERS[part];
-      if (!spec) throw new MolarError('UNKNOWN_KIND', `unknown encoder "${part}" in "${id}"; known: ${Object.keys(ENCODERS).join(', ')}`, { field: 'encoder.id' });
+      const spec = part.startsWith('hf-text:')
+        ? { load: () => loadTransformersTextEncoder(part.slice(8), ctx.transformers) }
+        : part.startsWith('hf-image:')
+          ? { load: () => loadTransformersImageEncoder(part.slice(9), ctx.decodeImage, ctx.transformers) }
+          : ENCODERS[part];
+      if (!spec) throw new MolarError('UNKNOWN_KIND', `unknown encoder "${part}" in "${id}"; known: ${Object.keys(ENCODERS).join(', ')}, hf-text:<model>, hf-image:<model>`, { field: 'encoder.id' });
       const enc = await spec.load(ctx);
       if (enc.modality === 'text') {
         text?.dispose();
