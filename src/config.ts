@@ -16,7 +16,7 @@ export interface RuntimeConfig {
 }
 
 export interface HistoryConfig {
-  /** IndexedDB database name; one object store per namespace lives inside it */
+  /** IndexedDB database name; every namespace (site / bundle) shares its stores, each row tagged with its namespace */
   dbName: string;
   /**
    * Events kept per namespace. When a write goes past it the oldest events are dropped first

@@ -1,0 +1,262 @@
+import 'fake-indexeddb/auto';
+import { forceCloseDatabase } from 'fake-indexeddb';
+import { openDB } from 'idb';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { isMolarError, type MolarErrorCode } from '../errors.js';
+import { DB_VERSION, HistoryStore, type HistoryExport } from './index.js';
+
+let dbCounter = 0;
+/** a fresh database per test, as idb's own tests do with a version counter */
+const freshCfg = (maxEvents = 500) => ({ dbName: `history-test-${++dbCounter}`, maxEvents });
+const quiet = { onWarning: () => {} };
+const open: HistoryStore[] = [];
+async function openStore(ns: string, cfg = freshCfg(), opts = {}) {
+  const s = await HistoryStore.open(ns, cfg, { ...quiet, ...opts });
+  open.push(s);
+  return s;
+}
+afterEach(() => {
+  for (const s of open.splice(0)) s.close();
+});
+
+async function expectMolar(p: Promise<unknown> | (() => unknown), code: MolarErrorCode, field?: string) {
+  let err: unknown;
+  try {
+    await (typeof p === 'function' ? p() : p);
+  } catch (e) {
+    err = e;
+  }
+  expect(isMolarError(err, code), String(err)).toBe(true);
+  if (field) expect((err as { field?: string }).field).toBe(field);
+}
+
+describe('HistoryStore on IndexedDB', () => {
+  it('lists events oldest first by ts, ties in recording order, and gives the item sequence', async () => {
+    const h = await openStore('shop-a');
+    expect(h.persistent).toBe(true);
+    await h.record({ itemId: 'b', type: 'click', ts: 2000 });
+    await h.record({ itemId: 'a', type: 'view', ts: 1000 });
+    await h.record({ itemId: 'c', type: 'add_to_cart', ts: 2000 });
+    await h.record({ itemId: 'd', type: 'purchase', ts: 3000 });
+    expect(await h.list()).toEqual([
+      { itemId: 'a', type: 'view', ts: 1000 },
+      { itemId: 'b', type: 'click', ts: 2000 },
+      { itemId: 'c', type: 'add_to_cart', ts: 2000 },
+      { itemId: 'd', type: 'purchase', ts: 3000 },
+    ]);
+    expect(await h.itemSequence()).toEqual(['a', 'b', 'c', 'd']);
+    expect(await h.itemSequence(['click', 'purchase'])).toEqual(['b', 'd']);
+  });
+
+  it('stamps events without ts from the clock', async () => {
+    const h = await openStore('shop', freshCfg(), { now: () => 1234 });
+    expect(await h.record({ itemId: 'x', type: 'view' })).toEqual({ itemId: 'x', type: 'view', ts: 1234 });
+  });
+
+  it('keeps at most maxEvents, dropping the oldest', async () => {
+    const h = await openStore('shop', freshCfg(3));
+    for (let i = 1; i <= 7; i++) await h.record({ itemId: `i${i}`, type: 'view', ts: i });
+    expect(await h.itemSequence()).toEqual(['i5', 'i6', 'i7']);
+    // a late event with an old timestamp is itself the oldest, so it is the one dropped
+    await h.record({ itemId: 'late', type: 'view', ts: 0 });
+    expect(await h.itemSequence()).toEqual(['i5', 'i6', 'i7']);
+  });
+
+  it('isolates namespaces in one database; clear() forgets one, clearAll() every one', async () => {
+    const cfg = freshCfg();
+    const a = await openStore('https://a.example/bundle/', cfg);
+    const b = await openStore('https://b.example/bundle/', cfg);
+    await a.record({ itemId: 'a1', type: 'view', ts: 1 });
+    await b.record({ itemId: 'b1', type: 'view', ts: 1 });
+    await a.addItem({ id: 'new-a', title: 'A' });
+    await b.addItem({ id: 'new-b', title: 'B' });
+    expect(await a.itemSequence()).toEqual(['a1']);
+    expect(await b.itemSequence()).toEqual(['b1']);
+    expect((await a.addedItems()).map((i) => i.id)).toEqual(['new-a']);
+
+    await a.clear();
+    expect(await a.list()).toEqual([]);
+    expect(await a.addedItems()).toEqual([]);
+    expect(await b.itemSequence()).toEqual(['b1']);
+    expect((await b.addedItems()).map((i) => i.id)).toEqual(['new-b']);
+
+    await a.record({ itemId: 'a2', type: 'view', ts: 2 });
+    await b.clearAll();
+    expect(await a.list()).toEqual([]);
+    expect(await b.list()).toEqual([]);
+    expect(await b.addedItems()).toEqual([]);
+  });
+
+  it('exports a JSON document with namespace, schema version and events', async () => {
+    const h = await openStore('shop', freshCfg(), { now: () => Date.UTC(2026, 10, 23) });
+    await h.record({ itemId: 'x', type: 'view', ts: 5 });
+    await h.record({ itemId: 'y', type: 'purchase', ts: 6 });
+    const doc = JSON.parse(await h.exportJSON()) as HistoryExport;
+    expect(doc).toEqual({
+      format: 'molar-history',
+      namespace: 'shop',
+      schemaVersion: DB_VERSION,
+      exportedAt: '2026-11-23T00:00:00.000Z',
+      events: [
+        { itemId: 'x', type: 'view', ts: 5 },
+        { itemId: 'y', type: 'purchase', ts: 6 },
+      ],
+    });
+  });
+
+  it('rejects bad events naming the field, and stores nothing for them', async () => {
+    const h = await openStore('shop');
+    await expectMolar(h.record({ itemId: '', type: 'view' }), 'BAD_INPUT', 'itemId');
+    await expectMolar(h.record({ itemId: 'x', type: 'like' as never }), 'BAD_INPUT', 'type');
+    await expectMolar(h.record({ itemId: 'x', type: 'view', ts: NaN }), 'BAD_INPUT', 'ts');
+    await expectMolar(h.record({ itemId: 'x', type: 'view', ts: Infinity }), 'BAD_INPUT', 'ts');
+    await expectMolar(h.addItem({ id: '' }), 'BAD_INPUT', 'id');
+    expect(await h.list()).toEqual([]);
+    await expectMolar(HistoryStore.open('', freshCfg()), 'BAD_INPUT', 'namespace');
+    await expectMolar(HistoryStore.open('ns', { dbName: 'x', maxEvents: 0 }), 'BAD_CONFIG', 'history.maxEvents');
+  });
+
+  it('keeps events and added items (with vectors) across close and reopen', async () => {
+    const cfg = freshCfg();
+    const h1 = await HistoryStore.open('shop', cfg, quiet);
+    await h1.record({ itemId: 'x', type: 'click', ts: 10 });
+    await h1.addItem({ id: 'sku-new', title: 'New', price: 3 }, new Float32Array([0.5, -1, 2]));
+    h1.close();
+    h1.close();
+    await expectMolar(h1.list(), 'DISPOSED');
+
+    const h2 = await openStore('shop', cfg);
+    expect(await h2.list()).toEqual([{ itemId: 'x', type: 'click', ts: 10 }]);
+    const [item] = await h2.addedItems();
+    expect(item.record).toEqual({ id: 'sku-new', title: 'New', price: 3 });
+    expect(item.vector).toBeInstanceOf(Float32Array);
+    expect(Array.from(item.vector!)).toEqual([0.5, -1, 2]);
+    await h2.addItem({ id: 'sku-new', title: 'Renamed' });
+    expect((await h2.addedItems()).map((i) => [i.id, i.record.title, i.vector])).toEqual([['sku-new', 'Renamed', undefined]]);
+  });
+
+  it('migrates a hand-made v1 database, keeping its events in order', async () => {
+    const cfg = freshCfg(3);
+    // the v1 schema written out by hand, not through migrate(), so a change to migrate() cannot hide a break
+    const v1 = await openDB(cfg.dbName, 1, {
+      upgrade(db) {
+        db.createObjectStore('events', { keyPath: 'seq', autoIncrement: true }).createIndex('by-ns', 'ns');
+      },
+    });
+    await v1.add('events', { ns: 'shop', itemId: 'old2', type: 'view', ts: 20 });
+    await v1.add('events', { ns: 'shop', itemId: 'old1', type: 'click', ts: 10 });
+    await v1.add('events', { ns: 'other', itemId: 'o', type: 'view', ts: 5 });
+    v1.close();
+
+    const h = await openStore('shop', cfg);
+    expect(await h.list()).toEqual([
+      { itemId: 'old1', type: 'click', ts: 10 },
+      { itemId: 'old2', type: 'view', ts: 20 },
+    ]);
+    await h.addItem({ id: 'fresh' }); // the v2 store exists
+    await h.record({ itemId: 'n1', type: 'view', ts: 30 });
+    await h.record({ itemId: 'n2', type: 'view', ts: 40 });
+    expect(await h.itemSequence()).toEqual(['old2', 'n1', 'n2']); // trim walks the new ts index
+    const raw = await openDB(cfg.dbName);
+    expect(raw.version).toBe(DB_VERSION);
+    expect(await raw.countFromIndex('events', 'by-ns', 'other')).toBe(1);
+    raw.close();
+  });
+
+  it('closes when another tab upgrades (blocking), and falls back if the schema moved past it', async () => {
+    const cfg = freshCfg();
+    const warnings: string[] = [];
+    const h = await openStore('shop', cfg, { onWarning: (m: string) => warnings.push(m) });
+    await h.record({ itemId: 'x', type: 'view', ts: 1 });
+    const blocked = vi.fn();
+    // without the blocking handler this open would wait forever on our connection
+    const newer = await openDB(cfg.dbName, DB_VERSION + 1, { blocked });
+    expect(blocked).not.toHaveBeenCalled();
+    newer.close();
+    // our version is now too old to reopen: memory from here on, with a warning, and no throw
+    await h.record({ itemId: 'y', type: 'view', ts: 2 });
+    expect(h.persistent).toBe(false);
+    expect(await h.itemSequence()).toEqual(['y']);
+    expect(warnings.some((w) => w.includes('memory'))).toBe(true);
+  });
+
+  it('switches to memory with a warning when the browser terminates the connection', async () => {
+    // capture the connection idb opens for the store, so the test can kill exactly that one
+    const realOpen = indexedDB.open.bind(indexedDB);
+    let conn: IDBDatabase | undefined;
+    const spy = vi.spyOn(indexedDB, 'open').mockImplementation((name, version) => {
+      const req = realOpen(name, version);
+      req.addEventListener('success', () => (conn = req.result));
+      return req;
+    });
+    const warn = vi.fn();
+    const h = await openStore('shop', freshCfg(), { onWarning: warn }).finally(() => spy.mockRestore());
+    await h.record({ itemId: 'x', type: 'view', ts: 1 });
+    expect(conn).toBeDefined();
+    forceCloseDatabase(conn as never); // its .d.ts types the argument as the class, not an instance
+    await new Promise((r) => setTimeout(r, 0)); // the close event is delivered as a task
+    expect(h.persistent).toBe(false);
+    expect(warn).toHaveBeenCalledOnce();
+    await h.record({ itemId: 'y', type: 'view', ts: 2 });
+    expect(await h.itemSequence()).toEqual(['y']);
+  });
+});
+
+describe('Safari TransactionInactiveError', () => {
+  async function storeWithFlakyTransactions(failures: number) {
+    const realOpen = indexedDB.open.bind(indexedDB);
+    let conn: IDBDatabase | undefined;
+    const spy = vi.spyOn(indexedDB, 'open').mockImplementation((name, version) => {
+      const req = realOpen(name, version);
+      req.addEventListener('success', () => (conn = req.result));
+      return req;
+    });
+    const h = await openStore('shop').finally(() => spy.mockRestore());
+    const realTx = conn!.transaction.bind(conn!);
+    let left = failures;
+    // what WebKit throws when a transaction is used after the task that opened it ended
+    conn!.transaction = ((...args: Parameters<IDBDatabase['transaction']>) => {
+      if (left-- > 0) throw new DOMException('The transaction is inactive or finished.', 'TransactionInactiveError');
+      return realTx(...args);
+    }) as IDBDatabase['transaction'];
+    return h;
+  }
+
+  it('retries once and writes the event exactly once', async () => {
+    const h = await storeWithFlakyTransactions(1);
+    await h.record({ itemId: 'x', type: 'view', ts: 1 });
+    expect(await h.list()).toEqual([{ itemId: 'x', type: 'view', ts: 1 }]);
+  });
+
+  it('gives up after the one retry and reports the error', async () => {
+    const h = await storeWithFlakyTransactions(2);
+    await expect(h.record({ itemId: 'x', type: 'view', ts: 1 })).rejects.toMatchObject({ name: 'TransactionInactiveError' });
+    expect(h.persistent).toBe(true);
+  });
+});
+
+describe('HistoryStore without IndexedDB', () => {
+  it('falls back to memory with a warning, same behaviour', async () => {
+    const saved = globalThis.indexedDB;
+    // @ts-expect-error simulating a browser (private mode, old WebView) without IndexedDB
+    delete globalThis.indexedDB;
+    try {
+      const warn = vi.fn();
+      const cfg = freshCfg(2);
+      const h = await openStore('shop', cfg, { onWarning: warn });
+      expect(h.persistent).toBe(false);
+      expect(warn).toHaveBeenCalledOnce();
+      for (let i = 1; i <= 3; i++) await h.record({ itemId: `i${i}`, type: 'view', ts: i });
+      await h.record({ itemId: 'early', type: 'view', ts: 2.5 });
+      expect(await h.itemSequence()).toEqual(['early', 'i3']);
+      await h.addItem({ id: 'z' });
+      await h.addItem({ id: 'a' });
+      expect((await h.addedItems()).map((i) => i.id)).toEqual(['a', 'z']);
+      await h.clearAll();
+      expect(await h.list()).toEqual([]);
+      await expectMolar(HistoryStore.open('shop', freshCfg(), { strict: true }), 'HISTORY_UNAVAILABLE');
+    } finally {
+      globalThis.indexedDB = saved;
+    }
+  });
+});

@@ -1,0 +1,93 @@
+/**
+ * The history database: its record types, its typed idb schema and its migrations.
+ * One database (`cfg.history.dbName`) holds every namespace; each row carries its namespace `ns`,
+ * so a new site or bundle needs no schema change (creating a store per namespace would need a
+ * version bump, i.e. a blocking upgrade, every time a shopper meets a new shop).
+ */
+import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
+import type { CatalogItem } from '../data/types.js';
+
+export const EVENT_TYPES = ['view', 'click', 'add_to_cart', 'purchase'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** One shopper action. `ts` is unix milliseconds. */
+export interface HistoryEvent {
+  itemId: string;
+  type: EventType;
+  ts: number;
+}
+
+/** What callers pass to record(); `ts` defaults to now. */
+export interface HistoryEventInput {
+  itemId: string;
+  type: EventType;
+  ts?: number;
+}
+
+/** A cold-start item as the Recommender persists it; `image` may be a Blob the shop handed us. */
+export type AddedItemRecord = Omit<CatalogItem, 'image'> & { image?: string | Blob };
+
+export interface AddedItem {
+  id: string;
+  record: AddedItemRecord;
+  /** the item's content vector, so a reload need not re-run the encoders */
+  vector?: Float32Array;
+  /** unix ms of the last addItem() for this id */
+  addedAt: number;
+}
+
+export interface StoredEvent extends HistoryEvent {
+  ns: string;
+  /** auto-increment key, injected by IndexedDB; breaks ts ties in insertion order */
+  seq?: number;
+}
+
+export interface StoredItem extends AddedItem {
+  ns: string;
+}
+
+/**
+ * Schema history:
+ * - v1: `events` (auto-increment key `seq`) with index `by-ns`. Lists came back in insertion order,
+ *   and trimming the oldest needed a full read of the namespace.
+ * - v2: index `by-ns-ts` on [ns, ts], so list() and the maxEvents trim walk one namespace in
+ *   chronological order inside IndexedDB (ties by `seq`); store `addedItems` keyed [ns, id] for
+ *   cold-start items the Recommender persists beside the history.
+ */
+export const DB_VERSION = 2;
+
+export interface HistoryDB extends DBSchema {
+  events: {
+    key: number;
+    value: StoredEvent;
+    indexes: { 'by-ns': string; 'by-ns-ts': [string, number] };
+  };
+  addedItems: {
+    key: [string, string];
+    value: StoredItem;
+    indexes: { 'by-ns': string };
+  };
+}
+
+/** Runs inside idb's `upgrade`; each step takes the DB from one version to the next, so any old version catches up. */
+export function migrate(
+  db: IDBPDatabase<HistoryDB>,
+  oldVersion: number,
+  tx: IDBPTransaction<HistoryDB, StoreNames<HistoryDB>[], 'versionchange'>,
+): void {
+  if (oldVersion < 1) {
+    const events = db.createObjectStore('events', { keyPath: 'seq', autoIncrement: true });
+    events.createIndex('by-ns', 'ns');
+  }
+  if (oldVersion < 2) {
+    // the v1 rows stay where they are; building the index over them is IndexedDB's job
+    tx.objectStore('events').createIndex('by-ns-ts', ['ns', 'ts']);
+    const items = db.createObjectStore('addedItems', { keyPath: ['ns', 'id'] });
+    items.createIndex('by-ns', 'ns');
+  }
+}
+
+/** [ns, -inf] .. [ns, +inf]: every event of one namespace on the `by-ns-ts` index. */
+export function namespaceRange(ns: string): IDBKeyRange {
+  return IDBKeyRange.bound([ns, -Infinity], [ns, Infinity]);
+}
