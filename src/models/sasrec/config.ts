@@ -1,0 +1,119 @@
+import { MolarError } from '../../errors.js';
+
+/** Training objectives the SASRec family is known by. */
+export const SASREC_LOSSES = ['bce', 'gbce', 'ce', 'sampled-ce'] as const;
+export type SasrecLoss = (typeof SASREC_LOSSES)[number];
+
+/**
+ * Hyperparameters of the ID-based SASRec model (Kang & McAuley 2018) and its training objective,
+ * RecBole-style: every field documented, defaults written once in SASREC_DEFAULTS.
+ */
+export interface SasrecConfig {
+  /** (int) catalog size; ids are 1..numItems, 0 = padding. Required, no default. */
+  numItems: number;
+  /** (int) most recent items the model reads; 200 for ML-1M (SASRec paper), 50 for sparse shops */
+  maxLen: number;
+  /** (int) embedding / hidden width D */
+  hidden: number;
+  /** (int) self-attention blocks */
+  blocks: number;
+  /** (int) attention heads; must divide `hidden` */
+  heads: number;
+  /** (float in [0,1)) dropout rate on embeddings, attention output and FFN */
+  dropout: number;
+  /** training objective; 'ce' = full softmax, 'sampled-ce' = SASRec+ (uniform negatives) */
+  loss: SasrecLoss;
+  /** (int) negatives per positive: bce uses 1, gbce 256 (gSASRec), sampled-ce 3000 (SASRec+); ignored by ce */
+  numNegatives: number;
+  /** (float in [0,1]) gSASRec calibration t; 0 = plain BCE with many negatives, 1 = fully calibrated */
+  gbceT: number;
+  /** (float > 0) Adam learning rate */
+  learningRate: number;
+  /** (int) users per training batch */
+  batchSize: number;
+  /** (int) upper bound on epochs; early stopping usually ends sooner */
+  maxEpochs: number;
+  /** (int) epochs without a better valid NDCG@10 before training stops */
+  patience: number;
+  /** (int) seed of weight init, batch order, dropout and negative sampling */
+  seed: number;
+}
+
+export const SASREC_DEFAULTS: Readonly<Omit<SasrecConfig, 'numItems'>> = Object.freeze({
+  maxLen: 200,
+  hidden: 64,
+  blocks: 2,
+  heads: 1,
+  dropout: 0.2,
+  loss: 'sampled-ce',
+  numNegatives: 3000,
+  gbceT: 0.75,
+  learningRate: 1e-3,
+  batchSize: 128,
+  maxEpochs: 200,
+  patience: 5,
+  seed: 42,
+});
+
+/** Negatives each loss uses when the caller does not say. */
+export const DEFAULT_NEGATIVES: Readonly<Record<SasrecLoss, number>> = Object.freeze({
+  bce: 1,
+  gbce: 256,
+  ce: 0,
+  'sampled-ce': 3000,
+});
+
+type IntField = 'numItems' | 'maxLen' | 'hidden' | 'blocks' | 'heads' | 'batchSize' | 'maxEpochs' | 'patience' | 'numNegatives';
+const INT_RANGES: Record<IntField, [number, number]> = {
+  numItems: [1, 50_000_000],
+  maxLen: [1, 4096],
+  hidden: [1, 4096],
+  blocks: [1, 64],
+  heads: [1, 64],
+  batchSize: [1, 1_000_000],
+  maxEpochs: [1, 100_000],
+  patience: [1, 100_000],
+  numNegatives: [0, 1_000_000],
+};
+
+/**
+ * Fills defaults and range-checks every field; a bad value is a MolarError('BAD_CONFIG') naming the
+ * field and the allowed range, never a silent clamp. When `loss` is given without `numNegatives`
+ * the loss's usual count is taken.
+ */
+export function resolveSasrecConfig(partial: Partial<SasrecConfig> & { numItems: number }): SasrecConfig {
+  const loss = partial.loss ?? SASREC_DEFAULTS.loss;
+  const numNegatives = partial.numNegatives ?? DEFAULT_NEGATIVES[loss as SasrecLoss] ?? SASREC_DEFAULTS.numNegatives;
+  const cfg: SasrecConfig = { ...SASREC_DEFAULTS, ...stripUndefined(partial), loss, numNegatives };
+  validateSasrecConfig(cfg);
+  return cfg;
+}
+
+export function validateSasrecConfig(cfg: SasrecConfig): void {
+  const bad = (field: string, expected: string, got: unknown): never => {
+    throw new MolarError('BAD_CONFIG', `sasrec ${field} must be ${expected}, got ${JSON.stringify(got)}`, { field });
+  };
+  for (const [field, [lo, hi]] of Object.entries(INT_RANGES) as [IntField, [number, number]][]) {
+    const v = cfg[field];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) bad(field, `an integer in [${lo}, ${hi}]`, v);
+  }
+  if (!Number.isInteger(cfg.seed)) bad('seed', 'an integer', cfg.seed);
+  if (!(SASREC_LOSSES as readonly string[]).includes(cfg.loss)) bad('loss', `one of ${SASREC_LOSSES.join(', ')}`, cfg.loss);
+  if (typeof cfg.dropout !== 'number' || !(cfg.dropout >= 0 && cfg.dropout < 1)) bad('dropout', 'a number in [0, 1)', cfg.dropout);
+  if (typeof cfg.gbceT !== 'number' || !(cfg.gbceT >= 0 && cfg.gbceT <= 1)) bad('gbceT', 'a number in [0, 1]', cfg.gbceT);
+  if (typeof cfg.learningRate !== 'number' || !(cfg.learningRate > 0 && cfg.learningRate < 10)) bad('learningRate', 'a number in (0, 10)', cfg.learningRate);
+  if (cfg.hidden % cfg.heads !== 0) bad('heads', `a divisor of hidden (${cfg.hidden})`, cfg.heads);
+  // Cross-field checks, as RecBole does at config time.
+  if (cfg.loss !== 'ce' && cfg.numNegatives < 1) bad('numNegatives', `at least 1 for loss ${cfg.loss}`, cfg.numNegatives);
+  if (cfg.loss !== 'ce' && cfg.numNegatives > cfg.numItems) bad('numNegatives', `at most numItems (${cfg.numItems})`, cfg.numNegatives);
+}
+
+/** The part of the config the bundle must carry to rebuild the network (training knobs excluded). */
+export function architectureOf(cfg: SasrecConfig): Record<string, unknown> {
+  const { numItems, maxLen, hidden, blocks, heads, dropout, loss } = cfg;
+  return { numItems, maxLen, hidden, blocks, heads, dropout, loss };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

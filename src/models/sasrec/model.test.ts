@@ -1,0 +1,132 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { isMolarError } from '../../errors.js';
+import { padLeft } from '../types.js';
+import { resolveSasrecConfig } from './config.js';
+import { SasrecModel } from './model.js';
+
+const cfg = { numItems: 20, maxLen: 8, hidden: 16, blocks: 2, heads: 2, dropout: 0.3, loss: 'ce' as const, seed: 3 };
+const seq2d = (rows: number[][], L: number) => tf.tensor2d(Int32Array.from(rows.flatMap((r) => [...padLeft(r, L)])), [rows.length, L], 'int32');
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('SasrecConfig', () => {
+  it('fills defaults and names the bad field with its range', () => {
+    expect(resolveSasrecConfig({ numItems: 10, loss: 'gbce', numNegatives: 5 }).hidden).toBe(64);
+    const bad = (p: object, field: string) => {
+      try {
+        resolveSasrecConfig({ numItems: 10, ...p });
+        throw new Error('no throw');
+      } catch (e) {
+        expect(isMolarError(e, 'BAD_CONFIG')).toBe(true);
+        expect((e as { field: string }).field).toBe(field);
+      }
+    };
+    bad({ dropout: 1 }, 'dropout');
+    bad({ hidden: 10, heads: 3 }, 'heads');
+    bad({ loss: 'mse' }, 'loss');
+    bad({ loss: 'gbce', numNegatives: 11 }, 'numNegatives');
+    bad({ maxLen: 0 }, 'maxLen');
+  });
+});
+
+describe('SasrecModel forward', () => {
+  it('has the contract shapes', () => {
+    const m = new SasrecModel(cfg);
+    const s = seq2d([[1, 2, 3], [4, 5]], 8);
+    const h = m.forward(s);
+    expect(h.shape).toEqual([2, 8, 16]);
+    const full = m.fullSortPredict(s);
+    expect(full.shape).toEqual([2, 21]);
+    const cand = m.predict(s, tf.tensor2d([[1, 2, 3], [7, 8, 9]], [2, 3], 'int32'));
+    expect(cand.shape).toEqual([2, 3]);
+    // predict agrees with the matching columns of fullSortPredict
+    const f = full.arraySync();
+    const c = cand.arraySync();
+    expect(c[1][2]).toBeCloseTo(f[1][9], 4);
+    tf.dispose([s, h, full, cand]);
+    m.dispose();
+  });
+
+  it('is causal: a later item never changes earlier positions', () => {
+    const m = new SasrecModel(cfg);
+    const a = m.forward(seq2d([[1, 2, 3, 4, 5, 6, 7, 8]], 8)).arraySync()[0];
+    const b = m.forward(seq2d([[1, 2, 3, 4, 5, 19, 7, 8]], 8)).arraySync()[0];
+    for (let t = 0; t < 5; t++) for (let d = 0; d < 16; d++) expect(b[t][d]).toBeCloseTo(a[t][d], 5);
+    expect(Math.abs(b[5][0] - a[5][0]) + Math.abs(b[7][1] - a[7][1])).toBeGreaterThan(1e-4);
+    m.dispose();
+  });
+
+  it('ignores left padding: same last-position scores at any padded length', () => {
+    const m = new SasrecModel(cfg);
+    const short = m.fullSortPredict(seq2d([[3, 9, 4]], 3)).arraySync()[0];
+    const long = m.fullSortPredict(seq2d([[3, 9, 4]], 8)).arraySync()[0];
+    for (let i = 0; i < short.length; i++) expect(long[i]).toBeCloseTo(short[i], 4);
+    m.dispose();
+  });
+
+  it('leaks no tensors across forward / predict', () => {
+    const m = new SasrecModel(cfg);
+    const s = seq2d([[1, 2, 3]], 8);
+    m.fullSortPredict(s).dispose();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) m.fullSortPredict(s).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    s.dispose();
+    m.dispose();
+  });
+});
+
+describe('SasrecModel weights', () => {
+  it('round-trips through the bundle form and rejects bad checkpoints', async () => {
+    const m = new SasrecModel(cfg);
+    const w = await m.getWeights();
+    const entry = m.toEntry(['sasrec.bin']);
+    const m2 = SasrecModel.fromEntry(entry, w.data.slice().buffer);
+    const s = seq2d([[5, 6, 7]], 8);
+    const a = m.fullSortPredict(s).dataSync();
+    const b = m2.fullSortPredict(s).dataSync();
+    expect(Array.from(b)).toEqual(Array.from(a));
+    const code = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return isMolarError(e) ? e.code + ':' + (e.field ?? '') : 'other';
+      }
+      return 'none';
+    };
+    const missing = { ...entry, weights: entry.weights.slice(1) };
+    expect(code(() => SasrecModel.fromEntry(missing, w.data.subarray(21 * 16)))).toBe('BUNDLE_INVALID:item_embedding');
+    const extra = { ...entry, weights: [...entry.weights, { name: 'bogus', shape: [1], dtype: 'float32' as const }] };
+    expect(code(() => SasrecModel.fromEntry(extra, w.data))).toBe('BUNDLE_INVALID:bogus');
+    const shaped = { ...entry, weights: entry.weights.map((s) => (s.name === 'final_ln.beta' ? { ...s, shape: [15] } : s)) };
+    expect(code(() => SasrecModel.fromEntry(shaped, w.data))).toBe('BUNDLE_INVALID:final_ln.beta');
+    expect(code(() => SasrecModel.fromEntry(entry, w.data.subarray(1)))).toBe('BUNDLE_INVALID:');
+    s.dispose();
+    m.dispose();
+    m2.dispose();
+  });
+
+  it('scores the same on the cpu and wasm backends (1e-4)', async () => {
+    const m = new SasrecModel({ ...cfg, heads: 1 });
+    const w = await m.getWeights();
+    const s = seq2d([[1, 2, 3, 4], [9, 8, 7, 6, 5, 4, 3, 2, 1]], 8);
+    const onCpu = m.fullSortPredict(s).dataSync().slice();
+    s.dispose();
+    m.dispose();
+    expect(await tf.setBackend('wasm')).toBe(true);
+    try {
+      const mw = SasrecModel.fromEntry({ config: { ...cfg, heads: 1 }, weights: w.specs }, w.data);
+      const sw = seq2d([[1, 2, 3, 4], [9, 8, 7, 6, 5, 4, 3, 2, 1]], 8);
+      const onWasm = mw.fullSortPredict(sw).dataSync();
+      for (let i = 0; i < onCpu.length; i++) expect(Math.abs(onWasm[i] - onCpu[i])).toBeLessThan(1e-4);
+      sw.dispose();
+      mw.dispose();
+    } finally {
+      await tf.setBackend('cpu');
+    }
+  });
+});

@@ -1,0 +1,258 @@
+import * as tf from '@tensorflow/tfjs';
+import type { SasrecEntry, WeightSpec } from '../../bundle/manifest.js';
+import { MolarError } from '../../errors.js';
+import type { SequentialModel } from '../types.js';
+import { mm } from './ops.js';
+import { architectureOf, resolveSasrecConfig, type SasrecConfig } from './config.js';
+import { packWeights, sasrecWeightSpecs, specSize, unpackWeights, type WeightBlob } from './weights.js';
+
+const LN_EPS = 1e-8; // as the SASRec reference code
+const MASKED = -1e9; // additive attention mask; finite so fully masked (padding) rows stay NaN-free
+
+/** What a training objective receives: the user vectors at the positions that have a target. */
+export interface ObjectiveInput {
+  /** [M, D] user representations at target-bearing positions */
+  user: tf.Tensor2D;
+  /** [M] next-item ids (never 0) */
+  targets: tf.Tensor1D;
+  /** [N, D] item embedding, tied to the output layer */
+  itemEmb: tf.Tensor2D;
+  /** indices (in [0, M)) of the rows, as flat B*L positions, for per-position negatives */
+  rows: tf.Tensor1D;
+  negatives?: tf.Tensor;
+}
+/** Loss over ObjectiveInput; lives in train/ (Node) and is handed in, so models/ stays browser-pure. */
+export type SasrecObjective = (input: ObjectiveInput) => tf.Scalar;
+
+/**
+ * SASRec (Kang & McAuley, ICDM 2018), written with tfjs ops over tf.variable weights (simpler to train
+ * fast and to serialise than tf.layers). Item id 0 is padding; sequences are left-padded.
+ *
+ * Departures from the paper, on purpose:
+ * - Positions are learned but counted from the END of the sequence (row 0 = most recent item), so
+ *   a history padded to any length L ≤ maxLen scores the same; the browser pads only to the history
+ *   it has instead of to maxLen.
+ * - Pre-LN blocks (LN → attention → residual; LN → FFN → residual), a final LN, and an output
+ *   projection after attention, as in SASRec.pytorch / RecBole rather than the TF original.
+ * - Q, K and V come from one fused [D, 3D] matmul; the FFN uses dense layers (RecBole), not Conv1d.
+ * - Embeddings are scaled by sqrt(D) as in the reference code.
+ */
+export class SasrecModel implements SequentialModel {
+  readonly kind = 'sasrec';
+  readonly config: SasrecConfig;
+  readonly specs: WeightSpec[];
+  private readonly vars = new Map<string, tf.Variable>();
+  private objective?: SasrecObjective;
+  private dropoutCalls = 0;
+  private dropoutSeed = 0;
+  private disposed = false;
+
+  constructor(config: Partial<SasrecConfig> & { numItems: number }, init?: Map<string, Float32Array>) {
+    this.config = resolveSasrecConfig(config);
+    this.specs = sasrecWeightSpecs(this.config);
+    const values = init ?? initialWeights(this.specs, this.config.seed);
+    for (const s of this.specs) {
+      const v = values.get(s.name);
+      if (!v || v.length !== specSize(s)) throw new MolarError('BAD_INPUT', `initial weight missing or mis-sized`, { field: s.name });
+      this.vars.set(s.name, tf.variable(tf.tensor(v, s.shape, 'float32'), true, `sasrec/${s.name}/${uid++}`));
+    }
+  }
+
+  get numItems(): number {
+    return this.config.numItems;
+  }
+  get maxLen(): number {
+    return this.config.maxLen;
+  }
+  /** trainable variables, in spec order */
+  get trainable(): tf.Variable[] {
+    return this.specs.map((s) => this.vars.get(s.name)!);
+  }
+  get itemEmbedding(): tf.Variable {
+    return this.w('item_embedding');
+  }
+
+  setObjective(objective: SasrecObjective): void {
+    this.objective = objective;
+  }
+  /** Makes dropout masks a function of (seed, call number), so a seeded run repeats exactly. */
+  seedDropout(seed: number): void {
+    this.dropoutSeed = seed;
+    this.dropoutCalls = 0;
+  }
+
+  forward(seq: tf.Tensor2D, training = false): tf.Tensor3D {
+    this.alive();
+    const [B, L] = seq.shape;
+    if (L > this.config.maxLen) throw new MolarError('BAD_INPUT', `sequence length ${L} exceeds maxLen ${this.config.maxLen}`, { field: 'seq' });
+    const { hidden: D, heads: H, blocks } = this.config;
+    return tf.tidy(() => {
+      const valid = tf.cast(tf.notEqual(seq, 0), 'float32'); // [B, L]
+      const timeline = valid.expandDims(2) as tf.Tensor3D; // [B, L, 1]
+      const pos = tf.reverse(this.w('position_embedding').slice([0, 0], [L, D]), 0); // [L, D], row L-1 = newest
+      let x = tf.gather(this.itemEmbedding, tf.cast(seq, 'int32')).mul(Math.sqrt(D)).add(pos) as tf.Tensor3D;
+      x = this.drop(x, training).mul(timeline);
+      const mask = attentionMask(valid, L); // [B, 1, L, L] or [B, L, L] additive
+      for (let b = 0; b < blocks; b++) {
+        const p = `blocks.${b}.`;
+        const h = layerNorm(x, this.w(`${p}attn_ln.gamma`), this.w(`${p}attn_ln.beta`));
+        // Q, K, V from column slices of one [D, 3D] weight: three fast 2-D products, no split of [B, L, 3D]
+        const wqkv = this.w(`${p}attn.qkv.weight`);
+        const bqkv = this.w(`${p}attn.qkv.bias`);
+        const [q, k, v] = [0, 1, 2].map((i) => dense(h, wqkv.slice([0, i * D], [D, D]), bqkv.slice([i * D], [D])));
+        let att: tf.Tensor3D;
+        if (H === 1) {
+          const scores = mm(q, k, false, true).mul(1 / Math.sqrt(D)).add(mask);
+          att = mm(this.drop(tf.softmax(scores), training) as tf.Tensor3D, v);
+        } else {
+          const dh = D / H;
+          // heads folded into the batch: [B*H, L, dh]
+          const heads = (t: tf.Tensor3D) => t.reshape([B, L, H, dh]).transpose([0, 2, 1, 3]).reshape([B * H, L, dh]) as tf.Tensor3D;
+          const m = mask.expandDims(1).tile([1, H, 1, 1]).reshape([B * H, L, L]);
+          const scores = mm(heads(q), heads(k), false, true).mul(1 / Math.sqrt(dh)).add(m);
+          const o = mm(this.drop(tf.softmax(scores), training) as tf.Tensor3D, heads(v));
+          att = o.reshape([B, H, L, dh]).transpose([0, 2, 1, 3]).reshape([B, L, D]);
+        }
+        x = x.add(this.drop(dense(att, this.w(`${p}attn.out.weight`), this.w(`${p}attn.out.bias`)), training));
+        const g = layerNorm(x, this.w(`${p}ffn_ln.gamma`), this.w(`${p}ffn_ln.beta`));
+        const f = dense(this.drop(tf.relu(dense(g, this.w(`${p}ffn.w1`), this.w(`${p}ffn.b1`))), training), this.w(`${p}ffn.w2`), this.w(`${p}ffn.b2`));
+        x = x.add(this.drop(f, training)).mul(timeline);
+      }
+      return layerNorm(x, this.w('final_ln.gamma'), this.w('final_ln.beta')) as tf.Tensor3D;
+    });
+  }
+
+  /** Last-position user vector [B, D]: what predict and fullSortPredict score against. */
+  userVector(seq: tf.Tensor2D): tf.Tensor2D {
+    const L = seq.shape[1];
+    return tf.tidy(() => this.forward(seq, false).slice([0, L - 1, 0], [-1, 1, -1]).squeeze([1]) as tf.Tensor2D);
+  }
+
+  calculateLoss(seq: tf.Tensor2D, targets: tf.Tensor2D, negatives?: tf.Tensor): tf.Scalar {
+    this.alive();
+    if (!this.objective) throw new MolarError('BAD_CONFIG', 'no training objective attached; training runs in Node (train/), call setObjective first', { field: 'loss' });
+    const t = targets.dataSync();
+    const rowsArr: number[] = [];
+    for (let i = 0; i < t.length; i++) if (t[i] !== 0) rowsArr.push(i);
+    if (rowsArr.length === 0) throw new MolarError('BAD_INPUT', 'batch has no targets (all zero)', { field: 'targets' });
+    const D = this.config.hidden;
+    return tf.tidy(() => {
+      const rows = tf.tensor1d(rowsArr, 'int32');
+      const out = this.forward(seq, true).reshape([-1, D]);
+      const user = tf.gather(out, rows) as tf.Tensor2D;
+      const tg = tf.gather(tf.cast(targets, 'int32').reshape([-1]), rows) as tf.Tensor1D;
+      return this.objective!({ user, targets: tg, itemEmb: this.itemEmbedding, rows, negatives });
+    });
+  }
+
+  predict(seq: tf.Tensor2D, candidates: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const u = this.userVector(seq); // [B, D]
+      const c = tf.gather(this.itemEmbedding, tf.cast(candidates, 'int32')); // [B, K, D]
+      return tf.sum(c.mul(u.expandDims(1)), 2) as tf.Tensor2D;
+    });
+  }
+
+  fullSortPredict(seq: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => mm(this.userVector(seq), this.itemEmbedding, false, true));
+  }
+
+  /** Current weights in bundle form (one Float32 blob, spec order). */
+  async getWeights(): Promise<WeightBlob> {
+    this.alive();
+    const values = new Map<string, Float32Array>();
+    for (const s of this.specs) values.set(s.name, (await this.w(s.name).data()) as Float32Array);
+    return packWeights(this.specs, values);
+  }
+
+  /** Overwrites weights from bundle form; strict about names and shapes. */
+  setWeights(specs: WeightSpec[], data: Float32Array | ArrayBuffer): void {
+    this.alive();
+    const m = unpackWeights(this.specs, specs, data);
+    for (const s of this.specs) this.w(s.name).assign(tf.tensor(m.get(s.name)!, s.shape, 'float32'));
+  }
+
+  /** The manifest entry for these weights (the writer fills `files`). */
+  toEntry(files: string[], trainedWith?: SasrecEntry['trainedWith']): SasrecEntry {
+    return { kind: 'sasrec', files, config: architectureOf(this.config), weights: this.specs.map((s) => ({ ...s, shape: [...s.shape] })), ...(trainedWith ? { trainedWith } : {}) };
+  }
+
+  /** Rebuilds a model from a manifest entry and its weight blob; refuses missing/extra/mis-shaped weights. */
+  static fromEntry(entry: Pick<SasrecEntry, 'config' | 'weights'>, data: Float32Array | ArrayBuffer, file?: string): SasrecModel {
+    const cfg = entry.config as Partial<SasrecConfig> & { numItems: number };
+    const specs = sasrecWeightSpecs(resolveSasrecConfig(cfg));
+    const values = unpackWeights(specs, entry.weights, data, file);
+    return new SasrecModel(cfg, values);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const v of this.vars.values()) v.dispose();
+    this.vars.clear();
+  }
+
+  private w(name: string): tf.Variable {
+    const v = this.vars.get(name);
+    if (!v) throw new MolarError(this.disposed ? 'DISPOSED' : 'BAD_INPUT', this.disposed ? 'model was disposed' : `no weight ${name}`);
+    return v;
+  }
+  private alive(): void {
+    if (this.disposed) throw new MolarError('DISPOSED', 'SasrecModel used after dispose()');
+  }
+  private drop<T extends tf.Tensor>(x: T, training: boolean): T {
+    const rate = this.config.dropout;
+    if (!training || rate === 0) return x;
+    return tf.dropout(x, rate, undefined, this.dropoutSeed * 1_000_003 + this.dropoutCalls++) as T;
+  }
+}
+
+let uid = 0;
+
+function dense(x: tf.Tensor3D, w: tf.Tensor, b: tf.Tensor): tf.Tensor3D {
+  const [B, L, D] = x.shape;
+  const out = w.shape[1]!;
+  return mm(x.reshape([B * L, D]) as tf.Tensor2D, w as tf.Tensor2D).add(b).reshape([B, L, out]);
+}
+
+function layerNorm(x: tf.Tensor3D, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor3D {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return x.sub(mean).mul(tf.rsqrt(variance.add(LN_EPS))).mul(gamma).add(beta) as tf.Tensor3D;
+}
+
+/** Causal + key-padding mask as an additive [B, L, L] tensor (0 where allowed, MASKED elsewhere). */
+function attentionMask(valid: tf.Tensor2D, L: number): tf.Tensor3D {
+  const causal = tf.linalg.bandPart(tf.ones([L, L]), -1, 0); // lower triangle incl. diagonal
+  const allowed = causal.expandDims(0).mul(valid.expandDims(1)); // [B, L(query), L(key)]
+  return tf.scalar(1).sub(allowed).mul(MASKED) as tf.Tensor3D;
+}
+
+/** mulberry32: small, fast, seedable; the same stream on every backend and platform. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Xavier-normal matrices and embeddings (as SASRec.pytorch), LN at (1, 0), biases 0, padding row 0. */
+function initialWeights(specs: WeightSpec[], seed: number): Map<string, Float32Array> {
+  const rnd = mulberry32(seed);
+  const gauss = () => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
+  const out = new Map<string, Float32Array>();
+  for (const s of specs) {
+    const v = new Float32Array(specSize(s));
+    if (s.name.endsWith('gamma')) v.fill(1);
+    else if (s.shape.length === 2) {
+      const std = Math.sqrt(2 / (s.shape[0] + s.shape[1]));
+      for (let i = 0; i < v.length; i++) v[i] = gauss() * std;
+      if (s.name === 'item_embedding') v.fill(0, 0, s.shape[1]);
+    }
+    out.set(s.name, v);
+  }
+  return out;
+}

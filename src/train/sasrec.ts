@@ -1,0 +1,146 @@
+import * as tf from '@tensorflow/tfjs';
+import cliProgress from 'cli-progress';
+import type { LeaveOneOutSplit } from '../data/types.js';
+import { evaluate } from '../eval/evaluate.js';
+import { MolarError } from '../errors.js';
+import { resolveSasrecConfig, type SasrecConfig } from '../models/sasrec/config.js';
+import { SasrecModel } from '../models/sasrec/model.js';
+import { sasrecScorer } from '../models/sasrec/scorer.js';
+import type { WeightBlob } from '../models/sasrec/weights.js';
+import { BatchSampler } from './batches.js';
+import { sasrecObjective } from './losses.js';
+
+export interface TrainSasrecOptions {
+  /** model + training hyperparameters; numItems comes from the data */
+  config?: Partial<SasrecConfig>;
+  /** leave-one-out split of `sequences`; training reads only split.train */
+  split: LeaveOneOutSplit;
+  sequences: Int32Array[];
+  numItems: number;
+  /** remove seen items when ranking for validation (true for ML-1M's published protocol) */
+  filterSeen?: boolean;
+  /** validate on at most this many users (all by default) */
+  validUsers?: number;
+  /** stop an epoch after this many steps (smoke tests / benchmarks) */
+  maxStepsPerEpoch?: number;
+  /** stop (keeping the best checkpoint) once this much wall time has passed */
+  timeBudgetMs?: number;
+  /** skip validation and early stopping; keeps the last weights */
+  noValidation?: boolean;
+  /** show a progress bar on stderr */
+  progress?: boolean;
+  onEpoch?: (e: EpochReport) => void;
+}
+
+export interface EpochReport {
+  epoch: number;
+  /** mean training loss over the epoch's steps */
+  loss: number;
+  /** every step's loss, for reproducibility checks */
+  stepLosses: number[];
+  validNdcg10?: number;
+  /** wall minutes since training began, at the end of this epoch (time-to-quality curve) */
+  minutes: number;
+  epochMs: number;
+}
+
+export interface TrainSasrecResult {
+  config: SasrecConfig;
+  /** weights of the kept (best valid NDCG@10) checkpoint, bundle form */
+  weights: WeightBlob;
+  bestEpoch: number;
+  bestValid?: Record<string, number>;
+  history: EpochReport[];
+  backend: string;
+  wallMs: number;
+  stoppedBy: 'patience' | 'maxEpochs' | 'timeBudget';
+}
+
+/**
+ * Trains SASRec with Adam over shuffled batches of users, validating on NDCG@10 (the shared
+ * full-ranking evaluator) after every epoch and keeping the best checkpoint; stops after
+ * `patience` epochs without improvement. Seeded: one seed gives one loss curve on one backend.
+ * Runs on whatever tfjs backend is active (see train/backend-node.ts for the Node choice).
+ */
+export async function trainSasrec(opts: TrainSasrecOptions): Promise<TrainSasrecResult> {
+  const cfg = resolveSasrecConfig({ ...opts.config, numItems: opts.numItems });
+  const model = new SasrecModel(cfg);
+  model.setObjective(sasrecObjective(cfg));
+  const sampler = new BatchSampler(opts.split.train, cfg.numItems, cfg.maxLen, cfg.seed);
+  if (sampler.trainableUsers === 0) throw new MolarError('BAD_INPUT', 'no user has two or more training events', { field: 'interactions' });
+  // β2 = 0.98 as in SASRec's reference training
+  const optimizer = tf.train.adam(cfg.learningRate, 0.9, 0.98);
+  const t0 = Date.now();
+  const history: EpochReport[] = [];
+  let best: { ndcg: number; epoch: number; weights: WeightBlob; metrics?: Record<string, number> } | undefined;
+  let bad = 0;
+  let stoppedBy: TrainSasrecResult['stoppedBy'] = 'maxEpochs';
+  const bar = opts.progress
+    ? new cliProgress.SingleBar({ format: 'epoch {epoch} [{bar}] {value}/{total} | loss {loss} | valid ndcg@10 {ndcg} | {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic)
+    : undefined;
+  try {
+    for (let epoch = 1; epoch <= cfg.maxEpochs; epoch++) {
+      const te = Date.now();
+      let batches = sampler.epoch(cfg.batchSize);
+      if (opts.maxStepsPerEpoch !== undefined) batches = batches.slice(0, opts.maxStepsPerEpoch);
+      model.seedDropout(cfg.seed * 7919 + epoch);
+      bar?.start(batches.length, 0, { epoch, loss: '-', ndcg: best ? best.ndcg.toFixed(4) : '-' });
+      const stepLosses: number[] = [];
+      for (const users of batches) {
+        stepLosses.push(await trainStep(model, optimizer, sampler, users, cfg));
+        bar?.increment(1, { loss: stepLosses[stepLosses.length - 1].toFixed(4) });
+      }
+      const report: EpochReport = { epoch, loss: mean(stepLosses), stepLosses, minutes: 0, epochMs: 0 };
+      report.epochMs = Date.now() - te;
+      if (!opts.noValidation) {
+        const r = await evaluate(sasrecScorer(model), opts.split, opts.sequences, { split: 'valid', ks: [10, 20], filterSeen: opts.filterSeen ?? true, maxUsers: opts.validUsers, batchSize: 128 });
+        report.validNdcg10 = r.metrics['ndcg@10'];
+        if (!best || report.validNdcg10 > best.ndcg) {
+          best = { ndcg: report.validNdcg10, epoch, weights: await model.getWeights(), metrics: r.metrics };
+          bad = 0;
+        } else bad++;
+      }
+      report.minutes = (Date.now() - t0) / 60_000;
+      history.push(report);
+      bar?.update(batches.length, { loss: report.loss.toFixed(4), ndcg: report.validNdcg10?.toFixed(4) ?? '-' });
+      bar?.stop();
+      opts.onEpoch?.(report);
+      if (!opts.noValidation && bad >= cfg.patience) {
+        stoppedBy = 'patience';
+        break;
+      }
+      if (opts.timeBudgetMs !== undefined && Date.now() - t0 >= opts.timeBudgetMs) {
+        stoppedBy = 'timeBudget';
+        break;
+      }
+    }
+    const weights = best ? best.weights : await model.getWeights();
+    return { config: cfg, weights, bestEpoch: best?.epoch ?? history.length, bestValid: best?.metrics, history, backend: tf.getBackend(), wallMs: Date.now() - t0, stoppedBy };
+  } finally {
+    bar?.stop();
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
+/** One Adam step on one batch of users; returns the batch loss. Leaves no tensor behind. */
+export async function trainStep(model: SasrecModel, optimizer: tf.Optimizer, sampler: BatchSampler, users: number[], cfg: SasrecConfig): Promise<number> {
+  const b = sampler.batch(users);
+  const seq = tf.tensor2d(b.seq, [b.B, b.L], 'int32');
+  const targets = tf.tensor2d(b.targets, [b.B, b.L], 'int32');
+  const negatives =
+    cfg.loss === 'ce' ? undefined : cfg.loss === 'bce' ? tf.tensor2d(sampler.perPosition(b.targets), [b.B, b.L], 'int32') : tf.tensor1d(sampler.shared(cfg.numNegatives), 'int32');
+  try {
+    const loss = optimizer.minimize(() => model.calculateLoss(seq, targets, negatives), true, model.trainable);
+    const v = (await loss!.data())[0];
+    loss!.dispose();
+    if (!Number.isFinite(v)) throw new MolarError('BAD_CONFIG', `training loss became ${v}; lower learningRate`, { field: 'learningRate' });
+    return v;
+  } finally {
+    seq.dispose();
+    targets.dispose();
+    negatives?.dispose();
+  }
+}
+
+const mean = (a: number[]): number => (a.length ? a.reduce((s, x) => s + x, 0) / a.length : NaN);
