@@ -84,7 +84,7 @@ const INT_RANGES: Record<IntField, [number, number]> = {
 export function resolveSasrecConfig(partial: Partial<SasrecConfig> & { numItems: number }): SasrecConfig {
   const loss = partial.loss ?? SASREC_DEFAULTS.loss;
   const numNegatives = partial.numNegatives ?? DEFAULT_NEGATIVES[loss as SasrecLoss] ?? SASREC_DEFAULTS.numNegatives;
-  const cfg: SasrecConfig = { ...SASREC_DEFAULTS, ...stripUndefined(partial), loss, numNegatives };
+  const cfg = { ...SASREC_DEFAULTS, ...stripUndefined(partial), numItems: partial.numItems, loss, numNegatives } as SasrecConfig;
   validateSasrecConfig(cfg);
   return cfg;
 }

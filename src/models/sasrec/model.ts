@@ -3,7 +3,7 @@ import type { SasrecEntry, WeightSpec } from '../../bundle/manifest.js';
 import { MolarError } from '../../errors.js';
 import type { SequentialModel } from '../types.js';
 import { mm } from './ops.js';
-import { architectureOf, resolveSasrecConfig, type SasrecConfig } from './config.js';
+import { architectureOf, DEFAULT_NEGATIVES, resolveSasrecConfig, SASREC_DEFAULTS, type SasrecConfig } from './config.js';
 import { packWeights, sasrecWeightSpecs, specSize, unpackWeights, type WeightBlob } from './weights.js';
 
 const LN_EPS = 1e-8; // as the SASRec reference code
@@ -68,8 +68,8 @@ export class SasrecModel implements SequentialModel {
   get trainable(): tf.Variable[] {
     return this.specs.map((s) => this.vars.get(s.name)!);
   }
-  get itemEmbedding(): tf.Variable {
-    return this.w('item_embedding');
+  get itemEmbedding(): tf.Variable<tf.Rank.R2> {
+    return this.w('item_embedding') as tf.Variable<tf.Rank.R2>;
   }
 
   setObjective(objective: SasrecObjective): void {
@@ -89,10 +89,10 @@ export class SasrecModel implements SequentialModel {
     return tf.tidy(() => {
       const valid = tf.cast(tf.notEqual(seq, 0), 'float32'); // [B, L]
       const timeline = valid.expandDims(2) as tf.Tensor3D; // [B, L, 1]
-      const pos = tf.reverse(this.w('position_embedding').slice([0, 0], [L, D]), 0); // [L, D], row L-1 = newest
+      const pos = tf.reverse(this.w('position_embedding').slice([0, 0], [L, D]), 0) as tf.Tensor2D; // [L, D], row L-1 = newest
       let x = tf.gather(this.itemEmbedding, tf.cast(seq, 'int32')).mul(Math.sqrt(D)).add(pos) as tf.Tensor3D;
       x = this.drop(x, training).mul(timeline);
-      const mask = attentionMask(valid, L); // [B, 1, L, L] or [B, L, L] additive
+      const mask = attentionMask(valid as tf.Tensor2D, L); // [B, L, L] additive
       for (let b = 0; b < blocks; b++) {
         const p = `blocks.${b}.`;
         const h = layerNorm(x, this.w(`${p}attn_ln.gamma`), this.w(`${p}attn_ln.beta`));
@@ -179,7 +179,9 @@ export class SasrecModel implements SequentialModel {
 
   /** Rebuilds a model from a manifest entry and its weight blob; refuses missing/extra/mis-shaped weights. */
   static fromEntry(entry: Pick<SasrecEntry, 'config' | 'weights'>, data: Float32Array | ArrayBuffer, file?: string): SasrecModel {
-    const cfg = entry.config as Partial<SasrecConfig> & { numItems: number };
+    const given = entry.config as Partial<SasrecConfig> & { numItems: number };
+    // loading needs only the architecture; a training knob out of range for this catalog is no reason to refuse it
+    const cfg = { ...given, numNegatives: Math.min(given.numNegatives ?? DEFAULT_NEGATIVES[given.loss ?? SASREC_DEFAULTS.loss] ?? 1, given.numItems) };
     const specs = sasrecWeightSpecs(resolveSasrecConfig(cfg));
     const values = unpackWeights(specs, entry.weights, data, file);
     return new SasrecModel(cfg, values);

@@ -36,7 +36,7 @@ function nn(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   return out;
 }
 
-const nnGrad = tf.customGrad((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+const nnGrad = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
   save([a, b]);
   return {
     value: nn(a, b),
@@ -49,14 +49,16 @@ const nnGrad = tf.customGrad((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc)
       return [da, db];
     },
   };
-}) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+}) as unknown as CustomGradFn) as unknown as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
+type CustomGradFn = Parameters<typeof tf.customGrad>[0];
 
 /**
  * log Σ exp(x) over the last axis of [M, C], with the softmax as its gradient written directly:
  * tf.logSumExp's gradient goes through tf.max, whose broadcast Equal mask is the slowest kernel of
  * a training step on wasm.
  */
-export const logSumExpRows = tf.customGrad((x: tf.Tensor, save: tf.GradSaveFunc) => {
+export const logSumExpRows = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
   const lse = tf.logSumExp(x, 1);
   save([x, lse]);
   return {
@@ -66,4 +68,4 @@ export const logSumExpRows = tf.customGrad((x: tf.Tensor, save: tf.GradSaveFunc)
       return [tf.exp(sx.sub(sl.expandDims(1))).mul((dy as tf.Tensor).expandDims(1))];
     },
   };
-}) as (x: tf.Tensor2D) => tf.Tensor1D;
+}) as unknown as CustomGradFn) as unknown as (x: tf.Tensor2D) => tf.Tensor1D;

@@ -1,0 +1,91 @@
+/**
+ * `npm run bench:accuracy`: trains SASRec in Node (tfjs, wasm backend) on ML-1M (filterSeen true)
+ * and Amazon Scientific (filterSeen false) from ../shared/data, early-stopping on a validation
+ * subset, then evaluates the kept checkpoint on the test split (all users, full ranking) with the
+ * shared evaluator. Records test metrics, wall time, time/epoch and the valid NDCG@10 vs minutes curve.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Command } from 'commander';
+import { defaultDataRoot, getPreset, loadPreset } from '../src/data/load-node.js';
+import { leaveOneOut } from '../src/data/split.js';
+import { evaluate } from '../src/eval/evaluate.js';
+import type { SasrecLoss } from '../src/models/sasrec/config.js';
+import { SasrecModel } from '../src/models/sasrec/model.js';
+import { sasrecScorer } from '../src/models/sasrec/scorer.js';
+import { useNodeBackend, type NodeBackend } from '../src/train/backend-node.js';
+import { trainSasrec } from '../src/train/sasrec.js';
+import { BENCH_DATE, BENCH_MACHINE, recordBench, type BenchRow } from './record.js';
+
+const PROTOCOL: Record<string, { filterSeen: boolean; maxLen: number }> = {
+  'ml-1m': { filterSeen: true, maxLen: 200 },
+  'amazon-scientific': { filterSeen: false, maxLen: 50 },
+};
+
+const opts = new Command()
+  .option('--datasets <list>', 'comma-separated presets', 'ml-1m,amazon-scientific')
+  .option('--loss <loss>', 'bce | gbce | ce | sampled-ce', 'sampled-ce')
+  .option('--negatives <n>', 'negatives per positive (sampled losses)', '512')
+  .option('--minutes <m>', 'training time budget per dataset', '20')
+  .option('--max-epochs <n>', 'epoch cap', '200')
+  .option('--batch <n>', 'users per batch', '128')
+  .option('--lr <x>', 'Adam learning rate', '0.002')
+  .option('--valid-users <n>', 'validation users per epoch (early stopping)', '1024')
+  .option('--backend <b>', 'cpu | wasm', 'wasm')
+  .option('--name <name>', 'results file name', 'accuracy-sasrec')
+  .parse()
+  .opts();
+
+const root = process.cwd();
+const dataRoot = defaultDataRoot(root);
+const backend = await useNodeBackend(opts.backend as NodeBackend);
+const rows: BenchRow[] = [];
+for (const name of String(opts.datasets).split(',')) {
+  const proto = PROTOCOL[name];
+  if (!existsSync(path.join(dataRoot, getPreset(name).dir))) {
+    console.error(`skip ${name}: ${dataRoot} has no ${getPreset(name).dir}`);
+    continue;
+  }
+  const { dataset } = await loadPreset(name, dataRoot);
+  const split = leaveOneOut(dataset.sequences);
+  const loss = opts.loss as SasrecLoss;
+  const t0 = Date.now();
+  const r = await trainSasrec({
+    split,
+    sequences: dataset.sequences,
+    numItems: dataset.numItems,
+    filterSeen: proto.filterSeen,
+    validUsers: Number(opts.validUsers),
+    timeBudgetMs: Number(opts.minutes) * 60_000,
+    progress: true,
+    config: { loss, numNegatives: loss === 'ce' ? undefined : Math.min(Number(opts.negatives), dataset.numItems), maxLen: proto.maxLen, batchSize: Number(opts.batch), learningRate: Number(opts.lr), maxEpochs: Number(opts.maxEpochs) },
+    onEpoch: (e) => console.error(`${name} epoch ${e.epoch} loss ${e.loss.toFixed(4)} valid ndcg@10 ${e.validNdcg10?.toFixed(4)} at ${e.minutes.toFixed(1)} min`),
+  });
+  const trainMs = Date.now() - t0;
+  const model = SasrecModel.fromEntry({ config: r.config as unknown as Record<string, unknown>, weights: r.weights.specs }, r.weights.data);
+  const test = await evaluate(sasrecScorer(model), split, dataset.sequences, { split: 'test', ks: [10, 20], filterSeen: proto.filterSeen, batchSize: 128 });
+  model.dispose();
+  const epochs = r.history.length;
+  rows.push({
+    benchmark: 'accuracy',
+    dataset: name,
+    model: `sasrec-${loss}${loss === 'ce' ? '' : `-${r.config.numNegatives}neg`}`,
+    metrics: { ...test.metrics, wall_min: trainMs / 60_000, min_per_epoch: r.history.reduce((s, e) => s + e.epochMs, 0) / epochs / 60_000, epochs, best_epoch: r.bestEpoch, test_users: test.users },
+    split: 'test',
+    filterSeen: proto.filterSeen,
+    backend,
+    stoppedBy: r.stoppedBy,
+    config: r.config,
+    validUsersPerEpoch: Number(opts.validUsers),
+    curve: r.history.map((e) => ({ epoch: e.epoch, minutes: e.minutes, loss: e.loss, valid_ndcg10: e.validNdcg10 })),
+    command: `npm run bench:accuracy -- ${process.argv.slice(2).join(' ')}`.trim(),
+    date: BENCH_DATE,
+    machine: BENCH_MACHINE,
+  });
+  console.error(JSON.stringify(rows[rows.length - 1].metrics));
+}
+await recordBench(String(opts.name), rows, (r) => {
+  const m = r.metrics as Record<string, number>;
+  const f = (x: number) => x.toFixed(4);
+  return `test, filterSeen=${r.filterSeen}, users ${m.test_users}: NDCG@10 ${f(m['ndcg@10'])}, Recall@10 ${f(m['recall@10'])}, NDCG@20 ${f(m['ndcg@20'])}, Recall@20 ${f(m['recall@20'])}, MRR ${f(m.mrr)}; ${m.epochs} epochs (best ${m.best_epoch}, stopped by ${r.stoppedBy}), train ${m.wall_min.toFixed(1)} min, ${m.min_per_epoch.toFixed(2)} min/epoch, backend ${r.backend}`;
+});
