@@ -3,9 +3,10 @@ import { isMolarError } from '../errors.js';
 import * as build from './commands/build.js';
 import * as evalCmd from './commands/eval.js';
 import * as quantize from './commands/quantize.js';
+import * as train from './commands/train.js';
 
 /** Every command module exports `register(program)`; adding a command is one line here. */
-export const COMMANDS: { register(program: Command): void }[] = [build, evalCmd, quantize];
+export const COMMANDS: { register(program: Command): void }[] = [build, evalCmd, quantize, train];
 
 export function createProgram(): Command {
   const program = new Command('molar')

@@ -3,6 +3,7 @@ import { MolarError } from '../errors.js';
 import type { Manifest, ModelEntry } from '../bundle/manifest.js';
 import { deserializeCsr, deserializeFloat32, scoreCooccurrence, scorePopularity } from '../models/cooccurrence/cooccurrence.js';
 import type { BatchScorer } from './evaluate.js';
+import { SASREC_SCORER } from './scorers-sasrec.js';
 
 /** What a scorer factory gets: the bundle's manifest, its own entry, and a file reader. */
 export interface ScorerContext {
@@ -47,6 +48,7 @@ export const SCORERS: Record<string, ScorerSpec> = {
       return async (histories) => histories.map((h) => scoreCooccurrence(h, csr, pop, config.baseline));
     },
   },
+  sasrec: SASREC_SCORER,
 };
 
 export function registerScorer(kind: string, spec: ScorerSpec): void {

@@ -11,6 +11,8 @@ interface BuildOptions extends DataOptions {
   overwrite?: boolean;
   window?: number;
   topN?: number;
+  /** false with --no-train: skip steps that train models (sasrec) */
+  train: boolean;
 }
 
 /**
@@ -31,6 +33,7 @@ export function register(program: Command): void {
     .option('--overwrite', 'replace an existing bundle at --out')
     .option('--window <n>', 'co-occurrence window (following items)', (v) => positiveInt(v, '--window'))
     .option('--top-n <n>', 'co-occurrence neighbours kept per item', (v) => positiveInt(v, '--top-n'))
+    .option('--no-train', 'skip training the SASRec model (it trains by default, with early stopping)')
     .action(async (o: BuildOptions) => {
       const loaded = await loadFromOptions(o);
       for (const w of loaded.dataset.warnings) process.stderr.write(`warning: ${w}\n`);
@@ -45,7 +48,7 @@ export function register(program: Command): void {
           catalogDir: loaded.catalogDir,
           steps: [...defaultSteps, ...extraBuildSteps],
           trainOn: o.allData ? 'all' : 'leave-one-out-train',
-          options: { images: o.images, cooccurrence },
+          options: { images: o.images, cooccurrence, ...(o.train === false ? { sasrec: false } : {}) },
           overwrite: o.overwrite,
           source: loaded.source,
           kcore: loaded.spec.kcore,

@@ -1,0 +1,78 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { MolarError } from '../../errors.js';
+import type { SasrecConfig, SasrecLoss } from '../../models/sasrec/config.js';
+import { leaveOneOut } from '../../data/split.js';
+import { buildSequences } from '../../data/sequences.js';
+import { loadSpecInteractions } from '../../data/load-node.js';
+import { writeBundle, type BundleFile } from '../../bundle/write.js';
+import { SASREC_FILE, sasrecBuildStep, sasrecEntry, trainForBuild } from '../../train/build-step.js';
+import { openBundleDir } from '../bundle-node.js';
+import { addDataOptions, positiveInt, specFromOptions, type DataOptions } from '../data-options.js';
+import { extraBuildSteps } from './build.js';
+
+// `molar build` trains SASRec by default; `molar build --no-train` skips it.
+extraBuildSteps.push(sasrecBuildStep);
+
+interface TrainOptions extends DataOptions {
+  bundle: string;
+  loss?: SasrecLoss;
+  negatives?: number;
+  maxLen?: number;
+  hidden?: number;
+  blocks?: number;
+  heads?: number;
+  epochs?: number;
+  patience?: number;
+  batchSize?: number;
+  lr?: string;
+  seed?: number;
+  minutes?: string;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('train')
+    .description('train the SASRec sequence model on a bundle\'s data and write its checkpoint into the bundle (early stopping on valid NDCG@10)')
+    .requiredOption('--bundle <dir>', 'bundle folder written by `molar build`; rewritten atomically with the sasrec model added');
+  addDataOptions(cmd, false)
+    .option('--loss <loss>', 'bce | gbce | ce | sampled-ce')
+    .option('--negatives <n>', 'negatives per positive (sampled losses)', (v) => positiveInt(v, '--negatives'))
+    .option('--max-len <n>', 'most recent items read (default 200 for long histories, else 50)', (v) => positiveInt(v, '--max-len'))
+    .option('--hidden <n>', 'embedding width', (v) => positiveInt(v, '--hidden'))
+    .option('--blocks <n>', 'self-attention blocks', (v) => positiveInt(v, '--blocks'))
+    .option('--heads <n>', 'attention heads', (v) => positiveInt(v, '--heads'))
+    .option('--epochs <n>', 'epoch cap (early stopping usually ends sooner)', (v) => positiveInt(v, '--epochs'))
+    .option('--patience <n>', 'epochs without a better valid NDCG@10 before stopping', (v) => positiveInt(v, '--patience'))
+    .option('--batch-size <n>', 'users per batch', (v) => positiveInt(v, '--batch-size'))
+    .option('--lr <x>', 'Adam learning rate')
+    .option('--seed <n>', 'random seed', (v) => positiveInt(v, '--seed'))
+    .option('--minutes <m>', 'wall-time cap; the best checkpoint so far is kept')
+    .action(async (o: TrainOptions) => {
+      const bundle = await openBundleDir(path.resolve(o.bundle));
+      const { manifest } = bundle;
+      const { spec, dir } = specFromOptions({ ...o, kcore: o.kcore ?? manifest.stats?.kcore });
+      const interactions = await loadSpecInteractions(spec, dir);
+      // the bundle's item table fixes the ids, so the model scores the bundle's items
+      const dataset = buildSequences(interactions, bundle.items, { name: spec.name, kcore: spec.kcore });
+      const num = (v: string | undefined, flag: string): number | undefined => {
+        if (v === undefined) return undefined;
+        const n = Number(v);
+        if (!Number.isFinite(n) || n <= 0) throw new MolarError('BAD_INPUT', `expected a positive number, got ${JSON.stringify(v)}`, { field: flag });
+        return n;
+      };
+      const config: Partial<SasrecConfig> = Object.fromEntries(
+        Object.entries({ loss: o.loss, numNegatives: o.negatives, maxLen: o.maxLen, hidden: o.hidden, blocks: o.blocks, heads: o.heads, maxEpochs: o.epochs, patience: o.patience, batchSize: o.batchSize, learningRate: num(o.lr, '--lr'), seed: o.seed }).filter(([, v]) => v !== undefined),
+      );
+      const r = await trainForBuild({ split: leaveOneOut(dataset.sequences), dataset, progress: () => {} }, { config, minutes: num(o.minutes, '--minutes') });
+      const files = new Map<string, BundleFile>();
+      for (const name of Object.keys(manifest.files)) if (name !== manifest.itemsFile && name !== SASREC_FILE) files.set(name, { copyFrom: path.join(bundle.dir, name) });
+      files.set(SASREC_FILE, { data: new Uint8Array(r.weights.data.buffer, r.weights.data.byteOffset, r.weights.data.byteLength) });
+      const models = [...manifest.models.filter((m) => m.kind !== 'sasrec'), sasrecEntry(r)];
+      await writeBundle({ out: bundle.dir, name: manifest.name, items: bundle.items, files, models, stats: manifest.stats, overwrite: true });
+      process.stdout.write(
+        `trained sasrec (${r.config.loss}) on ${r.backend}: ${r.history.length} epochs, best ${r.bestEpoch}, valid NDCG@10 ${r.bestValid?.['ndcg@10']?.toFixed(4) ?? '-'}, ` +
+          `${(r.wallMs / 60_000).toFixed(1)} min, stopped by ${r.stoppedBy}; wrote ${SASREC_FILE} into ${o.bundle}\n`,
+      );
+    });
+}
