@@ -83,7 +83,8 @@ const INT_RANGES: Record<IntField, [number, number]> = {
  */
 export function resolveSasrecConfig(partial: Partial<SasrecConfig> & { numItems: number }): SasrecConfig {
   const loss = partial.loss ?? SASREC_DEFAULTS.loss;
-  const numNegatives = partial.numNegatives ?? DEFAULT_NEGATIVES[loss as SasrecLoss] ?? SASREC_DEFAULTS.numNegatives;
+  // a default never exceeds the catalog (3000 negatives out of 10 items would be an error the user never asked for)
+  const numNegatives = partial.numNegatives ?? Math.min(DEFAULT_NEGATIVES[loss as SasrecLoss] ?? SASREC_DEFAULTS.numNegatives, Math.max(1, partial.numItems));
   const cfg = { ...SASREC_DEFAULTS, ...stripUndefined(partial), numItems: partial.numItems, loss, numNegatives } as SasrecConfig;
   validateSasrecConfig(cfg);
   return cfg;
