@@ -11,6 +11,7 @@ interface WasmBackendLike {
  * scatter-adds rows; it is O(M·D) and small next to the matmuls. Registered once, Node training only.
  */
 export function registerWasmTrainingKernels(): void {
+  fastContiguousSlice();
   if (tf.getKernel('UnsortedSegmentSum', 'wasm')) return;
   tf.registerKernel({
     kernelName: 'UnsortedSegmentSum',
@@ -32,6 +33,43 @@ export function registerWasmTrainingKernels(): void {
         for (let j = 0; j < inner; j++) out[dst + j] += xs[src + j];
       }
       return b.makeOutput([numSegments, ...x.shape.slice(1)], x.dtype, undefined, out);
+    },
+  });
+}
+
+let sliceDone = false;
+/**
+ * tfjs-backend-wasm's Slice reads its input with readSync, which copies the WHOLE input off the
+ * heap before taking the slice; cutting a [B·L, D] tensor into B row blocks (ops.ts, batched
+ * matmul) was therefore O(B²) and the top kernel of a training step (bench:train-speed profile).
+ * For contiguous float32/int32 slices we copy straight from the heap view; anything else goes to
+ * the original kernel.
+ */
+function fastContiguousSlice(): void {
+  if (sliceDone) return;
+  const orig = tf.getKernel('Slice', 'wasm');
+  if (!orig) return;
+  sliceDone = true;
+  tf.unregisterKernel('Slice', 'wasm');
+  tf.registerKernel({
+    ...orig,
+    kernelFunc: (args) => {
+      const { inputs, backend, attrs } = args;
+      const x = inputs.x as tf.TensorInfo;
+      const { begin, size } = attrs as unknown as { begin: number[]; size: number[] };
+      if (x.dtype === 'float32' || x.dtype === 'int32') {
+        const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
+        if (tf.slice_util.isSliceContinous(x.shape, b, s)) {
+          const w = backend as unknown as WasmBackendLike;
+          const strides = tf.util.computeStrides(x.shape);
+          const off = tf.slice_util.computeFlatOffset(b, strides);
+          const n = tf.util.sizeFromShape(s);
+          const out = w.makeOutput(s, x.dtype);
+          w.typedArrayFromHeap(out).set(w.typedArrayFromHeap(x).subarray(off, off + n));
+          return out;
+        }
+      }
+      return (orig.kernelFunc as (a: typeof args) => tf.TensorInfo)(args);
     },
   });
 }
