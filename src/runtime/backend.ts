@@ -1,0 +1,109 @@
+import * as tf from '@tensorflow/tfjs';
+import { DEFAULT_CONFIG, type BackendChoice, type BackendName, type RuntimeConfig } from '../config.js';
+import { MolarError } from '../errors.js';
+
+/** Which backend won, and why each one before it did not. */
+export interface BackendReport {
+  backend: BackendName;
+  /** one entry per backend tried or skipped, in order */
+  tried: { backend: BackendName; ok: boolean; reason: string }[];
+}
+
+export const BACKENDS: readonly BackendName[] = Object.freeze(['webgpu', 'webgl', 'wasm', 'cpu']);
+
+const isBrowser = typeof window !== 'undefined' && typeof document !== 'undefined';
+
+/**
+ * Registers a backend's factory (lazily importing the package, so pages that never reach wasm or
+ * webgpu don't pay for them) and returns why it cannot be used, or null when it can be tried.
+ */
+async function prepare(name: BackendName, cfg: RuntimeConfig): Promise<string | null> {
+  switch (name) {
+    case 'webgpu': {
+      const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+      if (!gpu) return 'navigator.gpu is missing (browser without WebGPU, or flag off)';
+      // tfjs-backend-webgpu turns a null adapter into a cryptic TypeError (tfjs #8065): probe first.
+      const adapter = await gpu.requestAdapter().catch(() => null);
+      if (!adapter) return 'requestAdapter() returned no adapter';
+      await import('@tensorflow/tfjs-backend-webgpu');
+      return null;
+    }
+    case 'webgl':
+      if (!isBrowser) return 'WebGL exists only in a browser';
+      return null;
+    case 'wasm': {
+      const wasm = await import('@tensorflow/tfjs-backend-wasm');
+      // Never let tfjs fetch its .wasm from a CDN: in the browser it comes from our own origin.
+      if (isBrowser) wasm.setWasmPaths(new URL(cfg.tfjsWasmPath, location.href).href);
+      return null;
+    }
+    case 'cpu':
+      return null;
+  }
+}
+
+/** A real op on the new backend: some backends initialise but fail at the first kernel. */
+function smokeTest(): string | null {
+  try {
+    const v = tf.tidy(() => tf.matMul(tf.ones([2, 3]), tf.ones([3, 2])).sum().dataSync()[0]);
+    return v === 12 ? null : `smoke test gave ${v}, expected 12`;
+  } catch (e) {
+    return `smoke test threw: ${(e as Error).message}`;
+  }
+}
+
+/**
+ * Picks the compute backend. `auto` walks cfg.fallbackOrder (webgpu → webgl → wasm → cpu) and keeps
+ * the first that initialises and passes a smoke test; a named backend is tried alone and its failure
+ * is an error. `skip` lists backends already known to be broken (after a device loss).
+ */
+export async function selectBackend(
+  choice: BackendChoice = 'auto',
+  cfg: RuntimeConfig = DEFAULT_CONFIG.runtime,
+  skip: BackendName[] = [],
+): Promise<BackendReport> {
+  if (choice !== 'auto' && !BACKENDS.includes(choice)) {
+    throw new MolarError('BAD_CONFIG', `unknown backend "${choice}"; expected one of auto, ${BACKENDS.join(', ')}`, { field: 'backend' });
+  }
+  const order = choice === 'auto' ? cfg.fallbackOrder.filter((b) => !skip.includes(b)) : [choice];
+  const tried: BackendReport['tried'] = [];
+  for (const name of order) {
+    let reason = await prepare(name, cfg).catch((e: Error) => `could not load: ${e.message}`);
+    if (reason === null) {
+      const ok = await tf.setBackend(name).catch((e: Error) => (reason = `init threw: ${e.message}`, false));
+      if (!ok && reason === null) reason = 'setBackend() resolved false (init failed)';
+      if (ok) {
+        await tf.ready();
+        reason = smokeTest();
+      }
+    }
+    tried.push({ backend: name, ok: reason === null, reason: reason ?? 'selected' });
+    if (reason === null) return { backend: name, tried };
+  }
+  throw new MolarError('BACKEND_UNAVAILABLE', `no compute backend could start: ${tried.map((t) => `${t.backend}: ${t.reason}`).join('; ')}`);
+}
+
+/**
+ * Calls `onLost` when the active WebGPU device is lost for any reason other than our own dispose().
+ * tfjs never subscribes to device.lost itself, so without this a lost GPU only shows up as garbage.
+ * Returns an unsubscribe function that marks later losses as deliberate.
+ */
+export function watchDeviceLoss(onLost: (info: { reason: string; message: string }) => void): () => void {
+  let deliberate = false;
+  if (tf.getBackend() !== 'webgpu') return () => {};
+  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+  device?.lost.then((info) => {
+    if (!deliberate) onLost({ reason: info.reason ?? 'unknown', message: info.message });
+  });
+  return () => {
+    deliberate = true;
+  };
+}
+
+/** Test hook and recovery drill: destroys the current WebGPU device, which fires device.lost. */
+export function loseDeviceForTesting(): boolean {
+  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+  if (tf.getBackend() !== 'webgpu' || !device) return false;
+  device.destroy();
+  return true;
+}
