@@ -47,7 +47,7 @@ export interface MolarConfig {
 }
 
 export const DEFAULT_CONFIG: Readonly<MolarConfig> = Object.freeze({
-  runtime: { fallbackOrder: ['webgpu', 'webgl', 'wasm', 'cpu'], tfjsWasmPath: '/wasm/tfjs/', ortWasmPath: '/wasm/ort/' },
+  runtime: { fallbackOrder: ['webgpu', 'webgl', 'wasm', 'cpu'] as BackendName[], tfjsWasmPath: '/wasm/tfjs/', ortWasmPath: '/wasm/ort/' },
   history: { dbName: 'molar-history', maxEvents: 500 },
   score: { tileSize: 8192 },
   baseline: { recencyDecay: 0.8, maxHistory: 20, popularityWeight: 1e-3 },

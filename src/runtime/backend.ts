@@ -43,9 +43,12 @@ async function prepare(name: BackendName, cfg: RuntimeConfig): Promise<string | 
 }
 
 /** A real op on the new backend: some backends initialise but fail at the first kernel. */
-function smokeTest(): string | null {
+async function smokeTest(): Promise<string | null> {
   try {
-    const v = tf.tidy(() => tf.matMul(tf.ones([2, 3]), tf.ones([3, 2])).sum().dataSync()[0]);
+    // async read: WebGPU's synchronous readback is slow and, on some adapters, returns zeros
+    const t = tf.tidy(() => tf.matMul(tf.ones([2, 3]), tf.ones([3, 2])).sum());
+    const v = (await t.data())[0];
+    t.dispose();
     return v === 12 ? null : `smoke test gave ${v}, expected 12`;
   } catch (e) {
     return `smoke test threw: ${(e as Error).message}`;
@@ -57,11 +60,20 @@ function smokeTest(): string | null {
  * the first that initialises and passes a smoke test; a named backend is tried alone and its failure
  * is an error. `skip` lists backends already known to be broken (after a device loss).
  */
-export async function selectBackend(
+export function selectBackend(
   choice: BackendChoice = 'auto',
   cfg: RuntimeConfig = DEFAULT_CONFIG.runtime,
   skip: BackendName[] = [],
 ): Promise<BackendReport> {
+  // tfjs has one global active backend: two selections interleaving would leave either one wrong.
+  const run = queue.then(() => selectNow(choice, cfg, skip));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+
+async function selectNow(choice: BackendChoice, cfg: RuntimeConfig, skip: BackendName[]): Promise<BackendReport> {
   if (choice !== 'auto' && !BACKENDS.includes(choice)) {
     throw new MolarError('BAD_CONFIG', `unknown backend "${choice}"; expected one of auto, ${BACKENDS.join(', ')}`, { field: 'backend' });
   }
@@ -74,7 +86,7 @@ export async function selectBackend(
       if (!ok && reason === null) reason = 'setBackend() resolved false (init failed)';
       if (ok) {
         await tf.ready();
-        reason = smokeTest();
+        reason = await smokeTest();
       }
     }
     tried.push({ backend: name, ok: reason === null, reason: reason ?? 'selected' });
