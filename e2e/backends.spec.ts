@@ -1,0 +1,55 @@
+import { expect, test, type Page } from '@playwright/test';
+
+type Parity = typeof import('./pages/parity.js');
+const HISTORY = ['st-1f600', 'st-1f923', 'st-1f602'];
+
+async function open(page: Page): Promise<void> {
+  await page.goto('/e2e/pages/blank.html');
+}
+
+function call<K extends keyof Parity>(page: Page, fn: K, ...args: Parameters<Parity[K]>) {
+  return page.evaluate(
+    async ({ fn, args }) => {
+      const mod = await import('/e2e/pages/parity.ts');
+      return (mod as any)[fn](...args);
+    },
+    { fn, args },
+  ) as Promise<Awaited<ReturnType<Parity[K]>>>;
+}
+
+test('the scoring op gives the same top-K, scores within 1e-4, on webgpu, webgl and wasm', async ({ page }) => {
+  await open(page);
+  const results = [];
+  for (const b of ['wasm', 'webgl', 'webgpu'] as const) results.push(await call(page, 'scoringOp', b));
+  expect(results.map((r) => r.backend)).toEqual(['wasm', 'webgl', 'webgpu']);
+  const [ref, ...rest] = results;
+  expect(ref.ids).toHaveLength(20);
+  expect(ref.ids).not.toContain(1);
+  for (const r of rest) {
+    expect(r.ids, r.backend).toEqual(ref.ids);
+    r.scores.forEach((s, i) => expect(Math.abs(s - ref.scores[i]), `${r.backend} score ${i}`).toBeLessThan(1e-4));
+  }
+});
+
+test('the trained SASRec bundle gives the same recommendations and scores (1e-4) on webgpu, webgl and wasm', async ({ page }) => {
+  await open(page);
+  const results = [];
+  for (const b of ['wasm', 'webgl', 'webgpu'] as const) results.push(await call(page, 'modelScores', b, HISTORY));
+  expect(results.every((r) => r.model === 'sasrec')).toBe(true);
+  const [ref, ...rest] = results;
+  for (const r of rest) {
+    expect(r.backend).not.toBe(ref.backend);
+    expect(r.ids, r.backend).toEqual(ref.ids);
+    r.scores.forEach((s, i) => expect(Math.abs(s - ref.scores[i]), `${r.backend} score ${i}`).toBeLessThan(1e-4));
+  }
+});
+
+test('a lost WebGPU device falls back to the next backend and keeps the history', async ({ page }) => {
+  await open(page);
+  const r = await call(page, 'deviceLossDrill', HISTORY);
+  expect(r.destroyed).toBe(true);
+  expect(r.before.backend).toBe('webgpu');
+  expect(r.after.backend).toBe('webgl');
+  expect(r.after.events).toBe(3);
+  expect(r.after.ids).toEqual(r.before.ids);
+});
