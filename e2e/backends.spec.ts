@@ -10,7 +10,8 @@ async function open(page: Page): Promise<void> {
 function call<K extends keyof Parity>(page: Page, fn: K, ...args: Parameters<Parity[K]>) {
   return page.evaluate(
     async ({ fn, args }) => {
-      const mod = await import('/e2e/pages/parity.ts');
+      const url = '/e2e/pages/parity.ts'; // a URL of the page's own Vite server, not a Node module
+      const mod = await import(/* @vite-ignore */ url);
       return (mod as any)[fn](...args);
     },
     { fn, args },

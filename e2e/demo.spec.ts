@@ -56,7 +56,8 @@ test('widget renders catalog text as text, never markup, and records clicks on i
   await page.locator('molar-recs').evaluate((el) => (el.shadowRoot!.querySelector('[part=card]') as HTMLElement).click());
   await expect(page.locator('#history-count')).not.toHaveText('0 events on this device');
   const events = await page.evaluate(async () => {
-    const { recommenderFor } = await import('/src/widget/index.ts');
+    const url = '/src/widget/index.ts'; // served by the page's Vite server
+    const { recommenderFor } = (await import(/* @vite-ignore */ url)) as typeof import('../src/widget/index.js');
     return (await (await recommenderFor('/bundles/demo/', 'wasm')).events()).map((e) => `${e.type}:${e.itemId}`);
   });
   expect(events).toContain(`click:${first}`);

@@ -11,11 +11,14 @@ export type LoadProgress =
   | { status: 'done'; file: string; loaded: number; total: number }
   | { status: 'ready'; loaded: number; total: number };
 
+/** Browsers allow ~6 connections per origin; more only queue up and cost memory. */
+const MAX_PARALLEL_FETCHES = 6;
+
 export interface LoadedBundle {
   baseUrl: string;
   manifest: Manifest;
   items: ItemRecord[];
-  /** raw bytes of every file the manifest lists, already checked against its sha256 */
+  /** raw bytes of the item table and every model file, already checked against their sha256 */
   files: Map<string, ArrayBuffer>;
 }
 
@@ -86,30 +89,35 @@ export async function readBundle(bundleUrl: string, opts: ReadOptions = {}): Pro
     throw new MolarError('BUNDLE_INVALID', `not valid JSON: ${(e as Error).message}`, { file: manifestUrl });
   }
   const manifest = validateManifest(parsed, manifestUrl);
-  const names = Object.keys(manifest.files);
+  // Only the item table and model files are needed to score; images load lazily as <img> URLs,
+  // and a catalog's thousands of them fetched at once exhausts the browser's sockets.
+  const names = [...new Set([manifest.itemsFile, ...manifest.models.flatMap((m) => m.files)])];
   const total = names.reduce((s, n) => s + manifest.files[n].bytes, 0);
   let loaded = 0;
   opts.onProgress?.({ status: 'initiate', total, files: names.length });
   const files = new Map<string, ArrayBuffer>();
-  await Promise.all(
-    names.map(async (name) => {
-      const bytes = await fetchBytes(f, base + name);
-      const entry = manifest.files[name];
-      if (!opts.skipIntegrity) {
-        if (bytes.byteLength !== entry.bytes) {
-          throw new MolarError('BUNDLE_INTEGRITY', `expected ${entry.bytes} bytes, got ${bytes.byteLength}`, { file: base + name });
-        }
-        const hash = await sha256Hex(bytes);
-        if (hash !== entry.sha256) {
-          throw new MolarError('BUNDLE_INTEGRITY', `sha256 ${hash} does not match the manifest's ${entry.sha256}`, { file: base + name });
-        }
+  const fetchOne = async (name: string) => {
+    const bytes = await fetchBytes(f, base + name);
+    const entry = manifest.files[name];
+    if (!opts.skipIntegrity) {
+      if (bytes.byteLength !== entry.bytes) {
+        throw new MolarError('BUNDLE_INTEGRITY', `expected ${entry.bytes} bytes, got ${bytes.byteLength}`, { file: base + name });
       }
-      files.set(name, bytes);
-      loaded += bytes.byteLength;
-      opts.onProgress?.({ status: 'progress', file: name, loaded, total });
-      opts.onProgress?.({ status: 'done', file: name, loaded, total });
-    }),
-  );
+      const hash = await sha256Hex(bytes);
+      if (hash !== entry.sha256) {
+        throw new MolarError('BUNDLE_INTEGRITY', `sha256 ${hash} does not match the manifest's ${entry.sha256}`, { file: base + name });
+      }
+    }
+    files.set(name, bytes);
+    loaded += bytes.byteLength;
+    opts.onProgress?.({ status: 'progress', file: name, loaded, total });
+    opts.onProgress?.({ status: 'done', file: name, loaded, total });
+  };
+  const queue = [...names];
+  const worker = async () => {
+    for (let name = queue.shift(); name !== undefined; name = queue.shift()) await fetchOne(name);
+  };
+  await Promise.all(Array.from({ length: Math.min(MAX_PARALLEL_FETCHES, names.length) }, worker));
   const items = JSON.parse(new TextDecoder().decode(files.get(manifest.itemsFile))) as ItemRecord[];
   if (!Array.isArray(items) || items.length !== manifest.numItems) {
     throw new MolarError('BUNDLE_INVALID', `expected ${manifest.numItems} item records, got ${Array.isArray(items) ? items.length : typeof items}`, { file: base + manifest.itemsFile });
