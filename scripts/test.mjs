@@ -14,7 +14,9 @@ mkdirSync('e2e-artifacts', { recursive: true });
 
 const run = (cmd, args) => spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, FORCE_COLOR: '0' } }).status;
 const unitStatus = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=.cache/vitest.json']);
-const e2eStatus = run('npx', ['playwright', 'test']);
+// the storefront e2e loads the built widget, exactly as a shop would
+const buildStatus = run('npm', ['run', '--silent', 'build:widget']);
+const e2eStatus = buildStatus === 0 ? run('npx', ['playwright', 'test']) : 1;
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
 function read(file) {
