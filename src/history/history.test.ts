@@ -181,16 +181,8 @@ describe('HistoryStore on IndexedDB', () => {
   });
 
   it('switches to memory with a warning when the browser terminates the connection', async () => {
-    // capture the connection idb opens for the store, so the test can kill exactly that one
-    const realOpen = indexedDB.open.bind(indexedDB);
-    let conn: IDBDatabase | undefined;
-    const spy = vi.spyOn(indexedDB, 'open').mockImplementation((name, version) => {
-      const req = realOpen(name, version);
-      req.addEventListener('success', () => (conn = req.result));
-      return req;
-    });
     const warn = vi.fn();
-    const h = await openStore('shop', freshCfg(), { onWarning: warn }).finally(() => spy.mockRestore());
+    const { store: h, conn } = await withConnection(() => openStore('shop', freshCfg(), { onWarning: warn }));
     await h.record({ itemId: 'x', type: 'view', ts: 1 });
     expect(conn).toBeDefined();
     forceCloseDatabase(conn as never); // its .d.ts types the argument as the class, not an instance
@@ -202,16 +194,22 @@ describe('HistoryStore on IndexedDB', () => {
   });
 });
 
+/** Opens a store while capturing the connection idb opens for it, so a test can act on exactly that one. */
+async function withConnection<T>(open: () => Promise<T>): Promise<{ store: T; conn: IDBDatabase | undefined }> {
+  const realOpen = indexedDB.open.bind(indexedDB);
+  let conn: IDBDatabase | undefined;
+  const spy = vi.spyOn(indexedDB, 'open').mockImplementation((name, version) => {
+    const req = realOpen(name, version);
+    req.addEventListener('success', () => (conn = req.result));
+    return req;
+  });
+  const store = await open().finally(() => spy.mockRestore());
+  return { store, conn };
+}
+
 describe('Safari TransactionInactiveError', () => {
   async function storeWithFlakyTransactions(failures: number) {
-    const realOpen = indexedDB.open.bind(indexedDB);
-    let conn: IDBDatabase | undefined;
-    const spy = vi.spyOn(indexedDB, 'open').mockImplementation((name, version) => {
-      const req = realOpen(name, version);
-      req.addEventListener('success', () => (conn = req.result));
-      return req;
-    });
-    const h = await openStore('shop').finally(() => spy.mockRestore());
+    const { store: h, conn } = await withConnection(() => openStore('shop'));
     const realTx = conn!.transaction.bind(conn!);
     let left = failures;
     // what WebKit throws when a transaction is used after the task that opened it ended

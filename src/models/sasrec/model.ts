@@ -5,6 +5,7 @@ import type { SequentialModel } from '../types.js';
 import { mm } from './ops.js';
 import { architectureOf, DEFAULT_NEGATIVES, resolveSasrecConfig, SASREC_DEFAULTS, type SasrecConfig } from './config.js';
 import { packWeights, sasrecWeightSpecs, specSize, unpackWeights, type WeightBlob } from './weights.js';
+import { mulberry32 } from '../../random.js';
 
 const LN_EPS = 1e-8; // as the SASRec reference code
 const MASKED = -1e9; // additive attention mask; finite so fully masked (padding) rows stay NaN-free
@@ -229,17 +230,7 @@ function attentionMask(valid: tf.Tensor2D, L: number): tf.Tensor3D {
   return tf.scalar(1).sub(allowed).mul(MASKED) as tf.Tensor3D;
 }
 
-/** mulberry32: small, fast, seedable; the same stream on every backend and platform. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** Xavier-normal matrices and embeddings (as SASRec.pytorch), LN at (1, 0), biases 0, padding row 0. */
 function initialWeights(specs: WeightSpec[], seed: number): Map<string, Float32Array> {
