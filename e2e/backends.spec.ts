@@ -54,3 +54,25 @@ test('a lost WebGPU device falls back to the next backend and keeps the history'
   expect(r.after.events).toBe(3);
   expect(r.after.ids).toEqual(r.before.ids);
 });
+
+test('the same SASRec weights score the same in Node (tfjs wasm, as `molar eval` runs) and in the browser', async ({ page }) => {
+  // Node side: the very scorer `molar eval` uses, on the bundle folder read from disk.
+  const tf = await import('@tensorflow/tfjs');
+  const { openBundleDir } = await import('../src/cli/bundle-node.js');
+  const { createScorer, pickModel } = await import('../src/eval/scorers.js');
+  const { DEFAULT_CONFIG } = await import('../src/config.js');
+  const { vectorTopK } = await import('../src/score/topk.js');
+  const bundle = await openBundleDir('demo-data/bundle');
+  const entry = pickModel(bundle.manifest);
+  expect(entry.kind).toBe('sasrec');
+  const scorer = await createScorer({ manifest: bundle.manifest, entry, readFile: bundle.readFile, config: DEFAULT_CONFIG as never });
+  const ids = HISTORY.map((id) => bundle.items.findIndex((it) => it.id === id) + 1);
+  const [scores] = await scorer([Int32Array.from(ids)]);
+  const top = await vectorTopK(scores, 10, ids);
+  const node = { backend: tf.getBackend(), ids: Array.from(top.ids, (i) => bundle.items[i - 1].id), scores: Array.from(top.scores) };
+
+  await open(page);
+  const browser = await call(page, 'modelScores', 'wasm', HISTORY);
+  expect(node.ids).toEqual(browser.ids);
+  node.scores.forEach((s, i) => expect(Math.abs(s - browser.scores[i]), `score ${i}`).toBeLessThan(1e-4));
+});
