@@ -11,6 +11,8 @@ const root = resolve(import.meta.dirname);
  */
 const MOUNTS: [string, string][] = [
   ['/bundles/demo/', 'demo-data/bundle'],
+  // small bundle with use-lite item vectors for the cold-start e2e (molar build --no-train --encode use-lite)
+  ['/bundles/coldstart/', 'e2e/fixtures/coldstart-bundle'],
   ['/bundles/', 'bundles'],
   ['/wasm/tfjs/', 'node_modules/@tensorflow/tfjs-backend-wasm/dist'],
   ['/wasm/ort/', 'node_modules/onnxruntime-web/dist'],

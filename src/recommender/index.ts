@@ -1,1 +1,1 @@
-export { Recommender, type LoadOptions, type RecordInput, type RecommendOptions, type Recommendation } from './recommender.js';
+export { Recommender, type AddItemInput, type LoadOptions, type RecordInput, type RecommendOptions, type Recommendation } from './recommender.js';

@@ -13,6 +13,8 @@ interface BuildOptions extends DataOptions {
   topN?: number;
   /** false with --no-train: skip steps that train models (sasrec) */
   train: boolean;
+  /** --encode <encoderId>: also write item_vectors.bin (encodeStep) so the browser's addItems() works */
+  encode?: string;
 }
 
 /**
@@ -34,7 +36,10 @@ export function register(program: Command): void {
     .option('--window <n>', 'co-occurrence window (following items)', (v) => positiveInt(v, '--window'))
     .option('--top-n <n>', 'co-occurrence neighbours kept per item', (v) => positiveInt(v, '--top-n'))
     .option('--no-train', 'skip training the SASRec model (it trains by default, with early stopping)')
+    .option('--encode <encoderId>', 'also encode item vectors (e.g. "use-lite", "use-lite+mobilenetv2") for cold start with addItems()')
     .action(async (o: BuildOptions) => {
+      // loaded only when asked: the encoders pull in tfjs and model files
+      const encode = o.encode ? [(await import('../../encoders/build-step-node.js')).encodeStep({ encoder: o.encode })] : [];
       const loaded = await loadFromOptions(o);
       for (const w of loaded.dataset.warnings) process.stderr.write(`warning: ${w}\n`);
       const bar = progressBar('build');
@@ -46,7 +51,7 @@ export function register(program: Command): void {
           dataset: loaded.dataset,
           catalog: loaded.catalog,
           catalogDir: loaded.catalogDir,
-          steps: [...defaultSteps, ...extraBuildSteps],
+          steps: [...defaultSteps, ...extraBuildSteps, ...encode],
           trainOn: o.allData ? 'all' : 'leave-one-out-train',
           options: { images: o.images, cooccurrence, ...(o.train === false ? { sasrec: false } : {}) },
           overwrite: o.overwrite,

@@ -1,0 +1,48 @@
+import { expect, test, type Page } from '@playwright/test';
+import { ORIGIN } from '../playwright.config.js';
+import { watchNetwork } from './helpers.js';
+
+type ColdStart = typeof import('./pages/coldstart.js');
+const K = 5;
+
+function call<F extends keyof ColdStart>(page: Page, fn: F, ...args: Parameters<ColdStart[F]>) {
+  return page.evaluate(
+    async ({ fn, args }) => {
+      const url = '/e2e/pages/coldstart.ts'; // a URL of the page's own Vite server, not a Node module
+      const mod = await import(/* @vite-ignore */ url);
+      return (mod as any)[fn](...args);
+    },
+    { fn, args },
+  ) as Promise<Awaited<ReturnType<ColdStart[F]>>>;
+}
+
+test('addItems encodes a new item in the page, it is recommended at once and survives a reload (wasm, no external requests)', async ({ page }) => {
+  const external = watchNetwork(page, ORIGIN);
+  await page.goto('/e2e/pages/blank.html?backend=wasm');
+
+  const r = await call(page, 'addAndRecommend', K);
+  expect(r.backend).toBe('wasm');
+  expect(r.duplicate?.code).toBe('BAD_INPUT');
+  expect(r.duplicate?.message).toContain('tea-black');
+  expect(r.added.map((a) => a.id)).toEqual(['tea-green-2']);
+  expect(r.before).not.toContain('tea-green-2');
+  expect(r.ids).toHaveLength(K);
+  expect(r.ids).toContain('tea-green-2');
+  expect(r.ids).not.toContain('tea-green'); // seen
+  r.scores.forEach((s) => expect(Number.isFinite(s)).toBe(true));
+  expect(r.events).toEqual(['view:tea-green', 'click:tea-green-2']);
+
+  await page.reload();
+  const after = await call(page, 'afterReload', K);
+  expect(after.item?.id).toBe('tea-green-2');
+  expect(after.item?.title).toBe('Green Tea');
+  expect(after.events).toEqual(['view:tea-green', 'click:tea-green-2']);
+  expect(after.total).toBe(after.numItems + 1);
+  expect(after.ids).toContain('tea-green-2');
+
+  const err = await call(page, 'withoutVectors');
+  expect(err?.code).toBe('BAD_CONFIG');
+  expect(err?.message).toContain('--encode');
+
+  expect(external, 'requests that left localhost').toEqual([]);
+});
