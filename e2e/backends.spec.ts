@@ -1,4 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
+import { pageModule } from './helpers.js';
 
 type Parity = typeof import('./pages/parity.js');
 const HISTORY = ['st-1f600', 'st-1f923', 'st-1f602'];
@@ -7,15 +8,8 @@ async function open(page: Page): Promise<void> {
   await page.goto('/e2e/pages/blank.html');
 }
 
-function call<K extends keyof Parity>(page: Page, fn: K, ...args: Parameters<Parity[K]>) {
-  return page.evaluate(
-    async ({ fn, args }) => {
-      const url = '/e2e/pages/parity.ts'; // a URL of the page's own Vite server, not a Node module
-      const mod = await import(/* @vite-ignore */ url);
-      return (mod as any)[fn](...args);
-    },
-    { fn, args },
-  ) as Promise<Awaited<ReturnType<Parity[K]>>>;
+function call<F extends keyof Parity & string>(page: Page, fn: F, ...args: Parameters<Parity[F]>) {
+  return pageModule<Parity>(page, '/e2e/pages/parity.ts')(fn, ...args);
 }
 
 test('the scoring op gives the same top-K, scores within 1e-4, on webgpu, webgl and wasm', async ({ page }) => {

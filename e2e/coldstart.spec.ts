@@ -1,19 +1,12 @@
 import { expect, test, type Page } from '@playwright/test';
 import { ORIGIN } from '../playwright.config.js';
-import { watchNetwork } from './helpers.js';
+import { pageModule, watchNetwork } from './helpers.js';
 
 type ColdStart = typeof import('./pages/coldstart.js');
 const K = 5;
 
-function call<F extends keyof ColdStart>(page: Page, fn: F, ...args: Parameters<ColdStart[F]>) {
-  return page.evaluate(
-    async ({ fn, args }) => {
-      const url = '/e2e/pages/coldstart.ts'; // a URL of the page's own Vite server, not a Node module
-      const mod = await import(/* @vite-ignore */ url);
-      return (mod as any)[fn](...args);
-    },
-    { fn, args },
-  ) as Promise<Awaited<ReturnType<ColdStart[F]>>>;
+function call<F extends keyof ColdStart & string>(page: Page, fn: F, ...args: Parameters<ColdStart[F]>) {
+  return pageModule<ColdStart>(page, '/e2e/pages/coldstart.ts')(fn, ...args);
 }
 
 test('addItems encodes a new item in the page, it is recommended at once and survives a reload (wasm, no external requests)', async ({ page }) => {
