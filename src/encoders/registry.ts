@@ -43,9 +43,9 @@ export async function loadItemEncoder(id: string, ctx: EncoderLoadContext): Prom
   try {
     for (const part of id.split('+')) {
       const spec = part.startsWith('hf-text:')
-        ? { load: () => loadTransformersTextEncoder(part.slice(8), ctx.transformers) }
+        ? { load: () => loadTransformersTextEncoder(part.slice(8), { ...ctx.transformers, onProgress: ctx.onProgress }) }
         : part.startsWith('hf-image:')
-          ? { load: () => loadTransformersImageEncoder(part.slice(9), ctx.decodeImage, ctx.transformers) }
+          ? { load: () => loadTransformersImageEncoder(part.slice(9), ctx.decodeImage, { ...ctx.transformers, onProgress: ctx.onProgress }) }
           : ENCODERS[part];
       if (!spec) throw new MolarError('UNKNOWN_KIND', `unknown encoder "${part}" in "${id}"; known: ${Object.keys(ENCODERS).join(', ')}, hf-text:<model>, hf-image:<model>`, { field: 'encoder.id' });
       const enc = await spec.load(ctx);
