@@ -14,6 +14,7 @@ import type { SasrecLoss } from '../src/models/sasrec/config.js';
 import { SasrecModel } from '../src/models/sasrec/model.js';
 import { sasrecScorer } from '../src/models/sasrec/scorer.js';
 import { useNodeBackend, type NodeBackend } from '../src/train/backend-node.js';
+import { defaultWorkers } from '../src/train/build-step.js';
 import { trainSasrec } from '../src/train/sasrec.js';
 import { BENCH_DATE, BENCH_MACHINE, recordBench, type BenchRow } from './record.js';
 
@@ -32,6 +33,8 @@ const opts = new Command()
   .option('--lr <x>', 'Adam learning rate', '0.002')
   .option('--valid-users <n>', 'validation users per epoch (early stopping)', '1024')
   .option('--backend <b>', 'cpu | wasm', 'wasm')
+  .option('--workers <n>', 'training threads (data-parallel)', String(defaultWorkers()))
+  .option('--no-buckets', 'batch users in random order instead of length buckets')
   .option('--name <name>', 'results file name', 'accuracy-sasrec')
   .parse()
   .opts();
@@ -58,6 +61,8 @@ for (const name of String(opts.datasets).split(',')) {
     validUsers: Number(opts.validUsers),
     timeBudgetMs: Number(opts.minutes) * 60_000,
     progress: true,
+    workers: Number(opts.workers),
+    lengthBuckets: Boolean(opts.buckets),
     config: { loss, numNegatives: loss === 'ce' ? undefined : Math.min(Number(opts.negatives), dataset.numItems), maxLen: proto.maxLen, batchSize: Number(opts.batch), learningRate: Number(opts.lr), maxEpochs: Number(opts.maxEpochs) },
     onEpoch: (e) => console.error(`${name} epoch ${e.epoch} loss ${e.loss.toFixed(4)} valid ndcg@10 ${e.validNdcg10?.toFixed(4)} at ${e.minutes.toFixed(1)} min`),
   });
@@ -74,6 +79,8 @@ for (const name of String(opts.datasets).split(',')) {
     split: 'test',
     filterSeen: proto.filterSeen,
     backend,
+    workers: Number(opts.workers),
+    lengthBuckets: Boolean(opts.buckets),
     stoppedBy: r.stoppedBy,
     config: r.config,
     validUsersPerEpoch: Number(opts.validUsers),
@@ -87,5 +94,5 @@ for (const name of String(opts.datasets).split(',')) {
 await recordBench(String(opts.name), rows, (r) => {
   const m = r.metrics as Record<string, number>;
   const f = (x: number) => x.toFixed(4);
-  return `test, filterSeen=${r.filterSeen}, users ${m.test_users}: NDCG@10 ${f(m['ndcg@10'])}, Recall@10 ${f(m['recall@10'])}, NDCG@20 ${f(m['ndcg@20'])}, Recall@20 ${f(m['recall@20'])}, MRR ${f(m.mrr)}; ${m.epochs} epochs (best ${m.best_epoch}, stopped by ${r.stoppedBy}), train ${m.wall_min.toFixed(1)} min, ${m.min_per_epoch.toFixed(2)} min/epoch, backend ${r.backend}`;
+  return `test, filterSeen=${r.filterSeen}, users ${m.test_users}: NDCG@10 ${f(m['ndcg@10'])}, Recall@10 ${f(m['recall@10'])}, NDCG@20 ${f(m['ndcg@20'])}, Recall@20 ${f(m['recall@20'])}, MRR ${f(m.mrr)}; ${m.epochs} epochs (best ${m.best_epoch}, stopped by ${r.stoppedBy}), train ${m.wall_min.toFixed(1)} min, ${m.min_per_epoch.toFixed(2)} min/epoch, backend ${r.backend} × ${r.workers} threads${r.lengthBuckets ? ', length buckets' : ''}`;
 });

@@ -36,16 +36,32 @@ export class BatchSampler {
     return this.users.length;
   }
 
-  /** The users of one epoch, shuffled (Fisher-Yates) and cut into batches. */
-  epoch(batchSize: number): number[][] {
+  /**
+   * The users of one epoch, shuffled (Fisher-Yates) and cut into batches. With `bucket`, each pool
+   * of 16 batches' worth of shuffled users is sorted by history length before cutting, and the
+   * batches are shuffled again: a batch is padded only to its own longest row, and on ML-1M
+   * (mean trainable length 108 of maxLen 200) that removes about half of the padded positions,
+   * while every batch still mixes users drawn at random from the pool.
+   */
+  epoch(batchSize: number, bucket = false): number[][] {
     const u = this.users.slice();
-    for (let i = u.length - 1; i > 0; i--) {
-      const j = Math.floor(this.rnd() * (i + 1));
-      [u[i], u[j]] = [u[j], u[i]];
-    }
+    this.shuffle(u);
     const out: number[][] = [];
-    for (let i = 0; i < u.length; i += batchSize) out.push(u.slice(i, i + batchSize));
+    const pool = bucket ? batchSize * 16 : batchSize;
+    for (let p = 0; p < u.length; p += pool) {
+      const chunk = u.slice(p, p + pool);
+      if (bucket) chunk.sort((a, b) => this.train[a].length - this.train[b].length);
+      for (let i = 0; i < chunk.length; i += batchSize) out.push(chunk.slice(i, i + batchSize));
+    }
+    if (bucket) this.shuffle(out);
     return out;
+  }
+
+  private shuffle<T>(a: T[]): void {
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = Math.floor(this.rnd() * (i + 1));
+      [a[i], a[j]] = [a[j], a[i]];
+    }
   }
 
   /** Last maxLen+1 items of each prefix become (input = all but last, target = all but first). */

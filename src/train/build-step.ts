@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { BuildContext, BuildStep } from '../bundle/build.js';
 import type { SasrecConfig } from '../models/sasrec/config.js';
 import { SasrecModel } from '../models/sasrec/model.js';
@@ -12,7 +13,12 @@ export interface SasrecStepOptions {
   /** wall-time cap in minutes (early stopping usually ends sooner) */
   minutes?: number;
   progress?: boolean;
+  /** training threads (train/data-parallel.ts); default: the machine's cores, at most 4 */
+  workers?: number;
 }
+
+/** Cores, capped: past 4 shards a batch of 128 users gets thin and the weight broadcast grows. */
+export const defaultWorkers = (): number => Math.max(1, Math.min(4, availableParallelism()));
 
 /** maxLen by data: 200 where histories are long (ML-1M), 50 for the sparse shop logs typical elsewhere. */
 export function defaultMaxLen(sequences: Int32Array[]): number {
@@ -51,6 +57,7 @@ export async function trainForBuild(ctx: Pick<BuildContext, 'split' | 'dataset' 
     config: { maxLen: defaultMaxLen(ctx.dataset.sequences), ...o.config },
     timeBudgetMs: o.minutes !== undefined ? o.minutes * 60_000 : undefined,
     progress: o.progress ?? true,
+    workers: o.workers ?? defaultWorkers(),
     onEpoch: (e) => ctx.progress(e.epoch, 0),
   });
 }

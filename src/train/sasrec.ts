@@ -8,6 +8,7 @@ import { SasrecModel } from '../models/sasrec/model.js';
 import { sasrecScorer } from '../models/sasrec/scorer.js';
 import type { WeightBlob } from '../models/sasrec/weights.js';
 import { BatchSampler } from './batches.js';
+import { DataParallel } from './data-parallel.js';
 import { sasrecObjective } from './losses.js';
 
 export interface TrainSasrecOptions {
@@ -27,6 +28,13 @@ export interface TrainSasrecOptions {
   timeBudgetMs?: number;
   /** skip validation and early stopping; keeps the last weights */
   noValidation?: boolean;
+  /**
+   * threads computing gradients in parallel (Node; data-parallel.ts). 1 = this thread only. Each
+   * count is its own reproducible run: the shards' dropout masks depend on it.
+   */
+  workers?: number;
+  /** sort users by length within pools before batching (batches.ts); default true */
+  lengthBuckets?: boolean;
   /** show a progress bar on stderr */
   progress?: boolean;
   onEpoch?: (e: EpochReport) => void;
@@ -70,6 +78,8 @@ export async function trainSasrec(opts: TrainSasrecOptions): Promise<TrainSasrec
   if (sampler.trainableUsers === 0) throw new MolarError('BAD_INPUT', 'no user has two or more training events', { field: 'interactions' });
   // β2 = 0.98 as in SASRec's reference training
   const optimizer = tf.train.adam(cfg.learningRate, 0.9, 0.98);
+  const workers = opts.workers ?? 1;
+  const dp = workers > 1 ? await DataParallel.start(cfg, workers) : undefined;
   const t0 = Date.now();
   const history: EpochReport[] = [];
   let best: { ndcg: number; epoch: number; weights: WeightBlob; metrics?: Record<string, number> } | undefined;
@@ -81,13 +91,13 @@ export async function trainSasrec(opts: TrainSasrecOptions): Promise<TrainSasrec
   try {
     for (let epoch = 1; epoch <= cfg.maxEpochs; epoch++) {
       const te = Date.now();
-      let batches = sampler.epoch(cfg.batchSize);
+      let batches = sampler.epoch(cfg.batchSize, opts.lengthBuckets ?? true);
       if (opts.maxStepsPerEpoch !== undefined) batches = batches.slice(0, opts.maxStepsPerEpoch);
       model.seedDropout(cfg.seed * 7919 + epoch);
       bar?.start(batches.length, 0, { epoch, loss: '-', ndcg: best ? best.ndcg.toFixed(4) : '-' });
       const stepLosses: number[] = [];
-      for (const users of batches) {
-        stepLosses.push(await trainStep(model, optimizer, sampler, users, cfg));
+      for (const [i, users] of batches.entries()) {
+        stepLosses.push(dp ? await parallelStep(dp, model, optimizer, sampler, users, cfg, (cfg.seed * 7919 + epoch) * 100_003 + i) : await trainStep(model, optimizer, sampler, users, cfg));
         bar?.increment(1, { loss: stepLosses[stepLosses.length - 1].toFixed(4) });
       }
       const report: EpochReport = { epoch, loss: mean(stepLosses), stepLosses, minutes: 0, epochMs: 0 };
@@ -118,6 +128,7 @@ export async function trainSasrec(opts: TrainSasrecOptions): Promise<TrainSasrec
     return { config: cfg, weights, bestEpoch: best?.epoch ?? history.length, bestValid: best?.metrics, history, backend: tf.getBackend(), wallMs: Date.now() - t0, stoppedBy };
   } finally {
     bar?.stop();
+    await dp?.close();
     optimizer.dispose();
     model.dispose();
   }
@@ -141,6 +152,17 @@ export async function trainStep(model: SasrecModel, optimizer: tf.Optimizer, sam
     targets.dispose();
     negatives?.dispose();
   }
+}
+
+/** trainStep across the replicas of `dp`: users dealt round-robin so shards get similar lengths. */
+async function parallelStep(dp: DataParallel, model: SasrecModel, optimizer: tf.Optimizer, sampler: BatchSampler, users: number[], cfg: SasrecConfig, dropoutSeed: number): Promise<number> {
+  const parts = Array.from({ length: Math.min(dp.size, users.length) }, (_, s) => users.filter((_, j) => j % dp.size === s));
+  const shared = cfg.loss === 'gbce' || cfg.loss === 'sampled-ce' ? sampler.shared(cfg.numNegatives) : undefined;
+  const shards = parts.map((u) => {
+    const batch = sampler.batch(u);
+    return { batch, negatives: cfg.loss === 'bce' ? sampler.perPosition(batch.targets) : shared };
+  });
+  return dp.step(model, optimizer, shards, dropoutSeed);
 }
 
 const mean = (a: number[]): number => (a.length ? a.reduce((s, x) => s + x, 0) / a.length : NaN);

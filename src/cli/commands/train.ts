@@ -28,6 +28,7 @@ interface TrainOptions extends DataOptions {
   lr?: string;
   seed?: number;
   minutes?: string;
+  workers?: number;
 }
 
 export function register(program: Command): void {
@@ -48,6 +49,7 @@ export function register(program: Command): void {
     .option('--lr <x>', 'Adam learning rate')
     .option('--seed <n>', 'random seed', (v) => positiveInt(v, '--seed'))
     .option('--minutes <m>', 'wall-time cap; the best checkpoint so far is kept')
+    .option('--workers <n>', 'training threads (data-parallel; default: cores, at most 4)', (v) => positiveInt(v, '--workers'))
     .action(async (o: TrainOptions) => {
       const bundle = await openBundleDir(path.resolve(o.bundle));
       const { manifest } = bundle;
@@ -64,7 +66,7 @@ export function register(program: Command): void {
       const config: Partial<SasrecConfig> = Object.fromEntries(
         Object.entries({ loss: o.loss, numNegatives: o.negatives, maxLen: o.maxLen, hidden: o.hidden, blocks: o.blocks, heads: o.heads, maxEpochs: o.epochs, patience: o.patience, batchSize: o.batchSize, learningRate: num(o.lr, '--lr'), seed: o.seed }).filter(([, v]) => v !== undefined),
       );
-      const r = await trainForBuild({ split: leaveOneOut(dataset.sequences), dataset, progress: () => {} }, { config, minutes: num(o.minutes, '--minutes') });
+      const r = await trainForBuild({ split: leaveOneOut(dataset.sequences), dataset, progress: () => {} }, { config, minutes: num(o.minutes, '--minutes'), workers: o.workers });
       const files = new Map<string, BundleFile>();
       for (const name of Object.keys(manifest.files)) if (name !== manifest.itemsFile && name !== SASREC_FILE) files.set(name, { copyFrom: path.join(bundle.dir, name) });
       files.set(SASREC_FILE, { data: new Uint8Array(r.weights.data.buffer, r.weights.data.byteOffset, r.weights.data.byteLength) });

@@ -55,7 +55,10 @@ export class SasrecModel implements SequentialModel {
     for (const s of this.specs) {
       const v = values.get(s.name);
       if (!v || v.length !== specSize(s)) throw new MolarError('BAD_INPUT', `initial weight missing or mis-sized`, { field: s.name });
-      this.vars.set(s.name, tf.variable(tf.tensor(v, s.shape, 'float32'), true, `sasrec/${s.name}/${uid++}`));
+      // the variable takes the tensor's data; the tensor handle itself must go, or it counts as live
+      const t = tf.tensor(v, s.shape, 'float32');
+      this.vars.set(s.name, tf.variable(t, true, `sasrec/${s.name}/${uid++}`));
+      t.dispose();
     }
   }
 
@@ -170,7 +173,11 @@ export class SasrecModel implements SequentialModel {
   setWeights(specs: WeightSpec[], data: Float32Array | ArrayBuffer): void {
     this.alive();
     const m = unpackWeights(this.specs, specs, data);
-    for (const s of this.specs) this.w(s.name).assign(tf.tensor(m.get(s.name)!, s.shape, 'float32'));
+    for (const s of this.specs) {
+      const t = tf.tensor(m.get(s.name)!, s.shape, 'float32');
+      this.w(s.name).assign(t);
+      t.dispose();
+    }
   }
 
   /** The manifest entry for these weights (the writer fills `files`). */
