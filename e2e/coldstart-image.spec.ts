@@ -1,0 +1,67 @@
+import { expect, test, type Page } from '@playwright/test';
+import { ORIGIN } from '../playwright.config.js';
+import { pageModule, watchNetwork } from './helpers.js';
+
+type Mod = typeof import('./pages/coldstart-image.js');
+const MODULE = '/e2e/pages/coldstart-image.ts';
+const K = 3;
+
+function call<F extends keyof Mod & string>(page: Page, fn: F, ...args: Parameters<Mod[F]>) {
+  return pageModule<Mod>(page, MODULE)(fn, ...args);
+}
+
+/** A first import can make Vite optimise a newly met dependency and reload the page; import until it sticks. */
+async function open(page: Page): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    await page.goto('/e2e/pages/blank.html');
+    try {
+      await page.evaluate((u) => import(/* @vite-ignore */ u).then(() => undefined), MODULE);
+      return;
+    } catch (e) {
+      if (attempt >= 2 || !/context was destroyed|navigation/i.test(String(e))) throw e;
+    }
+  }
+}
+
+test('the dev server serves MobileNetV2 as model.json + uint8 weights.bin made from nsfwjs', async ({ page }) => {
+  await open(page);
+  const m = await call(page, 'modelServed');
+  expect(m.status).toBe(200);
+  expect(m.hasTopology).toBe(true);
+  expect(m.specs).toBeGreaterThan(0);
+  expect(m.quantized).toBe(m.specs);
+  expect(m.servedBytes).toBe(m.expectedBytes);
+});
+
+test('an image item added in the browser is ranked by its picture (image-only bundle, wasm, no external requests)', async ({ page }) => {
+  const external = watchNetwork(page, ORIGIN);
+  const warnings: string[] = [];
+  page.on('console', (msg) => msg.type() === 'warning' && warnings.push(msg.text()));
+  await open(page);
+
+  const r = await call(page, 'addAndRank');
+  expect(r.backend).toBe('wasm');
+  expect(r.encoder).toMatchObject({ encoder: { id: 'mobilenetv2', modality: 'image' } });
+  expect(r.added).toEqual(['new-blank', 'new-car', 'new-face']);
+  expect(r.ids).not.toContain('st-1f600'); // seen
+  expect(r.ids.slice(0, K)).toContain('new-face');
+  const score = (id: string) => r.scores[r.ids.indexOf(id)];
+  expect(score('new-face')).toBeGreaterThan(score('new-car'));
+  expect(score('new-face')).toBeGreaterThan(score('new-blank'));
+  r.scores.forEach((s) => expect(Number.isFinite(s)).toBe(true));
+  // the item without a picture gets a zero image vector and a warning, not a throw
+  expect(warnings.some((w) => w.includes('new-blank'))).toBe(true);
+
+  expect(external, 'requests that left localhost').toEqual([]);
+});
+
+test('the same transparent PNG gives the same vector in the browser as in `molar build` (cosine > 0.99)', async ({ page }) => {
+  // Known bug: pngjs keeps the palette colour of fully transparent pixels (76,105,113 in this
+  // sticker) while a canvas hands back 0,0,0, and MobileNetV2 drops alpha, so the two sides see
+  // different backgrounds (cosine 0.985 here, 0.957 for st-1f697). Remove this line once both
+  // decoders (or mobilenet.ts preprocessing) composite alpha the same way.
+  test.fail();
+  await open(page);
+  // browser decoder + wasm vs Node decoder (pngjs) + wasm, through the bundle's int8 rounding
+  expect(await call(page, 'sameImageCosine', 'st-1f600')).toBeGreaterThan(0.99);
+});
