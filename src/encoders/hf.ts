@@ -8,7 +8,7 @@ import type { EncodeOptions, ImageEncoder, ImageInput, Matrix, ProgressCallback,
  * Encoder ids are "hf-text:<model>" and "hf-image:<model>"; every row is L2-normalised.
  *
  * Offline by default: `env.allowRemoteModels = false`, models resolve under `localModelPath`
- * (Node: a folder; browser: a URL prefix served by us), and onnxruntime-web's .wasm comes from
+ * (Node: a folder; browser: a URL prefix served by us), and onnxruntime-web's .mjs/.wasm come from
  * `ortWasmPath` (config.runtime.ortWasmPath, "/wasm/ort/"), never from a CDN.
  *
  * Which output becomes the vector (tested on e2e/fixtures/tiny-hf, built by scripts/make-tiny-onnx.py):
@@ -42,7 +42,10 @@ export interface TransformersOptions {
 }
 
 export interface TransformersLoadOptions extends TransformersOptions {
-  /** file progress while loading ({status:'load'}), then {status:'ready'} */
+  /**
+   * file progress while loading ({status:'load'}), then {status:'ready'}. With a callback,
+   * transformers.js 4.3 GETs each file once more first, for its size (get_file_metadata).
+   */
   onProgress?: ProgressCallback;
 }
 
@@ -67,7 +70,7 @@ async function transformers(o: TransformersOptions): Promise<HF> {
   if (o.localModelPath) hf.env.localModelPath = o.localModelPath;
   const wasm = hf.env.backends.onnx.wasm;
   // transformers.js points this at cdn.jsdelivr.net on import; a prefix string makes onnxruntime-web
-  // fetch its .wasm (and, for non-bundled builds, the .mjs) from our own origin instead
+  // fetch ort-wasm-simd-threaded.asyncify.mjs/.wasm from our own origin instead
   if (!isNode && wasm) wasm.wasmPaths = new URL(o.ortWasmPath ?? DEFAULT_CONFIG.runtime.ortWasmPath, globalThis.location?.href).href;
   return hf;
 }
