@@ -1,7 +1,7 @@
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-export const BENCH_DATE = '2026-11-23';
+export const BENCH_DATE = new Date().toISOString().slice(0, 10);
 export const BENCH_MACHINE = 'node 2-core 24GiB';
 
 export interface BenchRow {
