@@ -43,6 +43,7 @@ type PageMod = typeof import('./pages/encoders-browser.js');
 
 const o = new Command()
   .option('--backends <list>', 'tfjs backends, in order', 'webgpu,webgl,wasm,cpu')
+  .option('--models <list>', 'encoders, in order', 'use-lite,mobilenetv2')
   .option('--items <n>', 'text items on wasm', Number, 300)
   .option('--image-items <n>', 'image items on wasm', Number, 128)
   .option('--slow-items <n>', 'text items on webgpu / webgl / cpu', Number, 32)
@@ -54,7 +55,7 @@ const o = new Command()
   .option('--sample <n>', '--full: items compared browser vs Node, spread over the catalog', Number, 64)
   .option('--dry-run', 'print the rows, record nothing (smoke runs)')
   .parse()
-  .opts<{ backends: string; items: number; imageItems: number; slowItems: number; slowImageItems: number; warmup: number; full?: boolean; limit?: number; nodeBundle?: string; sample: number; dryRun?: boolean }>();
+  .opts<{ backends: string; models: string; items: number; imageItems: number; slowItems: number; slowImageItems: number; warmup: number; full?: boolean; limit?: number; nodeBundle?: string; sample: number; dryRun?: boolean }>();
 
 const ENCODER = 'use-lite+mobilenetv2';
 const CHUNK = 64; // items per encodeItems() call, as the Node build step chunks them
@@ -107,8 +108,8 @@ class HeapPeak {
   }
   async stop(): Promise<number> {
     if (this.timer) clearInterval(this.timer);
-    const u = await this.cdp.send('Runtime.getHeapUsage');
-    return Math.max(this.peak, u.usedSize);
+    const u = await this.cdp.send('Runtime.getHeapUsage').catch(() => null);
+    return Math.max(this.peak, u?.usedSize ?? 0);
   }
 }
 
@@ -189,7 +190,8 @@ async function perBackend(): Promise<void> {
   for (const backend of o.backends.split(',').map((b) => b.trim()) as BackendName[]) {
     const slow = backend !== 'wasm';
     const counts = { text: slow ? o.slowItems : o.items, image: slow ? o.slowImageItems : o.imageItems };
-    for (const [model, modality] of [['use-lite', 'text'], ['mobilenetv2', 'image']] as const) {
+    const models = o.models.split(',').map((m) => m.trim());
+    for (const [model, modality] of ([['use-lite', 'text'], ['mobilenetv2', 'image']] as const).filter(([m]) => models.includes(m))) {
       // a fresh context (and renderer) per encoder, so heap and RSS peaks belong to this run alone
       const { context, call, heap } = await openPage();
       try {
@@ -202,9 +204,19 @@ async function perBackend(): Promise<void> {
         const n = counts[modality];
         log(`${backend} ${model}: ${n} items (+${o.warmup} warm-up)`);
         heap.start();
-        const loaded = await call('load', model);
-        const r = await call('encode', withPosters.slice(0, n), { warmup: o.warmup, chunk: CHUNK, sample: [] });
+        const run = await (async () => {
+          const loaded = await call('load', model);
+          return { loaded, r: await call('encode', withPosters.slice(0, n), { warmup: o.warmup, chunk: CHUNK, sample: [] }) };
+        })().catch((e: Error) => e);
         const peak = await heap.stop();
+        if (run instanceof Error) {
+          // recorded, not thrown: one backend failing says something about that backend, and the others still run
+          const msg = run.message.split('\n')[0].slice(0, 240);
+          log(`  failed: ${msg}`);
+          rows.push({ benchmark: 'encoders-browser', dataset: `ml-1m (first ${n} items with posters)`, model, backend: setup.backend, metrics: { status: `failed: ${msg}` }, command, date, machine, browser: browserName });
+          continue;
+        }
+        const { loaded, r } = run;
         const rss = await rendererPeakRss();
         const { leakedTensors } = await call('dispose');
         const metrics: Record<string, number | string> = {
