@@ -10,7 +10,7 @@ import { Command } from 'commander';
 import { defaultDataRoot, getPreset, loadPreset } from '../src/data/load-node.js';
 import { leaveOneOut } from '../src/data/split.js';
 import { evaluate } from '../src/eval/evaluate.js';
-import type { SasrecLoss } from '../src/models/sasrec/config.js';
+import type { LrSchedule, SasrecLoss } from '../src/models/sasrec/config.js';
 import { SasrecModel } from '../src/models/sasrec/model.js';
 import { sasrecScorer } from '../src/models/sasrec/scorer.js';
 import { useNodeBackend, type NodeBackend } from '../src/train/backend-node.js';
@@ -31,6 +31,7 @@ const opts = new Command()
   .option('--max-epochs <n>', 'epoch cap', '200')
   .option('--batch <n>', 'users per batch', '128')
   .option('--lr <x>', 'Adam learning rate', '0.002')
+  .option('--lr-schedule <s>', 'constant | cosine (to 0 over --max-epochs)', 'constant')
   .option('--valid-users <n>', 'validation users per epoch (early stopping)', '1024')
   .option('--backend <b>', 'cpu | wasm', 'wasm')
   .option('--workers <n>', 'training threads (data-parallel)', String(defaultWorkers()))
@@ -63,7 +64,7 @@ for (const name of String(opts.datasets).split(',')) {
     progress: true,
     workers: Number(opts.workers),
     lengthBuckets: Boolean(opts.buckets),
-    config: { loss, numNegatives: loss === 'ce' ? undefined : Math.min(Number(opts.negatives), dataset.numItems), maxLen: proto.maxLen, batchSize: Number(opts.batch), learningRate: Number(opts.lr), maxEpochs: Number(opts.maxEpochs) },
+    config: { loss, numNegatives: loss === 'ce' ? undefined : Math.min(Number(opts.negatives), dataset.numItems), maxLen: proto.maxLen, batchSize: Number(opts.batch), learningRate: Number(opts.lr), lrSchedule: opts.lrSchedule as LrSchedule, maxEpochs: Number(opts.maxEpochs) },
     onEpoch: (e) => console.error(`${name} epoch ${e.epoch} loss ${e.loss.toFixed(4)} valid ndcg@10 ${e.validNdcg10?.toFixed(4)} at ${e.minutes.toFixed(1)} min`),
   });
   const trainMs = Date.now() - t0;

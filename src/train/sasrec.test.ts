@@ -65,3 +65,15 @@ describe('trainSasrec', () => {
     }
   });
 });
+
+describe('learning-rate schedule', () => {
+  it('cosine falls from learningRate to 0 over maxEpochs; constant stays', async () => {
+    const { learningRateAt } = await import('./sasrec.js');
+    const cos = { learningRate: 0.01, lrSchedule: 'cosine' as const };
+    expect(learningRateAt(cos, 0)).toBeCloseTo(0.01, 12);
+    expect(learningRateAt(cos, 0.5)).toBeCloseTo(0.005, 12);
+    expect(learningRateAt(cos, 1)).toBeCloseTo(0, 12);
+    expect(learningRateAt(cos, 0.25)).toBeGreaterThan(learningRateAt(cos, 0.75));
+    expect(learningRateAt({ learningRate: 0.01, lrSchedule: 'constant' }, 0.9)).toBe(0.01);
+  });
+});

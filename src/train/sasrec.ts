@@ -97,6 +97,7 @@ export async function trainSasrec(opts: TrainSasrecOptions): Promise<TrainSasrec
       bar?.start(batches.length, 0, { epoch, loss: '-', ndcg: best ? best.ndcg.toFixed(4) : '-' });
       const stepLosses: number[] = [];
       for (const [i, users] of batches.entries()) {
+        setLearningRate(optimizer, learningRateAt(cfg, (epoch - 1 + i / batches.length) / cfg.maxEpochs));
         stepLosses.push(dp ? await parallelStep(dp, model, optimizer, sampler, users, cfg, (cfg.seed * 7919 + epoch) * 100_003 + i) : await trainStep(model, optimizer, sampler, users, cfg));
         bar?.increment(1, { loss: stepLosses[stepLosses.length - 1].toFixed(4) });
       }
@@ -163,6 +164,16 @@ async function parallelStep(dp: DataParallel, model: SasrecModel, optimizer: tf.
     return { batch, negatives: cfg.loss === 'bce' ? sampler.perPosition(batch.targets) : shared };
   });
   return dp.step(model, optimizer, shards, dropoutSeed);
+}
+
+/** The schedule's learning rate at `progress` ∈ [0, 1) of maxEpochs. */
+export function learningRateAt(cfg: Pick<SasrecConfig, 'learningRate' | 'lrSchedule'>, progress: number): number {
+  return cfg.lrSchedule === 'cosine' ? cfg.learningRate * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, progress))) : cfg.learningRate;
+}
+
+/** tfjs' Adam reads its (protected) learningRate on every applyGradients, so a schedule can set it. */
+function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
+  (optimizer as unknown as { learningRate: number }).learningRate = lr;
 }
 
 const mean = (a: number[]): number => (a.length ? a.reduce((s, x) => s + x, 0) / a.length : NaN);

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { MolarError } from '../../errors.js';
-import type { SasrecConfig, SasrecLoss } from '../../models/sasrec/config.js';
+import type { LrSchedule, SasrecConfig, SasrecLoss } from '../../models/sasrec/config.js';
 import { leaveOneOut } from '../../data/split.js';
 import { buildSequences } from '../../data/sequences.js';
 import { loadSpecInteractions } from '../../data/load-node.js';
@@ -26,6 +26,7 @@ interface TrainOptions extends DataOptions {
   patience?: number;
   batchSize?: number;
   lr?: string;
+  lrSchedule?: string;
   seed?: number;
   minutes?: string;
   workers?: number;
@@ -47,6 +48,7 @@ export function register(program: Command): void {
     .option('--patience <n>', 'epochs without a better valid NDCG@10 before stopping', (v) => positiveInt(v, '--patience'))
     .option('--batch-size <n>', 'users per batch', (v) => positiveInt(v, '--batch-size'))
     .option('--lr <x>', 'Adam learning rate')
+    .option('--lr-schedule <s>', 'constant | cosine (decays to 0 over --epochs)')
     .option('--seed <n>', 'random seed', (v) => positiveInt(v, '--seed'))
     .option('--minutes <m>', 'wall-time cap; the best checkpoint so far is kept')
     .option('--workers <n>', 'training threads (data-parallel; default: cores, at most 4)', (v) => positiveInt(v, '--workers'))
@@ -64,7 +66,7 @@ export function register(program: Command): void {
         return n;
       };
       const config: Partial<SasrecConfig> = Object.fromEntries(
-        Object.entries({ loss: o.loss, numNegatives: o.negatives, maxLen: o.maxLen, hidden: o.hidden, blocks: o.blocks, heads: o.heads, maxEpochs: o.epochs, patience: o.patience, batchSize: o.batchSize, learningRate: num(o.lr, '--lr'), seed: o.seed }).filter(([, v]) => v !== undefined),
+        Object.entries({ loss: o.loss, numNegatives: o.negatives, maxLen: o.maxLen, hidden: o.hidden, blocks: o.blocks, heads: o.heads, maxEpochs: o.epochs, patience: o.patience, batchSize: o.batchSize, learningRate: num(o.lr, '--lr'), lrSchedule: o.lrSchedule as LrSchedule | undefined, seed: o.seed }).filter(([, v]) => v !== undefined),
       );
       const r = await trainForBuild({ split: leaveOneOut(dataset.sequences), dataset, progress: () => {} }, { config, minutes: num(o.minutes, '--minutes'), workers: o.workers });
       const files = new Map<string, BundleFile>();

@@ -3,6 +3,8 @@ import { MolarError } from '../../errors.js';
 /** Training objectives the SASRec family is known by. */
 export const SASREC_LOSSES = ['bce', 'gbce', 'ce', 'sampled-ce'] as const;
 export type SasrecLoss = (typeof SASREC_LOSSES)[number];
+export const LR_SCHEDULES = ['constant', 'cosine'] as const;
+export type LrSchedule = (typeof LR_SCHEDULES)[number];
 
 /**
  * Hyperparameters of the ID-based SASRec model (Kang & McAuley 2018) and its training objective,
@@ -29,6 +31,11 @@ export interface SasrecConfig {
   gbceT: number;
   /** (float > 0) Adam learning rate */
   learningRate: number;
+  /**
+   * learning-rate schedule: 'constant', or 'cosine' (half a cosine from learningRate down to 0 over
+   * maxEpochs, stepwise; set maxEpochs to the epochs the time budget allows)
+   */
+  lrSchedule: LrSchedule;
   /** (int) users per training batch */
   batchSize: number;
   /** (int) upper bound on epochs; early stopping usually ends sooner */
@@ -49,6 +56,7 @@ export const SASREC_DEFAULTS: Readonly<Omit<SasrecConfig, 'numItems'>> = Object.
   numNegatives: 3000,
   gbceT: 0.75,
   learningRate: 1e-3,
+  lrSchedule: 'constant',
   batchSize: 128,
   maxEpochs: 200,
   patience: 5,
@@ -103,6 +111,7 @@ export function validateSasrecConfig(cfg: SasrecConfig): void {
   if (typeof cfg.dropout !== 'number' || !(cfg.dropout >= 0 && cfg.dropout < 1)) bad('dropout', 'a number in [0, 1)', cfg.dropout);
   if (typeof cfg.gbceT !== 'number' || !(cfg.gbceT >= 0 && cfg.gbceT <= 1)) bad('gbceT', 'a number in [0, 1]', cfg.gbceT);
   if (typeof cfg.learningRate !== 'number' || !(cfg.learningRate > 0 && cfg.learningRate < 10)) bad('learningRate', 'a number in (0, 10)', cfg.learningRate);
+  if (!(LR_SCHEDULES as readonly string[]).includes(cfg.lrSchedule)) bad('lrSchedule', `one of ${LR_SCHEDULES.join(', ')}`, cfg.lrSchedule);
   if (cfg.hidden % cfg.heads !== 0) bad('heads', `a divisor of hidden (${cfg.hidden})`, cfg.heads);
   // Cross-field checks, as RecBole does at config time.
   if (cfg.loss !== 'ce' && cfg.numNegatives < 1) bad('numNegatives', `at least 1 for loss ${cfg.loss}`, cfg.numNegatives);
