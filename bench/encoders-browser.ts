@@ -33,8 +33,11 @@ import type { BackendName } from '../src/config.js';
 import { openBundleDir } from '../src/cli/bundle-node.js';
 import { defaultDataRoot } from '../src/data/load-node.js';
 import { PRESETS } from '../src/data/presets.js';
+import { decodeImageBytes } from '../src/encoders/image-decode-node.js';
 import { cosine } from '../src/encoders/matrix.js';
+import { loadNodeItemEncoder, useNodeBackend } from '../src/encoders/node.js';
 import { sampleItems } from '../src/encoders/sample-node.js';
+import type { DecodedImage } from '../src/encoders/types.js';
 import { ItemVectorStore } from '../src/items/store.js';
 import { recordBench, type BenchRow } from './record.js';
 import type { BenchItem } from './pages/encoders-browser.js';
@@ -53,9 +56,10 @@ const o = new Command()
   .option('--limit <n>', '--full: only the first N catalog items (a smoke run)', Number)
   .option('--node-bundle <dir>', '--full: compare with this built bundle instead of building one')
   .option('--sample <n>', '--full: items compared browser vs Node, spread over the catalog', Number, 64)
+  .option('--decode-check <n>', '--full: sampled posters also encoded in Node from the browser\'s own pixels', Number, 8)
   .option('--dry-run', 'print the rows, record nothing (smoke runs)')
   .parse()
-  .opts<{ backends: string; models: string; items: number; imageItems: number; slowItems: number; slowImageItems: number; warmup: number; full?: boolean; limit?: number; nodeBundle?: string; sample: number; dryRun?: boolean }>();
+  .opts<{ backends: string; models: string; items: number; imageItems: number; slowItems: number; slowImageItems: number; warmup: number; full?: boolean; limit?: number; nodeBundle?: string; sample: number; decodeCheck: number; dryRun?: boolean }>();
 
 const ENCODER = 'use-lite+mobilenetv2';
 const CHUNK = 64; // items per encodeItems() call, as the Node build step chunks them
@@ -347,6 +351,31 @@ async function full(): Promise<void> {
     const rss = await rendererPeakRss();
     const { leakedTensors } = await call('dispose');
 
+    // Decoder or inference? A few sampled posters are encoded in Node twice: from the pixels this
+    // browser decoded, and from Node's own decode (jpeg-js / pngjs), each against the browser vector.
+    const checkAt = sample.map((idx, k) => ({ idx, k })).filter(({ idx }) => items[idx].image).slice(0, o.decodeCheck);
+    const decodeCheck = { samePixels: [] as number[], nodeDecode: [] as number[], pixelDiff: [] as number[] };
+    if (checkAt.length) {
+      const browserPx = await call('decode', checkAt.map(({ idx }) => items[idx].image!));
+      await useNodeBackend('wasm');
+      const mobilenet = await loadNodeItemEncoder('mobilenetv2');
+      try {
+        for (const [j, { idx, k }] of checkAt.entries()) {
+          const b = browserPx[j];
+          const mine = decodeImageBytes(new Uint8Array(await readFile(path.join(dataDir, decodeURIComponent(items[idx].image!.slice(DATA_PREFIX.length))))));
+          const browserHalf = Float32Array.from(r.sample[k].slice(loaded.textDim));
+          const enc = async (img: DecodedImage) => (await mobilenet.encodeItems([{ id: items[idx].id, image: img }])).data;
+          decodeCheck.samePixels.push(cosine(await enc({ width: b.width, height: b.height, data: Uint8Array.from(b.data) }), browserHalf));
+          decodeCheck.nodeDecode.push(cosine(await enc(mine), browserHalf));
+          let d = 0;
+          for (let i = 0; i < mine.data.length; i++) if (i % 4 !== 3) d += Math.abs(mine.data[i] - b.data[i]);
+          decodeCheck.pixelDiff.push(d / ((mine.data.length * 3) / 4));
+        }
+      } finally {
+        mobilenet.dispose();
+      }
+    }
+
     // Node vectors: the bundle's int8 rows; internal id i (row i) is items.json[i - 1]
     const bundle = await openBundleDir(bundleDir);
     const store = ItemVectorStore.fromArrayBuffer(await bundle.readFile('item_vectors.bin'));
@@ -387,6 +416,14 @@ async function full(): Promise<void> {
       cosine_text_min: min(cos.text),
       cosine_image_min: min(cos.image),
       image_presence_mismatch: halfMismatch,
+      ...(checkAt.length
+        ? {
+            decode_check_items: checkAt.length,
+            image_cosine_same_pixels_min: min(decodeCheck.samePixels),
+            image_cosine_node_decode_min: min(decodeCheck.nodeDecode),
+            pixel_mean_abs_diff: mean(decodeCheck.pixelDiff),
+          }
+        : {}),
     };
     log(`browser: ${JSON.stringify(metrics)}`);
     rows.push({
@@ -409,7 +446,7 @@ async function full(): Promise<void> {
     const m = row.metrics;
     const common = `${m.items} items in ${fmt(m.wall_s)} s wall; encode ${fmt(m.encode_s)} s = ${fmt(m.items_per_s, 2)} items/s; posters: ${m.posters_none} none (zero image half + warning), ${m.posters_failed} failed`;
     return row.backend === 'wasm'
-      ? `browser wasm (${browserName}): ${common}; load ${fmt(m.load_s)} s, download ${fmt(m.download_mb, 2)} MB, poster fetch ${fmt(m.fetch_s)} s; peak JS heap ${fmt(m.peak_heap_mb)} MiB, renderer peak RSS ${fmt(m.renderer_peak_rss_mb, 0)} MiB${m.wasm_heap_mb !== undefined ? `, wasm memory ${fmt(m.wasm_heap_mb)} MiB` : ''}; vs Node bundle on ${m.agreement_sample} items: cosine mean ${fmt(m.cosine_vs_node_mean, 4)}, min ${fmt(m.cosine_vs_node_min, 4)} (text half min ${fmt(m.cosine_text_min, 4)}, image half min ${fmt(m.cosine_image_min, 4)}), poster presence mismatches ${m.image_presence_mismatch}`
+      ? `browser wasm (${browserName}): ${common}; load ${fmt(m.load_s)} s, download ${fmt(m.download_mb, 2)} MB, poster fetch ${fmt(m.fetch_s)} s; peak JS heap ${fmt(m.peak_heap_mb)} MiB, renderer peak RSS ${fmt(m.renderer_peak_rss_mb, 0)} MiB${m.wasm_heap_mb !== undefined ? `, wasm memory ${fmt(m.wasm_heap_mb)} MiB` : ''}; vs Node bundle on ${m.agreement_sample} items: cosine mean ${fmt(m.cosine_vs_node_mean, 4)}, min ${fmt(m.cosine_vs_node_min, 4)} (text half min ${fmt(m.cosine_text_min, 4)}, image half min ${fmt(m.cosine_image_min, 4)}), poster presence mismatches ${m.image_presence_mismatch}${m.decode_check_items ? `; decoder check on ${m.decode_check_items} posters: image cosine from the browser's pixels encoded in Node min ${fmt(m.image_cosine_same_pixels_min, 4)}, from Node's own decode min ${fmt(m.image_cosine_node_decode_min, 4)}, mean |pixel difference| ${fmt(m.pixel_mean_abs_diff, 2)} of 255` : ''}`
       : `node tfjs-wasm: ${common}; peak RSS ${fmt(m.peak_rss_mb, 0)} MiB`;
   });
 }

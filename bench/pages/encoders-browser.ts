@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../../src/config.js';
 import { loadBrowserItemEncoder } from '../../src/encoders/browser.js';
+import { browserImageDecoder } from '../../src/encoders/image-decode.js';
 import type { ItemEncoder } from '../../src/encoders/item-encoder.js';
 import type { EncodableItem } from '../../src/encoders/types.js';
 import { selectBackend } from '../../src/runtime/backend.js';
@@ -102,6 +103,16 @@ export async function encode(items: BenchItem[], o: EncodeOptions) {
     tensorPeakBytes,
     wasmHeapBytes: wasm?.HEAPU8?.byteLength ?? null,
   };
+}
+
+/** RGBA pixels as this browser decodes them (for telling decoder gaps from inference gaps). */
+export async function decode(urls: string[]) {
+  return Promise.all(
+    urls.map(async (u) => {
+      const img = await browserImageDecoder(u);
+      return { width: img.width, height: img.height, data: Array.from(img.data) };
+    }),
+  );
 }
 
 /** Disposes the encoder; returns tensors left over since setup() (a leak shows as > 0). */
