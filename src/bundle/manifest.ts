@@ -4,6 +4,8 @@
  * add entries to `models` and files to `files`; they never change this shape without bumping
  * BUNDLE_FORMAT_VERSION. See docs in ARCHITECTURE.md § Bundle format.
  */
+import type { HfDtype } from '../config.js';
+
 export const BUNDLE_FORMAT = 'molar-bundle';
 export const BUNDLE_FORMAT_VERSION = 1;
 
@@ -68,7 +70,18 @@ export interface SasrecEntry extends ModelEntryBase {
 export interface ItemVectorsEntry extends ModelEntryBase {
   kind: 'item-vectors';
   /** which encoder produced them, so addItems() encodes new items the same way */
-  encoder: { id: string; dim: number; modality: 'text' | 'image' | 'text+image' };
+  encoder: {
+    id: string;
+    dim: number;
+    modality: 'text' | 'image' | 'text+image';
+    /**
+     * Set when the id has hf-text:/hf-image: parts: the transformers.js weights they were encoded
+     * with, which the browser then loads too (q8 and fp32 vectors differ). Optional, so bundles
+     * written before it was added still read; those were built with fp32. Checked where it is
+     * read (encoders/browser.ts): a value outside HF_DTYPES is BUNDLE_INVALID.
+     */
+    hf?: { dtype: HfDtype };
+  };
   dim: number;
 }
 

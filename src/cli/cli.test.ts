@@ -1,19 +1,21 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
-import type { Manifest } from '../bundle/manifest.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ItemRecord, ItemVectorsEntry, Manifest } from '../bundle/manifest.js';
+import { loadTransformersTextEncoder } from '../encoders/hf.js';
+import { ItemVectorStore } from '../items/store.js';
 
 const run = promisify(execFile);
 const repo = path.resolve(__dirname, '../..');
 const bin = path.join(repo, 'bin/molar.js');
 const shop = path.join(__dirname, 'fixtures/shop');
 
-async function molar(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function molar(args: string[], cwd = repo): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await run(process.execPath, [bin, ...args], { cwd: repo });
+    const r = await run(process.execPath, [bin, ...args], { cwd });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -30,6 +32,7 @@ describe('molar CLI on the fixture shop', () => {
       const r = await molar(args);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain('Usage: molar');
+      if (args[0] === 'build') for (const flag of ['--encode <encoderId>', '--model-dir <dir>', '--dtype <dtype>', '--device <device>', '--allow-remote-models']) expect(r.stdout).toContain(flag);
     }
   });
 
@@ -81,4 +84,107 @@ describe('molar CLI on the fixture shop', () => {
     expect(e.code).not.toBe(0);
     expect(e.stderr).toContain('all data');
   });
+});
+
+describe('molar build --encode hf-text (transformers.js) on the tiny ONNX fixtures', () => {
+  // cwd is a fresh folder, so the vector cache (.cache/encoders under cwd) starts empty and the
+  // first build really encodes; --model-dir is given relative to it, as a shop would type it
+  const cwd = mkdtempSync(path.join(tmpdir(), 'molar-cli-hf-'));
+  const tinyHf = path.join(repo, 'e2e/fixtures/tiny-hf');
+  const modelDir = path.relative(cwd, tinyHf);
+  // each CLI run starts tsx, tfjs and onnxruntime-node: ~20 s on a loaded machine
+  const CLI_TIMEOUT = 120_000;
+  const data = ['--catalog', path.join(shop, 'catalog.csv'), '--interactions', path.join(shop, 'interactions.csv'), '--no-train', '--no-images'];
+  afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+
+  function bundle(out: string): { entry: ItemVectorsEntry; store: ItemVectorStore; texts: string[] } {
+    const m = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as Manifest;
+    const entry = m.models.find((x): x is ItemVectorsEntry => x.kind === 'item-vectors')!;
+    const bin = readFileSync(path.join(out, entry.files[0]));
+    const store = ItemVectorStore.fromArrayBuffer(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
+    const items = JSON.parse(readFileSync(path.join(out, 'items.json'), 'utf8')) as ItemRecord[];
+    return { entry, store, texts: items.map((it) => it.text ?? '') };
+  }
+
+  /** Row i+1 of the store against row i of the provider's own vectors, within the int8 rounding (half a step). */
+  async function expectProviderRows(store: ItemVectorStore, texts: string[], dtype: 'fp32' | 'q8') {
+    const enc = await loadTransformersTextEncoder('tiny-bert', { localModelPath: tinyHf, dtype });
+    const ref = await enc.encodeText(texts);
+    enc.dispose();
+    expect(store.rows).toBe(texts.length + 1);
+    texts.forEach((_, i) => {
+      const got = store.row(i + 1);
+      const want = ref.data.subarray(i * ref.dim, (i + 1) * ref.dim);
+      const err = Math.max(...Array.from(got, (x, j) => Math.abs(x - want[j])));
+      expect(err, `item ${i + 1}`).toBeLessThanOrEqual(store.scales[i + 1] / 2 + 1e-6);
+    });
+    return ref;
+  }
+
+  it('encodes the catalog with the model from --model-dir: rows match the provider, the entry records the dtype', async () => {
+    const out = path.join(cwd, 'fp32');
+    const r = await molar(['build', ...data, '--out', out, '--encode', 'hf-text:tiny-bert', '--model-dir', modelDir], cwd);
+    expect(r.stderr).not.toContain('error');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('0 of 10 items cached, encoding 10 with hf-text:tiny-bert');
+    const { entry, store, texts } = bundle(out);
+    expect(entry.encoder).toEqual({ id: 'hf-text:tiny-bert', dim: 32, modality: 'text', hf: { dtype: 'fp32' } });
+    expect(store.dim).toBe(32);
+    expect(texts[2]).toBe('Oolong Tea. Roasted, floral oolong. category: tea');
+    const ref = await expectProviderRows(store, texts, 'fp32');
+    // not all one vector: the rows carry the texts
+    expect(Math.max(...Array.from(ref.data.subarray(0, 32), (x, j) => Math.abs(x - ref.data[32 + j])))).toBeGreaterThan(0.05);
+
+    // the same build again is served from the cache, byte for byte
+    const again = path.join(cwd, 'fp32-again');
+    const r2 = await molar(['build', ...data, '--out', again, '--encode', 'hf-text:tiny-bert', '--model-dir', modelDir], cwd);
+    expect(r2.code).toBe(0);
+    expect(r2.stderr).toContain('10 of 10 items cached, encoding 0');
+    expect(readFileSync(path.join(again, 'item_vectors.bin')).equals(readFileSync(path.join(out, 'item_vectors.bin')))).toBe(true);
+  }, CLI_TIMEOUT * 2);
+
+  it('--dtype q8 loads the int8 weights, misses the fp32 cache and is recorded in the bundle', async () => {
+    const out = path.join(cwd, 'q8');
+    const r = await molar(['build', ...data, '--out', out, '--encode', 'hf-text:tiny-bert', '--model-dir', modelDir, '--dtype', 'q8'], cwd);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('0 of 10 items cached'); // fp32 vectors from the test above must not be reused
+    const { entry, store, texts } = bundle(out);
+    expect(entry.encoder.hf).toEqual({ dtype: 'q8' });
+    await expectProviderRows(store, texts, 'q8');
+  }, CLI_TIMEOUT);
+
+  it('a wrong --model-dir stops the build naming the folder, and writes no --out', async () => {
+    const out = path.join(cwd, 'wrong');
+    const missing = path.join(cwd, 'no-such-models');
+    const a = await molar(['build', ...data, '--out', out, '--encode', 'hf-text:tiny-bert', '--model-dir', missing], cwd);
+    expect(a.code).not.toBe(0);
+    expect(a.stderr).toContain(`molar: error [BAD_INPUT]: ${missing}, field "--model-dir": expected an existing folder`);
+    // a folder that exists but does not hold the model: the folder looked in, and what it holds
+    const b = await molar(['build', ...data, '--out', out, '--encode', 'hf-text:tiny-bert', '--model-dir', shop], cwd);
+    expect(b.code).not.toBe(0);
+    expect(b.stderr).toContain(`${path.join(shop, 'tiny-bert')}, field "--model-dir": hf-text:tiny-bert loads its model from this folder, which does not exist`);
+    expect(b.stderr).toContain('holds the folders images');
+    // no --model-dir at all: transformers.js would look inside node_modules, so it is asked for
+    const c = await molar(['build', ...data, '--out', out, '--encode', 'hf-text:tiny-bert'], cwd);
+    expect(c.code).not.toBe(0);
+    expect(c.stderr).toContain('field "--model-dir": hf-text:tiny-bert needs --model-dir <dir> holding tiny-bert/');
+    expect(existsSync(out)).toBe(false);
+  }, CLI_TIMEOUT);
+
+  it('refuses an unknown --dtype or --device, and encoder flags that would be ignored, naming the flag', async () => {
+    const out = path.join(cwd, 'refused');
+    const hf = ['--encode', 'hf-text:tiny-bert', '--model-dir', modelDir];
+    const cases: [string[], string][] = [
+      [[...hf, '--dtype', 'int3'], 'field "--dtype": expected one of fp32, fp16, q8, q4, got "int3"'],
+      [[...hf, '--device', 'wasm'], 'field "--device": expected one of cpu, webgpu, got "wasm"'],
+      [['--encode', 'use-lite', '--dtype', 'q8'], 'field "--dtype": applies to hf-text:<model> / hf-image:<model> encoders only, and --encode use-lite has none'],
+      [['--dtype', 'q8'], 'field "--dtype": only applies with --encode <encoderId>, which is not given'],
+    ];
+    for (const [args, message] of cases) {
+      const r = await molar(['build', ...data, '--out', out, ...args], cwd);
+      expect(r.code, args.join(' ')).not.toBe(0);
+      expect(r.stderr).toContain(`molar: error [BAD_INPUT]: ${message}`);
+    }
+    expect(existsSync(out)).toBe(false);
+  }, CLI_TIMEOUT);
 });

@@ -2,12 +2,14 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { BuildStep } from '../bundle/build.js';
+import { DEFAULT_CONFIG, HF_DTYPES, oneOf, type HfDevice, type HfDtype } from '../config.js';
 import type { ItemVectorsEntry } from '../bundle/manifest.js';
 import { MolarError } from '../errors.js';
 import { ItemVectorStore } from '../items/store.js';
 import { itemText } from './item-encoder.js';
 import { concatRows } from './matrix.js';
 import { loadNodeItemEncoder, useNodeBackend } from './node.js';
+import { encoderModality, encoderParts } from './registry.js';
 import type { EncodableItem, Matrix } from './types.js';
 
 export const ITEM_VECTORS_FILE = 'item_vectors.bin';
@@ -17,8 +19,13 @@ export const DEFAULT_ENCODER = 'use-lite+mobilenetv2';
 export interface EncodeStepOptions {
   /** encoder id, e.g. "use-lite", "mobilenetv2", "use-lite+mobilenetv2" (default) */
   encoder?: string;
-  /** folder of `<id>/` model folders (e.g. `molar quantize --out`); default: fp32 from node_modules */
+  /**
+   * folder of model folders: `<modelDir>/<id>/` for built-ins (e.g. `molar quantize --out`; default:
+   * fp32 from node_modules), `<modelDir>/<model>/` for hf-text:<model> / hf-image:<model>
+   */
   modelDir?: string;
+  /** transformers.js options of hf-* parts; dtype defaults to fp32 and is recorded in the bundle */
+  transformers?: { dtype?: HfDtype; device?: HfDevice; allowRemoteModels?: boolean };
   /** vector cache; default `.cache/encoders` under the working directory */
   cacheDir?: string;
   backend?: 'wasm' | 'cpu';
@@ -38,6 +45,12 @@ export function encodeStep(defaults: EncodeStepOptions = {}): BuildStep {
     async run(ctx) {
       const o: EncodeStepOptions = { ...defaults, ...((ctx.options.encode as EncodeStepOptions | undefined) ?? {}) };
       const encoderId = o.encoder ?? DEFAULT_ENCODER;
+      const parts = encoderParts(encoderId);
+      const hf = parts.some((p) => p.provider === 'hf');
+      const dtype = oneOf(o.transformers?.dtype ?? DEFAULT_CONFIG.encoders.dtype, HF_DTYPES, 'encode.transformers.dtype');
+      // what else decides the vectors besides the id: other weights (a model folder, another
+      // dtype) must not be served from a cache filled with the old ones
+      const salt = [o.modelDir ? `modelDir=${path.resolve(o.modelDir)}` : '', hf ? `dtype=${dtype}` : ''].filter(Boolean).join(';');
       const cacheDir = path.join(path.resolve(o.cacheDir ?? '.cache/encoders'), encoderId.replace(/[^\w.+-]/g, '_'));
       await fs.mkdir(cacheDir, { recursive: true });
       const byId = new Map(ctx.catalog.map((c) => [c.id, c]));
@@ -46,14 +59,14 @@ export function encodeStep(defaults: EncodeStepOptions = {}): BuildStep {
         const image = c.image && !/^(https?:|data:|blob:)/i.test(c.image) ? path.resolve(ctx.catalogDir ?? '.', c.image) : undefined;
         return { id, title: c.title, description: c.description, attributes: c.attributes, image };
       });
-      const keys = await Promise.all(items.map((it) => cacheKey(encoderId, it)));
+      const keys = await Promise.all(items.map((it) => cacheKey(encoderId, salt, it)));
       const cached: (Float32Array | null)[] = await Promise.all(keys.map((k) => fs.readFile(path.join(cacheDir, `${k}.f32`)).then((b) => new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)), () => null)));
       const missing = items.map((_, i) => i).filter((i) => cached[i] === null);
-      ctx.log(`item-vectors: ${items.length - missing.length} of ${items.length} items cached, encoding ${missing.length} with ${encoderId}`);
+      ctx.log(`item-vectors: ${items.length - missing.length} of ${items.length} items cached, encoding ${missing.length} with ${encoderId}${hf ? ` (${dtype})` : ''}`);
       let dim = cached.find((c) => c)?.length ?? 0;
       if (missing.length) {
         await useNodeBackend(o.backend ?? 'wasm');
-        const enc = await loadNodeItemEncoder(encoderId, { modelDir: o.modelDir });
+        const enc = await loadNodeItemEncoder(encoderId, { modelDir: o.modelDir, transformers: { ...o.transformers, dtype } });
         try {
           dim = enc.dim;
           const chunk = 64;
@@ -76,15 +89,23 @@ export function encodeStep(defaults: EncodeStepOptions = {}): BuildStep {
       const m: Matrix = concatRows(cached.map((c) => ({ data: c as Float32Array, rows: 1, dim })), dim);
       const store = ItemVectorStore.fromItems(m);
       ctx.files.set(ITEM_VECTORS_FILE, { data: new Uint8Array(store.toArrayBuffer()) });
-      const modality = encoderId.includes('+') ? 'text+image' : encoderId === 'mobilenetv2' ? 'image' : 'text';
-      const entry: ItemVectorsEntry = { kind: 'item-vectors', files: [ITEM_VECTORS_FILE], encoder: { id: encoderId, dim, modality }, dim };
+      const entry: ItemVectorsEntry = {
+        kind: 'item-vectors',
+        files: [ITEM_VECTORS_FILE],
+        // the dtype travels with the bundle so the browser's addItems() loads the same weights
+        encoder: { id: encoderId, dim, modality: encoderModality(parts), ...(hf ? { hf: { dtype } } : {}) },
+        dim,
+      };
       ctx.models.push(entry);
     },
   };
 }
 
-async function cacheKey(encoderId: string, it: EncodableItem): Promise<string> {
-  const h = createHash('sha256').update(encoderId).update('\0').update(itemText(it)).update('\0');
+async function cacheKey(encoderId: string, salt: string, it: EncodableItem): Promise<string> {
+  const h = createHash('sha256').update(encoderId).update('\0');
+  // no salt (built-ins from node_modules) keeps the keys that caches written before it hold
+  if (salt) h.update(salt).update('\0');
+  h.update(itemText(it)).update('\0');
   if (typeof it.image === 'string') {
     // unreadable image: key on the path, so the zero-vector result is recomputed once the file appears
     const bytes = await fs.readFile(it.image).catch(() => null);

@@ -9,6 +9,7 @@ import { dequantizeArtifacts, quantizeArtifactsUint8 } from './quantize.js';
 import { loadItemEncoder } from './registry.js';
 import { loadArtifacts, weightBytes } from './sources.js';
 import { dirFiles, nsfwMobilenetArtifacts, useLiteDir, writeModelDir } from './sources-node.js';
+import type { TransformersOptions } from './hf.js';
 import type { ProgressCallback } from './types.js';
 import { USE_LITE_ID } from './use-lite.js';
 
@@ -23,11 +24,20 @@ export async function useNodeBackend(name: 'wasm' | 'cpu' = 'wasm'): Promise<str
   return tf.getBackend();
 }
 
-/**
- * `modelDir` (optional): a folder holding `<encoder id>/` model folders, e.g. the output of
- * `molar quantize`; without it the fp32 weights from node_modules are used.
- */
-export function loadNodeItemEncoder(id: string, opts: { modelDir?: string; onProgress?: ProgressCallback } = {}): Promise<ItemEncoder> {
+export interface NodeEncoderOptions {
+  /**
+   * A folder of model folders: `<modelDir>/<encoder id>/` for the built-ins (e.g. the output of
+   * `molar quantize`; without it the fp32 weights from node_modules are used), and
+   * `<modelDir>/<model>/` for hf-text:<model> / hf-image:<model> (transformers.js' localModelPath,
+   * whose own default is a folder inside node_modules, where no shop keeps its models).
+   */
+  modelDir?: string;
+  /** dtype, device, allowRemoteModels of the hf-* parts (localModelPath comes from modelDir) */
+  transformers?: Omit<TransformersOptions, 'localModelPath' | 'ortWasmPath'>;
+  onProgress?: ProgressCallback;
+}
+
+export function loadNodeItemEncoder(id: string, opts: NodeEncoderOptions = {}): Promise<ItemEncoder> {
   return loadItemEncoder(id, {
     filesFor: (part) => {
       if (opts.modelDir) return dirFiles(path.join(opts.modelDir, part));
@@ -35,6 +45,8 @@ export function loadNodeItemEncoder(id: string, opts: { modelDir?: string; onPro
     },
     decodeImage: nodeImageDecoder,
     onProgress: opts.onProgress,
+    // absolute, so a load error names the whole folder the model was looked for in
+    transformers: { ...opts.transformers, ...(opts.modelDir ? { localModelPath: path.resolve(opts.modelDir) } : {}) },
   });
 }
 

@@ -33,22 +33,60 @@ export const ENCODERS: Readonly<Record<string, { modality: 'text' | 'image'; loa
   },
 });
 
+/** One part of an encoder id, parsed: a built-in of ENCODERS or a transformers.js model. */
+export interface EncoderPart {
+  /** the part as written, e.g. "use-lite", "hf-text:Xenova/all-MiniLM-L6-v2" */
+  id: string;
+  provider: 'builtin' | 'hf';
+  modality: 'text' | 'image';
+  /** hf parts: the model id, a folder under transformers.js' localModelPath */
+  model?: string;
+}
+
+/**
+ * Splits an encoder id ("use-lite+mobilenetv2", "hf-text:m+hf-image:m") into its parts without
+ * loading anything, so the CLI and the build step can check an id, tell its modality and whether
+ * transformers.js options apply before any model is read. `field` names where the id came from
+ * (the manifest's `encoder.id`, or the CLI's `--encode`) in the error.
+ */
+export function encoderParts(id: string, field = 'encoder.id'): EncoderPart[] {
+  return id.split('+').map((part): EncoderPart => {
+    for (const [prefix, modality] of [['hf-text:', 'text'], ['hf-image:', 'image']] as const) {
+      if (!part.startsWith(prefix)) continue;
+      const model = part.slice(prefix.length);
+      if (!model) throw new MolarError('UNKNOWN_KIND', `"${part}" in "${id}" names no model; expected ${prefix}<model>`, { field });
+      return { id: part, provider: 'hf', modality, model };
+    }
+    const known = ENCODERS[part];
+    if (!known) throw new MolarError('UNKNOWN_KIND', `unknown encoder "${part}" in "${id}"; known: ${Object.keys(ENCODERS).join(', ')}, hf-text:<model>, hf-image:<model>`, { field });
+    return { id: part, provider: 'builtin', modality: known.modality };
+  });
+}
+
+/** What the vectors of an encoder id hold: the modalities of its parts ("text+image" when both). */
+export function encoderModality(parts: readonly EncoderPart[]): 'text' | 'image' | 'text+image' {
+  const text = parts.some((p) => p.modality === 'text');
+  const image = parts.some((p) => p.modality === 'image');
+  return text && image ? 'text+image' : image ? 'image' : 'text';
+}
+
 /**
  * Loads the item encoder named by a bundle's `ItemVectorsEntry.encoder.id`: one id, or a text id
  * and an image id joined by "+" ("use-lite+mobilenetv2"). An unknown part lists the known ones.
+ * `ctx.transformers` goes to every hf-* part (where its model folder is, dtype, device).
  */
 export async function loadItemEncoder(id: string, ctx: EncoderLoadContext): Promise<ItemEncoder> {
   let text: TextEncoder | null = null;
   let image: ImageEncoder | null = null;
   try {
-    for (const part of id.split('+')) {
-      const spec = part.startsWith('hf-text:')
-        ? { load: () => loadTransformersTextEncoder(part.slice(8), { ...ctx.transformers, onProgress: ctx.onProgress }) }
-        : part.startsWith('hf-image:')
-          ? { load: () => loadTransformersImageEncoder(part.slice(9), ctx.decodeImage, { ...ctx.transformers, onProgress: ctx.onProgress }) }
-          : ENCODERS[part];
-      if (!spec) throw new MolarError('UNKNOWN_KIND', `unknown encoder "${part}" in "${id}"; known: ${Object.keys(ENCODERS).join(', ')}, hf-text:<model>, hf-image:<model>`, { field: 'encoder.id' });
-      const enc = await spec.load(ctx);
+    for (const part of encoderParts(id)) {
+      const o = { ...ctx.transformers, onProgress: ctx.onProgress };
+      const enc: Encoder =
+        part.provider === 'builtin'
+          ? await ENCODERS[part.id].load(ctx)
+          : part.modality === 'text'
+            ? await loadTransformersTextEncoder(part.model!, o)
+            : await loadTransformersImageEncoder(part.model!, ctx.decodeImage, o);
       if (enc.modality === 'text') {
         text?.dispose();
         text = enc;

@@ -1,6 +1,10 @@
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { buildBundle, defaultSteps, type BuildStep } from '../../bundle/build.js';
+import { HF_DTYPES, oneOf, type HfDevice, type HfDtype } from '../../config.js';
+import type { EncodeStepOptions } from '../../encoders/build-step-node.js';
+import { MolarError } from '../../errors.js';
 import { addDataOptions, loadFromOptions, positiveInt, type DataOptions } from '../data-options.js';
 import { progressBar } from '../progress.js';
 
@@ -15,7 +19,18 @@ interface BuildOptions extends DataOptions {
   train: boolean;
   /** --encode <encoderId>: also write item_vectors.bin (encodeStep) so the browser's addItems() works */
   encode?: string;
+  /** --model-dir: folder of encoder model folders (`<dir>/<model>/` for hf-*, `<dir>/use-lite/` …) */
+  modelDir?: string;
+  /** transformers.js options of hf-* encoders */
+  dtype?: HfDtype;
+  device?: NodeHfDevice;
+  allowRemoteModels?: boolean;
 }
+
+/** transformers.js devices in Node (onnxruntime-node); wasm is the browser's */
+const NODE_HF_DEVICES = ['cpu', 'webgpu'] as const satisfies readonly HfDevice[];
+type NodeHfDevice = (typeof NODE_HF_DEVICES)[number];
+const ENCODER_FLAGS = [['modelDir', '--model-dir'], ['dtype', '--dtype'], ['device', '--device'], ['allowRemoteModels', '--allow-remote-models']] as const;
 
 /**
  * Steps other modules contribute (SASRec training, item-vector encoding) register here from their
@@ -36,10 +51,17 @@ export function register(program: Command): void {
     .option('--window <n>', 'co-occurrence window (following items)', (v) => positiveInt(v, '--window'))
     .option('--top-n <n>', 'co-occurrence neighbours kept per item', (v) => positiveInt(v, '--top-n'))
     .option('--no-train', 'skip training the SASRec model (it trains by default, with early stopping)')
-    .option('--encode <encoderId>', 'also encode item vectors (e.g. "use-lite", "use-lite+mobilenetv2") for cold start with addItems()')
+    .option('--encode <encoderId>', 'also encode item vectors (e.g. "use-lite", "use-lite+mobilenetv2", "hf-text:<model>", "hf-text:<m>+hf-image:<m>") for cold start with addItems()')
+    .option('--model-dir <dir>', 'with --encode: folder of model folders, <dir>/<model>/ for hf-text:<model> / hf-image:<model> (config.json, onnx/…), <dir>/use-lite/ for built-ins (default: built-ins from node_modules)')
+    .option('--dtype <dtype>', `with --encode hf-*: transformers.js weights, one of ${HF_DTYPES.join(', ')} (default fp32); recorded in the bundle so the browser loads the same`, (v) => oneOf(v, HF_DTYPES, '--dtype', 'BAD_INPUT'))
+    .option('--device <device>', `with --encode hf-*: transformers.js device in Node, one of ${NODE_HF_DEVICES.join(', ')} (default cpu)`, (v) => oneOf(v, NODE_HF_DEVICES, '--device', 'BAD_INPUT'))
+    .option('--allow-remote-models', 'with --encode hf-*: download model files missing from --model-dir from huggingface.co (off: nothing is fetched)')
     .action(async (o: BuildOptions) => {
       // loaded only when asked: the encoders pull in tfjs and model files
-      const encode = o.encode ? [(await import('../../encoders/build-step-node.js')).encodeStep({ encoder: o.encode })] : [];
+      const encode = o.encode ? [(await import('../../encoders/build-step-node.js')).encodeStep(await encodeOptions(o))] : [];
+      // an encoder flag without --encode would be silently ignored: say so instead
+      const stray = ENCODER_FLAGS.find(([k]) => !o.encode && o[k] !== undefined);
+      if (stray) throw new MolarError('BAD_INPUT', `only applies with --encode <encoderId>, which is not given`, { field: stray[1] });
       const loaded = await loadFromOptions(o);
       for (const w of loaded.dataset.warnings) process.stderr.write(`warning: ${w}\n`);
       const bar = progressBar('build');
@@ -70,4 +92,45 @@ export function register(program: Command): void {
         bar.stop();
       }
     });
+}
+
+/**
+ * The encode step's options from the flags, checked before any data is read or model loaded, so a
+ * wrong folder or a flag that would be ignored stops the build at once with the flag's name.
+ */
+async function encodeOptions(o: BuildOptions): Promise<EncodeStepOptions> {
+  const { encoderParts } = await import('../../encoders/registry.js');
+  const parts = encoderParts(o.encode!, '--encode');
+  const hf = parts.filter((p) => p.provider === 'hf');
+  if (!hf.length) {
+    const flag = o.dtype !== undefined ? '--dtype' : o.device !== undefined ? '--device' : o.allowRemoteModels ? '--allow-remote-models' : undefined;
+    if (flag) throw new MolarError('BAD_INPUT', `applies to hf-text:<model> / hf-image:<model> encoders only, and --encode ${o.encode} has none`, { field: flag });
+  }
+  const modelDir = o.modelDir === undefined ? undefined : path.resolve(o.modelDir);
+  if (modelDir !== undefined) {
+    const isDir = await stat(modelDir).then((s) => s.isDirectory(), () => false);
+    if (!isDir) throw new MolarError('BAD_INPUT', 'expected an existing folder that holds model folders (<dir>/<model>/)', { field: '--model-dir', file: modelDir });
+    for (const p of parts) {
+      // with remote loading on, transformers.js fetches what the folder lacks
+      if (p.provider === 'hf' && o.allowRemoteModels) continue;
+      const want = path.join(modelDir, p.model ?? p.id);
+      if (!(await stat(want).then((s) => s.isDirectory(), () => false))) {
+        throw new MolarError('BAD_INPUT', `${p.id} loads its model from this folder, which does not exist; --model-dir ${modelDir} holds ${await listing(modelDir)}`, { field: '--model-dir', file: want });
+      }
+    }
+  } else if (!o.allowRemoteModels) {
+    // transformers.js' own default folder lies inside node_modules, where no shop keeps a model
+    const bare = hf.find((p) => !/^(\/|\.{1,2}\/)/.test(p.model!));
+    if (bare) throw new MolarError('BAD_INPUT', `${bare.id} needs --model-dir <dir> holding ${bare.model}/ (or --allow-remote-models to download it from huggingface.co)`, { field: '--model-dir' });
+  }
+  return {
+    encoder: o.encode,
+    ...(modelDir !== undefined ? { modelDir } : {}),
+    ...(hf.length ? { transformers: { dtype: o.dtype, device: o.device, allowRemoteModels: o.allowRemoteModels } } : {}),
+  };
+}
+
+async function listing(dir: string): Promise<string> {
+  const names = (await readdir(dir, { withFileTypes: true }).catch(() => [])).filter((d) => d.isDirectory()).map((d) => d.name);
+  return names.length ? `the folders ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', …' : ''}` : 'no folders';
 }

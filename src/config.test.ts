@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG, HF_DTYPES, oneOf, resolveConfig } from './config.js';
+import { MolarError } from './errors.js';
+
+function errorOf(f: () => unknown): MolarError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof MolarError) return e;
+    throw e;
+  }
+  throw new Error('expected a MolarError, got none');
+}
+
+describe('resolveConfig', () => {
+  it('fills every section from the defaults and does not share them', () => {
+    const c = resolveConfig();
+    expect(c).toEqual(DEFAULT_CONFIG);
+    expect(c.encoders).toEqual({ modelBaseUrl: '/models/', dtype: 'fp32', allowRemoteModels: false });
+    c.encoders.dtype = 'q8';
+    expect(DEFAULT_CONFIG.encoders.dtype).toBe('fp32');
+  });
+
+  it('merges a partial encoders section over the defaults, leaving the other fields', () => {
+    const c = resolveConfig({ encoders: { dtype: 'q8', device: 'webgpu' }, history: { maxEvents: 10 } });
+    expect(c.encoders).toEqual({ modelBaseUrl: '/models/', dtype: 'q8', device: 'webgpu', allowRemoteModels: false });
+    expect(c.history).toEqual({ dbName: 'molar-history', maxEvents: 10 });
+  });
+
+  it('refuses a bad encoders value with BAD_CONFIG naming the field and what was expected', () => {
+    const cases: [Record<string, unknown>, string, string][] = [
+      [{ dtype: 'int3' }, 'encoders.dtype', 'expected one of fp32, fp16, q8, q4, got "int3"'],
+      [{ dtype: 8 }, 'encoders.dtype', 'got 8'],
+      [{ device: 'gpu' }, 'encoders.device', 'expected one of webgpu, wasm, cpu, got "gpu"'],
+      [{ allowRemoteModels: 'yes' }, 'encoders.allowRemoteModels', 'expected true or false, got "yes"'],
+      [{ modelBaseUrl: '' }, 'encoders.modelBaseUrl', 'expected a non-empty URL prefix'],
+    ];
+    for (const [encoders, field, message] of cases) {
+      const e = errorOf(() => resolveConfig({ encoders } as never));
+      expect(e.code).toBe('BAD_CONFIG');
+      expect(e.field).toBe(field);
+      expect(e.message).toContain(message);
+    }
+  });
+});
+
+describe('oneOf', () => {
+  it('returns an allowed value and names the field and code it was given otherwise', () => {
+    expect(oneOf('q4', HF_DTYPES, '--dtype')).toBe('q4');
+    const e = errorOf(() => oneOf('fp64', HF_DTYPES, '--dtype', 'BAD_INPUT'));
+    expect([e.code, e.field]).toEqual(['BAD_INPUT', '--dtype']);
+    expect(e.message).toBe('field "--dtype": expected one of fp32, fp16, q8, q4, got "fp64"');
+    expect(errorOf(() => oneOf(undefined, HF_DTYPES, 'x')).message).toContain('got undefined');
+  });
+});
