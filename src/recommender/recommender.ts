@@ -169,7 +169,7 @@ export class Recommender extends EventTarget {
     }
     if (items.length === 0) return [];
     const { entry, store } = this.vectors;
-    this.encoder ??= loadBrowserItemEncoder(entry.encoder.id, { modelBaseUrl: this.modelBaseUrl });
+    this.encoder ??= loadBrowserItemEncoder(entry.encoder, { modelBaseUrl: this.modelBaseUrl, config: this.config });
     let encoder: ItemEncoder;
     try {
       encoder = await this.encoder;
