@@ -352,7 +352,7 @@ async function nodeBuild(): Promise<NodeBuildResult> {
     cpuS,
     loadAvg: (load0 + os.loadavg()[0]) / 2,
     warnings,
-    command: `/usr/bin/time -v molar ${args.join(' ').replace(dataRoot, '../shared/data').replace(scratch, '<scratch>')}`,
+    command: `npm run bench:encoders-browser -- --full (runs: /usr/bin/time -v molar ${args.join(' ').replace(dataRoot, '../shared/data').replace(scratch, '<scratch>')})`,
   };
 }
 
