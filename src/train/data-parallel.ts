@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { MolarError } from '../errors.js';
-import type { SasrecConfig } from '../models/sasrec/config.js';
+import type { SasrecConfig, SasrecLoss } from '../models/sasrec/config.js';
 import type { SasrecModel } from '../models/sasrec/model.js';
 import type { SeqBatch } from './batches.js';
 
@@ -28,11 +28,8 @@ export const countTargets = (b: SeqBatch): number => b.targets.reduce((n, t) => 
 
 /** Loss and flattened gradients of one shard on `model` (used by the main thread and the workers). */
 export function shardGradients(model: SasrecModel, req: ShardRequest): { loss: number; grads: Float32Array } {
-  const { batch: b, negatives } = req;
   model.seedDropout(req.dropoutSeed);
-  const seq = tf.tensor2d(b.seq, [b.B, b.L], 'int32');
-  const targets = tf.tensor2d(b.targets, [b.B, b.L], 'int32');
-  const neg = negatives === undefined ? undefined : model.config.loss === 'bce' ? tf.tensor2d(negatives, [b.B, b.L], 'int32') : tf.tensor1d(negatives, 'int32');
+  const { seq, targets, negatives: neg } = batchTensors(model.config.loss, req.batch, req.negatives);
   try {
     const vars = model.trainable;
     const { value, grads } = tf.variableGrads(() => model.calculateLoss(seq, targets, neg), vars);
@@ -47,10 +44,16 @@ export function shardGradients(model: SasrecModel, req: ShardRequest): { loss: n
     tf.dispose(grads);
     return { loss, grads: out };
   } finally {
-    seq.dispose();
-    targets.dispose();
-    neg?.dispose();
+    tf.dispose([seq, targets, ...(neg ? [neg] : [])]);
   }
+}
+
+/** A batch as the tensors calculateLoss takes; bce negatives are per position [B, L], others shared [k]. */
+export function batchTensors(loss: SasrecLoss, b: SeqBatch, negatives?: Int32Array): { seq: tf.Tensor2D; targets: tf.Tensor2D; negatives?: tf.Tensor } {
+  const seq = tf.tensor2d(b.seq, [b.B, b.L], 'int32');
+  const targets = tf.tensor2d(b.targets, [b.B, b.L], 'int32');
+  if (negatives === undefined) return { seq, targets };
+  return { seq, targets, negatives: loss === 'bce' ? tf.tensor2d(negatives, [b.B, b.L], 'int32') : tf.tensor1d(negatives, 'int32') };
 }
 
 /**

@@ -8,7 +8,7 @@ import { SasrecModel } from '../models/sasrec/model.js';
 import { sasrecScorer } from '../models/sasrec/scorer.js';
 import type { WeightBlob } from '../models/sasrec/weights.js';
 import { BatchSampler } from './batches.js';
-import { DataParallel } from './data-parallel.js';
+import { batchTensors, DataParallel } from './data-parallel.js';
 import { sasrecObjective } from './losses.js';
 
 export interface TrainSasrecOptions {
@@ -138,20 +138,16 @@ export async function trainSasrec(opts: TrainSasrecOptions): Promise<TrainSasrec
 /** One Adam step on one batch of users; returns the batch loss. Leaves no tensor behind. */
 export async function trainStep(model: SasrecModel, optimizer: tf.Optimizer, sampler: BatchSampler, users: number[], cfg: SasrecConfig): Promise<number> {
   const b = sampler.batch(users);
-  const seq = tf.tensor2d(b.seq, [b.B, b.L], 'int32');
-  const targets = tf.tensor2d(b.targets, [b.B, b.L], 'int32');
-  const negatives =
-    cfg.loss === 'ce' ? undefined : cfg.loss === 'bce' ? tf.tensor2d(sampler.perPosition(b.targets), [b.B, b.L], 'int32') : tf.tensor1d(sampler.shared(cfg.numNegatives), 'int32');
+  const negatives = cfg.loss === 'ce' ? undefined : cfg.loss === 'bce' ? sampler.perPosition(b.targets) : sampler.shared(cfg.numNegatives);
+  const { seq, targets, negatives: neg } = batchTensors(cfg.loss, b, negatives);
   try {
-    const loss = optimizer.minimize(() => model.calculateLoss(seq, targets, negatives), true, model.trainable);
+    const loss = optimizer.minimize(() => model.calculateLoss(seq, targets, neg), true, model.trainable);
     const v = (await loss!.data())[0];
     loss!.dispose();
     if (!Number.isFinite(v)) throw new MolarError('BAD_CONFIG', `training loss became ${v}; lower learningRate`, { field: 'learningRate' });
     return v;
   } finally {
-    seq.dispose();
-    targets.dispose();
-    negatives?.dispose();
+    tf.dispose([seq, targets, ...(neg ? [neg] : [])]);
   }
 }
 
