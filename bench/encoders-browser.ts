@@ -210,7 +210,7 @@ function classify(warnings: { id: string; reason: string }[]) {
   return { none: none.length, failed: warnings.length - none.length, reasons: [...new Set(warnings.filter((w) => w.reason !== 'no image').map((w) => `${w.id}: ${w.reason}`))] };
 }
 
-const command = `npm run bench:encoders-browser -- ${process.argv.slice(2).join(' ')}`.trim();
+const command = ['npm run bench:encoders-browser', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
 
 async function record(name: string, rows: BenchRow[], figures: (r: BenchRow) => string): Promise<void> {
   if (o.dryRun) for (const r of rows) log(`[dry run, not recorded] ${r.benchmark} ${r.model} ${r.backend}: ${figures(r)}`);
