@@ -43,13 +43,7 @@ async function tfjsStep(backend: NodeBackend, steps: number, profile: boolean) {
   m.setObjective(sasrecObjective(m.config));
   const s = new BatchSampler(train, N, L, 1);
   const opt = tf.train.adam(1e-3, 0.9, 0.98);
-  await trainStep(m, opt, s, users, m.config); // warm-up: kernels, Adam slots
-  const times: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    const t = performance.now();
-    await trainStep(m, opt, s, users, m.config);
-    times.push(performance.now() - t);
-  }
+  const ms = await medianStepMs(() => trainStep(m, opt, s, users, m.config), steps);
   let top: { kernel: string; ms: number }[] = [];
   if (profile) {
     const p = await tf.profile(async () => void (await trainStep(m, opt, s, users, m.config)));
@@ -59,8 +53,20 @@ async function tfjsStep(backend: NodeBackend, steps: number, profile: boolean) {
   }
   opt.dispose();
   m.dispose();
+  return { ms, top };
+}
+
+/** Median wall ms of `steps` calls, after one untimed warm-up call (kernels, Adam slots). */
+async function medianStepMs(step: () => Promise<unknown>, steps: number): Promise<number> {
+  await step();
+  const times: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t = performance.now();
+    await step();
+    times.push(performance.now() - t);
+  }
   times.sort((a, b) => a - b);
-  return { ms: times[Math.floor(times.length / 2)], top };
+  return times[Math.floor(times.length / 2)];
 }
 
 const wasm = await tfjsStep('wasm', Number(o.steps), true);
@@ -98,18 +104,11 @@ async function parallelStep(w: number, steps: number): Promise<number> {
     const negatives = s.shared(K);
     return dp.step(m, opt, Array.from({ length: w }, (_, k) => ({ batch: s.batch(users.filter((u) => u % w === k)), negatives })), 1);
   };
-  await step();
-  const times: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    const t = performance.now();
-    await step();
-    times.push(performance.now() - t);
-  }
+  const ms = await medianStepMs(step, steps);
   await dp.close();
   opt.dispose();
   m.dispose();
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return ms;
 }
 const row = (model: string, metrics: Record<string, number | string>, extra: Record<string, unknown> = {}): BenchRow => ({ benchmark: 'train-speed', dataset: `synthetic ML-1M shape (${shape})`, model, metrics: { ...metrics, load1_at_start: load1 }, command, date: BENCH_DATE, machine: BENCH_MACHINE, ...extra });
 const rows: BenchRow[] = [
