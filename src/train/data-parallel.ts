@@ -7,7 +7,7 @@ import type { SeqBatch } from './batches.js';
 
 /** One shard of a training batch, as sent to a worker (typed arrays travel by copy/transfer). */
 export interface ShardRequest {
-  /** current weights (spec order, one blob); omitted when unchanged since the last request */
+  /** current weights (spec order, one blob); the worker keeps its own when omitted */
   weights?: Float32Array;
   batch: SeqBatch;
   /** bce: [B*L] per position; gbce / sampled-ce: [k] shared by the whole batch */
@@ -86,7 +86,7 @@ export class DataParallel {
   }
 
   /**
-   * One synchronous step over `batches` (one per replica, main first). Returns the whole batch's
+   * One synchronous step over `shards` (one per replica, main first). Returns the whole batch's
    * mean loss and leaves no tensor behind.
    */
   async step(model: SasrecModel, optimizer: tf.Optimizer, shards: Shard[], dropoutSeed: number): Promise<number> {
