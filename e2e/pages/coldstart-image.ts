@@ -3,7 +3,7 @@
  * and addItems() on a bundle whose item vectors are image-only (e2e/fixtures/coldstart-image-src).
  */
 import { loadBrowserItemEncoder } from '../../src/encoders/browser.js';
-import { cosine } from '../../src/encoders/matrix.js';
+import { cosine, getRow } from '../../src/encoders/matrix.js';
 import { weightBytes, type ModelJson } from '../../src/encoders/sources.js';
 import { ItemVectorStore } from '../../src/items/store.js';
 import { selectBackend } from '../../src/runtime/backend.js';
@@ -30,14 +30,14 @@ export async function modelServed() {
 }
 
 /** The same PNG encoded here (browser decoder, wasm) and by `molar build` in Node (the bundle's int8 row). */
-export async function sameImageCosine(itemId: string) {
+export async function sameImageCosines(itemIds: string[]) {
   await selectBackend('wasm');
   const enc = await loadBrowserItemEncoder('mobilenetv2');
-  const m = await enc.encodeItems([{ id: itemId, image: IMG(itemId) }]);
+  const m = await enc.encodeItems(itemIds.map((id) => ({ id, image: IMG(id) })));
   enc.dispose();
   const items = (await (await fetch(`${BUNDLE}items.json`)).json()) as { id: string }[];
   const store = ItemVectorStore.fromArrayBuffer(await (await fetch(`${BUNDLE}item_vectors.bin`)).arrayBuffer());
-  return cosine(m.data, store.row(items.findIndex((it) => it.id === itemId) + 1));
+  return Object.fromEntries(itemIds.map((id, r) => [id, cosine(getRow(m, r), store.row(items.findIndex((it) => it.id === id) + 1))]));
 }
 
 /**

@@ -66,6 +66,27 @@ describe('built-in encoders (wasm backend)', () => {
     await expect(enc.text!.encodeText(['x'])).rejects.toSatisfy((e: unknown) => isMolarError(e, 'DISPOSED'));
   }, LOAD_TIMEOUT);
 
+  it('MobileNetV2 composites transparency over white: the stored colour of a transparent pixel does not matter', async () => {
+    const enc = await loadNodeItemEncoder('mobilenetv2');
+    // 32x32, an opaque red square in the middle; the rest transparent (in two colours) or opaque white
+    const sticker = (rest: number[]) => {
+      const data = new Uint8Array(32 * 32 * 4);
+      for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) {
+        const inside = x >= 8 && x < 24 && y >= 8 && y < 24;
+        data.set(inside ? [220, 30, 30, 255] : rest, (y * 32 + x) * 4);
+      }
+      return { data, width: 32, height: 32 };
+    };
+    const m = await enc.image!.encodeImages([sticker([76, 105, 113, 0]), sticker([0, 0, 0, 0]), sticker([255, 255, 255, 255]), sticker([0, 0, 0, 255])]);
+    const row = (r: number) => getRow(m, r);
+    const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((d, x, i) => Math.max(d, Math.abs(x - b[i])), 0);
+    expect(maxDiff(row(0), row(1))).toBeLessThan(1e-5);
+    expect(maxDiff(row(0), row(2))).toBeLessThan(1e-5);
+    // and the test can fail: an opaque black background is a different picture
+    expect(maxDiff(row(0), row(3))).toBeGreaterThan(1e-2);
+    enc.dispose();
+  }, LOAD_TIMEOUT);
+
   it('quantized USE-lite is >= 3.5x smaller with cosine >= 0.99 and loads back through tfjs', async () => {
     const [rep] = await exportBuiltinEncoders(tmp, { quantize: true, encoders: ['use-lite'] });
     expect(rep.float32Bytes / rep.writtenBytes).toBeGreaterThan(3.5);

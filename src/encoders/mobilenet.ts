@@ -17,7 +17,7 @@ export const MOBILENET_BATCH = 16;
 /**
  * MobileNetV2 backbone (the one inside nsfwjs, MIT) as an image feature extractor. Pixels are
  * scaled to [0,1] and resized bilinearly to 224x224 with aligned corners, exactly as nsfwjs feeds
- * it. Any size, grayscale or colour (decoders hand RGBA; alpha is dropped).
+ * it. Any size, grayscale or colour (decoders hand RGBA; transparency is composited over white).
  */
 export class MobileNetV2Encoder implements ImageEncoder {
   readonly id = MOBILENET_ID;
@@ -92,9 +92,22 @@ export class MobileNetV2Encoder implements ImageEncoder {
   }
 }
 
-/** RGBA HxWx4 uint8 → RGB 224x224x3 float in [0,1]. Call inside tf.tidy. */
+/**
+ * Names the pixel preprocessing below; part of the vector cache key (build-step-node.ts), so vectors
+ * made by an older preprocessing are never served from the cache.
+ */
+export const MOBILENET_PREPROCESS = 'rgb01-over-white';
+
+/**
+ * RGBA HxWx4 uint8 → RGB 224x224x3 float in [0,1], composited over white. Compositing is what makes
+ * Node and the browser agree on transparent images: the colour of a fully transparent pixel is
+ * undefined (pngjs keeps the palette colour, a canvas hands back 0,0,0), and white is what a
+ * storefront shows behind a cut-out product. Call inside tf.tidy.
+ */
 function preprocess(img: { data: Uint8Array | Uint8ClampedArray; width: number; height: number }): tf.Tensor3D {
-  const rgba = tf.tensor3d(Uint8Array.from(img.data), [img.height, img.width, 4], 'int32');
-  const rgb = rgba.slice([0, 0, 0], [img.height, img.width, 3]).toFloat().div(255) as tf.Tensor3D;
-  return tf.image.resizeBilinear(rgb, [MOBILENET_SIZE, MOBILENET_SIZE], true);
+  const px = tf.tensor3d(Uint8Array.from(img.data), [img.height, img.width, 4], 'int32').toFloat().div(255);
+  const rgb = px.slice([0, 0, 0], [img.height, img.width, 3]);
+  const alpha = px.slice([0, 0, 3], [img.height, img.width, 1]);
+  const over = rgb.mul(alpha).add(tf.scalar(1).sub(alpha)) as tf.Tensor3D;
+  return tf.image.resizeBilinear(over, [MOBILENET_SIZE, MOBILENET_SIZE], true);
 }
