@@ -35,6 +35,8 @@ const opts = new Command()
   .option('--valid-users <n>', 'validation users per epoch (early stopping)', '1024')
   .option('--backend <b>', 'cpu | wasm', 'wasm')
   .option('--workers <n>', 'training threads (data-parallel)', String(defaultWorkers()))
+  .option('--dropout <x>', 'dropout rate', '0.2')
+  .option('--history-negatives', 'keep the user\'s own window items among the softmax negatives (default: as the protocol: left out when seen items are filtered)')
   .option('--no-buckets', 'batch users in random order instead of length buckets')
   .option('--name <name>', 'results file name', 'accuracy-sasrec')
   .parse()
@@ -64,7 +66,7 @@ for (const name of String(opts.datasets).split(',')) {
     progress: true,
     workers: Number(opts.workers),
     lengthBuckets: Boolean(opts.buckets),
-    config: { loss, numNegatives: loss === 'ce' ? undefined : Math.min(Number(opts.negatives), dataset.numItems), maxLen: proto.maxLen, batchSize: Number(opts.batch), learningRate: Number(opts.lr), lrSchedule: opts.lrSchedule as LrSchedule, maxEpochs: Number(opts.maxEpochs) },
+    config: { loss, numNegatives: loss === 'ce' ? undefined : Math.min(Number(opts.negatives), dataset.numItems), maxLen: proto.maxLen, dropout: Number(opts.dropout), excludeHistory: proto.filterSeen && !opts.historyNegatives, batchSize: Number(opts.batch), learningRate: Number(opts.lr), lrSchedule: opts.lrSchedule as LrSchedule, maxEpochs: Number(opts.maxEpochs) },
     onEpoch: (e) => console.error(`${name} epoch ${e.epoch} loss ${e.loss.toFixed(4)} valid ndcg@10 ${e.validNdcg10?.toFixed(4)} at ${e.minutes.toFixed(1)} min`),
   });
   const trainMs = Date.now() - t0;
@@ -75,7 +77,7 @@ for (const name of String(opts.datasets).split(',')) {
   rows.push({
     benchmark: 'accuracy',
     dataset: name,
-    model: `sasrec-${loss}${loss === 'ce' ? '' : `-${r.config.numNegatives}neg`}`,
+    model: `sasrec-${loss}${loss === 'ce' ? '' : `-${r.config.numNegatives}neg`}${r.config.excludeHistory && (loss === 'ce' || loss === 'sampled-ce') ? '-exclhist' : ''}`,
     metrics: { ...test.metrics, wall_min: trainMs / 60_000, min_per_epoch: r.history.reduce((s, e) => s + e.epochMs, 0) / epochs / 60_000, epochs, best_epoch: r.bestEpoch, test_users: test.users },
     split: 'test',
     filterSeen: proto.filterSeen,

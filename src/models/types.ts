@@ -15,7 +15,7 @@ export interface SequentialModel {
   /** user representations at every position [B, L, D] (training) */
   forward(seq: tf.Tensor2D, training?: boolean): tf.Tensor3D;
   /** scalar loss for a batch of input sequences and next-item targets [B, L] (0 = ignore) */
-  calculateLoss(seq: tf.Tensor2D, targets: tf.Tensor2D, negatives?: tf.Tensor): tf.Scalar;
+  calculateLoss(seq: tf.Tensor2D, targets: tf.Tensor2D, negatives?: tf.Tensor, historyMask?: tf.Tensor2D): tf.Scalar;
   /** scores of given candidates [B, K] for the last position */
   predict(seq: tf.Tensor2D, candidates: tf.Tensor2D): tf.Tensor2D;
   /** scores of all items [B, N] for the last position (column 0 = padding, caller masks it) */

@@ -107,3 +107,31 @@ export class BatchSampler {
     return p.slice(0, k);
   }
 }
+
+/** Additive value that takes a logit out of a softmax (finite, so masked rows stay NaN-free). */
+export const MASKED = -1e9;
+
+/**
+ * [B, C] additive mask over a softmax's negative columns: MASKED where the column's item is in row
+ * b's window (its inputs or targets), 0 elsewhere. Columns are the shared `negatives`, or, without
+ * them, every id 0..numItems (full CE), where column 0 (padding) is masked in every row.
+ * O(B·L + B·C) per batch, built in JS because it depends only on ids.
+ */
+export function historyMask(b: SeqBatch, numItems: number, negatives?: Int32Array): Float32Array {
+  const C = negatives ? negatives.length : numItems + 1;
+  const colOf = new Int32Array(numItems + 1).fill(-1);
+  if (negatives) negatives.forEach((item, c) => (colOf[item] = c));
+  else for (let i = 0; i <= numItems; i++) colOf[i] = i;
+  const out = new Float32Array(b.B * C);
+  for (let r = 0; r < b.B; r++) {
+    const row = out.subarray(r * C, (r + 1) * C);
+    if (!negatives) row[0] = MASKED;
+    for (let j = r * b.L; j < (r + 1) * b.L; j++) {
+      for (const item of [b.seq[j], b.targets[j]]) {
+        const c = item > 0 ? colOf[item] : -1;
+        if (c >= 0) row[c] = MASKED;
+      }
+    }
+  }
+  return out;
+}

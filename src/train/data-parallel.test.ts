@@ -4,7 +4,7 @@ import { leaveOneOut } from '../data/split.js';
 import { SasrecModel, mulberry32 } from '../models/sasrec/model.js';
 import { BatchSampler } from './batches.js';
 import { useNodeBackend } from './backend-node.js';
-import { DataParallel } from './data-parallel.js';
+import { batchTensors, DataParallel } from './data-parallel.js';
 import { sasrecObjective } from './losses.js';
 import { trainSasrec } from './sasrec.js';
 
@@ -36,7 +36,10 @@ describe('DataParallel', () => {
     const sgd1 = tf.train.sgd(1);
     const sgd2 = tf.train.sgd(1);
     const all = sampler.batch(users);
-    sgd1.minimize(() => whole.calculateLoss(tf.tensor2d(all.seq, [all.B, all.L], 'int32'), tf.tensor2d(all.targets, [all.B, all.L], 'int32'), tf.tensor1d(negatives, 'int32')), false, whole.trainable);
+    // with the default history mask: each shard masks its own rows, so the union is the whole mask
+    const t = batchTensors(whole.config, all, negatives);
+    expect(t.historyMask).toBeDefined();
+    sgd1.minimize(() => whole.calculateLoss(t.seq, t.targets, t.negatives, t.historyMask), false, whole.trainable);
     const shards = [0, 1].map((s) => ({ batch: sampler.batch(users.filter((u) => u % 2 === s)), negatives }));
     expect(shards[0].batch.L).not.toBe(shards[1].batch.L);
     await dp.step(split, sgd2, shards, 1);

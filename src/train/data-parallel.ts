@@ -1,9 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { MolarError } from '../errors.js';
-import type { SasrecConfig, SasrecLoss } from '../models/sasrec/config.js';
+import type { SasrecConfig } from '../models/sasrec/config.js';
 import type { SasrecModel } from '../models/sasrec/model.js';
-import type { SeqBatch } from './batches.js';
+import { historyMask, type SeqBatch } from './batches.js';
 
 /** One shard of a training batch, as sent to a worker (typed arrays travel by copy/transfer). */
 export interface ShardRequest {
@@ -29,10 +29,10 @@ export const countTargets = (b: SeqBatch): number => b.targets.reduce((n, t) => 
 /** Loss and flattened gradients of one shard on `model` (used by the main thread and the workers). */
 export function shardGradients(model: SasrecModel, req: ShardRequest): { loss: number; grads: Float32Array } {
   model.seedDropout(req.dropoutSeed);
-  const { seq, targets, negatives: neg } = batchTensors(model.config.loss, req.batch, req.negatives);
+  const { seq, targets, negatives: neg, historyMask } = batchTensors(model.config, req.batch, req.negatives);
   try {
     const vars = model.trainable;
-    const { value, grads } = tf.variableGrads(() => model.calculateLoss(seq, targets, neg), vars);
+    const { value, grads } = tf.variableGrads(() => model.calculateLoss(seq, targets, neg, historyMask), vars);
     const out = new Float32Array(vars.reduce((n, v) => n + v.size, 0));
     let off = 0;
     for (const v of vars) {
@@ -44,17 +44,34 @@ export function shardGradients(model: SasrecModel, req: ShardRequest): { loss: n
     tf.dispose(grads);
     return { loss, grads: out };
   } finally {
-    tf.dispose([seq, targets, ...(neg ? [neg] : [])]);
+    disposeBatch({ seq, targets, negatives: neg, historyMask });
   }
 }
 
-/** A batch as the tensors calculateLoss takes; bce negatives are per position [B, L], others shared [k]. */
-export function batchTensors(loss: SasrecLoss, b: SeqBatch, negatives?: Int32Array): { seq: tf.Tensor2D; targets: tf.Tensor2D; negatives?: tf.Tensor } {
+export interface BatchTensors {
+  seq: tf.Tensor2D;
+  targets: tf.Tensor2D;
+  negatives?: tf.Tensor;
+  historyMask?: tf.Tensor2D;
+}
+
+/**
+ * A batch as the tensors calculateLoss takes; bce negatives are per position [B, L], others shared
+ * [k]; with excludeHistory (ce, sampled-ce) also the [B, C] history mask (batches.ts).
+ */
+export function batchTensors(cfg: Pick<SasrecConfig, 'loss' | 'numItems' | 'excludeHistory'>, b: SeqBatch, negatives?: Int32Array): BatchTensors {
   const seq = tf.tensor2d(b.seq, [b.B, b.L], 'int32');
   const targets = tf.tensor2d(b.targets, [b.B, b.L], 'int32');
-  if (negatives === undefined) return { seq, targets };
-  return { seq, targets, negatives: loss === 'bce' ? tf.tensor2d(negatives, [b.B, b.L], 'int32') : tf.tensor1d(negatives, 'int32') };
+  const out: BatchTensors = { seq, targets };
+  if (negatives !== undefined) out.negatives = cfg.loss === 'bce' ? tf.tensor2d(negatives, [b.B, b.L], 'int32') : tf.tensor1d(negatives, 'int32');
+  if (cfg.excludeHistory && (cfg.loss === 'ce' || cfg.loss === 'sampled-ce')) {
+    const cols = cfg.loss === 'ce' ? cfg.numItems + 1 : negatives!.length;
+    out.historyMask = tf.tensor2d(historyMask(b, cfg.numItems, cfg.loss === 'ce' ? undefined : negatives), [b.B, cols]);
+  }
+  return out;
 }
+
+export const disposeBatch = (t: BatchTensors): void => tf.dispose([t.seq, t.targets, ...(t.negatives ? [t.negatives] : []), ...(t.historyMask ? [t.historyMask] : [])]);
 
 /**
  * Synchronous data parallelism over worker threads, for Node training. tfjs-backend-wasm runs

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { historyMask, MASKED } from './batches.js';
 import { bceLoss, fullCeLoss, gbceBeta, gbceLoss, sasrecObjective, softmaxCeLoss } from './losses.js';
 
 const v = (t: tf.Scalar) => t.dataSync()[0];
@@ -34,15 +35,37 @@ describe('losses on hand-computed values', () => {
     const itemEmb = tf.tensor2d([[9, 9], [1, 0], [0, 0], [2, 0]]);
     const targets = tf.tensor1d([1], 'int32');
     const rows = tf.tensor1d([0], 'int32');
+    const rowUsers = rows;
     const expected = Math.log(Math.E + 1 + Math.exp(2)) - 1;
-    const ce = v(sasrecObjective({ loss: 'ce', numItems: 3, gbceT: 0 })({ user, targets, itemEmb, rows }));
+    const ce = v(sasrecObjective({ loss: 'ce', numItems: 3, gbceT: 0 })({ user, targets, itemEmb, rows, rowUsers }));
     expect(ce).toBeCloseTo(expected, 5);
     // negatives include the target itself (an accidental hit): it must be masked, not counted twice
     const neg = tf.tensor1d([1, 2, 3], 'int32');
-    const sce = v(sasrecObjective({ loss: 'sampled-ce', numItems: 3, gbceT: 0 })({ user, targets, itemEmb, rows, negatives: neg }));
+    const sce = v(sasrecObjective({ loss: 'sampled-ce', numItems: 3, gbceT: 0 })({ user, targets, itemEmb, rows, rowUsers, negatives: neg }));
     expect(sce).toBeCloseTo(expected, 5);
-    const bce = v(sasrecObjective({ loss: 'bce', numItems: 3, gbceT: 0 })({ user, targets, itemEmb, rows, negatives: tf.tensor1d([3], 'int32') }));
+    const bce = v(sasrecObjective({ loss: 'bce', numItems: 3, gbceT: 0 })({ user, targets, itemEmb, rows, rowUsers, negatives: tf.tensor1d([3], 'int32') }));
     expect(bce).toBeCloseTo(Math.log1p(Math.exp(-1)) + Math.log1p(Math.exp(2)), 5);
+  });
+  it('history mask: the softmax leaves out the row\'s own window items but keeps the target', () => {
+    // batch of 2 users, L = 2; row 0 window = items {1 (input), 3 (target)}; row 1 window = {2, 1}
+    const b = { B: 2, L: 2, seq: Int32Array.from([0, 1, 0, 2]), targets: Int32Array.from([0, 3, 0, 1]) };
+    const full = historyMask(b, 3);
+    expect(Array.from(full)).toEqual([MASKED, MASKED, 0, MASKED, MASKED, MASKED, MASKED, 0]);
+    const shared = historyMask(b, 3, Int32Array.from([3, 2]));
+    expect(Array.from(shared)).toEqual([MASKED, 0, 0, MASKED]);
+    // user vectors [1,0] (row 0, target 3) and [0,1] (row 1, target 1); items 1..3 = [1,0], [0,1], [2,0]
+    const user = tf.tensor2d([[1, 0], [0, 1]]);
+    const itemEmb = tf.tensor2d([[9, 9], [1, 0], [0, 1], [2, 0]]);
+    const targets = tf.tensor1d([3, 1], 'int32');
+    const rows = tf.tensor1d([1, 3], 'int32');
+    const rowUsers = tf.tensor1d([0, 1], 'int32');
+    // row 0: negatives left = {2} (score 0), pos 2 → log(e² + 1) - 2; row 1: left = {3} (score 0), pos 0 → ln 2
+    const expected = (Math.log(Math.exp(2) + 1) - 2 + LN2) / 2;
+    const input = { user, targets, itemEmb, rows, rowUsers };
+    const ce = v(sasrecObjective({ loss: 'ce', numItems: 3, gbceT: 0 })({ ...input, historyMask: tf.tensor2d(full, [2, 4]) }));
+    expect(ce).toBeCloseTo(expected, 5);
+    const sce = v(sasrecObjective({ loss: 'sampled-ce', numItems: 3, gbceT: 0 })({ ...input, negatives: tf.tensor1d([3, 2], 'int32'), historyMask: tf.tensor2d(shared, [2, 2]) }));
+    expect(sce).toBeCloseTo(expected, 5);
   });
   it('gradients flow and match finite differences for sampled CE', () => {
     const f = (x: tf.Tensor) => softmaxCeLoss(x.slice([0], [1]) as tf.Tensor1D, x.slice([1], [2]).reshape([1, 2]) as tf.Tensor2D);

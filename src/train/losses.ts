@@ -4,7 +4,7 @@ import type { SasrecConfig } from '../models/sasrec/config.js';
 import { logSumExpRows, mm } from '../models/sasrec/ops.js';
 import type { ObjectiveInput, SasrecObjective } from '../models/sasrec/model.js';
 
-const MASKED = -1e9;
+import { MASKED } from './batches.js';
 
 /**
  * SASRec's BCE with one negative per positive: mean over positives of
@@ -73,10 +73,16 @@ export function fullCeLoss(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar
  *   uniform, so gBCE's α and the sampled softmax stay as defined). A negative equal to the row's
  *   target is masked out (accidental hit).
  * - ce: none; all items.
+ * With `historyMask` (config.excludeHistory; ce and sampled-ce only) each row's negatives leave out
+ * the items of its own training window, SASRec+'s sampling; the padding column is in every window
+ * mask, so full CE needs no separate padding mask then.
  */
 export function sasrecObjective(cfg: Pick<SasrecConfig, 'loss' | 'numItems' | 'gbceT'>): SasrecObjective {
-  return ({ user, targets, itemEmb, rows, negatives }: ObjectiveInput) => {
+  return ({ user, targets, itemEmb, rows, rowUsers, negatives, historyMask }: ObjectiveInput) => {
     const posScore = () => tf.sum(user.mul(tf.gather(itemEmb, targets)), 1) as tf.Tensor1D;
+    // the history mask covers the target too (it is in the window), so `others` never holds it
+    const masked = (scores: tf.Tensor2D) => scores.add(tf.gather(historyMask!, rowUsers)) as tf.Tensor2D;
+    if (cfg.loss === 'ce' && historyMask) return softmaxCeLoss(posScore(), masked(mm(user, itemEmb, false, true)));
     if (cfg.loss === 'ce') {
       // logsumexp over all items minus the target's score, without an [M, N] one-hot
       const logits = mm(user, itemEmb, false, true);
@@ -91,6 +97,7 @@ export function sasrecObjective(cfg: Pick<SasrecConfig, 'loss' | 'numItems' | 'g
     }
     const negIds = tf.cast(negatives, 'int32').reshape([-1]) as tf.Tensor1D;
     let negScores = mm(user, tf.gather(itemEmb, negIds), false, true) as tf.Tensor2D; // [M, k]
+    if (historyMask && cfg.loss === 'sampled-ce') return softmaxCeLoss(posScore(), masked(negScores));
     const hits = accidentalHits(targets.dataSync(), negIds.dataSync(), negScores.shape[1]);
     if (hits.length) negScores = negScores.add(tf.scatterND(tf.tensor2d(hits, [hits.length / 2, 2], 'int32'), tf.fill([hits.length / 2], MASKED), negScores.shape));
     return cfg.loss === 'gbce' ? gbceLoss(posScore(), negScores, cfg.numItems, cfg.gbceT) : softmaxCeLoss(posScore(), negScores);

@@ -8,7 +8,7 @@ import { SasrecModel } from '../models/sasrec/model.js';
 import { sasrecScorer } from '../models/sasrec/scorer.js';
 import type { WeightBlob } from '../models/sasrec/weights.js';
 import { BatchSampler } from './batches.js';
-import { batchTensors, DataParallel } from './data-parallel.js';
+import { batchTensors, DataParallel, disposeBatch } from './data-parallel.js';
 import { sasrecObjective } from './losses.js';
 
 export interface TrainSasrecOptions {
@@ -139,15 +139,15 @@ export async function trainSasrec(opts: TrainSasrecOptions): Promise<TrainSasrec
 export async function trainStep(model: SasrecModel, optimizer: tf.Optimizer, sampler: BatchSampler, users: number[], cfg: SasrecConfig): Promise<number> {
   const b = sampler.batch(users);
   const negatives = cfg.loss === 'ce' ? undefined : cfg.loss === 'bce' ? sampler.perPosition(b.targets) : sampler.shared(cfg.numNegatives);
-  const { seq, targets, negatives: neg } = batchTensors(cfg.loss, b, negatives);
+  const t = batchTensors(cfg, b, negatives);
   try {
-    const loss = optimizer.minimize(() => model.calculateLoss(seq, targets, neg), true, model.trainable);
+    const loss = optimizer.minimize(() => model.calculateLoss(t.seq, t.targets, t.negatives, t.historyMask), true, model.trainable);
     const v = (await loss!.data())[0];
     loss!.dispose();
     if (!Number.isFinite(v)) throw new MolarError('BAD_CONFIG', `training loss became ${v}; lower learningRate`, { field: 'learningRate' });
     return v;
   } finally {
-    tf.dispose([seq, targets, ...(neg ? [neg] : [])]);
+    disposeBatch(t);
   }
 }
 

@@ -27,6 +27,13 @@ export interface SasrecConfig {
   loss: SasrecLoss;
   /** (int) negatives per positive: bce uses 1, gbce 256 (gSASRec), sampled-ce 3000 (SASRec+); ignored by ce */
   numNegatives: number;
+  /**
+   * ce / sampled-ce: leave the items of the user's own training window out of the softmax's
+   * negatives, as SASRec+ samples them (Klenitskiy & Vasilev 2023). Right when evaluation removes
+   * seen items (ML-1M's protocol): the model then spends no effort ranking history it will never be
+   * asked to rank. Turn off when repeats are recommendable (the RecBole protocol, `--keep-seen`).
+   */
+  excludeHistory: boolean;
   /** (float in [0,1]) gSASRec calibration t; 0 = plain BCE with many negatives, 1 = fully calibrated */
   gbceT: number;
   /** (float > 0) Adam learning rate */
@@ -54,6 +61,7 @@ export const SASREC_DEFAULTS: Readonly<Omit<SasrecConfig, 'numItems'>> = Object.
   dropout: 0.2,
   loss: 'sampled-ce',
   numNegatives: 3000,
+  excludeHistory: true,
   gbceT: 0.75,
   learningRate: 1e-3,
   lrSchedule: 'constant',
@@ -111,6 +119,7 @@ export function validateSasrecConfig(cfg: SasrecConfig): void {
   if (typeof cfg.dropout !== 'number' || !(cfg.dropout >= 0 && cfg.dropout < 1)) bad('dropout', 'a number in [0, 1)', cfg.dropout);
   if (typeof cfg.gbceT !== 'number' || !(cfg.gbceT >= 0 && cfg.gbceT <= 1)) bad('gbceT', 'a number in [0, 1]', cfg.gbceT);
   if (typeof cfg.learningRate !== 'number' || !(cfg.learningRate > 0 && cfg.learningRate < 10)) bad('learningRate', 'a number in (0, 10)', cfg.learningRate);
+  if (typeof cfg.excludeHistory !== 'boolean') bad('excludeHistory', 'true or false', cfg.excludeHistory);
   if (!(LR_SCHEDULES as readonly string[]).includes(cfg.lrSchedule)) bad('lrSchedule', `one of ${LR_SCHEDULES.join(', ')}`, cfg.lrSchedule);
   if (cfg.hidden % cfg.heads !== 0) bad('heads', `a divisor of hidden (${cfg.hidden})`, cfg.heads);
   // Cross-field checks, as RecBole does at config time.

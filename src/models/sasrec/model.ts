@@ -20,7 +20,14 @@ export interface ObjectiveInput {
   itemEmb: tf.Tensor2D;
   /** indices (in [0, M)) of the rows, as flat B*L positions, for per-position negatives */
   rows: tf.Tensor1D;
+  /** [M] batch row (user) of each target-bearing position, for per-user masks */
+  rowUsers: tf.Tensor1D;
   negatives?: tf.Tensor;
+  /**
+   * [B, C] additive mask (0 or MASKED) over the negative columns (the shared negatives, or every
+   * item for full CE): MASKED where that item is in the row's own training window (history mask)
+   */
+  historyMask?: tf.Tensor2D;
 }
 /** Loss over ObjectiveInput; lives in train/ (Node) and is handed in, so models/ stays browser-pure. */
 export type SasrecObjective = (input: ObjectiveInput) => tf.Scalar;
@@ -132,20 +139,27 @@ export class SasrecModel implements SequentialModel {
     return tf.tidy(() => this.forward(seq, false).slice([0, L - 1, 0], [-1, 1, -1]).squeeze([1]) as tf.Tensor2D);
   }
 
-  calculateLoss(seq: tf.Tensor2D, targets: tf.Tensor2D, negatives?: tf.Tensor): tf.Scalar {
+  calculateLoss(seq: tf.Tensor2D, targets: tf.Tensor2D, negatives?: tf.Tensor, historyMask?: tf.Tensor2D): tf.Scalar {
     this.alive();
     if (!this.objective) throw new MolarError('BAD_CONFIG', 'no training objective attached; training runs in Node (train/), call setObjective first', { field: 'loss' });
     const t = targets.dataSync();
+    const L = seq.shape[1];
     const rowsArr: number[] = [];
-    for (let i = 0; i < t.length; i++) if (t[i] !== 0) rowsArr.push(i);
+    const usersArr: number[] = [];
+    for (let i = 0; i < t.length; i++) {
+      if (t[i] === 0) continue;
+      rowsArr.push(i);
+      usersArr.push(Math.floor(i / L));
+    }
     if (rowsArr.length === 0) throw new MolarError('BAD_INPUT', 'batch has no targets (all zero)', { field: 'targets' });
     const D = this.config.hidden;
     return tf.tidy(() => {
       const rows = tf.tensor1d(rowsArr, 'int32');
+      const rowUsers = tf.tensor1d(usersArr, 'int32');
       const out = this.forward(seq, true).reshape([-1, D]);
       const user = tf.gather(out, rows) as tf.Tensor2D;
       const tg = tf.gather(tf.cast(targets, 'int32').reshape([-1]), rows) as tf.Tensor1D;
-      return this.objective!({ user, targets: tg, itemEmb: this.itemEmbedding, rows, negatives });
+      return this.objective!({ user, targets: tg, itemEmb: this.itemEmbedding, rows, rowUsers, negatives, historyMask });
     });
   }
 
