@@ -39,3 +39,18 @@ test('addItems encodes a new item in the page, it is recommended at once and sur
 
   expect(external, 'requests that left localhost').toEqual([]);
 });
+
+// USE-lite's graph shares one small Const between a GPU op and an axis read; without
+// encoders/graph-consts.ts that read became a sync GPU readback and lost the WebGPU device
+test('addItems() with the USE-lite text encoder on a WebGPU page: no error, same ranking and scores (1e-3) as wasm', async ({ page }) => {
+  test.setTimeout(240_000);
+  await page.goto('/e2e/pages/blank.html');
+  const gpu = await call(page, 'addOn', 'webgpu', K);
+  expect(gpu.error).toBeNull();
+  expect(gpu.backend).toBe('webgpu');
+  expect(gpu.ids).toContain('tea-green-2');
+  const cpu = await call(page, 'addOn', 'wasm', K);
+  expect(cpu.backend).toBe('wasm');
+  expect(gpu.ids).toEqual(cpu.ids);
+  gpu.scores.forEach((s, i) => expect(Math.abs(s - cpu.scores[i])).toBeLessThan(1e-3));
+});

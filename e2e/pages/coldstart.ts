@@ -51,3 +51,15 @@ export async function withoutVectors() {
   rec.dispose();
   return err;
 }
+
+/** addItems() of the near-twin on `backend` (a fresh namespace); the backend it ran on and the top-k ids. */
+export async function addOn(backend: 'webgpu' | 'wasm', k: number) {
+  const rec = await Recommender.load({ bundleUrl: BUNDLE, backend, namespace: `${NS}-${backend}` });
+  await rec.clearHistory();
+  await rec.record({ itemId: 'tea-green', type: 'view', ts: 1_000 });
+  const added = await errorOf(rec.addItems([NEW_ITEM]));
+  const top = added ? [] : await rec.recommend({ k });
+  rec.dispose();
+  return { backend: rec.backend, error: added, ids: top.map((r) => r.item.id), scores: top.map((r) => r.score) };
+}
+

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { MolarError } from '../errors.js';
+import { unshareSmallConsts } from './graph-consts.js';
 import { loadArtifacts, readJson, type ModelFiles } from './sources.js';
 import { UseTokenizer, type Vocabulary } from './use-tokenizer.js';
 import type { EncodeOptions, Matrix, ProgressCallback, TextEncoder } from './types.js';
@@ -34,7 +35,7 @@ export class UseLiteEncoder implements TextEncoder {
   static async load(files: ModelFiles, onProgress?: ProgressCallback): Promise<UseLiteEncoder> {
     const [artifacts, vocab] = await Promise.all([loadArtifacts(files, 'model.json', onProgress), readJson<Vocabulary>(files, 'vocab.json')]);
     if (!Array.isArray(vocab) || !Array.isArray(vocab[0])) throw new MolarError('BAD_INPUT', 'vocab.json must be an array of [piece, score] pairs', { file: `${files.where}/vocab.json` });
-    const model = await tf.loadGraphModel(tf.io.fromMemory(artifacts));
+    const model = await tf.loadGraphModel(tf.io.fromMemory(unshareSmallConsts(artifacts)));
     onProgress?.({ status: 'ready', encoder: USE_LITE_ID });
     return new UseLiteEncoder(model, new UseTokenizer(vocab));
   }
