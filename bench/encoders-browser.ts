@@ -410,7 +410,7 @@ async function full(): Promise<void> {
       try {
         for (const [j, { idx, k }] of checkAt.entries()) {
           const b = browserPx[j];
-          const mine = decodeImageBytes(new Uint8Array(await readFile(path.join(dataDir, decodeURIComponent(items[idx].image!.slice(DATA_PREFIX.length))))));
+          const mine = await decodeImageBytes(new Uint8Array(await readFile(path.join(dataDir, decodeURIComponent(items[idx].image!.slice(DATA_PREFIX.length))))));
           const browserHalf = Float32Array.from(r.sample[k].slice(loaded.textDim));
           const enc = async (img: DecodedImage) => (await mobilenet.encodeItems([{ id: items[idx].id, image: img }])).data;
           decodeCheck.samePixels.push(cosine(await enc({ width: b.width, height: b.height, data: Uint8Array.from(b.data) }), browserHalf));

@@ -3,6 +3,7 @@
  * and addItems() on a bundle whose item vectors are image-only (e2e/fixtures/coldstart-image-src).
  */
 import { loadBrowserItemEncoder } from '../../src/encoders/browser.js';
+import { browserImageDecoder } from '../../src/encoders/image-decode.js';
 import { cosine, getRow } from '../../src/encoders/matrix.js';
 import { weightBytes, type ModelJson } from '../../src/encoders/sources.js';
 import { ItemVectorStore } from '../../src/items/store.js';
@@ -57,4 +58,11 @@ export async function addAndRank() {
   const ranked = await rec.recommend({ k: rec.items.length });
   rec.dispose();
   return { backend: rec.backend, encoder: rec.manifest.models.find((m) => m.kind === 'item-vectors'), added: added.map((a) => a.id), ids: ranked.map((r) => r.item.id), scores: ranked.map((r) => r.score) };
+}
+
+/** The browser decoder's RGBA for some image bytes (base64), as a plain array. */
+export async function browserPixels(base64: string) {
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  const img = await browserImageDecoder(bytes);
+  return { width: img.width, height: img.height, data: Array.from(img.data) };
 }

@@ -8,6 +8,7 @@ import { MolarError } from '../errors.js';
 import { ItemVectorStore } from '../items/store.js';
 import { itemText } from './item-encoder.js';
 import { concatRows } from './matrix.js';
+import { NODE_DECODER } from './image-decode-node.js';
 import { MOBILENET_ID, MOBILENET_PREPROCESS } from './mobilenet.js';
 import { loadNodeItemEncoder, useNodeBackend } from './node.js';
 import { encoderModality, encoderParts } from './registry.js';
@@ -51,7 +52,7 @@ export function encodeStep(defaults: EncodeStepOptions = {}): BuildStep {
       const dtype = oneOf(o.transformers?.dtype ?? DEFAULT_CONFIG.encoders.dtype, HF_DTYPES, 'encode.transformers.dtype');
       // what else decides the vectors besides the id: other weights (a model folder, another
       // dtype) must not be served from a cache filled with the old ones
-      const salt = [o.modelDir ? `modelDir=${path.resolve(o.modelDir)}` : '', hf ? `dtype=${dtype}` : '', parts.some((p) => p.id === MOBILENET_ID) ? `pixels=${MOBILENET_PREPROCESS}` : ''].filter(Boolean).join(';');
+      const salt = [o.modelDir ? `modelDir=${path.resolve(o.modelDir)}` : '', hf ? `dtype=${dtype}` : '', parts.some((p) => p.id === MOBILENET_ID) ? `pixels=${NODE_DECODER}/${MOBILENET_PREPROCESS}` : ''].filter(Boolean).join(';');
       const cacheDir = path.join(path.resolve(o.cacheDir ?? '.cache/encoders'), encoderId.replace(/[^\w.+-]/g, '_'));
       await fs.mkdir(cacheDir, { recursive: true });
       const byId = new Map(ctx.catalog.map((c) => [c.id, c]));

@@ -27,11 +27,11 @@ describe('image decoding (Node)', () => {
     expect(sniffImageFormat(new Uint8Array([1, 2, 3]))).toBe('unknown');
   });
 
-  it('decodes grayscale PNG and colour JPEG to RGBA', () => {
-    const g = decodeImageBytes(grayPng(5, 3));
+  it('decodes grayscale PNG and colour JPEG to RGBA', async () => {
+    const g = await decodeImageBytes(grayPng(5, 3));
     expect([g.width, g.height, g.data.length]).toEqual([5, 3, 60]);
     expect([g.data[4], g.data[5], g.data[6], g.data[7]]).toEqual([7, 7, 7, 255]);
-    const c = decodeImageBytes(colourJpeg(16, 8));
+    const c = await decodeImageBytes(colourJpeg(16, 8));
     expect([c.width, c.height, c.data.length]).toEqual([16, 8, 16 * 8 * 4]);
     expect(c.data[0]).toBeGreaterThan(200); // red survives JPEG
   });
@@ -40,8 +40,8 @@ describe('image decoding (Node)', () => {
     const img = await nodeImageDecoder(grayPng(2, 2).buffer as ArrayBuffer);
     expect(img.width).toBe(2);
     const bad = new Uint8Array([0xff, 0xd8, 0xff, 0, 1, 2, 3]);
-    expect(() => decodeImageBytes(bad, 'x.jpg')).toThrow(/x\.jpg.*undecodable jpeg/);
-    try { decodeImageBytes(new Uint8Array(10)); } catch (e) { expect(isMolarError(e, 'BAD_INPUT')).toBe(true); }
+    await expect(decodeImageBytes(bad, 'x.jpg')).rejects.toThrow(/x\.jpg.*undecodable jpeg/);
+    await expect(decodeImageBytes(new Uint8Array(10))).rejects.toSatisfy((e: unknown) => isMolarError(e, 'BAD_INPUT'));
     await expect(nodeImageDecoder('/nonexistent/poster.jpg')).rejects.toThrow(/poster\.jpg/);
   });
 });

@@ -101,7 +101,7 @@ export const MOBILENET_PREPROCESS = 'rgb01-over-white';
 /**
  * RGBA HxWx4 uint8 → RGB 224x224x3 float in [0,1], composited over white. Compositing is what makes
  * Node and the browser agree on transparent images: the colour of a fully transparent pixel is
- * undefined (pngjs keeps the palette colour, a canvas hands back 0,0,0), and white is what a
+ * undefined (a PNG decoder may keep the palette colour, a canvas hands back 0,0,0), and white is what a
  * storefront shows behind a cut-out product. Call inside tf.tidy.
  */
 function preprocess(img: { data: Uint8Array | Uint8ClampedArray; width: number; height: number }): tf.Tensor3D {

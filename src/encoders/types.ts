@@ -25,7 +25,7 @@ export type EncodeProgress =
 
 export type ProgressCallback = (e: EncodeProgress) => void;
 
-/** RGBA pixels, 4 bytes a pixel, row-major (what jpeg-js, pngjs and ImageData all give). */
+/** RGBA pixels, 4 bytes a pixel, row-major (what the Node decoder and ImageData both give). */
 export interface DecodedImage {
   width: number;
   height: number;
