@@ -67,6 +67,20 @@ describe('molar CLI on the fixture shop', () => {
     expect(kept.stdout).toMatch(/model\s+popularity/);
   });
 
+  it('trains SASRec into the bundle with --keep-seen and --dropout, and names a bad --dropout', async () => {
+    const data = ['--bundle', out, '--interactions', path.join(shop, 'interactions.csv'), '--epochs', '2', '--workers', '1', '--batch-size', '4'];
+    const bad = await molar(['train', ...data, '--dropout', '1.5']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/dropout/);
+    const t = await molar(['train', ...data, '--keep-seen', '--dropout', '0.1']);
+    expect(t.stderr).not.toMatch(/error/i);
+    expect(t.code).toBe(0);
+    expect(t.stdout).toMatch(/trained sasrec \(sampled-ce\) on wasm: 2 epochs/);
+    const m = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as Manifest;
+    const sasrec = m.models.find((x) => x.kind === 'sasrec') as { config: { dropout: number } } | undefined;
+    expect(sasrec?.config.dropout).toBe(0.1);
+  }, 120_000);
+
   it('fails on bad input with file, line and field, and creates no --out', async () => {
     const bad = path.join(dir, 'bad-out');
     const r = await molar(['build', '--catalog', path.join(shop, 'catalog.csv'), '--interactions', path.join(shop, 'bad-interactions.csv'), '--out', bad]);

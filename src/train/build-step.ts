@@ -15,6 +15,11 @@ export interface SasrecStepOptions {
   progress?: boolean;
   /** training threads (train/data-parallel.ts); default: the machine's cores, at most 4 */
   workers?: number;
+  /**
+   * repeats are recommendable (RecBole protocol): validate with history items left in the ranking
+   * and keep them among the softmax negatives (config.excludeHistory false). Default false.
+   */
+  keepSeen?: boolean;
 }
 
 /** Cores, capped: past 4 shards a batch of 128 users gets thin and the weight broadcast grows. */
@@ -54,7 +59,8 @@ export async function trainForBuild(ctx: Pick<BuildContext, 'split' | 'dataset' 
     split: ctx.split,
     sequences: ctx.dataset.sequences,
     numItems: ctx.dataset.numItems,
-    config: { maxLen: defaultMaxLen(ctx.dataset.sequences), ...o.config },
+    config: { maxLen: defaultMaxLen(ctx.dataset.sequences), excludeHistory: !o.keepSeen, ...o.config },
+    filterSeen: !o.keepSeen,
     timeBudgetMs: o.minutes !== undefined ? o.minutes * 60_000 : undefined,
     progress: o.progress ?? true,
     workers: o.workers ?? defaultWorkers(),

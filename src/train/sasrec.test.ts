@@ -50,8 +50,9 @@ describe('trainSasrec', () => {
 
   it('leaks no tensor per training step', async () => {
     const sequences = tinyData();
-    for (const loss of ['bce', 'ce', 'gbce'] as const) {
-      const m = new SasrecModel({ ...base, numItems: 30, loss, numNegatives: loss === 'gbce' ? 8 : undefined });
+    // ce and sampled-ce go through the history mask (excludeHistory defaults on)
+    for (const loss of ['bce', 'ce', 'gbce', 'sampled-ce'] as const) {
+      const m = new SasrecModel({ ...base, numItems: 30, loss, numNegatives: loss === 'gbce' || loss === 'sampled-ce' ? 8 : undefined });
       m.setObjective(sasrecObjective(m.config));
       const s = new BatchSampler(sequences, 30, 10, 1);
       const opt = tf.train.adam(1e-3);
@@ -64,6 +65,17 @@ describe('trainSasrec', () => {
       m.dispose();
     }
   });
+});
+
+describe('trainForBuild', () => {
+  it('--keep-seen keeps history among the negatives; the default leaves it out', async () => {
+    const { trainForBuild } = await import('./build-step.js');
+    const sequences = tinyData();
+    const ctx = { split: leaveOneOut(sequences), dataset: { sequences, numItems: 30 } as never, progress: () => {} };
+    const run = (keepSeen?: boolean) => trainForBuild(ctx, { config: { ...base, maxEpochs: 1 }, workers: 1, progress: false, keepSeen });
+    expect((await run()).config.excludeHistory).toBe(true);
+    expect((await run(true)).config.excludeHistory).toBe(false);
+  }, 30_000);
 });
 
 describe('learning-rate schedule', () => {

@@ -30,6 +30,8 @@ interface TrainOptions extends DataOptions {
   seed?: number;
   minutes?: string;
   workers?: number;
+  dropout?: string;
+  keepSeen?: boolean;
 }
 
 export function register(program: Command): void {
@@ -51,6 +53,8 @@ export function register(program: Command): void {
     .option('--lr-schedule <s>', 'constant | cosine (decays to 0 over --epochs)')
     .option('--seed <n>', 'random seed', (v) => positiveInt(v, '--seed'))
     .option('--minutes <m>', 'wall-time cap; the best checkpoint so far is kept')
+    .option('--dropout <x>', 'dropout rate in [0, 1)')
+    .option('--keep-seen', 'repeats are recommendable: validate with seen items in the ranking and keep them among the negatives (RecBole protocol); default removes them, as `molar eval`')
     .option('--workers <n>', 'training threads (data-parallel; default: cores, at most 4)', (v) => positiveInt(v, '--workers'))
     .action(async (o: TrainOptions) => {
       const bundle = await openBundleDir(path.resolve(o.bundle));
@@ -66,9 +70,9 @@ export function register(program: Command): void {
         return n;
       };
       const config: Partial<SasrecConfig> = Object.fromEntries(
-        Object.entries({ loss: o.loss, numNegatives: o.negatives, maxLen: o.maxLen, hidden: o.hidden, blocks: o.blocks, heads: o.heads, maxEpochs: o.epochs, patience: o.patience, batchSize: o.batchSize, learningRate: num(o.lr, '--lr'), lrSchedule: o.lrSchedule as LrSchedule | undefined, seed: o.seed }).filter(([, v]) => v !== undefined),
+        Object.entries({ loss: o.loss, numNegatives: o.negatives, maxLen: o.maxLen, hidden: o.hidden, blocks: o.blocks, heads: o.heads, maxEpochs: o.epochs, patience: o.patience, batchSize: o.batchSize, learningRate: num(o.lr, '--lr'), dropout: o.dropout === undefined ? undefined : Number(o.dropout), lrSchedule: o.lrSchedule as LrSchedule | undefined, seed: o.seed }).filter(([, v]) => v !== undefined),
       );
-      const r = await trainForBuild({ split: leaveOneOut(dataset.sequences), dataset, progress: () => {} }, { config, minutes: num(o.minutes, '--minutes'), workers: o.workers });
+      const r = await trainForBuild({ split: leaveOneOut(dataset.sequences), dataset, progress: () => {} }, { config, minutes: num(o.minutes, '--minutes'), workers: o.workers, keepSeen: o.keepSeen });
       const files = new Map<string, BundleFile>();
       for (const name of Object.keys(manifest.files)) if (name !== manifest.itemsFile && name !== SASREC_FILE) files.set(name, { copyFrom: path.join(bundle.dir, name) });
       files.set(SASREC_FILE, { data: new Uint8Array(r.weights.data.buffer, r.weights.data.byteOffset, r.weights.data.byteLength) });
