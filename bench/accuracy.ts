@@ -5,6 +5,7 @@
  * shared evaluator. Records test metrics, wall time, time/epoch and the valid NDCG@10 vs minutes curve.
  */
 import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { defaultDataRoot, getPreset, loadPreset } from '../src/data/load-node.js';
@@ -57,6 +58,8 @@ for (const name of String(opts.datasets).split(',')) {
   const { dataset } = await loadPreset(name, dataRoot);
   const split = leaveOneOut(dataset.sequences);
   const loss = opts.loss as SasrecLoss;
+  // the machine may be shared: the load average says how much of it this run had
+  const load1AtStart = loadavg()[0];
   const t0 = Date.now();
   const r = await trainSasrec({
     split,
@@ -87,6 +90,8 @@ for (const name of String(opts.datasets).split(',')) {
     workers: Number(opts.workers),
     lengthBuckets: Boolean(opts.buckets),
     stoppedBy: r.stoppedBy,
+    load1_at_start: load1AtStart,
+    load1_at_end: loadavg()[0],
     config: r.config,
     validUsersPerEpoch: Number(opts.validUsers),
     curve: r.history.map((e) => ({ epoch: e.epoch, minutes: e.minutes, loss: e.loss, valid_ndcg10: e.validNdcg10 })),
@@ -99,5 +104,5 @@ for (const name of String(opts.datasets).split(',')) {
 await recordBench(String(opts.name), rows, (r) => {
   const m = r.metrics as Record<string, number>;
   const f = (x: number) => x.toFixed(4);
-  return `test, filterSeen=${r.filterSeen}, users ${m.test_users}: NDCG@10 ${f(m['ndcg@10'])}, Recall@10 ${f(m['recall@10'])}, NDCG@20 ${f(m['ndcg@20'])}, Recall@20 ${f(m['recall@20'])}, MRR ${f(m.mrr)}; ${m.epochs} epochs (best ${m.best_epoch}, stopped by ${r.stoppedBy}), train ${m.wall_min.toFixed(1)} min, ${m.min_per_epoch.toFixed(2)} min/epoch, backend ${r.backend} × ${r.workers} threads${r.lengthBuckets ? ', length buckets' : ''}`;
+  return `test, filterSeen=${r.filterSeen}, users ${m.test_users}: NDCG@10 ${f(m['ndcg@10'])}, Recall@10 ${f(m['recall@10'])}, NDCG@20 ${f(m['ndcg@20'])}, Recall@20 ${f(m['recall@20'])}, MRR ${f(m.mrr)}; ${m.epochs} epochs (best ${m.best_epoch}, stopped by ${r.stoppedBy}), train ${m.wall_min.toFixed(1)} min, ${m.min_per_epoch.toFixed(2)} min/epoch, backend ${r.backend} × ${r.workers} threads${r.lengthBuckets ? ', length buckets' : ''}; load average ${Number(r.load1_at_start).toFixed(1)} at start, ${Number(r.load1_at_end).toFixed(1)} at end`;
 });
