@@ -23,11 +23,12 @@ const o = new Command()
   .option('--steps <n>', 'timed steps per backend', '3')
   .option('--cpu-steps <n>', 'timed steps on the slow cpu backend (0 = skip)', '1')
   .option('--workers <n>', 'also time a data-parallel step over n threads, against torch with n threads (1 = skip)', '2')
+  .option('--exclude-history', 'mask each user\'s history out of the negatives (training default; torch has no such mask, so off here)')
   .option('--name <name>', 'results file name', 'train-speed')
   .parse()
   .opts();
 const B = Number(o.batch), L = Number(o.len), N = Number(o.items), K = Number(o.negatives);
-const shape = `B=${B} L=${L} D=64 blocks=2 heads=1 items=${N} sampled-ce ${K} negatives`;
+const shape = `B=${B} L=${L} D=64 blocks=2 heads=1 items=${N} sampled-ce ${K} negatives${o.excludeHistory ? ' minus history' : ''}`;
 // other load on the machine skews every figure here; the row says how busy it was when we started
 const load1 = loadavg()[0];
 const command = `npm run bench:train-speed -- ${process.argv.slice(2).join(' ')}`.trim();
@@ -39,7 +40,7 @@ const users = Array.from({ length: B }, (_, i) => i);
 
 async function tfjsStep(backend: NodeBackend, steps: number, profile: boolean) {
   await useNodeBackend(backend);
-  const m = new SasrecModel({ numItems: N, maxLen: L, loss: 'sampled-ce', numNegatives: K, batchSize: B });
+  const m = new SasrecModel({ numItems: N, maxLen: L, loss: 'sampled-ce', numNegatives: K, batchSize: B, excludeHistory: Boolean(o.excludeHistory) });
   m.setObjective(sasrecObjective(m.config));
   const s = new BatchSampler(train, N, L, 1);
   const opt = tf.train.adam(1e-3, 0.9, 0.98);
@@ -95,7 +96,7 @@ const torchW = parallel ? torchStep(W) : undefined;
 /** One step as trainSasrec runs it with `workers: w` (data-parallel.ts), same shape and batch. */
 async function parallelStep(w: number, steps: number): Promise<number> {
   await useNodeBackend('wasm');
-  const m = new SasrecModel({ numItems: N, maxLen: L, loss: 'sampled-ce', numNegatives: K, batchSize: B });
+  const m = new SasrecModel({ numItems: N, maxLen: L, loss: 'sampled-ce', numNegatives: K, batchSize: B, excludeHistory: Boolean(o.excludeHistory) });
   m.setObjective(sasrecObjective(m.config));
   const dp = await DataParallel.start(m.config, w);
   const s = new BatchSampler(train, N, L, 1);
