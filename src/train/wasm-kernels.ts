@@ -12,6 +12,7 @@ interface WasmBackendLike {
  */
 export function registerWasmTrainingKernels(): void {
   fastContiguousSlice();
+  fastRowGather();
   if (tf.getKernel('UnsortedSegmentSum', 'wasm')) return;
   tf.registerKernel({
     kernelName: 'UnsortedSegmentSum',
@@ -70,6 +71,57 @@ function fastContiguousSlice(): void {
         }
       }
       return (orig.kernelFunc as (a: typeof args) => tf.TensorInfo)(args);
+    },
+  });
+}
+
+let gatherDone = false;
+/**
+ * tfjs-backend-wasm's GatherV2 walks the output element by element through stride arithmetic; for
+ * the [M, k] history mask of a sampled-CE step (M ≈ 3,500 rows × 2,048 negatives) that cost more
+ * than the step's largest matmul. A gather along one axis is a copy of contiguous blocks (the
+ * dims after the axis), so float32/int32 gathers without batch dims copy blocks straight between
+ * heap views; anything else goes to the original kernel.
+ */
+function fastRowGather(): void {
+  if (gatherDone) return;
+  const orig = tf.getKernel('GatherV2', 'wasm');
+  if (!orig) return;
+  gatherDone = true;
+  tf.unregisterKernel('GatherV2', 'wasm');
+  tf.registerKernel({
+    ...orig,
+    kernelFunc: (args) => {
+      const { inputs, backend, attrs } = args;
+      const x = inputs.x as tf.TensorInfo;
+      const indices = inputs.indices as tf.TensorInfo;
+      const { axis, batchDims } = attrs as unknown as { axis: number; batchDims?: number };
+      if ((x.dtype !== 'float32' && x.dtype !== 'int32') || indices.dtype !== 'int32' || (batchDims ?? 0) !== 0) {
+        return (orig.kernelFunc as (a: typeof args) => tf.TensorInfo)(args);
+      }
+      const ax = tf.util.parseAxisParam(axis, x.shape)[0];
+      const dim = x.shape[ax];
+      const outer = tf.util.sizeFromShape(x.shape.slice(0, ax));
+      const inner = tf.util.sizeFromShape(x.shape.slice(ax + 1));
+      const n = tf.util.sizeFromShape(indices.shape);
+      const w = backend as unknown as WasmBackendLike;
+      const out = w.makeOutput([...x.shape.slice(0, ax), ...indices.shape, ...x.shape.slice(ax + 1)], x.dtype);
+      // views taken after makeOutput: allocating may grow (and so detach) the wasm memory
+      const xs = w.typedArrayFromHeap(x);
+      const is = w.typedArrayFromHeap(indices);
+      const os = w.typedArrayFromHeap(out);
+      for (let i = 0; i < n; i++) {
+        if (!(is[i] >= 0 && is[i] < dim)) throw new Error(`GatherV2: the index value ${is[i]} is not in [0, ${dim - 1}]`);
+      }
+      for (let o = 0; o < outer; o++) {
+        for (let i = 0; i < n; i++) {
+          const src = (o * dim + is[i]) * inner;
+          const dst = (o * n + i) * inner;
+          if (inner === 1) os[dst] = xs[src];
+          else os.set(xs.subarray(src, src + inner), dst);
+        }
+      }
+      return out;
     },
   });
 }
