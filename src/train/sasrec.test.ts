@@ -67,6 +67,21 @@ describe('trainSasrec', () => {
   });
 });
 
+describe('cosine-time schedule', () => {
+  it('decays over the time budget and stops there (mid-epoch), keeping the best checkpoint; refuses to run without a budget', async () => {
+    const sequences = tinyData();
+    const split = leaveOneOut(sequences);
+    const config = { ...base, loss: 'sampled-ce' as const, numNegatives: 8, maxEpochs: 10_000, patience: 10_000, lrSchedule: 'cosine-time' as const, batchSize: 4 };
+    const r = await trainSasrec({ split, sequences, numItems: 30, config, timeBudgetMs: 2_000 });
+    expect(r.stoppedBy).toBe('timeBudget');
+    expect(r.history.length).toBeGreaterThan(0);
+    expect(r.history.length).toBeLessThan(10_000);
+    // the budget ends training: one validation pass may follow, not another whole epoch
+    expect(r.wallMs).toBeLessThan(2_000 + 2 * Math.max(...r.history.map((e) => e.epochMs)) + 1_000);
+    await expect(trainSasrec({ split, sequences, numItems: 30, config })).rejects.toThrow(/time budget/);
+  }, 30_000);
+});
+
 describe('trainForBuild', () => {
   it('--keep-seen keeps history among the negatives; the default leaves it out', async () => {
     const { trainForBuild } = await import('./build-step.js');

@@ -72,6 +72,7 @@ export interface TrainSasrecResult {
  */
 export async function trainSasrec(opts: TrainSasrecOptions): Promise<TrainSasrecResult> {
   const cfg = resolveSasrecConfig({ ...opts.config, numItems: opts.numItems });
+  if (cfg.lrSchedule === 'cosine-time' && opts.timeBudgetMs === undefined) throw new MolarError('BAD_CONFIG', "lrSchedule 'cosine-time' decays over the time budget: give one (--minutes)", { field: 'lrSchedule' });
   const model = new SasrecModel(cfg);
   model.setObjective(sasrecObjective(cfg));
   const sampler = new BatchSampler(opts.split.train, cfg.numItems, cfg.maxLen, cfg.seed);
@@ -96,10 +97,21 @@ export async function trainSasrec(opts: TrainSasrecOptions): Promise<TrainSasrec
       model.seedDropout(cfg.seed * 7919 + epoch);
       bar?.start(batches.length, 0, { epoch, loss: '-', ndcg: best ? best.ndcg.toFixed(4) : '-' });
       const stepLosses: number[] = [];
+      let outOfTime = false;
       for (const [i, users] of batches.entries()) {
-        setLearningRate(optimizer, learningRateAt(cfg, (epoch - 1 + i / batches.length) / cfg.maxEpochs));
+        const spent = opts.timeBudgetMs !== undefined ? (Date.now() - t0) / opts.timeBudgetMs : 0;
+        if (cfg.lrSchedule === 'cosine-time' && spent >= 1) {
+          outOfTime = true; // the schedule has reached 0: what is left of the epoch would not move the weights
+          break;
+        }
+        setLearningRate(optimizer, learningRateAt(cfg, cfg.lrSchedule === 'cosine-time' ? spent : (epoch - 1 + i / batches.length) / cfg.maxEpochs));
         stepLosses.push(dp ? await parallelStep(dp, model, optimizer, sampler, users, cfg, (cfg.seed * 7919 + epoch) * 100_003 + i) : await trainStep(model, optimizer, sampler, users, cfg));
         bar?.increment(1, { loss: stepLosses[stepLosses.length - 1].toFixed(4) });
+      }
+      if (outOfTime && stepLosses.length === 0) {
+        bar?.stop();
+        stoppedBy = 'timeBudget';
+        break;
       }
       const report: EpochReport = { epoch, loss: mean(stepLosses), stepLosses, minutes: 0, epochMs: 0 };
       report.epochMs = Date.now() - te;
@@ -120,7 +132,7 @@ export async function trainSasrec(opts: TrainSasrecOptions): Promise<TrainSasrec
         stoppedBy = 'patience';
         break;
       }
-      if (opts.timeBudgetMs !== undefined && Date.now() - t0 >= opts.timeBudgetMs) {
+      if (outOfTime || (opts.timeBudgetMs !== undefined && Date.now() - t0 >= opts.timeBudgetMs)) {
         stoppedBy = 'timeBudget';
         break;
       }
@@ -162,9 +174,9 @@ async function parallelStep(dp: DataParallel, model: SasrecModel, optimizer: tf.
   return dp.step(model, optimizer, shards, dropoutSeed);
 }
 
-/** The schedule's learning rate at `progress` ∈ [0, 1) of maxEpochs. */
+/** The schedule's learning rate at `progress` ∈ [0, 1] of maxEpochs ('cosine') or of the time budget ('cosine-time'). */
 export function learningRateAt(cfg: Pick<SasrecConfig, 'learningRate' | 'lrSchedule'>, progress: number): number {
-  return cfg.lrSchedule === 'cosine' ? cfg.learningRate * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, progress))) : cfg.learningRate;
+  return cfg.lrSchedule !== 'constant' ? cfg.learningRate * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, progress))) : cfg.learningRate;
 }
 
 /** tfjs' Adam reads its (protected) learningRate on every applyGradients, so a schedule can set it. */

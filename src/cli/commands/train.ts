@@ -50,7 +50,7 @@ export function register(program: Command): void {
     .option('--patience <n>', 'epochs without a better valid NDCG@10 before stopping', (v) => positiveInt(v, '--patience'))
     .option('--batch-size <n>', 'users per batch', (v) => positiveInt(v, '--batch-size'))
     .option('--lr <x>', 'Adam learning rate')
-    .option('--lr-schedule <s>', 'constant | cosine (decays to 0 over --epochs)')
+    .option('--lr-schedule <s>', 'constant | cosine (decays to 0 over --epochs) | cosine-time (decays to 0 over --minutes, then stops)')
     .option('--seed <n>', 'random seed', (v) => positiveInt(v, '--seed'))
     .option('--minutes <m>', 'wall-time cap; the best checkpoint so far is kept')
     .option('--dropout <x>', 'dropout rate in [0, 1)')

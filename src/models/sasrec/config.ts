@@ -3,7 +3,7 @@ import { MolarError } from '../../errors.js';
 /** Training objectives the SASRec family is known by. */
 export const SASREC_LOSSES = ['bce', 'gbce', 'ce', 'sampled-ce'] as const;
 export type SasrecLoss = (typeof SASREC_LOSSES)[number];
-export const LR_SCHEDULES = ['constant', 'cosine'] as const;
+export const LR_SCHEDULES = ['constant', 'cosine', 'cosine-time'] as const;
 export type LrSchedule = (typeof LR_SCHEDULES)[number];
 
 /**
@@ -39,8 +39,10 @@ export interface SasrecConfig {
   /** (float > 0) Adam learning rate */
   learningRate: number;
   /**
-   * learning-rate schedule: 'constant', or 'cosine' (half a cosine from learningRate down to 0 over
-   * maxEpochs, stepwise; set maxEpochs to the epochs the time budget allows)
+   * learning-rate schedule: 'constant'; 'cosine' (half a cosine from learningRate down to 0 over
+   * maxEpochs, stepwise; set maxEpochs to the epochs the time budget allows); or 'cosine-time' (the
+   * same over the trainer's time budget, by wall clock, ending training when it is spent: fits any
+   * machine's speed, but the curve is not bit-reproducible, since the rate depends on the clock)
    */
   lrSchedule: LrSchedule;
   /** (int) users per training batch */
