@@ -3,7 +3,6 @@ import { MolarError } from '../errors.js';
 import type { SasrecConfig } from '../models/sasrec/config.js';
 import { logSumExpRows, mm } from '../models/sasrec/ops.js';
 import type { ObjectiveInput, SasrecObjective } from '../models/sasrec/model.js';
-
 import { MASKED } from './batches.js';
 
 /**
