@@ -54,3 +54,16 @@ test('addItems() with the USE-lite text encoder on a WebGPU page: no error, same
   expect(gpu.ids).toEqual(cpu.ids);
   gpu.scores.forEach((s, i) => expect(Math.abs(s - cpu.scores[i])).toBeLessThan(1e-3));
 });
+
+// past ~500 tokens in one graph call, USE-lite's index arithmetic moved to the GPU and a shape read
+// became a sync readback (use-lite.ts chunks by tokens on WebGPU)
+test('USE-lite encodes 40 titles (~800 tokens) on WebGPU as on wasm (cosine > 0.999)', async ({ page }) => {
+  test.setTimeout(300_000);
+  await page.goto('/e2e/pages/blank.html');
+  const gpu = await call(page, 'encodeTitles', 'webgpu', 40);
+  expect(gpu.error).toBeNull();
+  const cpu = await call(page, 'encodeTitles', 'wasm', 40);
+  const cos = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0) / Math.sqrt(a.reduce((s, x) => s + x * x, 0) * b.reduce((s, x) => s + x * x, 0));
+  expect(gpu.rows).toHaveLength(40);
+  gpu.rows.forEach((r, i) => expect(cos(r, cpu.rows[i])).toBeGreaterThan(0.999));
+});

@@ -63,3 +63,20 @@ export async function addOn(backend: 'webgpu' | 'wasm', k: number) {
   return { backend: rec.backend, error: added, ids: top.map((r) => r.item.id), scores: top.map((r) => r.score) };
 }
 
+
+/** USE-lite vectors of `n` catalogue-like titles (about 15 tokens each) on `backend`, or the error. */
+export async function encodeTitles(backend: 'webgpu' | 'wasm', n: number) {
+  const { selectBackend } = await import('../../src/runtime/backend.js');
+  const { loadBrowserItemEncoder } = await import('../../src/encoders/browser.js');
+  await selectBackend(backend);
+  const enc = await loadBrowserItemEncoder('use-lite');
+  const texts = Array.from({ length: n }, (_, i) => `Toy Story ${i} (1995). genres: Animation, Children's, Comedy` + ' and more'.repeat(i % 5));
+  try {
+    const m = await enc.text!.encodeText(texts);
+    return { error: null, rows: Array.from({ length: n }, (_, r) => Array.from(m.data.subarray(r * m.dim, (r + 1) * m.dim))) };
+  } catch (e) {
+    return { error: String(e), rows: [] };
+  } finally {
+    enc.dispose();
+  }
+}

@@ -49,10 +49,11 @@ export class UseLiteEncoder implements TextEncoder {
     if (!model) throw new MolarError('DISPOSED', 'UseLiteEncoder was disposed');
     const batch = opts.batchSize ?? USE_LITE_BATCH;
     const out = new Float32Array(texts.length * this.dim);
-    for (let start = 0; start < texts.length; start += batch) {
-      const chunk = texts.slice(start, start + batch);
-      // an empty text has no tokens and would give the graph a zero-length row: feed one space
-      const ids = chunk.map((t) => this.tokenizer.encode(t.trim() === '' ? ' ' : t));
+    // an empty text has no tokens and would give the graph a zero-length row: feed one space
+    const allIds = texts.map((t) => this.tokenizer.encode(t.trim() === '' ? ' ' : t));
+    for (let start = 0, end = 0; start < texts.length; start = end) {
+      end = chunkEnd(allIds, start, batch, tf.getBackend() === 'webgpu' ? WEBGPU_TOKENS_PER_CALL : Infinity);
+      const ids = allIds.slice(start, end);
       const indices: number[] = [];
       const values: number[] = [];
       ids.forEach((row, i) => row.forEach((id, j) => (indices.push(i, j), values.push(id))));
@@ -65,7 +66,7 @@ export class UseLiteEncoder implements TextEncoder {
         inputs.indices.dispose();
         inputs.values.dispose();
       }
-      opts.onProgress?.({ status: 'encode', modality: 'text', loaded: Math.min(start + batch, texts.length), total: texts.length });
+      opts.onProgress?.({ status: 'encode', modality: 'text', loaded: end, total: texts.length });
     }
     return { data: out, rows: texts.length, dim: this.dim };
   }
@@ -74,4 +75,21 @@ export class UseLiteEncoder implements TextEncoder {
     this.model?.dispose();
     this.model = null;
   }
+}
+
+/**
+ * WebGPU: tokens per executeAsync. The graph computes SparseToDense's output shape from the token
+ * indices and the executor reads it with dataSync(); tfjs-webgpu keeps that arithmetic on the CPU
+ * only while the indices hold fewer than 1000 values (WEBGPU_CPU_HANDOFF_SIZE_THRESHOLD), and past
+ * it the read is a sync GPU readback, which fails in Chromium. 2 values per token → under 500 tokens.
+ * A single text longer than this still goes alone (and may fail on WebGPU; wasm has no limit).
+ */
+const WEBGPU_TOKENS_PER_CALL = 480;
+
+/** End (exclusive) of the chunk from `start`: at most `maxTexts` texts and `maxTokens` tokens, never empty. */
+export function chunkEnd(ids: number[][], start: number, maxTexts: number, maxTokens: number): number {
+  let end = start;
+  let tokens = 0;
+  while (end < ids.length && end - start < maxTexts && (end === start || tokens + ids[end].length <= maxTokens)) tokens += ids[end++].length;
+  return end;
 }

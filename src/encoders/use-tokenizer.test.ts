@@ -32,3 +32,15 @@ describe('UseTokenizer', () => {
     expect(pieces).toBeGreaterThan(texts.length);
   });
 });
+
+describe('USE-lite chunking', () => {
+  it('chunkEnd caps texts and tokens per call, and never returns an empty chunk', async () => {
+    const { chunkEnd } = await import('./use-lite.js');
+    const ids = [[1, 2], [3], [4, 5, 6], [7]];
+    expect(chunkEnd(ids, 0, 10, Infinity)).toBe(4);
+    expect(chunkEnd(ids, 0, 2, Infinity)).toBe(2);
+    expect(chunkEnd(ids, 0, 10, 3)).toBe(2);
+    expect(chunkEnd(ids, 2, 10, 2)).toBe(3); // a text longer than the cap goes alone
+    expect(chunkEnd(ids, 3, 10, 1)).toBe(4);
+  });
+});
