@@ -68,7 +68,7 @@ test('the same transparent PNGs give the same vector in the browser as in `molar
 });
 
 test('a progressive 4:2:0 JPEG decodes to the same pixels in Node (`molar build`) as in the browser', async ({ page }) => {
-  // chroma upsampling is where JPEG decoders differ (jpeg-js: 1.4 of 255 per channel on ML-1M posters)
+  // chroma upsampling is where JPEG decoders differ (jpeg-js: 1.7 of 255 per channel on ML-1M posters, BENCHMARKS.md)
   const w = 97;
   const h = 61;
   const raw = Buffer.alloc(w * h * 3);

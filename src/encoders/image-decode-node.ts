@@ -14,7 +14,8 @@ const MAX_PIXELS = 64_000_000;
  * Decodes JPEG or PNG bytes (format sniffed) to 8-bit RGBA with sharp (libvips; mozjpeg for JPEG).
  * Chosen to match the browser: Chromium decodes JPEG with libjpeg-turbo, and mozjpeg's decoder is
  * the same code, so a poster gives the same pixels in `molar build` and in `addItems()` (jpeg-js
- * differed by 1.4 of 255 per channel on ML-1M posters, up to 0.09 in image-vector cosine). Like a
+ * differed by 1.7 of 255 per pixel channel on ML-1M posters, up to 0.09 in image-vector cosine:
+ * the decoder check of `bench:encoders-browser --full` in BENCHMARKS.md). Like a
  * browser, EXIF orientation is applied; grayscale, palette and 16-bit inputs come out as RGBA.
  */
 export async function decodeImageBytes(bytes: Uint8Array, file?: string): Promise<DecodedImage> {

@@ -29,10 +29,10 @@ export const countTargets = (b: SeqBatch): number => b.targets.reduce((n, t) => 
 /** Loss and flattened gradients of one shard on `model` (used by the main thread and the workers). */
 export function shardGradients(model: SasrecModel, req: ShardRequest): { loss: number; grads: Float32Array } {
   model.seedDropout(req.dropoutSeed);
-  const { seq, targets, negatives: neg, historyMask } = batchTensors(model.config, req.batch, req.negatives);
+  const t = batchTensors(model.config, req.batch, req.negatives);
   try {
     const vars = model.trainable;
-    const { value, grads } = tf.variableGrads(() => model.calculateLoss(seq, targets, neg, historyMask), vars);
+    const { value, grads } = tf.variableGrads(() => model.calculateLoss(t.seq, t.targets, t.negatives, t.historyMask), vars);
     const out = new Float32Array(vars.reduce((n, v) => n + v.size, 0));
     let off = 0;
     for (const v of vars) {
@@ -44,7 +44,7 @@ export function shardGradients(model: SasrecModel, req: ShardRequest): { loss: n
     tf.dispose(grads);
     return { loss, grads: out };
   } finally {
-    disposeBatch({ seq, targets, negatives: neg, historyMask });
+    disposeBatch(t);
   }
 }
 
