@@ -58,8 +58,10 @@ const o = new Command()
   .option('--sample <n>', '--full: items compared browser vs Node, spread over the catalog', Number, 64)
   .option('--decode-check <n>', '--full: sampled posters also encoded in Node from the browser\'s own pixels', Number, 8)
   .option('--dry-run', 'print the rows, record nothing (smoke runs)')
+  // a partial run (one backend, one model) recorded under the default name would replace the full run's JSON
+  .option('--name <name>', 'results file name (default encoders-browser, or encode-catalog with --full)')
   .parse()
-  .opts<{ backends: string; models: string; items: number; imageItems: number; slowItems: number; slowImageItems: number; warmup: number; full?: boolean; limit?: number; nodeBundle?: string; sample: number; decodeCheck: number; dryRun?: boolean }>();
+  .opts<{ backends: string; models: string; items: number; imageItems: number; slowItems: number; slowImageItems: number; warmup: number; full?: boolean; limit?: number; nodeBundle?: string; sample: number; decodeCheck: number; dryRun?: boolean; name?: string }>();
 
 const ENCODER = 'use-lite+mobilenetv2';
 const CHUNK = 64; // items per encodeItems() call, as the Node build step chunks them
@@ -291,7 +293,7 @@ async function perBackend(): Promise<void> {
     }
   }
   const fmt = (x: unknown, d = 1) => (typeof x === 'number' ? x.toFixed(d) : String(x));
-  await record('encoders-browser', rows, (r) => {
+  await record(o.name ?? 'encoders-browser', rows, (r) => {
     const m = r.metrics;
     if (typeof m.status === 'string') return `backend ${r.backend}: ${m.status}`;
     const rate = m.text_items_per_s ?? m.image_items_per_s;
@@ -492,7 +494,7 @@ async function full(): Promise<void> {
     await context.close();
   }
   const fmt = (x: unknown, d = 1) => (typeof x === 'number' ? x.toFixed(d) : String(x));
-  await record('encode-catalog', rows, (row) => {
+  await record(o.name ?? 'encode-catalog', rows, (row) => {
     const m = row.metrics;
     const cpu = m.cpu_per_wall_s ?? m.browser_cpu_per_wall_s;
     const common = `${m.items} items in ${fmt(m.wall_s)} s wall; encode ${fmt(m.encode_s)} s = ${fmt(m.items_per_s, 2)} items/s; posters: ${m.posters_none} none (zero image half + warning), ${m.posters_failed} failed; CPU ${fmt(cpu, 2)} core-s per s at load average ${fmt(m.load_avg_1m, 1)}`;
