@@ -38,6 +38,7 @@ const opts = new Command()
   .option('--workers <n>', 'training threads (data-parallel)', String(defaultWorkers()))
   .option('--dropout <x>', 'dropout rate', '0.2')
   .option('--heads <n>', 'attention heads', '1')
+  .option('--ffn-inner <n>', 'feed-forward inner width (default: hidden, 64)')
   .option('--patience <n>', 'epochs without a better valid NDCG@10 before stopping', '5')
   .option('--history-negatives', 'keep the user\'s own window items among the softmax negatives (default: as the protocol: left out when seen items are filtered)')
   .option('--no-buckets', 'batch users in random order instead of length buckets')
@@ -71,7 +72,7 @@ for (const name of String(opts.datasets).split(',')) {
     progress: true,
     workers: Number(opts.workers),
     lengthBuckets: Boolean(opts.buckets),
-    config: { loss, numNegatives: loss === 'ce' ? undefined : Math.min(Number(opts.negatives), dataset.numItems), maxLen: proto.maxLen, dropout: Number(opts.dropout), heads: Number(opts.heads), patience: Number(opts.patience), excludeHistory: proto.filterSeen && !opts.historyNegatives, batchSize: Number(opts.batch), learningRate: Number(opts.lr), lrSchedule: opts.lrSchedule as LrSchedule, maxEpochs: Number(opts.maxEpochs) },
+    config: { loss, numNegatives: loss === 'ce' ? undefined : Math.min(Number(opts.negatives), dataset.numItems), maxLen: proto.maxLen, dropout: Number(opts.dropout), heads: Number(opts.heads), ffnInner: opts.ffnInner === undefined ? undefined : Number(opts.ffnInner), patience: Number(opts.patience), excludeHistory: proto.filterSeen && !opts.historyNegatives, batchSize: Number(opts.batch), learningRate: Number(opts.lr), lrSchedule: opts.lrSchedule as LrSchedule, maxEpochs: Number(opts.maxEpochs) },
     onEpoch: (e) => console.error(`${name} epoch ${e.epoch} loss ${e.loss.toFixed(4)} valid ndcg@10 ${e.validNdcg10?.toFixed(4)} at ${e.minutes.toFixed(1)} min`),
   });
   const trainMs = Date.now() - t0;
@@ -82,7 +83,7 @@ for (const name of String(opts.datasets).split(',')) {
   rows.push({
     benchmark: 'accuracy',
     dataset: name,
-    model: `sasrec-${loss}${loss === 'ce' ? '' : `-${r.config.numNegatives}neg`}${r.config.excludeHistory && (loss === 'ce' || loss === 'sampled-ce') ? '-exclhist' : ''}`,
+    model: `sasrec-${loss}${loss === 'ce' ? '' : `-${r.config.numNegatives}neg`}${r.config.excludeHistory && (loss === 'ce' || loss === 'sampled-ce') ? '-exclhist' : ''}${r.config.ffnInner !== r.config.hidden ? `-ffn${r.config.ffnInner}` : ''}`,
     metrics: { ...test.metrics, wall_min: trainMs / 60_000, min_per_epoch: r.history.reduce((s, e) => s + e.epochMs, 0) / epochs / 60_000, epochs, best_epoch: r.bestEpoch, test_users: test.users },
     split: 'test',
     filterSeen: proto.filterSeen,

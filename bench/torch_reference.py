@@ -17,24 +17,25 @@ LN_EPS = 1e-8
 MASKED = -1e9
 
 
-def specs(n_items, max_len, d, blocks):
+def specs(n_items, max_len, d, blocks, inner=None):
+    f = inner or d  # FFN inner width (ffnInner; SASRec's own FFN keeps d)
     s = [("item_embedding", [n_items + 1, d]), ("position_embedding", [max_len, d])]
     for b in range(blocks):
         p = f"blocks.{b}."
         s += [(p + "attn_ln.gamma", [d]), (p + "attn_ln.beta", [d]), (p + "attn.qkv.weight", [d, 3 * d]), (p + "attn.qkv.bias", [3 * d]),
               (p + "attn.out.weight", [d, d]), (p + "attn.out.bias", [d]), (p + "ffn_ln.gamma", [d]), (p + "ffn_ln.beta", [d]),
-              (p + "ffn.w1", [d, d]), (p + "ffn.b1", [d]), (p + "ffn.w2", [d, d]), (p + "ffn.b2", [d])]
+              (p + "ffn.w1", [d, f]), (p + "ffn.b1", [f]), (p + "ffn.w2", [f, d]), (p + "ffn.b2", [d])]
     return s + [("final_ln.gamma", [d]), ("final_ln.beta", [d])]
 
 
 class Sasrec(torch.nn.Module):
-    def __init__(self, n_items, max_len, d, blocks, heads, dropout, seed=0):
+    def __init__(self, n_items, max_len, d, blocks, heads, dropout, seed=0, inner=None):
         super().__init__()
         g = torch.Generator().manual_seed(seed)
-        self.cfg = dict(numItems=n_items, maxLen=max_len, hidden=d, blocks=blocks, heads=heads, dropout=dropout)
-        self.names = [n for n, _ in specs(n_items, max_len, d, blocks)]
+        self.cfg = dict(numItems=n_items, maxLen=max_len, hidden=d, ffnInner=inner or d, blocks=blocks, heads=heads, dropout=dropout)
+        self.names = [n for n, _ in specs(n_items, max_len, d, blocks, inner)]
         self.w = torch.nn.ParameterDict()
-        for n, shape in specs(n_items, max_len, d, blocks):
+        for n, shape in specs(n_items, max_len, d, blocks, inner):
             if n.endswith("gamma"):
                 t = torch.ones(shape)
             elif len(shape) == 2:
@@ -126,8 +127,8 @@ def cmd_speed(a):
 def cmd_export(a):
     torch.manual_seed(1)
     rng = np.random.default_rng(1)
-    n_items, L, d = 40, 12, 16
-    m = Sasrec(n_items, L, d, 2, 2, 0.2, seed=1)
+    n_items, L, d, inner = 40, 12, 16, 24
+    m = Sasrec(n_items, L, d, 2, 2, 0.2, seed=1, inner=inner)
     opt = torch.optim.Adam(m.parameters(), lr=1e-2)
     for _ in range(5):
         seq, tgt = random_batch(rng, 8, L, n_items)
@@ -142,7 +143,7 @@ def cmd_export(a):
     os.makedirs(a.out, exist_ok=True)
     m.blob().tofile(os.path.join(a.out, "sasrec.bin"))
     entry = {"kind": "sasrec", "files": ["sasrec.bin"], "config": {**m.cfg, "loss": "sampled-ce"},
-             "weights": [{"name": n, "shape": s, "dtype": "float32"} for n, s in specs(n_items, L, d, 2)],
+             "weights": [{"name": n, "shape": s, "dtype": "float32"} for n, s in specs(n_items, L, d, 2, inner)],
              "trainedWith": {"loss": "sampled-ce", "epochs": 0}}
     json.dump(entry, open(os.path.join(a.out, "entry.json"), "w"))
     json.dump({"seq": seq.tolist(), "scores": scores.tolist()}, open(os.path.join(a.out, "expected.json"), "w"))

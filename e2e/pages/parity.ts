@@ -1,6 +1,8 @@
 /** Served by Vite to backends.spec.ts: runs the same work on a named backend and returns plain numbers. */
 import * as tf from '@tensorflow/tfjs';
+import type { SasrecEntry } from '../../src/bundle/manifest.js';
 import type { BackendName } from '../../src/config.js';
+import { SasrecModel } from '../../src/models/sasrec/model.js';
 import { Recommender } from '../../src/recommender/index.js';
 import { loseDeviceForTesting, selectBackend } from '../../src/runtime/backend.js';
 import { dotTopK } from '../../src/score/topk.js';
@@ -42,4 +44,16 @@ export async function deviceLossDrill(history: string[]) {
   const after = { backend: rec.backend, ids: (await rec.recommend({ k: 5 })).map((t) => t.item.id), events: (await rec.events()).length };
   rec.dispose();
   return { destroyed, before, detail, after };
+}
+
+/** Full-catalog scores of a SASRec checkpoint given inline (the PyTorch export of torch-export.spec.ts). */
+export async function checkpointScores(backend: BackendName, entry: SasrecEntry, weights: number[], seq: number[][]) {
+  const report = await selectBackend(backend);
+  const model = SasrecModel.fromEntry(entry, Float32Array.from(weights));
+  const input = tf.tensor2d(seq, undefined, 'int32');
+  const scores = model.fullSortPredict(input);
+  const out = (await scores.array()) as number[][];
+  tf.dispose([input, scores]);
+  model.dispose();
+  return { backend: report.backend, scores: out, tensors: tf.memory().numTensors };
 }

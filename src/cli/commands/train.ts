@@ -20,6 +20,7 @@ interface TrainOptions extends DataOptions {
   negatives?: number;
   maxLen?: number;
   hidden?: number;
+  ffnInner?: number;
   blocks?: number;
   heads?: number;
   epochs?: number;
@@ -44,6 +45,7 @@ export function register(program: Command): void {
     .option('--negatives <n>', 'negatives per positive (sampled losses)', (v) => positiveInt(v, '--negatives'))
     .option('--max-len <n>', 'most recent items read (default 200 for long histories, else 50)', (v) => positiveInt(v, '--max-len'))
     .option('--hidden <n>', 'embedding width', (v) => positiveInt(v, '--hidden'))
+    .option('--ffn-inner <n>', 'feed-forward inner width (default: --hidden, as SASRec; RecBole uses 4 × hidden)', (v) => positiveInt(v, '--ffn-inner'))
     .option('--blocks <n>', 'self-attention blocks', (v) => positiveInt(v, '--blocks'))
     .option('--heads <n>', 'attention heads', (v) => positiveInt(v, '--heads'))
     .option('--epochs <n>', 'epoch cap (early stopping usually ends sooner)', (v) => positiveInt(v, '--epochs'))
@@ -70,7 +72,7 @@ export function register(program: Command): void {
         return n;
       };
       const config: Partial<SasrecConfig> = Object.fromEntries(
-        Object.entries({ loss: o.loss, numNegatives: o.negatives, maxLen: o.maxLen, hidden: o.hidden, blocks: o.blocks, heads: o.heads, maxEpochs: o.epochs, patience: o.patience, batchSize: o.batchSize, learningRate: num(o.lr, '--lr'), dropout: o.dropout === undefined ? undefined : Number(o.dropout), lrSchedule: o.lrSchedule as LrSchedule | undefined, seed: o.seed }).filter(([, v]) => v !== undefined),
+        Object.entries({ loss: o.loss, numNegatives: o.negatives, maxLen: o.maxLen, hidden: o.hidden, ffnInner: o.ffnInner, blocks: o.blocks, heads: o.heads, maxEpochs: o.epochs, patience: o.patience, batchSize: o.batchSize, learningRate: num(o.lr, '--lr'), dropout: o.dropout === undefined ? undefined : Number(o.dropout), lrSchedule: o.lrSchedule as LrSchedule | undefined, seed: o.seed }).filter(([, v]) => v !== undefined),
       );
       const r = await trainForBuild({ split: leaveOneOut(dataset.sequences), dataset, progress: () => {} }, { config, minutes: num(o.minutes, '--minutes'), workers: o.workers, keepSeen: o.keepSeen });
       const files = new Map<string, BundleFile>();

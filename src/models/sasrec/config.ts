@@ -19,6 +19,11 @@ export interface SasrecConfig {
   hidden: number;
   /** (int) self-attention blocks */
   blocks: number;
+  /**
+   * (int) inner width of each block's feed-forward layer. Defaults to `hidden`, SASRec's own FFN;
+   * RecBole's SASRec uses 4 × hidden (its inner_size 256 at hidden 64).
+   */
+  ffnInner: number;
   /** (int) attention heads; must divide `hidden` */
   heads: number;
   /** (float in [0,1)) dropout rate on embeddings, attention output and FFN */
@@ -55,7 +60,8 @@ export interface SasrecConfig {
   seed: number;
 }
 
-export const SASREC_DEFAULTS: Readonly<Omit<SasrecConfig, 'numItems'>> = Object.freeze({
+/** Defaults of every field but numItems (required) and ffnInner (= hidden unless given). */
+export const SASREC_DEFAULTS: Readonly<Omit<SasrecConfig, 'numItems' | 'ffnInner'>> = Object.freeze({
   maxLen: 200,
   hidden: 64,
   blocks: 2,
@@ -81,11 +87,12 @@ export const DEFAULT_NEGATIVES: Readonly<Record<SasrecLoss, number>> = Object.fr
   'sampled-ce': 3000,
 });
 
-type IntField = 'numItems' | 'maxLen' | 'hidden' | 'blocks' | 'heads' | 'batchSize' | 'maxEpochs' | 'patience' | 'numNegatives';
+type IntField = 'numItems' | 'maxLen' | 'hidden' | 'ffnInner' | 'blocks' | 'heads' | 'batchSize' | 'maxEpochs' | 'patience' | 'numNegatives';
 const INT_RANGES: Record<IntField, [number, number]> = {
   numItems: [1, 50_000_000],
   maxLen: [1, 4096],
   hidden: [1, 4096],
+  ffnInner: [1, 16384],
   blocks: [1, 64],
   heads: [1, 64],
   batchSize: [1, 1_000_000],
@@ -103,7 +110,8 @@ export function resolveSasrecConfig(partial: Partial<SasrecConfig> & { numItems:
   const loss = partial.loss ?? SASREC_DEFAULTS.loss;
   // a default never exceeds the catalog (3000 negatives out of 10 items would be an error the user never asked for)
   const numNegatives = partial.numNegatives ?? Math.min(DEFAULT_NEGATIVES[loss as SasrecLoss] ?? SASREC_DEFAULTS.numNegatives, Math.max(1, partial.numItems));
-  const cfg = { ...SASREC_DEFAULTS, ...stripUndefined(partial), numItems: partial.numItems, loss, numNegatives } as SasrecConfig;
+  const ffnInner = partial.ffnInner ?? partial.hidden ?? SASREC_DEFAULTS.hidden;
+  const cfg = { ...SASREC_DEFAULTS, ...stripUndefined(partial), numItems: partial.numItems, loss, numNegatives, ffnInner } as SasrecConfig;
   validateSasrecConfig(cfg);
   return cfg;
 }
@@ -131,8 +139,8 @@ export function validateSasrecConfig(cfg: SasrecConfig): void {
 
 /** The part of the config the bundle must carry to rebuild the network (training knobs excluded). */
 export function architectureOf(cfg: SasrecConfig): Record<string, unknown> {
-  const { numItems, maxLen, hidden, blocks, heads, dropout, loss } = cfg;
-  return { numItems, maxLen, hidden, blocks, heads, dropout, loss };
+  const { numItems, maxLen, hidden, ffnInner, blocks, heads, dropout, loss } = cfg;
+  return { numItems, maxLen, hidden, ffnInner, blocks, heads, dropout, loss };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

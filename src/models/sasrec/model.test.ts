@@ -81,6 +81,23 @@ describe('SasrecModel forward', () => {
 });
 
 describe('SasrecModel weights', () => {
+  it('ffnInner sets the feed-forward width, is carried in the entry, and defaults to hidden for older entries', () => {
+    const wide = new SasrecModel({ ...cfg, ffnInner: 40 });
+    const spec = (m: SasrecModel, name: string) => m.specs.find((s) => s.name === name)!.shape;
+    expect(spec(wide, 'blocks.1.ffn.w1')).toEqual([16, 40]);
+    expect(spec(wide, 'blocks.1.ffn.w2')).toEqual([40, 16]);
+    const entry = wide.toEntry(['sasrec.bin']);
+    expect(entry.config.ffnInner).toBe(40);
+    // an entry written before the field existed (no ffnInner) still loads with the SASRec width
+    const plain = new SasrecModel(cfg);
+    const { ffnInner: _dropped, ...older } = plain.toEntry(['sasrec.bin']).config;
+    const data = new Float32Array(plain.specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0));
+    const loaded = SasrecModel.fromEntry({ config: older, weights: plain.specs }, data);
+    expect(spec(loaded, 'blocks.0.ffn.w1')).toEqual([16, 16]);
+    expect(() => new SasrecModel({ ...cfg, ffnInner: 0 })).toThrow(/ffnInner/);
+    for (const m of [wide, plain, loaded]) m.dispose();
+  });
+
   it('round-trips through the bundle form and rejects bad checkpoints', async () => {
     const m = new SasrecModel(cfg);
     const w = await m.getWeights();

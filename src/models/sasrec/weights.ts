@@ -6,6 +6,8 @@ export interface SasrecShapeConfig {
   numItems: number;
   maxLen: number;
   hidden: number;
+  /** FFN inner width; `hidden` when absent (bundles written before the field existed) */
+  ffnInner?: number;
   blocks: number;
 }
 
@@ -16,6 +18,7 @@ export interface SasrecShapeConfig {
  */
 export function sasrecWeightSpecs(cfg: SasrecShapeConfig): WeightSpec[] {
   const D = cfg.hidden;
+  const F = cfg.ffnInner ?? D;
   const specs: WeightSpec[] = [
     { name: 'item_embedding', shape: [cfg.numItems + 1, D], dtype: 'float32' },
     { name: 'position_embedding', shape: [cfg.maxLen, D], dtype: 'float32' },
@@ -31,9 +34,9 @@ export function sasrecWeightSpecs(cfg: SasrecShapeConfig): WeightSpec[] {
       { name: `${p}attn.out.bias`, shape: [D], dtype: 'float32' },
       { name: `${p}ffn_ln.gamma`, shape: [D], dtype: 'float32' },
       { name: `${p}ffn_ln.beta`, shape: [D], dtype: 'float32' },
-      { name: `${p}ffn.w1`, shape: [D, D], dtype: 'float32' },
-      { name: `${p}ffn.b1`, shape: [D], dtype: 'float32' },
-      { name: `${p}ffn.w2`, shape: [D, D], dtype: 'float32' },
+      { name: `${p}ffn.w1`, shape: [D, F], dtype: 'float32' },
+      { name: `${p}ffn.b1`, shape: [F], dtype: 'float32' },
+      { name: `${p}ffn.w2`, shape: [F, D], dtype: 'float32' },
       { name: `${p}ffn.b2`, shape: [D], dtype: 'float32' },
     );
   }
