@@ -17,7 +17,11 @@ export interface EvaluateOptions {
    */
   filterSeen?: boolean;
   batchSize?: number;
-  /** evaluate only the first n eligible users (quick checks); results record the count used */
+  /**
+   * evaluate only n eligible users, spread evenly over the user list (quick checks, per-epoch
+   * validation); results record the count used. Not the first n: logs list users in an order
+   * (sign-up, id) that can go with how active they are, so the first n need not be typical.
+   */
   maxUsers?: number;
   onProgress?: (done: number, total: number) => void;
 }
@@ -41,7 +45,12 @@ export async function evaluate(scorer: BatchScorer, split: LeaveOneOutSplit, seq
   const targets = which === 'test' ? split.test : split.valid;
   const users: number[] = [];
   for (let u = 0; u < targets.length; u++) if (targets[u] !== 0) users.push(u);
-  if (opts.maxUsers !== undefined) users.length = Math.min(users.length, opts.maxUsers);
+  if (opts.maxUsers !== undefined && opts.maxUsers < users.length) {
+    const n = opts.maxUsers;
+    const all = users.slice();
+    users.length = 0;
+    for (let i = 0; i < n; i++) users.push(all[Math.floor((i * all.length) / n)]);
+  }
   const history = (u: number): Int32Array => {
     if (which === 'valid') return split.train[u];
     const full = sequences[u];

@@ -70,6 +70,18 @@ describe('evaluate', () => {
     const kept = await evaluate(lowIds, split, sequences, { split: 'valid', ks: [3], filterSeen: false });
     expect(kept.metrics['recall@3']).toBe(0);
   });
+  it('maxUsers spreads the subset over the whole user list, not the first n', async () => {
+    // 10 users; user u's history starts with item u+1, so the scorer can tell who it was given
+    const seqs = Array.from({ length: 10 }, (_, u) => Int32Array.from([u + 1, 20, 21, 22]));
+    const seen: number[] = [];
+    const scorer = async (h: Int32Array[]) => h.map((x) => (seen.push(x[0] - 1), new Float32Array(23)));
+    const r = await evaluate(scorer, leaveOneOut(seqs), seqs, { split: 'test', ks: [1], maxUsers: 4 });
+    expect(r.users).toBe(4);
+    expect(seen).toEqual([0, 2, 5, 7]);
+    seen.length = 0;
+    await evaluate(scorer, leaveOneOut(seqs), seqs, { split: 'test', ks: [1], maxUsers: 50 });
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
   it('a target inside the history is a miss under filterSeen', async () => {
     const seqs = [Int32Array.from([1, 2, 1])];
     const r = await evaluate(lowIds, leaveOneOut(seqs), seqs, { ks: [10] });

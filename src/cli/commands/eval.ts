@@ -38,7 +38,7 @@ export function register(program: Command): void {
     .option('--split <split>', 'test (history = train + valid item) or valid (history = train prefix)', 'test')
     .option('--keep-seen', 'keep the user\'s history items in the ranking (RecBole protocol); default removes them')
     .option('--model <kind>', 'evaluate this model kind instead of the best one in the bundle')
-    .option('--max-users <n>', 'evaluate only the first n users (quick check)', (v) => positiveInt(v, '--max-users'))
+    .option('--max-users <n>', 'evaluate only n users, spread evenly over the log (quick check)', (v) => positiveInt(v, '--max-users'))
     .option('--batch-size <n>', 'histories scored per scorer call', (v) => positiveInt(v, '--batch-size'), 256)
     .option('--json <file>', 'also write the result as JSON')
     .action(async (o: EvalOptions) => {
