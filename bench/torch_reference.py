@@ -29,10 +29,10 @@ def specs(n_items, max_len, d, blocks, inner=None):
 
 
 class Sasrec(torch.nn.Module):
-    def __init__(self, n_items, max_len, d, blocks, heads, dropout, seed=0, inner=None):
+    def __init__(self, n_items, max_len, d, blocks, heads, dropout, seed=0, inner=None, block="pre-ln"):
         super().__init__()
         g = torch.Generator().manual_seed(seed)
-        self.cfg = dict(numItems=n_items, maxLen=max_len, hidden=d, ffnInner=inner or d, blocks=blocks, heads=heads, dropout=dropout)
+        self.cfg = dict(numItems=n_items, maxLen=max_len, hidden=d, ffnInner=inner or d, blocks=blocks, block=block, heads=heads, dropout=dropout)
         self.names = [n for n, _ in specs(n_items, max_len, d, blocks, inner)]
         self.w = torch.nn.ParameterDict()
         for n, shape in specs(n_items, max_len, d, blocks, inner):
@@ -63,17 +63,20 @@ class Sasrec(torch.nn.Module):
         mask = (1 - allowed) * MASKED
         for b in range(self.cfg["blocks"]):
             pf = f"blocks.{b}."
+            original = self.cfg["block"] == "sasrec"  # the paper's block: K, V from un-normalised x; residuals onto LN outputs
             h = self.ln(x, pf + "attn_ln")
-            q, k, v = (h @ self.p(pf + "attn.qkv.weight") + self.p(pf + "attn.qkv.bias")).split(d, -1)
+            q, _, _ = (h @ self.p(pf + "attn.qkv.weight") + self.p(pf + "attn.qkv.bias")).split(d, -1)
+            _, k, v = ((x if original else h) @ self.p(pf + "attn.qkv.weight") + self.p(pf + "attn.qkv.bias")).split(d, -1)
             dh = d // H
             sh = lambda t: t.view(B, L, H, dh).transpose(1, 2)
             scores = sh(q) @ sh(k).transpose(-1, -2) / math.sqrt(dh) + mask[:, None]
             o = F.dropout(torch.softmax(scores, -1), drop, self.training) @ sh(v)
             att = o.transpose(1, 2).reshape(B, L, d)
-            x = x + F.dropout(att @ self.p(pf + "attn.out.weight") + self.p(pf + "attn.out.bias"), drop, self.training)
+            o = att @ self.p(pf + "attn.out.weight") + self.p(pf + "attn.out.bias")
+            x = h + o if original else x + F.dropout(o, drop, self.training)
             g = self.ln(x, pf + "ffn_ln")
             f = F.dropout(torch.relu(g @ self.p(pf + "ffn.w1") + self.p(pf + "ffn.b1")), drop, self.training) @ self.p(pf + "ffn.w2") + self.p(pf + "ffn.b2")
-            x = (x + F.dropout(f, drop, self.training)) * valid[..., None]
+            x = ((g if original else x) + F.dropout(f, drop, self.training)) * valid[..., None]
         return self.ln(x, "final_ln")
 
     def sampled_ce(self, seq, targets, negatives):
@@ -106,7 +109,7 @@ def random_batch(rng, B, L, n_items):
 def cmd_speed(a):
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
-    m = Sasrec(a.items, a.len, a.hidden, a.blocks, a.heads, 0.2)
+    m = Sasrec(a.items, a.len, a.hidden, a.blocks, a.heads, 0.2, block=a.block)
     opt = torch.optim.Adam(m.parameters(), lr=1e-3, betas=(0.9, 0.98))
     # full-length rows, as bench/train-speed.ts: every position has a target
     seq = torch.from_numpy(rng.integers(1, a.items + 1, size=(a.batch, a.len)))
@@ -128,7 +131,7 @@ def cmd_export(a):
     torch.manual_seed(1)
     rng = np.random.default_rng(1)
     n_items, L, d, inner = 40, 12, 16, 24
-    m = Sasrec(n_items, L, d, 2, 2, 0.2, seed=1, inner=inner)
+    m = Sasrec(n_items, L, d, 2, 2, 0.2, seed=1, inner=inner, block=a.block)
     opt = torch.optim.Adam(m.parameters(), lr=1e-2)
     for _ in range(5):
         seq, tgt = random_batch(rng, 8, L, n_items)
@@ -156,8 +159,10 @@ if __name__ == "__main__":
     s = sub.add_parser("speed")
     for k, v in dict(batch=128, len=200, items=3416, negatives=512, hidden=64, blocks=2, heads=1, steps=5, warmup=2, threads=1).items():
         s.add_argument("--" + k, type=int, default=v)
+    s.add_argument("--block", choices=["pre-ln", "sasrec"], default="pre-ln")
     e = sub.add_parser("export")
     e.add_argument("--out", required=True)
+    e.add_argument("--block", choices=["pre-ln", "sasrec"], default="pre-ln")
     a = ap.parse_args()
     if a.cmd == "speed":
         torch.set_num_threads(a.threads)

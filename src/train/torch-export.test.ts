@@ -1,12 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { SASREC_BLOCKS } from '../models/sasrec/config.js';
 import { SasrecModel } from '../models/sasrec/model.js';
 import { runTorchExport, torchAvailable } from './torch-reference-node.js';
 
 describe.skipIf(!torchAvailable)('PyTorch → bundle export (bench/torch_reference.py)', () => {
-  it('weights trained in PyTorch give the same scores in tfjs within 1e-4', async () => {
+  it.each(SASREC_BLOCKS)('weights trained in PyTorch (%s block) give the same scores in tfjs within 1e-4', async (block) => {
     await tf.setBackend('cpu');
-    const { entry, expected, weights } = runTorchExport();
+    const { entry, expected, weights } = runTorchExport(block);
+    expect(entry.config.block).toBe(block);
     const model = SasrecModel.fromEntry(entry, weights, 'sasrec.bin');
     const seq = tf.tensor2d(expected.seq, undefined, 'int32');
     const scores = model.fullSortPredict(seq).arraySync();

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { SasrecEntry } from '../bundle/manifest.js';
+import type { SasrecBlock } from '../models/sasrec/config.js';
 
 /** Debian's python3 with python3-torch: what bench/torch_reference.py runs on. */
 const PY = '/usr/bin/python3';
@@ -25,10 +26,10 @@ export interface TorchExport {
   expected: { seq: number[][]; scores: number[][] };
 }
 
-/** Trains the tiny PyTorch model (`torch_reference.py export`) into a temp folder and reads it back. */
-export function runTorchExport(): TorchExport {
+/** Trains the tiny PyTorch model (`torch_reference.py export`) with that block wiring into a temp folder and reads it back. */
+export function runTorchExport(block: SasrecBlock = 'pre-ln'): TorchExport {
   const out = mkdtempSync(path.join(tmpdir(), 'sasrec-torch-'));
-  execFileSync(PY, [path.resolve('bench/torch_reference.py'), 'export', '--out', out], { stdio: 'pipe' });
+  execFileSync(PY, [path.resolve('bench/torch_reference.py'), 'export', '--out', out, '--block', block], { stdio: 'pipe' });
   const entry = JSON.parse(readFileSync(path.join(out, 'entry.json'), 'utf8')) as SasrecEntry;
   const expected = JSON.parse(readFileSync(path.join(out, 'expected.json'), 'utf8')) as TorchExport['expected'];
   const buf = readFileSync(path.join(out, 'sasrec.bin'));

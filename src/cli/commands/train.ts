@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { MolarError } from '../../errors.js';
-import type { LrSchedule, SasrecConfig, SasrecLoss } from '../../models/sasrec/config.js';
+import type { LrSchedule, SasrecBlock, SasrecConfig, SasrecInit, SasrecLoss } from '../../models/sasrec/config.js';
 import { leaveOneOut } from '../../data/split.js';
 import { buildSequences } from '../../data/sequences.js';
 import { loadSpecInteractions } from '../../data/load-node.js';
@@ -22,6 +22,8 @@ interface TrainOptions extends DataOptions {
   hidden?: number;
   ffnInner?: number;
   blocks?: number;
+  block?: string;
+  init?: string;
   heads?: number;
   epochs?: number;
   patience?: number;
@@ -48,6 +50,8 @@ export function register(program: Command): void {
     .option('--ffn-inner <n>', 'feed-forward inner width (default: --hidden, as SASRec; RecBole uses 4 × hidden)', (v) => positiveInt(v, '--ffn-inner'))
     .option('--blocks <n>', 'self-attention blocks', (v) => positiveInt(v, '--blocks'))
     .option('--heads <n>', 'attention heads', (v) => positiveInt(v, '--heads'))
+    .option('--block <b>', "block wiring: sasrec (the paper's: keys and values read the un-normalised input) | pre-ln")
+    .option('--init <i>', 'weight init: normal (N(0, 0.02²), RecBole / SASRec+) | xavier')
     .option('--epochs <n>', 'epoch cap (early stopping usually ends sooner)', (v) => positiveInt(v, '--epochs'))
     .option('--patience <n>', 'epochs without a better valid NDCG@10 before stopping', (v) => positiveInt(v, '--patience'))
     .option('--batch-size <n>', 'users per batch', (v) => positiveInt(v, '--batch-size'))
@@ -72,7 +76,7 @@ export function register(program: Command): void {
         return n;
       };
       const config: Partial<SasrecConfig> = Object.fromEntries(
-        Object.entries({ loss: o.loss, numNegatives: o.negatives, maxLen: o.maxLen, hidden: o.hidden, ffnInner: o.ffnInner, blocks: o.blocks, heads: o.heads, maxEpochs: o.epochs, patience: o.patience, batchSize: o.batchSize, learningRate: num(o.lr, '--lr'), dropout: o.dropout === undefined ? undefined : Number(o.dropout), lrSchedule: o.lrSchedule as LrSchedule | undefined, seed: o.seed }).filter(([, v]) => v !== undefined),
+        Object.entries({ loss: o.loss, numNegatives: o.negatives, maxLen: o.maxLen, hidden: o.hidden, ffnInner: o.ffnInner, blocks: o.blocks, block: o.block as SasrecBlock | undefined, init: o.init as SasrecInit | undefined, heads: o.heads, maxEpochs: o.epochs, patience: o.patience, batchSize: o.batchSize, learningRate: num(o.lr, '--lr'), dropout: o.dropout === undefined ? undefined : Number(o.dropout), lrSchedule: o.lrSchedule as LrSchedule | undefined, seed: o.seed }).filter(([, v]) => v !== undefined),
       );
       const r = await trainForBuild({ split: leaveOneOut(dataset.sequences), dataset, progress: () => {} }, { config, minutes: num(o.minutes, '--minutes'), workers: o.workers, keepSeen: o.keepSeen });
       const files = new Map<string, BundleFile>();

@@ -5,6 +5,10 @@ export const SASREC_LOSSES = ['bce', 'gbce', 'ce', 'sampled-ce'] as const;
 export type SasrecLoss = (typeof SASREC_LOSSES)[number];
 export const LR_SCHEDULES = ['constant', 'cosine', 'cosine-time'] as const;
 export type LrSchedule = (typeof LR_SCHEDULES)[number];
+export const SASREC_BLOCKS = ['pre-ln', 'sasrec'] as const;
+export type SasrecBlock = (typeof SASREC_BLOCKS)[number];
+export const SASREC_INITS = ['xavier', 'normal'] as const;
+export type SasrecInit = (typeof SASREC_INITS)[number];
 
 /**
  * Hyperparameters of the ID-based SASRec model (Kang & McAuley 2018) and its training objective,
@@ -24,6 +28,13 @@ export interface SasrecConfig {
    * RecBole's SASRec uses 4 × hidden (its inner_size 256 at hidden 64).
    */
   ffnInner: number;
+  /**
+   * block wiring. 'pre-ln': LN → attention → residual, LN → FFN → residual (GPT-2 style).
+   * 'sasrec': the paper's own (Kang & McAuley's TF code, SASRec.pytorch, SASRec+): the query is
+   * LN(x) while keys and values read x un-normalised, the residual adds to LN(x), and the FFN
+   * reads and adds to LN(x).
+   */
+  block: SasrecBlock;
   /** (int) attention heads; must divide `hidden` */
   heads: number;
   /** (float in [0,1)) dropout rate on embeddings, attention output and FFN */
@@ -50,6 +61,11 @@ export interface SasrecConfig {
    * machine's speed, but the curve is not bit-reproducible, since the rate depends on the clock)
    */
   lrSchedule: LrSchedule;
+  /**
+   * weight initialisation (training only; not in the bundle): 'xavier' normal (SASRec.pytorch) or
+   * 'normal' N(0, 0.02²) for every matrix and embedding (RecBole, SASRec+, GPT-2)
+   */
+  init: SasrecInit;
   /** (int) users per training batch */
   batchSize: number;
   /** (int) upper bound on epochs; early stopping usually ends sooner */
@@ -66,6 +82,8 @@ export const SASREC_DEFAULTS: Readonly<Omit<SasrecConfig, 'numItems' | 'ffnInner
   hidden: 64,
   blocks: 2,
   heads: 1,
+  block: 'pre-ln',
+  init: 'xavier',
   dropout: 0.2,
   loss: 'sampled-ce',
   numNegatives: 3000,
@@ -130,6 +148,8 @@ export function validateSasrecConfig(cfg: SasrecConfig): void {
   if (typeof cfg.gbceT !== 'number' || !(cfg.gbceT >= 0 && cfg.gbceT <= 1)) bad('gbceT', 'a number in [0, 1]', cfg.gbceT);
   if (typeof cfg.learningRate !== 'number' || !(cfg.learningRate > 0 && cfg.learningRate < 10)) bad('learningRate', 'a number in (0, 10)', cfg.learningRate);
   if (typeof cfg.excludeHistory !== 'boolean') bad('excludeHistory', 'true or false', cfg.excludeHistory);
+  if (!(SASREC_BLOCKS as readonly string[]).includes(cfg.block)) bad('block', `one of ${SASREC_BLOCKS.join(', ')}`, cfg.block);
+  if (!(SASREC_INITS as readonly string[]).includes(cfg.init)) bad('init', `one of ${SASREC_INITS.join(', ')}`, cfg.init);
   if (!(LR_SCHEDULES as readonly string[]).includes(cfg.lrSchedule)) bad('lrSchedule', `one of ${LR_SCHEDULES.join(', ')}`, cfg.lrSchedule);
   if (cfg.hidden % cfg.heads !== 0) bad('heads', `a divisor of hidden (${cfg.hidden})`, cfg.heads);
   // Cross-field checks, as RecBole does at config time.
@@ -139,8 +159,8 @@ export function validateSasrecConfig(cfg: SasrecConfig): void {
 
 /** The part of the config the bundle must carry to rebuild the network (training knobs excluded). */
 export function architectureOf(cfg: SasrecConfig): Record<string, unknown> {
-  const { numItems, maxLen, hidden, ffnInner, blocks, heads, dropout, loss } = cfg;
-  return { numItems, maxLen, hidden, ffnInner, blocks, heads, dropout, loss };
+  const { numItems, maxLen, hidden, ffnInner, blocks, block, heads, dropout, loss } = cfg;
+  return { numItems, maxLen, hidden, ffnInner, blocks, block, heads, dropout, loss };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

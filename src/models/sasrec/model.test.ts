@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isMolarError } from '../../errors.js';
 import { padLeft } from '../types.js';
-import { resolveSasrecConfig } from './config.js';
+import { resolveSasrecConfig, SASREC_BLOCKS } from './config.js';
 import { SasrecModel } from './model.js';
 
 const cfg = { numItems: 20, maxLen: 8, hidden: 16, blocks: 2, heads: 2, dropout: 0.3, loss: 'ce' as const, seed: 3 };
@@ -51,8 +51,8 @@ describe('SasrecModel forward', () => {
     m.dispose();
   });
 
-  it('is causal: a later item never changes earlier positions', () => {
-    const m = new SasrecModel(cfg);
+  it.each(SASREC_BLOCKS)('is causal: a later item never changes earlier positions (%s block)', (block) => {
+    const m = new SasrecModel({ ...cfg, block });
     const a = m.forward(seq2d([[1, 2, 3, 4, 5, 6, 7, 8]], 8)).arraySync()[0];
     const b = m.forward(seq2d([[1, 2, 3, 4, 5, 19, 7, 8]], 8)).arraySync()[0];
     for (let t = 0; t < 5; t++) for (let d = 0; d < 16; d++) expect(b[t][d]).toBeCloseTo(a[t][d], 5);
@@ -60,8 +60,8 @@ describe('SasrecModel forward', () => {
     m.dispose();
   });
 
-  it('ignores left padding: same last-position scores at any padded length', () => {
-    const m = new SasrecModel(cfg);
+  it.each(SASREC_BLOCKS)('ignores left padding: same last-position scores at any padded length (%s block)', (block) => {
+    const m = new SasrecModel({ ...cfg, block });
     const short = m.fullSortPredict(seq2d([[3, 9, 4]], 3)).arraySync()[0];
     const long = m.fullSortPredict(seq2d([[3, 9, 4]], 8)).arraySync()[0];
     for (let i = 0; i < short.length; i++) expect(long[i]).toBeCloseTo(short[i], 4);
@@ -96,6 +96,40 @@ describe('SasrecModel weights', () => {
     expect(spec(loaded, 'blocks.0.ffn.w1')).toEqual([16, 16]);
     expect(() => new SasrecModel({ ...cfg, ffnInner: 0 })).toThrow(/ffnInner/);
     for (const m of [wide, plain, loaded]) m.dispose();
+  });
+
+  it("block is carried in the entry, changes the scores, and entries written before it existed load as 'pre-ln'", async () => {
+    const pre = new SasrecModel({ ...cfg, block: 'pre-ln' });
+    const { data } = await pre.getWeights();
+    const original = SasrecModel.fromEntry({ config: { ...pre.toEntry([]).config, block: 'sasrec' }, weights: pre.specs }, data);
+    expect(original.toEntry([]).config.block).toBe('sasrec');
+    const { block: _dropped, ...older } = pre.toEntry([]).config;
+    const legacy = SasrecModel.fromEntry({ config: older, weights: pre.specs }, data);
+    expect(legacy.config.block).toBe('pre-ln');
+    const s = seq2d([[3, 9, 4, 7]], 8);
+    const a = pre.fullSortPredict(s).dataSync();
+    const b = legacy.fullSortPredict(s).dataSync();
+    const c = original.fullSortPredict(s).dataSync();
+    for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i], 5);
+    // same weights, other wiring: other scores
+    expect(Math.max(...Array.from(a, (x, i) => Math.abs(x - c[i])))).toBeGreaterThan(1e-3);
+    expect(() => new SasrecModel({ ...cfg, block: 'post-ln' as never })).toThrow(/block/);
+    s.dispose();
+    for (const m of [pre, original, legacy]) m.dispose();
+  });
+
+  it("init 'normal' draws matrices and embeddings from N(0, 0.02²), 'xavier' wider; padding row stays 0", () => {
+    const std = (m: SasrecModel, name: string) => {
+      const v = m.trainable[m.specs.findIndex((s) => s.name === name)].dataSync();
+      return Math.sqrt(v.reduce((a, x) => a + x * x, 0) / v.length);
+    };
+    const n = new SasrecModel({ ...cfg, numItems: 400, hidden: 32, heads: 1, init: 'normal' });
+    const x = new SasrecModel({ ...cfg, numItems: 400, hidden: 32, heads: 1, init: 'xavier' });
+    expect(std(n, 'blocks.0.attn.qkv.weight')).toBeCloseTo(0.02, 2);
+    expect(std(x, 'blocks.0.attn.qkv.weight')).toBeCloseTo(Math.sqrt(2 / (32 + 96)), 2);
+    expect(Array.from(n.itemEmbedding.dataSync().subarray(0, 32)).every((v) => v === 0)).toBe(true);
+    n.dispose();
+    x.dispose();
   });
 
   it('round-trips through the bundle form and rejects bad checkpoints', async () => {

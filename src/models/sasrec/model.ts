@@ -40,8 +40,11 @@ export type SasrecObjective = (input: ObjectiveInput) => tf.Scalar;
  * - Positions are learned but counted from the END of the sequence (row 0 = most recent item), so
  *   a history padded to any length L ≤ maxLen scores the same; the browser pads only to the history
  *   it has instead of to maxLen.
- * - Pre-LN blocks (LN → attention → residual; LN → FFN → residual), a final LN, and an output
- *   projection after attention, as in SASRec.pytorch / RecBole rather than the TF original.
+ * - Two block wirings (config.block): 'sasrec', the paper's own (TF original, SASRec.pytorch,
+ *   SASRec+): query = LN(x), keys and values from x itself, residual onto LN(x), FFN on and onto
+ *   LN(x); and 'pre-ln' (GPT-2 style, LN → sublayer → residual on x). Both end in a final LN and
+ *   have an output projection after attention. 'pre-ln' is what bundles written before the field
+ *   existed hold.
  * - Q, K and V come from one fused [D, 3D] matmul; the FFN uses dense layers (RecBole), not Conv1d.
  * - Embeddings are scaled by sqrt(D) as in the reference code.
  */
@@ -58,7 +61,7 @@ export class SasrecModel implements SequentialModel {
   constructor(config: Partial<SasrecConfig> & { numItems: number }, init?: Map<string, Float32Array>) {
     this.config = resolveSasrecConfig(config);
     this.specs = sasrecWeightSpecs(this.config);
-    const values = init ?? initialWeights(this.specs, this.config.seed);
+    const values = init ?? initialWeights(this.specs, this.config.seed, this.config.init);
     for (const s of this.specs) {
       const v = values.get(s.name);
       if (!v || v.length !== specSize(s)) throw new MolarError('BAD_INPUT', `initial weight missing or mis-sized`, { field: s.name });
@@ -106,11 +109,12 @@ export class SasrecModel implements SequentialModel {
       const mask = attentionMask(valid as tf.Tensor2D, L); // [B, L, L] additive
       for (let b = 0; b < blocks; b++) {
         const p = `blocks.${b}.`;
+        const original = this.config.block === 'sasrec';
         const h = layerNorm(x, this.w(`${p}attn_ln.gamma`), this.w(`${p}attn_ln.beta`));
         // Q, K, V from column slices of one [D, 3D] weight: three fast 2-D products, no split of [B, L, 3D]
         const wqkv = this.w(`${p}attn.qkv.weight`);
         const bqkv = this.w(`${p}attn.qkv.bias`);
-        const [q, k, v] = [0, 1, 2].map((i) => dense(h, wqkv.slice([0, i * D], [D, D]), bqkv.slice([i * D], [D])));
+        const [q, k, v] = [0, 1, 2].map((i) => dense(i > 0 && original ? x : h, wqkv.slice([0, i * D], [D, D]), bqkv.slice([i * D], [D])));
         let att: tf.Tensor3D;
         if (H === 1) {
           const scores = mm(q, k, false, true).mul(1 / Math.sqrt(D)).add(mask);
@@ -124,10 +128,12 @@ export class SasrecModel implements SequentialModel {
           const o = mm(this.drop(tf.softmax(scores), training) as tf.Tensor3D, heads(v));
           att = o.reshape([B, H, L, dh]).transpose([0, 2, 1, 3]).reshape([B, L, D]);
         }
-        x = x.add(this.drop(dense(att, this.w(`${p}attn.out.weight`), this.w(`${p}attn.out.bias`)), training));
+        const o = dense(att, this.w(`${p}attn.out.weight`), this.w(`${p}attn.out.bias`));
+        // the original block adds to the normalised query and drops only attention weights there
+        x = original ? h.add(o) : x.add(this.drop(o, training));
         const g = layerNorm(x, this.w(`${p}ffn_ln.gamma`), this.w(`${p}ffn_ln.beta`));
         const f = dense(this.drop(tf.relu(dense(g, this.w(`${p}ffn.w1`), this.w(`${p}ffn.b1`))), training), this.w(`${p}ffn.w2`), this.w(`${p}ffn.b2`));
-        x = x.add(this.drop(f, training)).mul(timeline);
+        x = (original ? g : x).add(this.drop(f, training)).mul(timeline);
       }
       return layerNorm(x, this.w('final_ln.gamma'), this.w('final_ln.beta')) as tf.Tensor3D;
     });
@@ -203,7 +209,8 @@ export class SasrecModel implements SequentialModel {
   static fromEntry(entry: Pick<SasrecEntry, 'config' | 'weights'>, data: Float32Array | ArrayBuffer, file?: string): SasrecModel {
     const given = entry.config as Partial<SasrecConfig> & { numItems: number };
     // loading needs only the architecture; a training knob out of range for this catalog is no reason to refuse it
-    const cfg = { ...given, numNegatives: Math.min(given.numNegatives ?? DEFAULT_NEGATIVES[given.loss ?? SASREC_DEFAULTS.loss] ?? 1, given.numItems) };
+    // entries written before `block` existed were all pre-LN, whatever the default is now
+    const cfg = { ...given, block: given.block ?? 'pre-ln', numNegatives: Math.min(given.numNegatives ?? DEFAULT_NEGATIVES[given.loss ?? SASREC_DEFAULTS.loss] ?? 1, given.numItems) };
     const specs = sasrecWeightSpecs(resolveSasrecConfig(cfg));
     const values = unpackWeights(specs, entry.weights, data, file);
     return new SasrecModel(cfg, values);
@@ -253,8 +260,8 @@ function attentionMask(valid: tf.Tensor2D, L: number): tf.Tensor3D {
 
 export { mulberry32 };
 
-/** Xavier-normal matrices and embeddings (as SASRec.pytorch), LN at (1, 0), biases 0, padding row 0. */
-function initialWeights(specs: WeightSpec[], seed: number): Map<string, Float32Array> {
+/** Matrices and embeddings Xavier-normal (SASRec.pytorch) or N(0, 0.02²) (RecBole, SASRec+); LN at (1, 0), biases 0, padding row 0. */
+function initialWeights(specs: WeightSpec[], seed: number, init: SasrecConfig['init']): Map<string, Float32Array> {
   const rnd = mulberry32(seed);
   const gauss = () => Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
   const out = new Map<string, Float32Array>();
@@ -262,7 +269,7 @@ function initialWeights(specs: WeightSpec[], seed: number): Map<string, Float32A
     const v = new Float32Array(specSize(s));
     if (s.name.endsWith('gamma')) v.fill(1);
     else if (s.shape.length === 2) {
-      const std = Math.sqrt(2 / (s.shape[0] + s.shape[1]));
+      const std = init === 'normal' ? 0.02 : Math.sqrt(2 / (s.shape[0] + s.shape[1]));
       for (let i = 0; i < v.length; i++) v[i] = gauss() * std;
       if (s.name === 'item_embedding') v.fill(0, 0, s.shape[1]);
     }
