@@ -11,7 +11,7 @@ import { Command } from 'commander';
 import { defaultDataRoot, getPreset, loadPreset } from '../src/data/load-node.js';
 import { leaveOneOut } from '../src/data/split.js';
 import { evaluate } from '../src/eval/evaluate.js';
-import type { LrSchedule, SasrecBlock, SasrecInit, SasrecLoss } from '../src/models/sasrec/config.js';
+import { SASREC_DEFAULTS, type LrSchedule, type SasrecBlock, type SasrecInit, type SasrecLoss } from '../src/models/sasrec/config.js';
 import { SasrecModel } from '../src/models/sasrec/model.js';
 import { sasrecScorer } from '../src/models/sasrec/scorer.js';
 import { useNodeBackend, type NodeBackend } from '../src/train/backend-node.js';
@@ -38,8 +38,8 @@ const opts = new Command()
   .option('--workers <n>', 'training threads (data-parallel)', String(defaultWorkers()))
   .option('--dropout <x>', 'dropout rate', '0.2')
   .option('--heads <n>', 'attention heads', '1')
-  .option('--block <b>', "pre-ln | sasrec (the paper's block: keys and values from the un-normalised input)", 'pre-ln')
-  .option('--init <i>', 'xavier | normal (N(0, 0.02²), RecBole / SASRec+)', 'xavier')
+  .option('--block <b>', "sasrec (the paper's block: keys and values from the un-normalised input) | pre-ln", SASREC_DEFAULTS.block)
+  .option('--init <i>', 'normal (N(0, 0.02²), RecBole / SASRec+) | xavier', SASREC_DEFAULTS.init)
   .option('--ffn-inner <n>', 'feed-forward inner width (default: hidden, 64)')
   .option('--patience <n>', 'epochs without a better valid NDCG@10 before stopping', '5')
   .option('--history-negatives', 'keep the user\'s own window items among the softmax negatives (default: as the protocol: left out when seen items are filtered)')

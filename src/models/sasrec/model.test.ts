@@ -120,7 +120,7 @@ describe('SasrecModel weights', () => {
 
   it("init 'normal' draws matrices and embeddings from N(0, 0.02²), 'xavier' wider; padding row stays 0", () => {
     const std = (m: SasrecModel, name: string) => {
-      const v = m.trainable[m.specs.findIndex((s) => s.name === name)].dataSync();
+      const v = Array.from(m.trainable[m.specs.findIndex((s) => s.name === name)].dataSync());
       return Math.sqrt(v.reduce((a, x) => a + x * x, 0) / v.length);
     };
     const n = new SasrecModel({ ...cfg, numItems: 400, hidden: 32, heads: 1, init: 'normal' });
