@@ -44,6 +44,7 @@ const opts = new Command()
   .option('--patience <n>', 'epochs without a better valid NDCG@10 before stopping', '5')
   .option('--history-negatives', 'keep the user\'s own window items among the softmax negatives (default: as the protocol: left out when seen items are filtered)')
   .option('--no-buckets', 'batch users in random order instead of length buckets')
+  .option('--seed <n>', 'seed of init, batches, dropout and negatives', String(SASREC_DEFAULTS.seed))
   .option('--name <name>', 'results file name', 'accuracy-sasrec')
   .parse()
   .opts();
@@ -74,7 +75,7 @@ for (const name of String(opts.datasets).split(',')) {
     progress: true,
     workers: Number(opts.workers),
     lengthBuckets: Boolean(opts.buckets),
-    config: { loss, numNegatives: loss === 'ce' ? undefined : Math.min(Number(opts.negatives), dataset.numItems), maxLen: proto.maxLen, dropout: Number(opts.dropout), heads: Number(opts.heads), block: opts.block as SasrecBlock, init: opts.init as SasrecInit, ffnInner: opts.ffnInner === undefined ? undefined : Number(opts.ffnInner), patience: Number(opts.patience), excludeHistory: proto.filterSeen && !opts.historyNegatives, batchSize: Number(opts.batch), learningRate: Number(opts.lr), lrSchedule: opts.lrSchedule as LrSchedule, maxEpochs: Number(opts.maxEpochs) },
+    config: { loss, numNegatives: loss === 'ce' ? undefined : Math.min(Number(opts.negatives), dataset.numItems), maxLen: proto.maxLen, dropout: Number(opts.dropout), heads: Number(opts.heads), block: opts.block as SasrecBlock, init: opts.init as SasrecInit, ffnInner: opts.ffnInner === undefined ? undefined : Number(opts.ffnInner), patience: Number(opts.patience), excludeHistory: proto.filterSeen && !opts.historyNegatives, batchSize: Number(opts.batch), learningRate: Number(opts.lr), seed: Number(opts.seed), lrSchedule: opts.lrSchedule as LrSchedule, maxEpochs: Number(opts.maxEpochs) },
     onEpoch: (e) => console.error(`${name} epoch ${e.epoch} loss ${e.loss.toFixed(4)} valid ndcg@10 ${e.validNdcg10?.toFixed(4)} at ${e.minutes.toFixed(1)} min`),
   });
   const trainMs = Date.now() - t0;
