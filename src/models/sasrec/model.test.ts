@@ -164,13 +164,14 @@ describe('SasrecModel weights', () => {
   it('scores the same on the cpu and wasm backends (1e-4)', async () => {
     const m = new SasrecModel({ ...cfg, heads: 1 });
     const w = await m.getWeights();
+    const entry = m.toEntry(['sasrec.bin']);
     const s = seq2d([[1, 2, 3, 4], [9, 8, 7, 6, 5, 4, 3, 2, 1]], 8);
     const onCpu = m.fullSortPredict(s).dataSync().slice();
     s.dispose();
     m.dispose();
     expect(await tf.setBackend('wasm')).toBe(true);
     try {
-      const mw = SasrecModel.fromEntry({ config: { ...cfg, heads: 1 }, weights: w.specs }, w.data);
+      const mw = SasrecModel.fromEntry(entry, w.data);
       const sw = seq2d([[1, 2, 3, 4], [9, 8, 7, 6, 5, 4, 3, 2, 1]], 8);
       const onWasm = mw.fullSortPredict(sw).dataSync();
       for (let i = 0; i < onCpu.length; i++) expect(Math.abs(onWasm[i] - onCpu[i])).toBeLessThan(1e-4);
