@@ -37,7 +37,7 @@ export interface SasrecConfig {
   block: SasrecBlock;
   /** (int) attention heads; must divide `hidden` */
   heads: number;
-  /** (float in [0,1)) dropout rate on embeddings, attention output and FFN */
+  /** (float in [0,1)) dropout rate on embeddings, attention weights, FFN (and, in 'pre-ln' blocks, attention output) */
   dropout: number;
   /** training objective; 'ce' = full softmax, 'sampled-ce' = SASRec+ (uniform negatives) */
   loss: SasrecLoss;
