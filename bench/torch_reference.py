@@ -65,8 +65,9 @@ class Sasrec(torch.nn.Module):
             pf = f"blocks.{b}."
             original = self.cfg["block"] == "sasrec"  # the paper's block: K, V from un-normalised x; residuals onto LN outputs
             h = self.ln(x, pf + "attn_ln")
-            q, _, _ = (h @ self.p(pf + "attn.qkv.weight") + self.p(pf + "attn.qkv.bias")).split(d, -1)
-            _, k, v = ((x if original else h) @ self.p(pf + "attn.qkv.weight") + self.p(pf + "attn.qkv.bias")).split(d, -1)
+            w, bias = self.p(pf + "attn.qkv.weight"), self.p(pf + "attn.qkv.bias")
+            q = h @ w[:, :d] + bias[:d]
+            k, v = ((x if original else h) @ w[:, d:] + bias[d:]).split(d, -1)
             dh = d // H
             sh = lambda t: t.view(B, L, H, dh).transpose(1, 2)
             scores = sh(q) @ sh(k).transpose(-1, -2) / math.sqrt(dh) + mask[:, None]
