@@ -43,7 +43,9 @@ const opts = new Command()
   .option('--ffn-inner <n>', 'feed-forward inner width (default: hidden, 64)')
   .option('--patience <n>', 'epochs without a better valid NDCG@10 before stopping', '5')
   .option('--history-negatives', 'keep the user\'s own window items among the softmax negatives (default: as the protocol: left out when seen items are filtered)')
+  .option('--repeat-bias', 'learn one scalar added to the scores of items already in the history (history-kept protocol only)')
   .option('--no-buckets', 'batch users in random order instead of length buckets')
+  .option('--position-weighting', "scale each step by its target count over the average batch's (every position weighs the same, as with random batches)")
   .option('--seed <n>', 'seed of init, batches, dropout and negatives', String(SASREC_DEFAULTS.seed))
   .option('--name <name>', 'results file name', 'accuracy-sasrec')
   .parse()
@@ -75,7 +77,8 @@ for (const name of String(opts.datasets).split(',')) {
     progress: true,
     workers: Number(opts.workers),
     lengthBuckets: Boolean(opts.buckets),
-    config: { loss, numNegatives: loss === 'ce' ? undefined : Math.min(Number(opts.negatives), dataset.numItems), maxLen: proto.maxLen, dropout: Number(opts.dropout), heads: Number(opts.heads), block: opts.block as SasrecBlock, init: opts.init as SasrecInit, ffnInner: opts.ffnInner === undefined ? undefined : Number(opts.ffnInner), patience: Number(opts.patience), excludeHistory: proto.filterSeen && !opts.historyNegatives, batchSize: Number(opts.batch), learningRate: Number(opts.lr), seed: Number(opts.seed), lrSchedule: opts.lrSchedule as LrSchedule, maxEpochs: Number(opts.maxEpochs) },
+    positionWeighting: Boolean(opts.positionWeighting),
+    config: { loss, numNegatives: loss === 'ce' ? undefined : Math.min(Number(opts.negatives), dataset.numItems), maxLen: proto.maxLen, dropout: Number(opts.dropout), heads: Number(opts.heads), block: opts.block as SasrecBlock, init: opts.init as SasrecInit, ffnInner: opts.ffnInner === undefined ? undefined : Number(opts.ffnInner), patience: Number(opts.patience), excludeHistory: proto.filterSeen && !opts.historyNegatives, repeatBias: Boolean(opts.repeatBias), batchSize: Number(opts.batch), learningRate: Number(opts.lr), seed: Number(opts.seed), lrSchedule: opts.lrSchedule as LrSchedule, maxEpochs: Number(opts.maxEpochs) },
     onEpoch: (e) => console.error(`${name} epoch ${e.epoch} loss ${e.loss.toFixed(4)} valid ndcg@10 ${e.validNdcg10?.toFixed(4)} at ${e.minutes.toFixed(1)} min`),
   });
   const trainMs = Date.now() - t0;
@@ -89,13 +92,14 @@ for (const name of String(opts.datasets).split(',')) {
   rows.push({
     benchmark: 'accuracy',
     dataset: name,
-    model: `sasrec-${loss}${loss === 'ce' ? '' : `-${r.config.numNegatives}neg`}${r.config.excludeHistory && (loss === 'ce' || loss === 'sampled-ce') ? '-exclhist' : ''}${r.config.ffnInner !== r.config.hidden ? `-ffn${r.config.ffnInner}` : ''}${r.config.block !== 'pre-ln' ? `-block-${r.config.block}` : ''}${r.config.init !== 'xavier' ? `-init-${r.config.init}` : ''}`,
+    model: `sasrec-${loss}${loss === 'ce' ? '' : `-${r.config.numNegatives}neg`}${r.config.excludeHistory && (loss === 'ce' || loss === 'sampled-ce') ? '-exclhist' : ''}${r.config.ffnInner !== r.config.hidden ? `-ffn${r.config.ffnInner}` : ''}${r.config.block !== 'pre-ln' ? `-block-${r.config.block}` : ''}${r.config.init !== 'xavier' ? `-init-${r.config.init}` : ''}${r.config.repeatBias ? '-repeat' : ''}`,
     metrics: { ...test.metrics, ...(seenRemoved ? { 'ndcg@10_seen_removed': seenRemoved.metrics['ndcg@10'] } : {}), wall_min: trainMs / 60_000, min_per_epoch: r.history.reduce((s, e) => s + e.epochMs, 0) / epochs / 60_000, epochs, best_epoch: r.bestEpoch, test_users: test.users },
     split: 'test',
     filterSeen: proto.filterSeen,
     backend,
     workers: Number(opts.workers),
     lengthBuckets: Boolean(opts.buckets),
+    positionWeighting: Boolean(opts.positionWeighting),
     stoppedBy: r.stoppedBy,
     load1_at_start: load1AtStart,
     load1_at_end: loadavg()[0],
@@ -111,5 +115,5 @@ for (const name of String(opts.datasets).split(',')) {
 await recordBench(String(opts.name), rows, (r) => {
   const m = r.metrics as Record<string, number>;
   const f = (x: number) => x.toFixed(4);
-  return `test, filterSeen=${r.filterSeen}, users ${m.test_users}: NDCG@10 ${f(m['ndcg@10'])}, Recall@10 ${f(m['recall@10'])}, NDCG@20 ${f(m['ndcg@20'])}, Recall@20 ${f(m['recall@20'])}, MRR ${f(m.mrr)}${m['ndcg@10_seen_removed'] !== undefined ? ` (NDCG@10 with seen items removed, diagnostic: ${f(m['ndcg@10_seen_removed'])})` : ''}; ${m.epochs} epochs (best ${m.best_epoch}, stopped by ${r.stoppedBy}), train ${m.wall_min.toFixed(1)} min, ${m.min_per_epoch.toFixed(2)} min/epoch, backend ${r.backend} × ${r.workers} threads${r.lengthBuckets ? ', length buckets' : ''}; load average ${Number(r.load1_at_start).toFixed(1)} at start, ${Number(r.load1_at_end).toFixed(1)} at end`;
+  return `test, filterSeen=${r.filterSeen}, users ${m.test_users}: NDCG@10 ${f(m['ndcg@10'])}, Recall@10 ${f(m['recall@10'])}, NDCG@20 ${f(m['ndcg@20'])}, Recall@20 ${f(m['recall@20'])}, MRR ${f(m.mrr)}${m['ndcg@10_seen_removed'] !== undefined ? ` (NDCG@10 with seen items removed, diagnostic: ${f(m['ndcg@10_seen_removed'])})` : ''}; ${m.epochs} epochs (best ${m.best_epoch}, stopped by ${r.stoppedBy}), train ${m.wall_min.toFixed(1)} min, ${m.min_per_epoch.toFixed(2)} min/epoch, backend ${r.backend} × ${r.workers} threads${r.lengthBuckets ? ', length buckets' : ''}${r.positionWeighting ? ', position-weighted steps' : ''}; load average ${Number(r.load1_at_start).toFixed(1)} at start, ${Number(r.load1_at_end).toFixed(1)} at end`;
 });

@@ -36,6 +36,13 @@ export class BatchSampler {
     return this.users.length;
   }
 
+  /** Mean (input, target) pairs per trainable user, each capped at maxLen: a batch's expected targets / B. */
+  get meanTargetsPerUser(): number {
+    let n = 0;
+    for (const u of this.users) n += Math.min(this.maxLen, this.train[u].length - 1);
+    return this.users.length ? n / this.users.length : 0;
+  }
+
   /**
    * The users of one epoch, shuffled (Fisher-Yates) and cut into batches. With `bucket`, each pool
    * of 16 batches' worth of shuffled users is sorted by history length before cutting, and the

@@ -103,10 +103,10 @@ export class DataParallel {
   }
 
   /**
-   * One synchronous step over `shards` (one per replica, main first). Returns the whole batch's
-   * mean loss and leaves no tensor behind.
+   * One synchronous step over `shards` (one per replica, main first), its gradient multiplied by
+   * `gradScale`. Returns the whole batch's mean loss and leaves no tensor behind.
    */
-  async step(model: SasrecModel, optimizer: tf.Optimizer, shards: Shard[], dropoutSeed: number): Promise<number> {
+  async step(model: SasrecModel, optimizer: tf.Optimizer, shards: Shard[], dropoutSeed: number, gradScale = 1): Promise<number> {
     const weights = this.workers.length ? (await model.getWeights()).data : undefined;
     const pending = this.workers.map((w, i) => {
       const shard = shards[i + 1];
@@ -126,7 +126,7 @@ export class DataParallel {
       if (!p) return;
       const w = counts[i] / total;
       loss += p.loss * w;
-      for (let j = 0; j < sum.length; j++) sum[j] += p.grads[j] * w;
+      for (let j = 0; j < sum.length; j++) sum[j] += p.grads[j] * w * gradScale;
     });
     if (!Number.isFinite(loss)) throw new MolarError('BAD_CONFIG', `training loss became ${loss}; lower learningRate`, { field: 'learningRate' });
     const named: tf.NamedTensorMap = {};

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { historyMask, MASKED } from './batches.js';
+import { seenAtPositions } from '../models/sasrec/model.js';
 import { bceLoss, fullCeLoss, gbceBeta, gbceLoss, sasrecObjective, softmaxCeLoss } from './losses.js';
 
 const v = (t: tf.Scalar) => t.dataSync()[0];
@@ -66,6 +67,29 @@ describe('losses on hand-computed values', () => {
     expect(ce).toBeCloseTo(expected, 5);
     const sce = v(sasrecObjective({ loss: 'sampled-ce', numItems: 3, gbceT: 0 })({ ...input, negatives: tf.tensor1d([3, 2], 'int32'), historyMask: tf.tensor2d(shared, [2, 2]) }));
     expect(sce).toBeCloseTo(expected, 5);
+  });
+  it('repeat bias: seen indicators per position (inputs up to it), added to those scores in ce and sampled ce', () => {
+    // one user, L = 4: inputs [0, 1, 2, 1], targets [0, 2, 1, 3]; items 1..4
+    const seen = seenAtPositions([0, 1, 2, 1], 4, [0, 2, 1, 3], undefined, 4);
+    expect(Array.from(seen.pos.dataSync())).toEqual([0, 1, 0]); // 2 unseen at t=1, 1 seen at t=2, 3 unseen at t=3
+    expect(seen.cols.arraySync()).toEqual([[0, 1, 0, 0, 0], [0, 1, 1, 0, 0], [0, 1, 1, 0, 0]]);
+    const shared = seenAtPositions([0, 1, 2, 1], 4, [0, 2, 1, 3], [2, 4], 4);
+    expect(shared.cols.arraySync()).toEqual([[0, 0], [1, 0], [1, 0]]);
+    // user vector [1, 0] at every position; items 1..4 scores 1, 0, 2, 0.5; bias b = -1
+    const user = tf.tensor2d([[1, 0], [1, 0], [1, 0]]);
+    const itemEmb = tf.tensor2d([[9, 9], [1, 0], [0, 0], [2, 0], [0.5, 0]]);
+    const targets = tf.tensor1d([2, 1, 3], 'int32');
+    const rows = tf.tensor1d([1, 2, 3], 'int32');
+    const b = -1;
+    const lse = (xs: number[]) => Math.log(xs.reduce((a, x) => a + Math.exp(x), 0));
+    // row scores over items 1..4 after the bias: t1 [0, 0, 2, .5]; t2 [0, -1, 2, .5]; t3 same as t2
+    const expected = (lse([0, 0, 2, 0.5]) - 0 + lse([0, -1, 2, 0.5]) - 0 + lse([0, -1, 2, 0.5]) - 2) / 3;
+    const input = { user, targets, itemEmb, rows, rowUsers: tf.tensor1d([0, 0, 0], 'int32'), repeat: { bias: tf.scalar(b), ...seen } };
+    expect(v(sasrecObjective({ loss: 'ce', numItems: 4, gbceT: 0 })(input))).toBeCloseTo(expected, 5);
+    // sampled: negatives {2, 4} (item 2 is row 0's target: an accidental hit, masked)
+    const sExpected = (lse([0, 0.5]) - 0 + lse([0, -1, 0.5]) - 0 + lse([2, -1, 0.5]) - 2) / 3;
+    const sInput = { ...input, negatives: tf.tensor1d([2, 4], 'int32'), repeat: { bias: tf.scalar(b), ...shared } };
+    expect(v(sasrecObjective({ loss: 'sampled-ce', numItems: 4, gbceT: 0 })(sInput))).toBeCloseTo(sExpected, 5);
   });
   it('gradients flow and match finite differences for sampled CE', () => {
     const f = (x: tf.Tensor) => softmaxCeLoss(x.slice([0], [1]) as tf.Tensor1D, x.slice([1], [2]).reshape([1, 2]) as tf.Tensor2D);

@@ -77,14 +77,16 @@ export function fullCeLoss(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Scalar
  * mask, so full CE needs no separate padding mask then.
  */
 export function sasrecObjective(cfg: Pick<SasrecConfig, 'loss' | 'numItems' | 'gbceT'>): SasrecObjective {
-  return ({ user, targets, itemEmb, rows, rowUsers, negatives, historyMask }: ObjectiveInput) => {
-    const posScore = () => tf.sum(user.mul(tf.gather(itemEmb, targets)), 1) as tf.Tensor1D;
+  return ({ user, targets, itemEmb, rows, rowUsers, negatives, historyMask, repeat }: ObjectiveInput) => {
+    // with a repeat bias, every score of an item the position has already read gets + bias
+    const withRepeat = <T extends tf.Tensor>(scores: T, seen: tf.Tensor | undefined): T => (repeat && seen ? (scores.add(seen.mul(repeat.bias)) as T) : scores);
+    const posScore = () => withRepeat(tf.sum(user.mul(tf.gather(itemEmb, targets)), 1) as tf.Tensor1D, repeat?.pos);
     // the history mask covers the target too (it is in the window), so `others` never holds it
     const masked = (scores: tf.Tensor2D) => scores.add(tf.gather(historyMask!, rowUsers)) as tf.Tensor2D;
     if (cfg.loss === 'ce' && historyMask) return softmaxCeLoss(posScore(), masked(mm(user, itemEmb, false, true)));
     if (cfg.loss === 'ce') {
       // logsumexp over all items minus the target's score, without an [M, N] one-hot
-      const logits = mm(user, itemEmb, false, true);
+      const logits = withRepeat(mm(user, itemEmb, false, true), repeat?.cols);
       const padMask = tf.oneHot(tf.zeros([1], 'int32'), logits.shape[1]).mul(MASKED);
       return logSumExpRows(logits.add(padMask) as tf.Tensor2D).sub(posScore()).mean() as tf.Scalar;
     }
@@ -95,7 +97,7 @@ export function sasrecObjective(cfg: Pick<SasrecConfig, 'loss' | 'numItems' | 'g
       return bceLoss(posScore(), negScore);
     }
     const negIds = tf.cast(negatives, 'int32').reshape([-1]) as tf.Tensor1D;
-    let negScores = mm(user, tf.gather(itemEmb, negIds), false, true) as tf.Tensor2D; // [M, k]
+    let negScores = withRepeat(mm(user, tf.gather(itemEmb, negIds), false, true) as tf.Tensor2D, repeat?.cols); // [M, k]
     if (historyMask && cfg.loss === 'sampled-ce') return softmaxCeLoss(posScore(), masked(negScores));
     const hits = accidentalHits(targets.dataSync(), negIds.dataSync(), negScores.shape[1]);
     if (hits.length) negScores = negScores.add(tf.scatterND(tf.tensor2d(hits, [hits.length / 2, 2], 'int32'), tf.fill([hits.length / 2], MASKED), negScores.shape));

@@ -67,6 +67,44 @@ describe('trainSasrec', () => {
   });
 });
 
+describe('repeat bias', () => {
+  it('learns to push down items already seen when users never come back to them (and leaks no tensor per step)', async () => {
+    // every user walks 12 distinct items: a seen item is never the next one
+    const sequences = Array.from({ length: 60 }, (_, u) => Int32Array.from({ length: 12 }, (_, t) => 1 + ((u + 3 * t) % 30)));
+    const split = leaveOneOut(sequences);
+    for (const loss of ['ce', 'sampled-ce'] as const) {
+      const r = await trainSasrec({ split, sequences, numItems: 30, filterSeen: false, noValidation: true, config: { ...base, loss, numNegatives: loss === 'ce' ? undefined : 12, excludeHistory: false, repeatBias: true, maxEpochs: 6 } });
+      const bias = r.weights.data[r.weights.data.length - 1];
+      expect(r.weights.specs[r.weights.specs.length - 1].name).toBe('repeat_bias');
+      expect(bias, loss).toBeLessThan(-0.05);
+    }
+    const m = new SasrecModel({ ...base, numItems: 30, loss: 'ce', excludeHistory: false, repeatBias: true });
+    m.setObjective(sasrecObjective(m.config));
+    const s = new BatchSampler(sequences, 30, 10, 1);
+    const opt = tf.train.adam(1e-3);
+    await trainStep(m, opt, s, [0, 1, 2, 3], m.config);
+    const before = tf.memory().numTensors;
+    await trainStep(m, opt, s, [0, 1, 2, 3], m.config);
+    expect(tf.memory().numTensors).toBe(before);
+    opt.dispose();
+    m.dispose();
+  }, 30_000);
+});
+
+describe('position weighting', () => {
+  it('scales each step by its targets over the average batch: the same first loss, a different curve after', async () => {
+    const sequences = tinyData().map((s, u) => s.subarray(0, 3 + (u % 10))); // lengths 3..12
+    const split = leaveOneOut(sequences);
+    const s = new BatchSampler(split.train, 30, 10, 1);
+    const lens = split.train.filter((t) => t.length >= 2).map((t) => Math.min(10, t.length - 1));
+    expect(s.meanTargetsPerUser).toBeCloseTo(lens.reduce((a, b) => a + b, 0) / lens.length, 12);
+    const run = (positionWeighting: boolean) => trainSasrec({ split, sequences, numItems: 30, noValidation: true, positionWeighting, config: { ...base, loss: 'sampled-ce', numNegatives: 8, maxEpochs: 1 } });
+    const [a, b] = [(await run(false)).history[0].stepLosses, (await run(true)).history[0].stepLosses];
+    expect(b[0]).toBeCloseTo(a[0], 5); // the reported loss is the batch mean either way
+    expect(b.slice(1)).not.toEqual(a.slice(1));
+  }, 30_000);
+});
+
 describe('cosine-time schedule', () => {
   it('decays over the time budget and stops there (mid-epoch), keeping the best checkpoint; refuses to run without a budget', async () => {
     const sequences = tinyData();

@@ -8,7 +8,7 @@ import { SasrecModel } from '../models/sasrec/model.js';
 import { sasrecScorer } from '../models/sasrec/scorer.js';
 import type { WeightBlob } from '../models/sasrec/weights.js';
 import { BatchSampler } from './batches.js';
-import { batchTensors, DataParallel, disposeBatch } from './data-parallel.js';
+import { batchTensors, countTargets, DataParallel, disposeBatch } from './data-parallel.js';
 import { sasrecObjective } from './losses.js';
 
 export interface TrainSasrecOptions {
@@ -35,6 +35,14 @@ export interface TrainSasrecOptions {
   workers?: number;
   /** sort users by length within pools before batching (batches.ts); default true */
   lengthBuckets?: boolean;
+  /**
+   * Weigh every training position the same, whichever batch it lands in: each step's gradient is
+   * scaled by its target count over the average batch's. Length buckets otherwise give a batch of
+   * short histories (few targets) as large a step as a batch of long ones, so a short history's
+   * positions weigh up to maxLen/length times more than under random batching (SASRec, SASRec+).
+   * Default false (the batch mean).
+   */
+  positionWeighting?: boolean;
   /** show a progress bar on stderr */
   progress?: boolean;
   onEpoch?: (e: EpochReport) => void;
@@ -85,6 +93,7 @@ export async function trainSasrec(opts: TrainSasrecOptions): Promise<TrainSasrec
   const history: EpochReport[] = [];
   let best: { ndcg: number; epoch: number; weights: WeightBlob; metrics?: Record<string, number> } | undefined;
   let bad = 0;
+  const targetsPerUser = sampler.meanTargetsPerUser;
   let stoppedBy: TrainSasrecResult['stoppedBy'] = 'maxEpochs';
   const bar = opts.progress
     ? new cliProgress.SingleBar({ format: 'epoch {epoch} [{bar}] {value}/{total} | loss {loss} | valid ndcg@10 {ndcg} | {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic)
@@ -99,13 +108,14 @@ export async function trainSasrec(opts: TrainSasrecOptions): Promise<TrainSasrec
       const stepLosses: number[] = [];
       let outOfTime = false;
       for (const [i, users] of batches.entries()) {
+        const scale: GradScale = opts.positionWeighting ? (targets) => targets / (users.length * targetsPerUser) : () => 1;
         const spent = opts.timeBudgetMs !== undefined ? (Date.now() - t0) / opts.timeBudgetMs : 0;
         if (cfg.lrSchedule === 'cosine-time' && spent >= 1) {
           outOfTime = true; // the schedule has reached 0: what is left of the epoch would not move the weights
           break;
         }
         setLearningRate(optimizer, learningRateAt(cfg, cfg.lrSchedule === 'cosine-time' ? spent : (epoch - 1 + i / batches.length) / cfg.maxEpochs));
-        stepLosses.push(dp ? await parallelStep(dp, model, optimizer, sampler, users, cfg, (cfg.seed * 7919 + epoch) * 100_003 + i) : await trainStep(model, optimizer, sampler, users, cfg));
+        stepLosses.push(dp ? await parallelStep(dp, model, optimizer, sampler, users, cfg, (cfg.seed * 7919 + epoch) * 100_003 + i, scale) : await trainStep(model, optimizer, sampler, users, cfg, scale));
         bar?.increment(1, { loss: stepLosses[stepLosses.length - 1].toFixed(4) });
       }
       if (outOfTime && stepLosses.length === 0) {
@@ -147,14 +157,18 @@ export async function trainSasrec(opts: TrainSasrecOptions): Promise<TrainSasrec
   }
 }
 
+/** The factor a step's gradient is multiplied by (positionWeighting), from its whole batch's target count. */
+type GradScale = (targets: number) => number;
+
 /** One Adam step on one batch of users; returns the batch loss. Leaves no tensor behind. */
-export async function trainStep(model: SasrecModel, optimizer: tf.Optimizer, sampler: BatchSampler, users: number[], cfg: SasrecConfig): Promise<number> {
+export async function trainStep(model: SasrecModel, optimizer: tf.Optimizer, sampler: BatchSampler, users: number[], cfg: SasrecConfig, gradScale: GradScale = () => 1): Promise<number> {
   const b = sampler.batch(users);
   const negatives = cfg.loss === 'ce' ? undefined : cfg.loss === 'bce' ? sampler.perPosition(b.targets) : sampler.shared(cfg.numNegatives);
   const t = batchTensors(cfg, b, negatives);
+  const k = gradScale(countTargets(b));
   try {
-    const loss = optimizer.minimize(() => model.calculateLoss(t.seq, t.targets, t.negatives, t.historyMask), true, model.trainable);
-    const v = (await loss!.data())[0];
+    const loss = optimizer.minimize(() => (k === 1 ? model.calculateLoss(t.seq, t.targets, t.negatives, t.historyMask) : model.calculateLoss(t.seq, t.targets, t.negatives, t.historyMask).mul(k)), true, model.trainable);
+    const v = (await loss!.data())[0] / k;
     loss!.dispose();
     if (!Number.isFinite(v)) throw new MolarError('BAD_CONFIG', `training loss became ${v}; lower learningRate`, { field: 'learningRate' });
     return v;
@@ -164,14 +178,14 @@ export async function trainStep(model: SasrecModel, optimizer: tf.Optimizer, sam
 }
 
 /** trainStep across the replicas of `dp`: users dealt round-robin so shards get similar lengths. */
-async function parallelStep(dp: DataParallel, model: SasrecModel, optimizer: tf.Optimizer, sampler: BatchSampler, users: number[], cfg: SasrecConfig, dropoutSeed: number): Promise<number> {
+async function parallelStep(dp: DataParallel, model: SasrecModel, optimizer: tf.Optimizer, sampler: BatchSampler, users: number[], cfg: SasrecConfig, dropoutSeed: number, gradScale: GradScale): Promise<number> {
   const parts = Array.from({ length: Math.min(dp.size, users.length) }, (_, s) => users.filter((_, j) => j % dp.size === s));
   const shared = cfg.loss === 'gbce' || cfg.loss === 'sampled-ce' ? sampler.shared(cfg.numNegatives) : undefined;
   const shards = parts.map((u) => {
     const batch = sampler.batch(u);
     return { batch, negatives: cfg.loss === 'bce' ? sampler.perPosition(batch.targets) : shared };
   });
-  return dp.step(model, optimizer, shards, dropoutSeed);
+  return dp.step(model, optimizer, shards, dropoutSeed, gradScale(shards.reduce((n, s) => n + countTargets(s.batch), 0)));
 }
 
 /** The schedule's learning rate at `progress` ∈ [0, 1] of maxEpochs ('cosine') or of the time budget ('cosine-time'). */

@@ -50,6 +50,15 @@ export interface SasrecConfig {
    * asked to rank. Turn off when repeats are recommendable (the RecBole protocol, `--keep-seen`).
    */
   excludeHistory: boolean;
+  /**
+   * Repeat-aware scoring: one learned scalar added to the score of every item already among the
+   * inputs the model reads (its last maxLen). It learns how often this shop's users come back to
+   * what they saw: strongly negative where they rarely do (without it SASRec tends to rank the
+   * items just seen near the top, since its output shares the input embedding), positive where
+   * they re-buy. Only for the history-kept protocol (excludeHistory false; with history out of the
+   * negatives it gets no signal) and softmax or gBCE losses (not bce). Default false.
+   */
+  repeatBias: boolean;
   /** (float in [0,1]) gSASRec calibration t; 0 = plain BCE with many negatives, 1 = fully calibrated */
   gbceT: number;
   /** (float > 0) Adam learning rate */
@@ -88,6 +97,7 @@ export const SASREC_DEFAULTS: Readonly<Omit<SasrecConfig, 'numItems' | 'ffnInner
   loss: 'sampled-ce',
   numNegatives: 3000,
   excludeHistory: true,
+  repeatBias: false,
   gbceT: 0.75,
   learningRate: 1e-3,
   lrSchedule: 'constant',
@@ -148,19 +158,22 @@ export function validateSasrecConfig(cfg: SasrecConfig): void {
   if (typeof cfg.gbceT !== 'number' || !(cfg.gbceT >= 0 && cfg.gbceT <= 1)) bad('gbceT', 'a number in [0, 1]', cfg.gbceT);
   if (typeof cfg.learningRate !== 'number' || !(cfg.learningRate > 0 && cfg.learningRate < 10)) bad('learningRate', 'a number in (0, 10)', cfg.learningRate);
   if (typeof cfg.excludeHistory !== 'boolean') bad('excludeHistory', 'true or false', cfg.excludeHistory);
+  if (typeof cfg.repeatBias !== 'boolean') bad('repeatBias', 'true or false', cfg.repeatBias);
   if (!(SASREC_BLOCKS as readonly string[]).includes(cfg.block)) bad('block', `one of ${SASREC_BLOCKS.join(', ')}`, cfg.block);
   if (!(SASREC_INITS as readonly string[]).includes(cfg.init)) bad('init', `one of ${SASREC_INITS.join(', ')}`, cfg.init);
   if (!(LR_SCHEDULES as readonly string[]).includes(cfg.lrSchedule)) bad('lrSchedule', `one of ${LR_SCHEDULES.join(', ')}`, cfg.lrSchedule);
   if (cfg.hidden % cfg.heads !== 0) bad('heads', `a divisor of hidden (${cfg.hidden})`, cfg.heads);
   // Cross-field checks, as RecBole does at config time.
   if (cfg.loss !== 'ce' && cfg.numNegatives < 1) bad('numNegatives', `at least 1 for loss ${cfg.loss}`, cfg.numNegatives);
+  if (cfg.repeatBias && cfg.excludeHistory) bad('repeatBias', 'false while excludeHistory is true (history items are then never negatives, so the bias would learn nothing)', cfg.repeatBias);
+  if (cfg.repeatBias && cfg.loss === 'bce') bad('repeatBias', "false with loss 'bce' (use ce, sampled-ce or gbce)", cfg.repeatBias);
   if (cfg.loss !== 'ce' && cfg.numNegatives > cfg.numItems) bad('numNegatives', `at most numItems (${cfg.numItems})`, cfg.numNegatives);
 }
 
 /** The part of the config the bundle must carry to rebuild the network (training knobs excluded). */
 export function architectureOf(cfg: SasrecConfig): Record<string, unknown> {
-  const { numItems, maxLen, hidden, ffnInner, blocks, block, heads, dropout, loss } = cfg;
-  return { numItems, maxLen, hidden, ffnInner, blocks, block, heads, dropout, loss };
+  const { numItems, maxLen, hidden, ffnInner, blocks, block, heads, dropout, loss, repeatBias } = cfg;
+  return { numItems, maxLen, hidden, ffnInner, blocks, block, heads, dropout, loss, repeatBias };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -9,6 +9,8 @@ import { SasrecModel } from './model.js';
 const cfg = { numItems: 20, maxLen: 8, hidden: 16, blocks: 2, heads: 2, dropout: 0.3, loss: 'ce' as const, seed: 3 };
 const seq2d = (rows: number[][], L: number) => tf.tensor2d(Int32Array.from(rows.flatMap((r) => [...padLeft(r, L)])), [rows.length, L], 'int32');
 
+const offsetOf = (specs: { shape: number[] }[], i: number) => specs.slice(0, i).reduce((n, sp) => n + sp.shape.reduce((a, b) => a * b, 1), 0);
+
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
@@ -159,6 +161,34 @@ describe('SasrecModel weights', () => {
     s.dispose();
     m.dispose();
     m2.dispose();
+  });
+
+  it('repeatBias adds its scalar to the scores of the items a row has read, in fullSortPredict and predict; carried in the entry', async () => {
+    const withBias = new SasrecModel({ ...cfg, excludeHistory: false, repeatBias: true });
+    const w = await withBias.getWeights();
+    expect(w.specs[w.specs.length - 1]).toEqual({ name: 'repeat_bias', shape: [1], dtype: 'float32' });
+    expect(w.data[w.data.length - 1]).toBe(0); // starts neutral
+    w.data[w.data.length - 1] = -2.5;
+    withBias.setWeights(w.specs, w.data);
+    const plain = new SasrecModel({ ...cfg }, new Map(w.specs.slice(0, -1).map((sp, i) => [sp.name, w.data.subarray(offsetOf(w.specs, i), offsetOf(w.specs, i + 1))])));
+    const rows = [[1, 2, 3, 2], [9, 8]];
+    const s = seq2d(rows, 5);
+    const a = withBias.fullSortPredict(s).arraySync();
+    const b = plain.fullSortPredict(s).arraySync();
+    rows.forEach((r, i) => {
+      for (let item = 1; item <= cfg.numItems; item++) expect(a[i][item] - b[i][item]).toBeCloseTo(r.includes(item) ? -2.5 : 0, 4);
+    });
+    const cands = tf.tensor2d([[2, 4, 9], [9, 1, 8]], [2, 3], 'int32');
+    const p = withBias.predict(s, cands).arraySync();
+    [[2, 4, 9], [9, 1, 8]].forEach((c, i) => c.forEach((item, j) => expect(p[i][j]).toBeCloseTo(a[i][item], 4)));
+    const entry = withBias.toEntry(['sasrec.bin']);
+    expect(entry.config.repeatBias).toBe(true);
+    const back = SasrecModel.fromEntry(entry, w.data);
+    expect(back.fullSortPredict(s).arraySync()).toEqual(a);
+    expect(() => new SasrecModel({ ...cfg, repeatBias: true })).toThrow(/repeatBias/); // excludeHistory defaults on
+    expect(() => new SasrecModel({ ...cfg, loss: 'bce', excludeHistory: false, repeatBias: true })).toThrow(/repeatBias/);
+    tf.dispose([s, cands]);
+    [withBias, plain, back].forEach((m) => m.dispose());
   });
 
   it('scores the same on the cpu and wasm backends (1e-4)', async () => {

@@ -28,6 +28,12 @@ export interface ObjectiveInput {
    * item for full CE): MASKED where that item is in the row's own training window (history mask)
    */
   historyMask?: tf.Tensor2D;
+  /**
+   * config.repeatBias: the learned scalar, and which scored items each position had already read:
+   * `pos` [M] 1 where the target is among the inputs up to its position, `cols` [M, C] likewise for
+   * each softmax column (the shared negatives, or every id for full CE).
+   */
+  repeat?: { bias: tf.Tensor; pos: tf.Tensor1D; cols: tf.Tensor2D };
 }
 /** Loss over ObjectiveInput; lives in train/ (Node) and is handed in, so models/ stays browser-pure. */
 export type SasrecObjective = (input: ObjectiveInput) => tf.Scalar;
@@ -165,20 +171,37 @@ export class SasrecModel implements SequentialModel {
       const out = this.forward(seq, true).reshape([-1, D]);
       const user = tf.gather(out, rows) as tf.Tensor2D;
       const tg = tf.gather(tf.cast(targets, 'int32').reshape([-1]), rows) as tf.Tensor1D;
-      return this.objective!({ user, targets: tg, itemEmb: this.itemEmbedding, rows, rowUsers, negatives, historyMask });
+      const repeat = this.config.repeatBias ? { bias: this.w('repeat_bias'), ...seenAtPositions(seq.dataSync(), L, t, this.config.loss === 'ce' ? undefined : negatives?.dataSync(), this.numItems) } : undefined;
+      return this.objective!({ user, targets: tg, itemEmb: this.itemEmbedding, rows, rowUsers, negatives, historyMask, repeat });
     });
   }
 
   predict(seq: tf.Tensor2D, candidates: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => {
       const u = this.userVector(seq); // [B, D]
-      const c = tf.gather(this.itemEmbedding, tf.cast(candidates, 'int32')); // [B, K, D]
-      return tf.sum(c.mul(u.expandDims(1)), 2) as tf.Tensor2D;
+      const ids = tf.cast(candidates, 'int32');
+      const c = tf.gather(this.itemEmbedding, ids); // [B, K, D]
+      const s = tf.sum(c.mul(u.expandDims(1)), 2) as tf.Tensor2D;
+      return this.config.repeatBias ? s.add(tf.gather(this.seen(seq), ids, 1, 1).mul(this.w('repeat_bias'))) : s;
     });
   }
 
   fullSortPredict(seq: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => mm(this.userVector(seq), this.itemEmbedding, false, true));
+    return tf.tidy(() => {
+      const s = mm(this.userVector(seq), this.itemEmbedding, false, true);
+      return this.config.repeatBias ? s.add(this.seen(seq).mul(this.w('repeat_bias'))) : s;
+    });
+  }
+
+  /** [B, N] 1 where the item is among the row's inputs, else 0 (column 0 = padding, which callers mask). */
+  private seen(seq: tf.Tensor2D): tf.Tensor2D {
+    const [B, L] = seq.shape;
+    return tf.tidy(() => {
+      const rows = tf.range(0, B, 1, 'int32').expandDims(1).tile([1, L]).reshape([-1]);
+      const at = tf.stack([rows, tf.cast(seq, 'int32').reshape([-1])], 1) as tf.Tensor2D;
+      // scatterND adds duplicates; a repeated input is still one seen item
+      return tf.minimum(tf.scatterND(at, tf.ones([B * L]), [B, this.numItems + 1]), 1) as tf.Tensor2D;
+    });
   }
 
   /** Current weights in bundle form (one Float32 blob, spec order). */
@@ -210,7 +233,8 @@ export class SasrecModel implements SequentialModel {
     const given = entry.config as Partial<SasrecConfig> & { numItems: number };
     // loading needs only the architecture; a training knob out of range for this catalog is no reason to refuse it
     // entries written before `block` existed were all pre-LN, whatever the default is now
-    const cfg = { ...given, block: given.block ?? 'pre-ln', numNegatives: Math.min(given.numNegatives ?? DEFAULT_NEGATIVES[given.loss ?? SASREC_DEFAULTS.loss] ?? 1, given.numItems) };
+    // a repeat bias implies history-kept training, which the entry does not carry
+    const cfg = { ...given, block: given.block ?? 'pre-ln', ...(given.repeatBias ? { excludeHistory: false } : {}), numNegatives: Math.min(given.numNegatives ?? DEFAULT_NEGATIVES[given.loss ?? SASREC_DEFAULTS.loss] ?? 1, given.numItems) };
     const specs = sasrecWeightSpecs(resolveSasrecConfig(cfg));
     const values = unpackWeights(specs, entry.weights, data, file);
     return new SasrecModel(cfg, values);
@@ -259,6 +283,39 @@ function attentionMask(valid: tf.Tensor2D, L: number): tf.Tensor3D {
 }
 
 export { mulberry32 };
+
+/**
+ * Repeat-bias indicators for the target-bearing positions of a [B, L] batch (flat `seq`, `targets`),
+ * in row order: for the position at (b, t), the items of seq[b, 0..t]. Columns are `negatives` or,
+ * without them, every id 0..numItems. Built in JS from ids (O(M·C), M target positions).
+ */
+export function seenAtPositions(seq: ArrayLike<number>, L: number, targets: ArrayLike<number>, negatives: ArrayLike<number> | undefined, numItems: number): { pos: tf.Tensor1D; cols: tf.Tensor2D } {
+  const C = negatives ? negatives.length : numItems + 1;
+  const colOf = new Int32Array(numItems + 1).fill(-1);
+  if (negatives) for (let c = 0; c < C; c++) colOf[negatives[c]] = c;
+  else for (let i = 0; i <= numItems; i++) colOf[i] = i;
+  const pos: number[] = [];
+  const rows: Float32Array[] = [];
+  const seen = new Uint8Array(numItems + 1);
+  for (let b = 0; b * L < seq.length; b++) {
+    seen.fill(0);
+    const running = new Float32Array(C);
+    for (let t = 0; t < L; t++) {
+      const item = seq[b * L + t];
+      if (item > 0) {
+        seen[item] = 1;
+        if (colOf[item] >= 0) running[colOf[item]] = 1;
+      }
+      const target = targets[b * L + t];
+      if (target === 0) continue;
+      pos.push(seen[target]);
+      rows.push(running.slice());
+    }
+  }
+  const cols = new Float32Array(rows.length * C);
+  rows.forEach((r, m) => cols.set(r, m * C));
+  return { pos: tf.tensor1d(pos), cols: tf.tensor2d(cols, [rows.length, C]) };
+}
 
 /** Matrices and embeddings Xavier-normal (SASRec.pytorch) or N(0, 0.02²) (RecBole, SASRec+); LN at (1, 0), biases 0, padding row 0. */
 function initialWeights(specs: WeightSpec[], seed: number, init: SasrecConfig['init']): Map<string, Float32Array> {

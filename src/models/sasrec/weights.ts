@@ -9,6 +9,8 @@ export interface SasrecShapeConfig {
   /** FFN inner width; `hidden` when absent (bundles written before the field existed) */
   ffnInner?: number;
   blocks: number;
+  /** adds the scalar `repeat_bias` (absent: false, as in bundles written before the field existed) */
+  repeatBias?: boolean;
 }
 
 /**
@@ -41,6 +43,7 @@ export function sasrecWeightSpecs(cfg: SasrecShapeConfig): WeightSpec[] {
     );
   }
   specs.push({ name: 'final_ln.gamma', shape: [D], dtype: 'float32' }, { name: 'final_ln.beta', shape: [D], dtype: 'float32' });
+  if (cfg.repeatBias) specs.push({ name: 'repeat_bias', shape: [1], dtype: 'float32' });
   return specs;
 }
 
