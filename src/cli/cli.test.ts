@@ -77,8 +77,9 @@ describe('molar CLI on the fixture shop', () => {
     expect(t.code).toBe(0);
     expect(t.stdout).toMatch(/trained sasrec \(sampled-ce\) on wasm: 2 epochs/);
     const m = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as Manifest;
-    const sasrec = m.models.find((x) => x.kind === 'sasrec') as { config: { dropout: number } } | undefined;
+    const sasrec = m.models.find((x) => x.kind === 'sasrec') as { config: { dropout: number; repeatBias: boolean } } | undefined;
     expect(sasrec?.config.dropout).toBe(0.1);
+    expect(sasrec?.config.repeatBias).toBe(true); // --keep-seen learns how much seen items are worth
   }, 120_000);
 
   it('fails on bad input with file, line and field, and creates no --out', async () => {

@@ -15,9 +15,13 @@ export interface SasrecStepOptions {
   progress?: boolean;
   /** training threads (train/data-parallel.ts); default: the machine's cores, at most 4 */
   workers?: number;
+  /** trainSasrec's positionWeighting (default there) */
+  positionWeighting?: boolean;
   /**
    * repeats are recommendable (RecBole protocol): validate with history items left in the ranking
-   * and keep them among the softmax negatives (config.excludeHistory false). Default false.
+   * and keep them among the softmax negatives (config.excludeHistory false), and learn how much
+   * seen items are worth (config.repeatBias, unless the config says otherwise or the loss is bce).
+   * Default false.
    */
   keepSeen?: boolean;
 }
@@ -59,11 +63,12 @@ export async function trainForBuild(ctx: Pick<BuildContext, 'split' | 'dataset' 
     split: ctx.split,
     sequences: ctx.dataset.sequences,
     numItems: ctx.dataset.numItems,
-    config: { maxLen: defaultMaxLen(ctx.dataset.sequences), excludeHistory: !o.keepSeen, ...o.config },
+    config: { maxLen: defaultMaxLen(ctx.dataset.sequences), excludeHistory: !o.keepSeen, repeatBias: !!o.keepSeen && o.config?.loss !== 'bce', ...o.config },
     filterSeen: !o.keepSeen,
     timeBudgetMs: o.minutes !== undefined ? o.minutes * 60_000 : undefined,
     progress: o.progress ?? true,
     workers: o.workers ?? defaultWorkers(),
+    positionWeighting: o.positionWeighting,
     onEpoch: (e) => ctx.progress(e.epoch, 0),
   });
 }

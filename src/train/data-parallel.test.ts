@@ -57,6 +57,28 @@ describe('DataParallel', () => {
     sgd2.dispose();
   }, 60_000);
 
+  it('gradScale multiplies the averaged gradient (position weighting), as scaling the whole batch loss does', async () => {
+    const seqs = data();
+    const users = seqs.map((_, u) => u);
+    const sampler = new BatchSampler(seqs, 40, 12, 2);
+    const negatives = sampler.shared(10);
+    const whole = new SasrecModel(cfg);
+    const split = new SasrecModel(cfg);
+    for (const m of [whole, split]) m.setObjective(sasrecObjective(m.config));
+    const [sgd1, sgd2] = [tf.train.sgd(1), tf.train.sgd(1)];
+    const t = batchTensors(whole.config, sampler.batch(users), negatives);
+    sgd1.minimize(() => whole.calculateLoss(t.seq, t.targets, t.negatives, t.historyMask).mul(0.25), false, whole.trainable);
+    const shards = [0, 1].map((s) => ({ batch: sampler.batch(users.filter((u) => u % 2 === s)), negatives }));
+    await dp.step(split, sgd2, shards, 1, 0.25);
+    const a = (await whole.getWeights()).data;
+    const b = (await split.getWeights()).data;
+    for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(1e-5);
+    for (const x of [whole, split]) x.dispose();
+    tf.dispose([t.seq, t.targets, t.negatives!, t.historyMask!]);
+    sgd1.dispose();
+    sgd2.dispose();
+  }, 60_000);
+
   it('trainSasrec with 2 workers: seeded (same curve twice), loss falls, no tensor leak', async () => {
     const sequences = data();
     const split = leaveOneOut(sequences);

@@ -121,13 +121,18 @@ describe('cosine-time schedule', () => {
 });
 
 describe('trainForBuild', () => {
-  it('--keep-seen keeps history among the negatives; the default leaves it out', async () => {
+  it('--keep-seen keeps history among the negatives and learns a repeat bias; the default leaves history out', async () => {
     const { trainForBuild } = await import('./build-step.js');
     const sequences = tinyData();
     const ctx = { split: leaveOneOut(sequences), dataset: { sequences, numItems: 30 } as never, progress: () => {} };
-    const run = (keepSeen?: boolean) => trainForBuild(ctx, { config: { ...base, maxEpochs: 1 }, workers: 1, progress: false, keepSeen });
-    expect((await run()).config.excludeHistory).toBe(true);
-    expect((await run(true)).config.excludeHistory).toBe(false);
+    const run = (keepSeen?: boolean, config = {}) => trainForBuild(ctx, { config: { ...base, maxEpochs: 1, ...config }, workers: 1, progress: false, keepSeen });
+    const plain = (await run()).config;
+    expect([plain.excludeHistory, plain.repeatBias]).toEqual([true, false]);
+    const kept = (await run(true)).config;
+    expect([kept.excludeHistory, kept.repeatBias]).toEqual([false, true]);
+    // bce cannot carry the bias, and an explicit false wins
+    expect((await run(true, { loss: 'bce' })).config.repeatBias).toBe(false);
+    expect((await run(true, { repeatBias: false })).config.repeatBias).toBe(false);
   }, 30_000);
 });
 

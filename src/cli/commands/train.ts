@@ -35,6 +35,8 @@ interface TrainOptions extends DataOptions {
   workers?: number;
   dropout?: string;
   keepSeen?: boolean;
+  repeatBias?: boolean;
+  positionWeighting?: boolean;
 }
 
 export function register(program: Command): void {
@@ -61,6 +63,8 @@ export function register(program: Command): void {
     .option('--minutes <m>', 'wall-time cap; the best checkpoint so far is kept')
     .option('--dropout <x>', 'dropout rate in [0, 1)')
     .option('--keep-seen', 'repeats are recommendable: validate with seen items in the ranking and keep them among the negatives (RecBole protocol); default removes them, as `molar eval`')
+    .option('--no-repeat-bias', 'with --keep-seen: do not learn a score offset for items already in the history')
+    .option('--no-position-weighting', 'weigh each batch the same instead of each training position')
     .option('--workers <n>', 'training threads (data-parallel; default: cores, at most 4)', (v) => positiveInt(v, '--workers'))
     .action(async (o: TrainOptions) => {
       const bundle = await openBundleDir(path.resolve(o.bundle));
@@ -76,9 +80,9 @@ export function register(program: Command): void {
         return n;
       };
       const config: Partial<SasrecConfig> = Object.fromEntries(
-        Object.entries({ loss: o.loss, numNegatives: o.negatives, maxLen: o.maxLen, hidden: o.hidden, ffnInner: o.ffnInner, blocks: o.blocks, block: o.block as SasrecBlock | undefined, init: o.init as SasrecInit | undefined, heads: o.heads, maxEpochs: o.epochs, patience: o.patience, batchSize: o.batchSize, learningRate: num(o.lr, '--lr'), dropout: o.dropout === undefined ? undefined : Number(o.dropout), lrSchedule: o.lrSchedule as LrSchedule | undefined, seed: o.seed }).filter(([, v]) => v !== undefined),
+        Object.entries({ loss: o.loss, numNegatives: o.negatives, maxLen: o.maxLen, hidden: o.hidden, ffnInner: o.ffnInner, blocks: o.blocks, block: o.block as SasrecBlock | undefined, init: o.init as SasrecInit | undefined, heads: o.heads, maxEpochs: o.epochs, patience: o.patience, batchSize: o.batchSize, learningRate: num(o.lr, '--lr'), dropout: o.dropout === undefined ? undefined : Number(o.dropout), lrSchedule: o.lrSchedule as LrSchedule | undefined, seed: o.seed, repeatBias: o.repeatBias === false ? false : undefined }).filter(([, v]) => v !== undefined),
       );
-      const r = await trainForBuild({ split: leaveOneOut(dataset.sequences), dataset, progress: () => {} }, { config, minutes: num(o.minutes, '--minutes'), workers: o.workers, keepSeen: o.keepSeen });
+      const r = await trainForBuild({ split: leaveOneOut(dataset.sequences), dataset, progress: () => {} }, { config, minutes: num(o.minutes, '--minutes'), workers: o.workers, keepSeen: o.keepSeen, positionWeighting: o.positionWeighting });
       const files = new Map<string, BundleFile>();
       for (const name of Object.keys(manifest.files)) if (name !== manifest.itemsFile && name !== SASREC_FILE) files.set(name, { copyFrom: path.join(bundle.dir, name) });
       files.set(SASREC_FILE, { data: new Uint8Array(r.weights.data.buffer, r.weights.data.byteOffset, r.weights.data.byteLength) });
