@@ -106,6 +106,8 @@ for (const name of String(opts.datasets).split(',')) {
     load1_at_end: loadavg()[0],
     config: r.config,
     validUsersPerEpoch: Number(opts.validUsers),
+    // the learned offset on seen items' scores (weights.ts puts repeat_bias last)
+    ...(r.config.repeatBias ? { learnedRepeatBias: r.weights.data[r.weights.data.length - 1] } : {}),
     curve: r.history.map((e) => ({ epoch: e.epoch, minutes: e.minutes, loss: e.loss, valid_ndcg10: e.validNdcg10 })),
     command: `npm run bench:accuracy -- ${process.argv.slice(2).join(' ')}`.trim(),
     date: BENCH_DATE,
@@ -116,5 +118,5 @@ for (const name of String(opts.datasets).split(',')) {
 await recordBench(String(opts.name), rows, (r) => {
   const m = r.metrics as Record<string, number>;
   const f = (x: number) => x.toFixed(4);
-  return `test, filterSeen=${r.filterSeen}, users ${m.test_users}: NDCG@10 ${f(m['ndcg@10'])}, Recall@10 ${f(m['recall@10'])}, NDCG@20 ${f(m['ndcg@20'])}, Recall@20 ${f(m['recall@20'])}, MRR ${f(m.mrr)}${m['ndcg@10_seen_removed'] !== undefined ? ` (NDCG@10 with seen items removed, diagnostic: ${f(m['ndcg@10_seen_removed'])})` : ''}; ${m.epochs} epochs (best ${m.best_epoch}, stopped by ${r.stoppedBy}), train ${m.wall_min.toFixed(1)} min, ${m.min_per_epoch.toFixed(2)} min/epoch, backend ${r.backend} × ${r.workers} threads${r.lengthBuckets ? ', length buckets' : ''}${r.positionWeighting ? ', position-weighted steps' : ''}; load average ${Number(r.load1_at_start).toFixed(1)} at start, ${Number(r.load1_at_end).toFixed(1)} at end`;
+  return `test, filterSeen=${r.filterSeen}, users ${m.test_users}: NDCG@10 ${f(m['ndcg@10'])}, Recall@10 ${f(m['recall@10'])}, NDCG@20 ${f(m['ndcg@20'])}, Recall@20 ${f(m['recall@20'])}, MRR ${f(m.mrr)}${m['ndcg@10_seen_removed'] !== undefined ? ` (NDCG@10 with seen items removed, diagnostic: ${f(m['ndcg@10_seen_removed'])})` : ''}; ${m.epochs} epochs (best ${m.best_epoch}, stopped by ${r.stoppedBy}), train ${m.wall_min.toFixed(1)} min, ${m.min_per_epoch.toFixed(2)} min/epoch, backend ${r.backend} × ${r.workers} threads${r.lengthBuckets ? ', length buckets' : ''}${r.positionWeighting ? ', position-weighted steps' : ''}${r.learnedRepeatBias !== undefined ? `, learned repeat bias ${Number(r.learnedRepeatBias).toFixed(2)}` : ''}; load average ${Number(r.load1_at_start).toFixed(1)} at start, ${Number(r.load1_at_end).toFixed(1)} at end`;
 });
