@@ -10,6 +10,10 @@ import type { WeightBlob } from '../models/sasrec/weights.js';
 import { BatchSampler } from './batches.js';
 import { batchTensors, countTargets, DataParallel, disposeBatch } from './data-parallel.js';
 import { sasrecObjective } from './losses.js';
+import { GroupedAdam, setRate } from './optimizer.js';
+
+/** How many times the learning rate the repeat bias steps at (see GroupedAdam). */
+export const REPEAT_BIAS_LR_FACTOR = 30;
 
 export interface TrainSasrecOptions {
   /** model + training hyperparameters; numItems comes from the data */
@@ -86,8 +90,9 @@ export async function trainSasrec(opts: TrainSasrecOptions): Promise<TrainSasrec
   model.setObjective(sasrecObjective(cfg));
   const sampler = new BatchSampler(opts.split.train, cfg.numItems, cfg.maxLen, cfg.seed);
   if (sampler.trainableUsers === 0) throw new MolarError('BAD_INPUT', 'no user has two or more training events', { field: 'interactions' });
-  // β2 = 0.98 as in SASRec's reference training
-  const optimizer = tf.train.adam(cfg.learningRate, 0.9, 0.98);
+  // the repeat bias is one scalar that must travel several units: it steps faster (optimizer.ts)
+  const fast = new Set(model.specs.flatMap((s, i) => (s.name === 'repeat_bias' ? [model.trainable[i].name] : [])));
+  const optimizer = new GroupedAdam(cfg.learningRate, fast, REPEAT_BIAS_LR_FACTOR);
   const workers = opts.workers ?? 1;
   const dp = workers > 1 ? await DataParallel.start(cfg, workers) : undefined;
   const t0 = Date.now();
@@ -115,7 +120,7 @@ export async function trainSasrec(opts: TrainSasrecOptions): Promise<TrainSasrec
           outOfTime = true; // the schedule has reached 0: what is left of the epoch would not move the weights
           break;
         }
-        setLearningRate(optimizer, learningRateAt(cfg, cfg.lrSchedule === 'cosine-time' ? spent : (epoch - 1 + i / batches.length) / cfg.maxEpochs));
+        setRate(optimizer, learningRateAt(cfg, cfg.lrSchedule === 'cosine-time' ? spent : (epoch - 1 + i / batches.length) / cfg.maxEpochs));
         stepLosses.push(dp ? await parallelStep(dp, model, optimizer, sampler, users, cfg, (cfg.seed * 7919 + epoch) * 100_003 + i, scale) : await trainStep(model, optimizer, sampler, users, cfg, scale));
         bar?.increment(1, { loss: stepLosses[stepLosses.length - 1].toFixed(4) });
       }
@@ -194,9 +199,5 @@ export function learningRateAt(cfg: Pick<SasrecConfig, 'learningRate' | 'lrSched
   return cfg.lrSchedule !== 'constant' ? cfg.learningRate * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, progress))) : cfg.learningRate;
 }
 
-/** tfjs' Adam reads its (protected) learningRate on every applyGradients, so a schedule can set it. */
-function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
-  (optimizer as unknown as { learningRate: number }).learningRate = lr;
-}
 
 const mean = (a: number[]): number => (a.length ? a.reduce((s, x) => s + x, 0) / a.length : NaN);
