@@ -1,4 +1,4 @@
-import { mulberry32 } from '../models/sasrec/model.js';
+import { columnOf, mulberry32 } from '../models/sasrec/model.js';
 
 /** One training batch: inputs and next-item targets, left-padded to the batch's longest row. */
 export interface SeqBatch {
@@ -126,9 +126,7 @@ export const MASKED = -1e9;
  */
 export function historyMask(b: SeqBatch, numItems: number, negatives?: Int32Array): Float32Array {
   const C = negatives ? negatives.length : numItems + 1;
-  const colOf = new Int32Array(numItems + 1).fill(-1);
-  if (negatives) negatives.forEach((item, c) => (colOf[item] = c));
-  else for (let i = 0; i <= numItems; i++) colOf[i] = i;
+  const colOf = columnOf(numItems, negatives);
   const out = new Float32Array(b.B * C);
   for (let r = 0; r < b.B; r++) {
     const row = out.subarray(r * C, (r + 1) * C);

@@ -173,7 +173,10 @@ export async function trainStep(model: SasrecModel, optimizer: tf.Optimizer, sam
   const t = batchTensors(cfg, b, negatives);
   const k = gradScale(countTargets(b));
   try {
-    const loss = optimizer.minimize(() => (k === 1 ? model.calculateLoss(t.seq, t.targets, t.negatives, t.historyMask) : model.calculateLoss(t.seq, t.targets, t.negatives, t.historyMask).mul(k)), true, model.trainable);
+    const loss = optimizer.minimize(() => {
+      const l = model.calculateLoss(t.seq, t.targets, t.negatives, t.historyMask);
+      return k === 1 ? l : l.mul(k);
+    }, true, model.trainable);
     const v = (await loss!.data())[0] / k;
     loss!.dispose();
     if (!Number.isFinite(v)) throw new MolarError('BAD_CONFIG', `training loss became ${v}; lower learningRate`, { field: 'learningRate' });

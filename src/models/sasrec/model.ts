@@ -290,16 +290,18 @@ export { mulberry32 };
  * without them, every id 0..numItems. Built in JS from ids (O(M·C), M target positions).
  */
 export function seenAtPositions(seq: ArrayLike<number>, L: number, targets: ArrayLike<number>, negatives: ArrayLike<number> | undefined, numItems: number): { pos: tf.Tensor1D; cols: tf.Tensor2D } {
+  const colOf = columnOf(numItems, negatives);
   const C = negatives ? negatives.length : numItems + 1;
-  const colOf = new Int32Array(numItems + 1).fill(-1);
-  if (negatives) for (let c = 0; c < C; c++) colOf[negatives[c]] = c;
-  else for (let i = 0; i <= numItems; i++) colOf[i] = i;
-  const pos: number[] = [];
-  const rows: Float32Array[] = [];
+  let M = 0;
+  for (let i = 0; i < targets.length; i++) if (targets[i] !== 0) M++;
+  const pos = new Float32Array(M);
+  const cols = new Float32Array(M * C);
   const seen = new Uint8Array(numItems + 1);
+  const running = new Float32Array(C);
+  let m = 0;
   for (let b = 0; b * L < seq.length; b++) {
     seen.fill(0);
-    const running = new Float32Array(C);
+    running.fill(0);
     for (let t = 0; t < L; t++) {
       const item = seq[b * L + t];
       if (item > 0) {
@@ -308,13 +310,20 @@ export function seenAtPositions(seq: ArrayLike<number>, L: number, targets: Arra
       }
       const target = targets[b * L + t];
       if (target === 0) continue;
-      pos.push(seen[target]);
-      rows.push(running.slice());
+      pos[m] = seen[target];
+      cols.set(running, m * C);
+      m++;
     }
   }
-  const cols = new Float32Array(rows.length * C);
-  rows.forEach((r, m) => cols.set(r, m * C));
-  return { pos: tf.tensor1d(pos), cols: tf.tensor2d(cols, [rows.length, C]) };
+  return { pos: tf.tensor1d(pos), cols: tf.tensor2d(cols, [M, C]) };
+}
+
+/** Column of each item id 0..numItems in a softmax over `negatives` (-1: not a column), or over every id. */
+export function columnOf(numItems: number, negatives?: ArrayLike<number>): Int32Array {
+  const colOf = new Int32Array(numItems + 1).fill(-1);
+  if (negatives) for (let c = 0; c < negatives.length; c++) colOf[negatives[c]] = c;
+  else for (let i = 0; i <= numItems; i++) colOf[i] = i;
+  return colOf;
 }
 
 /** Matrices and embeddings Xavier-normal (SASRec.pytorch) or N(0, 0.02²) (RecBole, SASRec+); LN at (1, 0), biases 0, padding row 0. */
