@@ -47,6 +47,7 @@ const opts = new Command()
   .option('--no-buckets', 'batch users in random order instead of length buckets')
   .option('--position-weighting', "scale each step by its target count over the average batch's (every position weighs the same, as with random batches); the default", true)
   .option('--no-position-weighting', 'every batch weighs the same (the batch mean), whatever its length')
+  .option('--weight-average <decay>', 'validate and keep an exponential moving average of the weights (decay per step, e.g. 0.99)')
   .option('--seed <n>', 'seed of init, batches, dropout and negatives', String(SASREC_DEFAULTS.seed))
   .option('--name <name>', 'results file name', 'accuracy-sasrec')
   .parse()
@@ -79,6 +80,7 @@ for (const name of String(opts.datasets).split(',')) {
     workers: Number(opts.workers),
     lengthBuckets: Boolean(opts.buckets),
     positionWeighting: Boolean(opts.positionWeighting),
+    weightAverage: opts.weightAverage === undefined ? undefined : Number(opts.weightAverage),
     config: { loss, numNegatives: loss === 'ce' ? undefined : Math.min(Number(opts.negatives), dataset.numItems), maxLen: proto.maxLen, dropout: Number(opts.dropout), heads: Number(opts.heads), block: opts.block as SasrecBlock, init: opts.init as SasrecInit, ffnInner: opts.ffnInner === undefined ? undefined : Number(opts.ffnInner), patience: Number(opts.patience), excludeHistory: proto.filterSeen && !opts.historyNegatives, repeatBias: Boolean(opts.repeatBias), batchSize: Number(opts.batch), learningRate: Number(opts.lr), seed: Number(opts.seed), lrSchedule: opts.lrSchedule as LrSchedule, maxEpochs: Number(opts.maxEpochs) },
     onEpoch: (e) => console.error(`${name} epoch ${e.epoch} loss ${e.loss.toFixed(4)} valid ndcg@10 ${e.validNdcg10?.toFixed(4)} at ${e.minutes.toFixed(1)} min`),
   });
@@ -93,7 +95,7 @@ for (const name of String(opts.datasets).split(',')) {
   rows.push({
     benchmark: 'accuracy',
     dataset: name,
-    model: `sasrec-${loss}${loss === 'ce' ? '' : `-${r.config.numNegatives}neg`}${r.config.excludeHistory && (loss === 'ce' || loss === 'sampled-ce') ? '-exclhist' : ''}${r.config.ffnInner !== r.config.hidden ? `-ffn${r.config.ffnInner}` : ''}${r.config.block !== 'pre-ln' ? `-block-${r.config.block}` : ''}${r.config.init !== 'xavier' ? `-init-${r.config.init}` : ''}${r.config.repeatBias ? '-repeat' : ''}`,
+    model: `sasrec-${loss}${loss === 'ce' ? '' : `-${r.config.numNegatives}neg`}${r.config.excludeHistory && (loss === 'ce' || loss === 'sampled-ce') ? '-exclhist' : ''}${r.config.ffnInner !== r.config.hidden ? `-ffn${r.config.ffnInner}` : ''}${r.config.block !== 'pre-ln' ? `-block-${r.config.block}` : ''}${r.config.init !== 'xavier' ? `-init-${r.config.init}` : ''}${r.config.repeatBias ? '-repeat' : ''}${opts.weightAverage !== undefined ? `-ema${opts.weightAverage}` : ''}`,
     metrics: { ...test.metrics, ...(seenRemoved ? { 'ndcg@10_seen_removed': seenRemoved.metrics['ndcg@10'] } : {}), wall_min: trainMs / 60_000, min_per_epoch: r.history.reduce((s, e) => s + e.epochMs, 0) / epochs / 60_000, epochs, best_epoch: r.bestEpoch, test_users: test.users },
     split: 'test',
     filterSeen: proto.filterSeen,
@@ -101,6 +103,7 @@ for (const name of String(opts.datasets).split(',')) {
     workers: Number(opts.workers),
     lengthBuckets: Boolean(opts.buckets),
     positionWeighting: Boolean(opts.positionWeighting),
+    ...(opts.weightAverage !== undefined ? { weightAverage: Number(opts.weightAverage) } : {}),
     stoppedBy: r.stoppedBy,
     load1_at_start: load1AtStart,
     load1_at_end: loadavg()[0],
@@ -118,5 +121,5 @@ for (const name of String(opts.datasets).split(',')) {
 await recordBench(String(opts.name), rows, (r) => {
   const m = r.metrics as Record<string, number>;
   const f = (x: number) => x.toFixed(4);
-  return `test, filterSeen=${r.filterSeen}, users ${m.test_users}: NDCG@10 ${f(m['ndcg@10'])}, Recall@10 ${f(m['recall@10'])}, NDCG@20 ${f(m['ndcg@20'])}, Recall@20 ${f(m['recall@20'])}, MRR ${f(m.mrr)}${m['ndcg@10_seen_removed'] !== undefined ? ` (NDCG@10 with seen items removed, diagnostic: ${f(m['ndcg@10_seen_removed'])})` : ''}; ${m.epochs} epochs (best ${m.best_epoch}, stopped by ${r.stoppedBy}), train ${m.wall_min.toFixed(1)} min, ${m.min_per_epoch.toFixed(2)} min/epoch, backend ${r.backend} × ${r.workers} threads${r.lengthBuckets ? ', length buckets' : ''}${r.positionWeighting ? ', position-weighted steps' : ''}${r.learnedRepeatBias !== undefined ? `, learned repeat bias ${Number(r.learnedRepeatBias).toFixed(2)}` : ''}; load average ${Number(r.load1_at_start).toFixed(1)} at start, ${Number(r.load1_at_end).toFixed(1)} at end`;
+  return `test, filterSeen=${r.filterSeen}, users ${m.test_users}: NDCG@10 ${f(m['ndcg@10'])}, Recall@10 ${f(m['recall@10'])}, NDCG@20 ${f(m['ndcg@20'])}, Recall@20 ${f(m['recall@20'])}, MRR ${f(m.mrr)}${m['ndcg@10_seen_removed'] !== undefined ? ` (NDCG@10 with seen items removed, diagnostic: ${f(m['ndcg@10_seen_removed'])})` : ''}; ${m.epochs} epochs (best ${m.best_epoch}, stopped by ${r.stoppedBy}), train ${m.wall_min.toFixed(1)} min, ${m.min_per_epoch.toFixed(2)} min/epoch, backend ${r.backend} × ${r.workers} threads${r.lengthBuckets ? ', length buckets' : ''}${r.positionWeighting ? ', position-weighted steps' : ''}${r.weightAverage !== undefined ? `, weight average (EMA ${r.weightAverage})` : ''}${r.learnedRepeatBias !== undefined ? `, learned repeat bias ${Number(r.learnedRepeatBias).toFixed(2)}` : ''}; load average ${Number(r.load1_at_start).toFixed(1)} at start, ${Number(r.load1_at_end).toFixed(1)} at end`;
 });

@@ -103,6 +103,20 @@ describe('position weighting', () => {
     expect(b[0]).toBeCloseTo(a[0], 5); // the reported loss is the batch mean either way
     expect(b.slice(1)).not.toEqual(a.slice(1));
   }, 30_000);
+
+  it('weightAverage validates and keeps the averaged weights without changing the training path', async () => {
+    const sequences = tinyData();
+    const split = leaveOneOut(sequences);
+    const run = (weightAverage?: number) => trainSasrec({ split, sequences, numItems: 30, filterSeen: false, weightAverage, config: { ...base, loss: 'sampled-ce', numNegatives: 8, maxEpochs: 3, patience: 3 } });
+    const plain = await run();
+    const before = tf.memory().numTensors;
+    const averaged = await run(0.9);
+    expect(tf.memory().numTensors).toBe(before);
+    const curve = (r: typeof plain) => r.history.flatMap((e) => e.stepLosses);
+    expect(curve(averaged)).toEqual(curve(plain)); // the swap for validation puts the trained weights back
+    expect(averaged.history.map((e) => e.validNdcg10)).not.toEqual(plain.history.map((e) => e.validNdcg10));
+    expect(Array.from(averaged.weights.data)).not.toEqual(Array.from(plain.weights.data));
+  }, 30_000);
 });
 
 describe('cosine-time schedule', () => {

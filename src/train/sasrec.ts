@@ -11,6 +11,7 @@ import { BatchSampler } from './batches.js';
 import { batchTensors, countTargets, DataParallel, disposeBatch } from './data-parallel.js';
 import { sasrecObjective } from './losses.js';
 import { GroupedAdam, setRate } from './optimizer.js';
+import { WeightAverage } from './weight-average.js';
 
 /** How many times the learning rate the repeat bias steps at (see GroupedAdam). */
 export const REPEAT_BIAS_LR_FACTOR = 30;
@@ -48,6 +49,12 @@ export interface TrainSasrecOptions {
    * Amazon Scientific it helped too (BENCHMARKS.md). false = the plain batch mean.
    */
   positionWeighting?: boolean;
+  /**
+   * Validate and keep an exponential moving average of the weights with this decay per step
+   * (weight-average.ts) instead of the raw weights; undefined = off. 0.99 averages about the
+   * last 100 steps.
+   */
+  weightAverage?: number;
   /** show a progress bar on stderr */
   progress?: boolean;
   onEpoch?: (e: EpochReport) => void;
@@ -95,6 +102,7 @@ export async function trainSasrec(opts: TrainSasrecOptions): Promise<TrainSasrec
   const optimizer = new GroupedAdam(cfg.learningRate, fast, REPEAT_BIAS_LR_FACTOR);
   const workers = opts.workers ?? 1;
   const dp = workers > 1 ? await DataParallel.start(cfg, workers) : undefined;
+  const average = opts.weightAverage !== undefined ? new WeightAverage(model.trainable, opts.weightAverage) : undefined;
   const t0 = Date.now();
   const history: EpochReport[] = [];
   let best: { ndcg: number; epoch: number; weights: WeightBlob; metrics?: Record<string, number> } | undefined;
@@ -122,6 +130,7 @@ export async function trainSasrec(opts: TrainSasrecOptions): Promise<TrainSasrec
         }
         setRate(optimizer, learningRateAt(cfg, cfg.lrSchedule === 'cosine-time' ? spent : (epoch - 1 + i / batches.length) / cfg.maxEpochs));
         stepLosses.push(dp ? await parallelStep(dp, model, optimizer, sampler, users, cfg, (cfg.seed * 7919 + epoch) * 100_003 + i, scale) : await trainStep(model, optimizer, sampler, users, cfg, scale));
+        average?.update();
         bar?.increment(1, { loss: stepLosses[stepLosses.length - 1].toFixed(4) });
       }
       if (outOfTime && stepLosses.length === 0) {
@@ -132,10 +141,15 @@ export async function trainSasrec(opts: TrainSasrecOptions): Promise<TrainSasrec
       const report: EpochReport = { epoch, loss: mean(stepLosses), stepLosses, minutes: 0, epochMs: 0 };
       report.epochMs = Date.now() - te;
       if (!opts.noValidation) {
-        const r = await evaluate(sasrecScorer(model), opts.split, opts.sequences, { split: 'valid', ks: [10, 20], filterSeen: opts.filterSeen ?? true, maxUsers: opts.validUsers, batchSize: 128 });
-        report.validNdcg10 = r.metrics['ndcg@10'];
-        if (!best || report.validNdcg10 > best.ndcg) {
-          best = { ndcg: report.validNdcg10, epoch, weights: await model.getWeights(), metrics: r.metrics };
+        const validate = async () => {
+          const r = await evaluate(sasrecScorer(model), opts.split, opts.sequences, { split: 'valid', ks: [10, 20], filterSeen: opts.filterSeen ?? true, maxUsers: opts.validUsers, batchSize: 128 });
+          const ndcg = r.metrics['ndcg@10'];
+          return { r, ndcg, weights: !best || ndcg > best.ndcg ? await model.getWeights() : undefined };
+        };
+        const { r, ndcg, weights } = average ? await average.with(validate) : await validate();
+        report.validNdcg10 = ndcg;
+        if (weights) {
+          best = { ndcg, epoch, weights, metrics: r.metrics };
           bad = 0;
         } else bad++;
       }
@@ -153,11 +167,12 @@ export async function trainSasrec(opts: TrainSasrecOptions): Promise<TrainSasrec
         break;
       }
     }
-    const weights = best ? best.weights : await model.getWeights();
+    const weights = best ? best.weights : average ? await average.with(() => model.getWeights()) : await model.getWeights();
     return { config: cfg, weights, bestEpoch: best?.epoch ?? history.length, bestValid: best?.metrics, history, backend: tf.getBackend(), wallMs: Date.now() - t0, stoppedBy };
   } finally {
     bar?.stop();
     await dp?.close();
+    average?.dispose();
     optimizer.dispose();
     model.dispose();
   }
