@@ -67,12 +67,15 @@ describe('molar CLI on the fixture shop', () => {
     expect(kept.stdout).toMatch(/model\s+popularity/);
   });
 
-  it('trains SASRec into the bundle with --keep-seen and --dropout, and names a bad --dropout', async () => {
+  it('trains SASRec into the bundle with --keep-seen, --dropout and --weight-average, and names a bad --dropout or decay', async () => {
     const data = ['--bundle', out, '--interactions', path.join(shop, 'interactions.csv'), '--epochs', '2', '--workers', '1', '--batch-size', '4'];
     const bad = await molar(['train', ...data, '--dropout', '1.5']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/dropout/);
-    const t = await molar(['train', ...data, '--keep-seen', '--dropout', '0.1']);
+    const badDecay = await molar(['train', ...data, '--weight-average', '1']);
+    expect(badDecay.code).not.toBe(0);
+    expect(badDecay.stderr).toMatch(/--weight-average.*\(0, 1\)|\(0, 1\).*--weight-average/s);
+    const t = await molar(['train', ...data, '--keep-seen', '--dropout', '0.1', '--weight-average', '0.9']);
     expect(t.stderr).not.toMatch(/error/i);
     expect(t.code).toBe(0);
     expect(t.stdout).toMatch(/trained sasrec \(sampled-ce\) on wasm: 2 epochs/);

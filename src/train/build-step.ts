@@ -17,6 +17,8 @@ export interface SasrecStepOptions {
   workers?: number;
   /** trainSasrec's positionWeighting (default there) */
   positionWeighting?: boolean;
+  /** trainSasrec's weightAverage: validate and keep a moving average of the weights (decay per step) */
+  weightAverage?: number;
   /**
    * repeats are recommendable (RecBole protocol): validate with history items left in the ranking
    * and keep them among the softmax negatives (config.excludeHistory false), and learn how much
@@ -69,6 +71,7 @@ export async function trainForBuild(ctx: Pick<BuildContext, 'split' | 'dataset' 
     progress: o.progress ?? true,
     workers: o.workers ?? defaultWorkers(),
     positionWeighting: o.positionWeighting,
+    weightAverage: o.weightAverage,
     onEpoch: (e) => ctx.progress(e.epoch, 0),
   });
 }

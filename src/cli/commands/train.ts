@@ -37,6 +37,7 @@ interface TrainOptions extends DataOptions {
   keepSeen?: boolean;
   repeatBias?: boolean;
   positionWeighting?: boolean;
+  weightAverage?: string;
 }
 
 export function register(program: Command): void {
@@ -65,6 +66,7 @@ export function register(program: Command): void {
     .option('--keep-seen', 'repeats are recommendable: validate with seen items in the ranking and keep them among the negatives (RecBole protocol); default removes them, as `molar eval`')
     .option('--no-repeat-bias', 'with --keep-seen: do not learn a score offset for items already in the history')
     .option('--no-position-weighting', 'weigh each batch the same instead of each training position')
+    .option('--weight-average <decay>', 'validate and keep a moving average of the weights, this decay per step (e.g. 0.99)')
     .option('--workers <n>', 'training threads (data-parallel; default: cores, at most 4)', (v) => positiveInt(v, '--workers'))
     .action(async (o: TrainOptions) => {
       const bundle = await openBundleDir(path.resolve(o.bundle));
@@ -82,7 +84,9 @@ export function register(program: Command): void {
       const config: Partial<SasrecConfig> = Object.fromEntries(
         Object.entries({ loss: o.loss, numNegatives: o.negatives, maxLen: o.maxLen, hidden: o.hidden, ffnInner: o.ffnInner, blocks: o.blocks, block: o.block as SasrecBlock | undefined, init: o.init as SasrecInit | undefined, heads: o.heads, maxEpochs: o.epochs, patience: o.patience, batchSize: o.batchSize, learningRate: num(o.lr, '--lr'), dropout: o.dropout === undefined ? undefined : Number(o.dropout), lrSchedule: o.lrSchedule as LrSchedule | undefined, seed: o.seed, repeatBias: o.repeatBias === false ? false : undefined }).filter(([, v]) => v !== undefined),
       );
-      const r = await trainForBuild({ split: leaveOneOut(dataset.sequences), dataset, progress: () => {} }, { config, minutes: num(o.minutes, '--minutes'), workers: o.workers, keepSeen: o.keepSeen, positionWeighting: o.positionWeighting });
+      const decay = o.weightAverage === undefined ? undefined : Number(o.weightAverage);
+      if (decay !== undefined && !(decay > 0 && decay < 1)) throw new MolarError('BAD_INPUT', `expected a decay in (0, 1), got ${JSON.stringify(o.weightAverage)}`, { field: '--weight-average' });
+      const r = await trainForBuild({ split: leaveOneOut(dataset.sequences), dataset, progress: () => {} }, { config, minutes: num(o.minutes, '--minutes'), workers: o.workers, keepSeen: o.keepSeen, positionWeighting: o.positionWeighting, weightAverage: decay });
       const files = new Map<string, BundleFile>();
       for (const name of Object.keys(manifest.files)) if (name !== manifest.itemsFile && name !== SASREC_FILE) files.set(name, { copyFrom: path.join(bundle.dir, name) });
       files.set(SASREC_FILE, { data: new Uint8Array(r.weights.data.buffer, r.weights.data.byteOffset, r.weights.data.byteLength) });
