@@ -47,6 +47,7 @@ const opts = new Command()
   .option('--no-buckets', 'batch users in random order instead of length buckets')
   .option('--position-weighting', "scale each step by its target count over the average batch's (every position weighs the same, as with random batches); the default", true)
   .option('--no-position-weighting', 'every batch weighs the same (the batch mean), whatever its length')
+  .option('--warmup-steps <n>', 'steps over which the learning rate rises linearly to its schedule', '0')
   .option('--weight-average <decay>', 'validate and keep an exponential moving average of the weights (decay per step, e.g. 0.99)')
   .option('--seed <n>', 'seed of init, batches, dropout and negatives', String(SASREC_DEFAULTS.seed))
   .option('--name <name>', 'results file name', 'accuracy-sasrec')
@@ -81,7 +82,7 @@ for (const name of String(opts.datasets).split(',')) {
     lengthBuckets: Boolean(opts.buckets),
     positionWeighting: Boolean(opts.positionWeighting),
     weightAverage: opts.weightAverage === undefined ? undefined : Number(opts.weightAverage),
-    config: { loss, numNegatives: loss === 'ce' ? undefined : Math.min(Number(opts.negatives), dataset.numItems), maxLen: proto.maxLen, dropout: Number(opts.dropout), heads: Number(opts.heads), block: opts.block as SasrecBlock, init: opts.init as SasrecInit, ffnInner: opts.ffnInner === undefined ? undefined : Number(opts.ffnInner), patience: Number(opts.patience), excludeHistory: proto.filterSeen && !opts.historyNegatives, repeatBias: Boolean(opts.repeatBias), batchSize: Number(opts.batch), learningRate: Number(opts.lr), seed: Number(opts.seed), lrSchedule: opts.lrSchedule as LrSchedule, maxEpochs: Number(opts.maxEpochs) },
+    config: { loss, numNegatives: loss === 'ce' ? undefined : Math.min(Number(opts.negatives), dataset.numItems), maxLen: proto.maxLen, dropout: Number(opts.dropout), heads: Number(opts.heads), block: opts.block as SasrecBlock, init: opts.init as SasrecInit, ffnInner: opts.ffnInner === undefined ? undefined : Number(opts.ffnInner), patience: Number(opts.patience), excludeHistory: proto.filterSeen && !opts.historyNegatives, repeatBias: Boolean(opts.repeatBias), batchSize: Number(opts.batch), learningRate: Number(opts.lr), seed: Number(opts.seed), lrSchedule: opts.lrSchedule as LrSchedule, warmupSteps: Number(opts.warmupSteps), maxEpochs: Number(opts.maxEpochs) },
     onEpoch: (e) => console.error(`${name} epoch ${e.epoch} loss ${e.loss.toFixed(4)} valid ndcg@10 ${e.validNdcg10?.toFixed(4)} at ${e.minutes.toFixed(1)} min`),
   });
   const trainMs = Date.now() - t0;

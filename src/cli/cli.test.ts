@@ -75,7 +75,7 @@ describe('molar CLI on the fixture shop', () => {
     const badDecay = await molar(['train', ...data, '--weight-average', '1']);
     expect(badDecay.code).not.toBe(0);
     expect(badDecay.stderr).toMatch(/--weight-average.*\(0, 1\)|\(0, 1\).*--weight-average/s);
-    const t = await molar(['train', ...data, '--keep-seen', '--dropout', '0.1', '--weight-average', '0.9']);
+    const t = await molar(['train', ...data, '--keep-seen', '--dropout', '0.1', '--weight-average', '0.9', '--warmup-steps', '2']);
     expect(t.stderr).not.toMatch(/error/i);
     expect(t.code).toBe(0);
     expect(t.stdout).toMatch(/trained sasrec \(sampled-ce\) on wasm: 2 epochs/);

@@ -160,4 +160,23 @@ describe('learning-rate schedule', () => {
     expect(learningRateAt(cos, 0.25)).toBeGreaterThan(learningRateAt(cos, 0.75));
     expect(learningRateAt({ learningRate: 0.01, lrSchedule: 'constant' }, 0.9)).toBe(0.01);
   });
+
+  it('warmupSteps ramps the first steps linearly up to the schedule, then follows it', async () => {
+    const { learningRateAt } = await import('./sasrec.js');
+    const warm = { learningRate: 0.01, lrSchedule: 'cosine' as const, warmupSteps: 4 };
+    expect([0, 1, 2, 3].map((s) => learningRateAt(warm, 0, s))).toEqual([0.0025, 0.005, 0.0075, 0.01]);
+    expect(learningRateAt(warm, 0.5, 2)).toBeCloseTo(0.00375, 12); // 3/4 of the cosine's 0.005
+    expect(learningRateAt(warm, 0.5, 4)).toBeCloseTo(0.005, 12);
+    expect(learningRateAt({ ...warm, warmupSteps: 0 }, 0, 0)).toBe(0.01);
+  });
+
+  it('warmupSteps changes the first steps of a run and is range-checked', async () => {
+    const sequences = tinyData();
+    const split = leaveOneOut(sequences);
+    const run = (warmupSteps: number) => trainSasrec({ split, sequences, numItems: 30, noValidation: true, config: { ...base, loss: 'sampled-ce', numNegatives: 8, maxEpochs: 1, warmupSteps } });
+    const [a, b] = [(await run(0)).history[0].stepLosses, (await run(3)).history[0].stepLosses];
+    expect(b[0]).toBeCloseTo(a[0], 5); // same init, same first batch
+    expect(b[1]).not.toBeCloseTo(a[1], 6); // a third of the first step
+    await expect(run(-1)).rejects.toThrow(/warmupSteps/);
+  }, 30_000);
 });

@@ -109,6 +109,7 @@ export async function trainSasrec(opts: TrainSasrecOptions): Promise<TrainSasrec
   let bad = 0;
   const targetsPerUser = sampler.meanTargetsPerUser;
   let stoppedBy: TrainSasrecResult['stoppedBy'] = 'maxEpochs';
+  let step = 0;
   const bar = opts.progress
     ? new cliProgress.SingleBar({ format: 'epoch {epoch} [{bar}] {value}/{total} | loss {loss} | valid ndcg@10 {ndcg} | {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic)
     : undefined;
@@ -128,7 +129,7 @@ export async function trainSasrec(opts: TrainSasrecOptions): Promise<TrainSasrec
           outOfTime = true; // the schedule has reached 0: what is left of the epoch would not move the weights
           break;
         }
-        setRate(optimizer, learningRateAt(cfg, cfg.lrSchedule === 'cosine-time' ? spent : (epoch - 1 + i / batches.length) / cfg.maxEpochs));
+        setRate(optimizer, learningRateAt(cfg, cfg.lrSchedule === 'cosine-time' ? spent : (epoch - 1 + i / batches.length) / cfg.maxEpochs, step++));
         stepLosses.push(dp ? await parallelStep(dp, model, optimizer, sampler, users, cfg, (cfg.seed * 7919 + epoch) * 100_003 + i, scale) : await trainStep(model, optimizer, sampler, users, cfg, scale));
         average?.update();
         bar?.increment(1, { loss: stepLosses[stepLosses.length - 1].toFixed(4) });
@@ -212,9 +213,14 @@ async function parallelStep(dp: DataParallel, model: SasrecModel, optimizer: tf.
   return dp.step(model, optimizer, shards, dropoutSeed, gradScale(shards.reduce((n, s) => n + countTargets(s.batch), 0)));
 }
 
-/** The schedule's learning rate at `progress` ∈ [0, 1] of maxEpochs ('cosine') or of the time budget ('cosine-time'). */
-export function learningRateAt(cfg: Pick<SasrecConfig, 'learningRate' | 'lrSchedule'>, progress: number): number {
-  return cfg.lrSchedule !== 'constant' ? cfg.learningRate * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, progress))) : cfg.learningRate;
+/**
+ * The schedule's learning rate at `progress` ∈ [0, 1] of maxEpochs ('cosine') or of the time budget
+ * ('cosine-time'), scaled by (step + 1) / warmupSteps during the first warmupSteps steps (0-based `step`).
+ */
+export function learningRateAt(cfg: Pick<SasrecConfig, 'learningRate' | 'lrSchedule'> & { warmupSteps?: number }, progress: number, step = Infinity): number {
+  const lr = cfg.lrSchedule !== 'constant' ? cfg.learningRate * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, progress))) : cfg.learningRate;
+  const w = cfg.warmupSteps ?? 0;
+  return step < w ? (lr * (step + 1)) / w : lr;
 }
 
 

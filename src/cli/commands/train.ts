@@ -30,6 +30,7 @@ interface TrainOptions extends DataOptions {
   batchSize?: number;
   lr?: string;
   lrSchedule?: string;
+  warmupSteps?: number;
   seed?: number;
   minutes?: string;
   workers?: number;
@@ -60,6 +61,7 @@ export function register(program: Command): void {
     .option('--batch-size <n>', 'users per batch', (v) => positiveInt(v, '--batch-size'))
     .option('--lr <x>', 'Adam learning rate')
     .option('--lr-schedule <s>', 'constant | cosine (decays to 0 over --epochs) | cosine-time (decays to 0 over --minutes, then stops)')
+    .option('--warmup-steps <n>', 'steps over which the learning rate rises linearly to its schedule (default: none)', (v) => positiveInt(v, '--warmup-steps'))
     .option('--seed <n>', 'random seed', (v) => positiveInt(v, '--seed'))
     .option('--minutes <m>', 'wall-time cap; the best checkpoint so far is kept')
     .option('--dropout <x>', 'dropout rate in [0, 1)')
@@ -82,7 +84,7 @@ export function register(program: Command): void {
         return n;
       };
       const config: Partial<SasrecConfig> = Object.fromEntries(
-        Object.entries({ loss: o.loss, numNegatives: o.negatives, maxLen: o.maxLen, hidden: o.hidden, ffnInner: o.ffnInner, blocks: o.blocks, block: o.block as SasrecBlock | undefined, init: o.init as SasrecInit | undefined, heads: o.heads, maxEpochs: o.epochs, patience: o.patience, batchSize: o.batchSize, learningRate: num(o.lr, '--lr'), dropout: o.dropout === undefined ? undefined : Number(o.dropout), lrSchedule: o.lrSchedule as LrSchedule | undefined, seed: o.seed, repeatBias: o.repeatBias === false ? false : undefined }).filter(([, v]) => v !== undefined),
+        Object.entries({ loss: o.loss, numNegatives: o.negatives, maxLen: o.maxLen, hidden: o.hidden, ffnInner: o.ffnInner, blocks: o.blocks, block: o.block as SasrecBlock | undefined, init: o.init as SasrecInit | undefined, heads: o.heads, maxEpochs: o.epochs, patience: o.patience, batchSize: o.batchSize, learningRate: num(o.lr, '--lr'), dropout: o.dropout === undefined ? undefined : Number(o.dropout), lrSchedule: o.lrSchedule as LrSchedule | undefined, warmupSteps: o.warmupSteps, seed: o.seed, repeatBias: o.repeatBias === false ? false : undefined }).filter(([, v]) => v !== undefined),
       );
       const decay = o.weightAverage === undefined ? undefined : Number(o.weightAverage);
       if (decay !== undefined && !(decay > 0 && decay < 1)) throw new MolarError('BAD_INPUT', `expected a decay in (0, 1), got ${JSON.stringify(o.weightAverage)}`, { field: '--weight-average' });

@@ -71,6 +71,12 @@ export interface SasrecConfig {
    */
   lrSchedule: LrSchedule;
   /**
+   * (int ≥ 0) optimizer steps over which the rate rises linearly from learningRate/warmupSteps to
+   * the schedule's value (training only). Why: at 30-minute rates (6e-3) Adam's first steps can
+   * knock a fresh model into predicting popularity only, where it may stay for epochs (BENCHMARKS.md)
+   */
+  warmupSteps: number;
+  /**
    * weight initialisation (training only; not in the bundle): 'xavier' normal (SASRec.pytorch) or
    * 'normal' N(0, 0.02²) for every matrix and embedding (RecBole, SASRec+, GPT-2)
    */
@@ -101,6 +107,7 @@ export const SASREC_DEFAULTS: Readonly<Omit<SasrecConfig, 'numItems' | 'ffnInner
   gbceT: 0.75,
   learningRate: 1e-3,
   lrSchedule: 'constant',
+  warmupSteps: 0,
   batchSize: 128,
   maxEpochs: 200,
   patience: 5,
@@ -115,7 +122,7 @@ export const DEFAULT_NEGATIVES: Readonly<Record<SasrecLoss, number>> = Object.fr
   'sampled-ce': 3000,
 });
 
-type IntField = 'numItems' | 'maxLen' | 'hidden' | 'ffnInner' | 'blocks' | 'heads' | 'batchSize' | 'maxEpochs' | 'patience' | 'numNegatives';
+type IntField = 'numItems' | 'maxLen' | 'hidden' | 'ffnInner' | 'blocks' | 'heads' | 'batchSize' | 'maxEpochs' | 'patience' | 'numNegatives' | 'warmupSteps';
 const INT_RANGES: Record<IntField, [number, number]> = {
   numItems: [1, 50_000_000],
   maxLen: [1, 4096],
@@ -127,6 +134,7 @@ const INT_RANGES: Record<IntField, [number, number]> = {
   maxEpochs: [1, 100_000],
   patience: [1, 100_000],
   numNegatives: [0, 1_000_000],
+  warmupSteps: [0, 100_000_000],
 };
 
 /**
