@@ -223,5 +223,4 @@ export function learningRateAt(cfg: Pick<SasrecConfig, 'learningRate' | 'lrSched
   return step < w ? (lr * (step + 1)) / w : lr;
 }
 
-
 const mean = (a: number[]): number => (a.length ? a.reduce((s, x) => s + x, 0) / a.length : NaN);
