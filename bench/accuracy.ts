@@ -11,7 +11,7 @@ import { Command } from 'commander';
 import { defaultDataRoot, getPreset, loadPreset } from '../src/data/load-node.js';
 import { leaveOneOut } from '../src/data/split.js';
 import { evaluate } from '../src/eval/evaluate.js';
-import { SASREC_DEFAULTS, type LrSchedule, type SasrecBlock, type SasrecInit, type SasrecLoss } from '../src/models/sasrec/config.js';
+import { SASREC_DEFAULTS, type LrSchedule, type SasrecBlock, type SasrecInit, type SasrecLoss, type SasrecPositions } from '../src/models/sasrec/config.js';
 import { SasrecModel } from '../src/models/sasrec/model.js';
 import { sasrecScorer } from '../src/models/sasrec/scorer.js';
 import { useNodeBackend, type NodeBackend } from '../src/train/backend-node.js';
@@ -40,6 +40,7 @@ const opts = new Command()
   .option('--heads <n>', 'attention heads', '1')
   .option('--block <b>', "sasrec (the paper's block: keys and values from the un-normalised input) | pre-ln", SASREC_DEFAULTS.block)
   .option('--init <i>', 'normal (N(0, 0.02²), RecBole / SASRec+) | xavier', SASREC_DEFAULTS.init)
+  .option('--positions <p>', 'count learned positions from-newest | from-oldest (SASRec+)', SASREC_DEFAULTS.positions)
   .option('--ffn-inner <n>', 'feed-forward inner width (default: hidden, 64)')
   .option('--patience <n>', 'epochs without a better valid NDCG@10 before stopping', '5')
   .option('--history-negatives', 'keep the user\'s own window items among the softmax negatives (default: as the protocol: left out when seen items are filtered)')
@@ -82,7 +83,7 @@ for (const name of String(opts.datasets).split(',')) {
     lengthBuckets: Boolean(opts.buckets),
     positionWeighting: Boolean(opts.positionWeighting),
     weightAverage: opts.weightAverage === undefined ? undefined : Number(opts.weightAverage),
-    config: { loss, numNegatives: loss === 'ce' ? undefined : Math.min(Number(opts.negatives), dataset.numItems), maxLen: proto.maxLen, dropout: Number(opts.dropout), heads: Number(opts.heads), block: opts.block as SasrecBlock, init: opts.init as SasrecInit, ffnInner: opts.ffnInner === undefined ? undefined : Number(opts.ffnInner), patience: Number(opts.patience), excludeHistory: proto.filterSeen && !opts.historyNegatives, repeatBias: Boolean(opts.repeatBias), batchSize: Number(opts.batch), learningRate: Number(opts.lr), seed: Number(opts.seed), lrSchedule: opts.lrSchedule as LrSchedule, warmupSteps: Number(opts.warmupSteps), maxEpochs: Number(opts.maxEpochs) },
+    config: { loss, numNegatives: loss === 'ce' ? undefined : Math.min(Number(opts.negatives), dataset.numItems), maxLen: proto.maxLen, dropout: Number(opts.dropout), heads: Number(opts.heads), block: opts.block as SasrecBlock, positions: opts.positions as SasrecPositions, init: opts.init as SasrecInit, ffnInner: opts.ffnInner === undefined ? undefined : Number(opts.ffnInner), patience: Number(opts.patience), excludeHistory: proto.filterSeen && !opts.historyNegatives, repeatBias: Boolean(opts.repeatBias), batchSize: Number(opts.batch), learningRate: Number(opts.lr), seed: Number(opts.seed), lrSchedule: opts.lrSchedule as LrSchedule, warmupSteps: Number(opts.warmupSteps), maxEpochs: Number(opts.maxEpochs) },
     onEpoch: (e) => console.error(`${name} epoch ${e.epoch} loss ${e.loss.toFixed(4)} valid ndcg@10 ${e.validNdcg10?.toFixed(4)} at ${e.minutes.toFixed(1)} min`),
   });
   const trainMs = Date.now() - t0;
@@ -96,7 +97,7 @@ for (const name of String(opts.datasets).split(',')) {
   rows.push({
     benchmark: 'accuracy',
     dataset: name,
-    model: `sasrec-${loss}${loss === 'ce' ? '' : `-${r.config.numNegatives}neg`}${r.config.excludeHistory && (loss === 'ce' || loss === 'sampled-ce') ? '-exclhist' : ''}${r.config.ffnInner !== r.config.hidden ? `-ffn${r.config.ffnInner}` : ''}${r.config.block !== 'pre-ln' ? `-block-${r.config.block}` : ''}${r.config.init !== 'xavier' ? `-init-${r.config.init}` : ''}${r.config.repeatBias ? '-repeat' : ''}${opts.weightAverage !== undefined ? `-ema${opts.weightAverage}` : ''}`,
+    model: `sasrec-${loss}${loss === 'ce' ? '' : `-${r.config.numNegatives}neg`}${r.config.excludeHistory && (loss === 'ce' || loss === 'sampled-ce') ? '-exclhist' : ''}${r.config.ffnInner !== r.config.hidden ? `-ffn${r.config.ffnInner}` : ''}${r.config.block !== 'pre-ln' ? `-block-${r.config.block}` : ''}${r.config.init !== 'xavier' ? `-init-${r.config.init}` : ''}${r.config.positions !== 'from-newest' ? `-pos-${r.config.positions}` : ''}${r.config.repeatBias ? '-repeat' : ''}${opts.weightAverage !== undefined ? `-ema${opts.weightAverage}` : ''}`,
     metrics: { ...test.metrics, ...(seenRemoved ? { 'ndcg@10_seen_removed': seenRemoved.metrics['ndcg@10'] } : {}), wall_min: trainMs / 60_000, min_per_epoch: r.history.reduce((s, e) => s + e.epochMs, 0) / epochs / 60_000, epochs, best_epoch: r.bestEpoch, test_users: test.users },
     split: 'test',
     filterSeen: proto.filterSeen,

@@ -71,10 +71,10 @@ test('the same SASRec weights score the same in Node (tfjs wasm, as `molar eval`
   node.scores.forEach((s, i) => expect(Math.abs(s - browser.scores[i]), `score ${i}`).toBeLessThan(1e-4));
 });
 
-test('a repeat-bias SASRec scores as in Node (1e-4) on wasm, webgl and webgpu', async ({ page }) => {
+test('a repeat-bias SASRec with positions from-oldest scores as in Node (1e-4) on wasm, webgl and webgpu', async ({ page }) => {
   const tf = await import('@tensorflow/tfjs');
   const { SasrecModel } = await import('../src/models/sasrec/model.js');
-  const m = new SasrecModel({ numItems: 40, maxLen: 8, hidden: 16, blocks: 2, heads: 2, loss: 'ce', excludeHistory: false, repeatBias: true, seed: 5 });
+  const m = new SasrecModel({ numItems: 40, maxLen: 8, hidden: 16, blocks: 2, heads: 2, loss: 'ce', excludeHistory: false, repeatBias: true, positions: 'from-oldest', seed: 5 });
   const w = await m.getWeights();
   w.data[w.data.length - 1] = -2.5; // the learned scalar; 0 at init would test nothing
   m.setWeights(w.specs, w.data);

@@ -104,6 +104,18 @@ describe('position weighting', () => {
     expect(b.slice(1)).not.toEqual(a.slice(1));
   }, 30_000);
 
+  it("positions 'from-oldest' trains its table where items sit in each window, and the result carries it", async () => {
+    const sequences = tinyData();
+    const split = leaveOneOut(sequences);
+    const run = (positions: 'from-newest' | 'from-oldest') => trainSasrec({ split, sequences, numItems: 30, noValidation: true, config: { ...base, positions, loss: 'ce', maxEpochs: 1 } });
+    const [newest, oldest] = [await run('from-newest'), await run('from-oldest')];
+    expect(oldest.config.positions).toBe('from-oldest');
+    // same seed, init and batches: only the rows each position reads differ, from the first step on
+    expect(oldest.history[0].stepLosses[0]).not.toBe(newest.history[0].stepLosses[0]);
+    expect(oldest.weights.data).not.toEqual(newest.weights.data);
+    expect(oldest.history[0].stepLosses.every(Number.isFinite)).toBe(true);
+  }, 30_000);
+
   it('weightAverage validates and keeps the averaged weights without changing the training path', async () => {
     const sequences = tinyData();
     const split = leaveOneOut(sequences);

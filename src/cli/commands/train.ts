@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { MolarError } from '../../errors.js';
-import type { LrSchedule, SasrecBlock, SasrecConfig, SasrecInit, SasrecLoss } from '../../models/sasrec/config.js';
+import type { LrSchedule, SasrecBlock, SasrecConfig, SasrecInit, SasrecLoss, SasrecPositions } from '../../models/sasrec/config.js';
 import { leaveOneOut } from '../../data/split.js';
 import { buildSequences } from '../../data/sequences.js';
 import { loadSpecInteractions } from '../../data/load-node.js';
@@ -24,6 +24,7 @@ interface TrainOptions extends DataOptions {
   blocks?: number;
   block?: string;
   init?: string;
+  positions?: string;
   heads?: number;
   epochs?: number;
   patience?: number;
@@ -56,6 +57,7 @@ export function register(program: Command): void {
     .option('--heads <n>', 'attention heads', (v) => positiveInt(v, '--heads'))
     .option('--block <b>', "block wiring: sasrec (the paper's: keys and values read the un-normalised input) | pre-ln")
     .option('--init <i>', 'weight init: normal (N(0, 0.02²), RecBole / SASRec+) | xavier')
+    .option('--positions <p>', 'count learned positions from-newest | from-oldest (SASRec+)')
     .option('--epochs <n>', 'epoch cap (early stopping usually ends sooner)', (v) => positiveInt(v, '--epochs'))
     .option('--patience <n>', 'epochs without a better valid NDCG@10 before stopping', (v) => positiveInt(v, '--patience'))
     .option('--batch-size <n>', 'users per batch', (v) => positiveInt(v, '--batch-size'))
@@ -84,7 +86,7 @@ export function register(program: Command): void {
         return n;
       };
       const config: Partial<SasrecConfig> = Object.fromEntries(
-        Object.entries({ loss: o.loss, numNegatives: o.negatives, maxLen: o.maxLen, hidden: o.hidden, ffnInner: o.ffnInner, blocks: o.blocks, block: o.block as SasrecBlock | undefined, init: o.init as SasrecInit | undefined, heads: o.heads, maxEpochs: o.epochs, patience: o.patience, batchSize: o.batchSize, learningRate: num(o.lr, '--lr'), dropout: o.dropout === undefined ? undefined : Number(o.dropout), lrSchedule: o.lrSchedule as LrSchedule | undefined, warmupSteps: o.warmupSteps, seed: o.seed, repeatBias: o.repeatBias === false ? false : undefined }).filter(([, v]) => v !== undefined),
+        Object.entries({ loss: o.loss, numNegatives: o.negatives, maxLen: o.maxLen, hidden: o.hidden, ffnInner: o.ffnInner, blocks: o.blocks, block: o.block as SasrecBlock | undefined, init: o.init as SasrecInit | undefined, positions: o.positions as SasrecPositions | undefined, heads: o.heads, maxEpochs: o.epochs, patience: o.patience, batchSize: o.batchSize, learningRate: num(o.lr, '--lr'), dropout: o.dropout === undefined ? undefined : Number(o.dropout), lrSchedule: o.lrSchedule as LrSchedule | undefined, warmupSteps: o.warmupSteps, seed: o.seed, repeatBias: o.repeatBias === false ? false : undefined }).filter(([, v]) => v !== undefined),
       );
       const decay = o.weightAverage === undefined ? undefined : Number(o.weightAverage);
       if (decay !== undefined && !(decay > 0 && decay < 1)) throw new MolarError('BAD_INPUT', `expected a decay in (0, 1), got ${JSON.stringify(o.weightAverage)}`, { field: '--weight-average' });

@@ -9,6 +9,8 @@ export const SASREC_BLOCKS = ['pre-ln', 'sasrec'] as const;
 export type SasrecBlock = (typeof SASREC_BLOCKS)[number];
 export const SASREC_INITS = ['xavier', 'normal'] as const;
 export type SasrecInit = (typeof SASREC_INITS)[number];
+export const SASREC_POSITIONS = ['from-newest', 'from-oldest'] as const;
+export type SasrecPositions = (typeof SASREC_POSITIONS)[number];
 
 /**
  * Hyperparameters of the ID-based SASRec model (Kang & McAuley 2018) and its training objective,
@@ -35,6 +37,14 @@ export interface SasrecConfig {
    * reads and adds to LN(x).
    */
   block: SasrecBlock;
+  /**
+   * how learned positions are counted within the window the model reads. 'from-newest': row 0 is the
+   * most recent item (what bundles written before the field existed hold). 'from-oldest': row 0 is
+   * the window's oldest item (SASRec+, whose batches are right-padded), so during training the item
+   * at each position carries the same index it would carry if it were the newest at serving time.
+   * Either way a history padded to any length scores the same.
+   */
+  positions: SasrecPositions;
   /** (int) attention heads; must divide `hidden` */
   heads: number;
   /** (float in [0,1)) dropout rate on embeddings, attention weights, FFN (and, in 'pre-ln' blocks, attention output) */
@@ -98,6 +108,7 @@ export const SASREC_DEFAULTS: Readonly<Omit<SasrecConfig, 'numItems' | 'ffnInner
   blocks: 2,
   heads: 1,
   block: 'sasrec',
+  positions: 'from-newest',
   init: 'normal',
   dropout: 0.2,
   loss: 'sampled-ce',
@@ -168,6 +179,7 @@ export function validateSasrecConfig(cfg: SasrecConfig): void {
   if (typeof cfg.excludeHistory !== 'boolean') bad('excludeHistory', 'true or false', cfg.excludeHistory);
   if (typeof cfg.repeatBias !== 'boolean') bad('repeatBias', 'true or false', cfg.repeatBias);
   if (!(SASREC_BLOCKS as readonly string[]).includes(cfg.block)) bad('block', `one of ${SASREC_BLOCKS.join(', ')}`, cfg.block);
+  if (!(SASREC_POSITIONS as readonly string[]).includes(cfg.positions)) bad('positions', `one of ${SASREC_POSITIONS.join(', ')}`, cfg.positions);
   if (!(SASREC_INITS as readonly string[]).includes(cfg.init)) bad('init', `one of ${SASREC_INITS.join(', ')}`, cfg.init);
   if (!(LR_SCHEDULES as readonly string[]).includes(cfg.lrSchedule)) bad('lrSchedule', `one of ${LR_SCHEDULES.join(', ')}`, cfg.lrSchedule);
   if (cfg.hidden % cfg.heads !== 0) bad('heads', `a divisor of hidden (${cfg.hidden})`, cfg.heads);
@@ -180,8 +192,8 @@ export function validateSasrecConfig(cfg: SasrecConfig): void {
 
 /** The part of the config the bundle must carry to rebuild the network (training knobs excluded). */
 export function architectureOf(cfg: SasrecConfig): Record<string, unknown> {
-  const { numItems, maxLen, hidden, ffnInner, blocks, block, heads, dropout, loss, repeatBias } = cfg;
-  return { numItems, maxLen, hidden, ffnInner, blocks, block, heads, dropout, loss, repeatBias };
+  const { numItems, maxLen, hidden, ffnInner, blocks, block, positions, heads, dropout, loss, repeatBias } = cfg;
+  return { numItems, maxLen, hidden, ffnInner, blocks, block, positions, heads, dropout, loss, repeatBias };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isMolarError } from '../../errors.js';
 import { padLeft } from '../types.js';
-import { resolveSasrecConfig, SASREC_BLOCKS } from './config.js';
+import { resolveSasrecConfig, SASREC_BLOCKS, SASREC_POSITIONS } from './config.js';
 import { SasrecModel } from './model.js';
 
 const cfg = { numItems: 20, maxLen: 8, hidden: 16, blocks: 2, heads: 2, dropout: 0.3, loss: 'ce' as const, seed: 3 };
@@ -68,6 +68,35 @@ describe('SasrecModel forward', () => {
     const long = m.fullSortPredict(seq2d([[3, 9, 4]], 8)).arraySync()[0];
     for (let i = 0; i < short.length; i++) expect(long[i]).toBeCloseTo(short[i], 4);
     m.dispose();
+  });
+
+  it("positions 'from-oldest': causal, padding-blind, and row i of the table is the window's i-th oldest item", async () => {
+    const m = new SasrecModel({ ...cfg, positions: 'from-oldest' });
+    const a = m.forward(seq2d([[1, 2, 3, 4, 5, 6, 7, 8]], 8)).arraySync()[0];
+    const b = m.forward(seq2d([[1, 2, 3, 4, 5, 19, 7, 8]], 8)).arraySync()[0];
+    for (let t = 0; t < 5; t++) for (let d = 0; d < 16; d++) expect(b[t][d]).toBeCloseTo(a[t][d], 5);
+    const short = m.fullSortPredict(seq2d([[3, 9, 4]], 3)).dataSync();
+    const long = m.fullSortPredict(seq2d([[3, 9, 4]], 8)).dataSync();
+    for (let i = 0; i < short.length; i++) expect(long[i]).toBeCloseTo(short[i], 4);
+    // the same weights read from-newest, with the first n table rows reversed, give the same scores for an n-item history
+    const { data } = await m.getWeights();
+    const i = m.specs.findIndex((sp) => sp.name === 'position_embedding');
+    const table = data.slice(offsetOf(m.specs, i), offsetOf(m.specs, i + 1));
+    const flipped = data.slice();
+    const n = 3;
+    for (let r = 0; r < n; r++) flipped.set(table.subarray((n - 1 - r) * 16, (n - r) * 16), offsetOf(m.specs, i) + r * 16);
+    const newest = SasrecModel.fromEntry({ config: { ...m.toEntry([]).config, positions: 'from-newest' }, weights: m.specs }, flipped);
+    const same = newest.fullSortPredict(seq2d([[3, 9, 4]], 5)).dataSync();
+    for (let k = 0; k < short.length; k++) expect(same[k]).toBeCloseTo(short[k], 4);
+    // and unflipped, the other counting gives other scores
+    const other = SasrecModel.fromEntry({ config: { ...m.toEntry([]).config, positions: 'from-newest' }, weights: m.specs }, data).fullSortPredict(seq2d([[3, 9, 4]], 5)).dataSync();
+    expect(Math.max(...Array.from(other, (x, k) => Math.abs(x - short[k])))).toBeGreaterThan(1e-3);
+    expect(m.toEntry([]).config.positions).toBe('from-oldest');
+    const { positions: _dropped, ...older } = m.toEntry([]).config;
+    expect(SasrecModel.fromEntry({ config: older, weights: m.specs }, data).config.positions).toBe('from-newest');
+    expect(() => new SasrecModel({ ...cfg, positions: 'from-middle' as never })).toThrow(/positions/);
+    m.dispose();
+    newest.dispose();
   });
 
   it('leaks no tensors across forward / predict', () => {
@@ -191,8 +220,8 @@ describe('SasrecModel weights', () => {
     [withBias, plain, back].forEach((m) => m.dispose());
   });
 
-  it('scores the same on the cpu and wasm backends (1e-4)', async () => {
-    const m = new SasrecModel({ ...cfg, heads: 1 });
+  it.each(SASREC_POSITIONS)('scores the same on the cpu and wasm backends (1e-4), positions %s', async (positions) => {
+    const m = new SasrecModel({ ...cfg, heads: 1, positions });
     const w = await m.getWeights();
     const entry = m.toEntry(['sasrec.bin']);
     const s = seq2d([[1, 2, 3, 4], [9, 8, 7, 6, 5, 4, 3, 2, 1]], 8);

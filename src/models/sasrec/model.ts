@@ -43,9 +43,9 @@ export type SasrecObjective = (input: ObjectiveInput) => tf.Scalar;
  * fast and to serialise than tf.layers). Item id 0 is padding; sequences are left-padded.
  *
  * Departures from the paper, on purpose:
- * - Positions are learned but counted from the END of the sequence (row 0 = most recent item), so
- *   a history padded to any length L ≤ maxLen scores the same; the browser pads only to the history
- *   it has instead of to maxLen.
+ * - Positions are learned and counted per row, from the newest item or from the window's oldest
+ *   (config.positions), never from the padded edge, so a history padded to any length L ≤ maxLen
+ *   scores the same; the browser pads only to the history it has instead of to maxLen.
  * - Two block wirings (config.block): 'sasrec', the paper's own (TF original, SASRec.pytorch,
  *   SASRec+): query = LN(x), keys and values from x itself, residual onto LN(x), FFN on and onto
  *   LN(x); and 'pre-ln' (GPT-2 style, LN → sublayer → residual on x). Both end in a final LN and
@@ -109,7 +109,9 @@ export class SasrecModel implements SequentialModel {
     return tf.tidy(() => {
       const valid = tf.cast(tf.notEqual(seq, 0), 'float32'); // [B, L]
       const timeline = valid.expandDims(2) as tf.Tensor3D; // [B, L, 1]
-      const pos = tf.reverse(this.w('position_embedding').slice([0, 0], [L, D]), 0) as tf.Tensor2D; // [L, D], row L-1 = newest
+      const table = this.w('position_embedding');
+      // [L, D] shared by every row (row L-1 = newest), or [B, L, D]: each item's index from its row's oldest (padding → 0, zeroed below)
+      const pos = this.config.positions === 'from-newest' ? tf.reverse(table.slice([0, 0], [L, D]), 0) : tf.gather(table, tf.cast(tf.relu(tf.cumsum(valid, 1).sub(1)), 'int32'));
       let x = tf.gather(this.itemEmbedding, tf.cast(seq, 'int32')).mul(Math.sqrt(D)).add(pos) as tf.Tensor3D;
       x = this.drop(x, training).mul(timeline);
       const mask = attentionMask(valid as tf.Tensor2D, L); // [B, L, L] additive
@@ -232,9 +234,9 @@ export class SasrecModel implements SequentialModel {
   static fromEntry(entry: Pick<SasrecEntry, 'config' | 'weights'>, data: Float32Array | ArrayBuffer, file?: string): SasrecModel {
     const given = entry.config as Partial<SasrecConfig> & { numItems: number };
     // loading needs only the architecture; a training knob out of range for this catalog is no reason to refuse it
-    // entries written before `block` existed were all pre-LN, whatever the default is now
+    // entries written before `block` / `positions` existed were all pre-LN / from-newest, whatever the defaults are now
     // a repeat bias implies history-kept training, which the entry does not carry
-    const cfg = { ...given, block: given.block ?? 'pre-ln', ...(given.repeatBias ? { excludeHistory: false } : {}), numNegatives: Math.min(given.numNegatives ?? DEFAULT_NEGATIVES[given.loss ?? SASREC_DEFAULTS.loss] ?? 1, given.numItems) };
+    const cfg = { ...given, block: given.block ?? 'pre-ln', positions: given.positions ?? 'from-newest', ...(given.repeatBias ? { excludeHistory: false } : {}), numNegatives: Math.min(given.numNegatives ?? DEFAULT_NEGATIVES[given.loss ?? SASREC_DEFAULTS.loss] ?? 1, given.numItems) };
     const specs = sasrecWeightSpecs(resolveSasrecConfig(cfg));
     const values = unpackWeights(specs, entry.weights, data, file);
     return new SasrecModel(cfg, values);
