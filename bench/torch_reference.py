@@ -2,10 +2,10 @@
 
   speed:  python3 bench/torch_reference.py speed --batch 128 --len 200 --items 3416 --negatives 512
           -> one JSON line with ms/step of one Adam step on CPU (same shapes as bench/train-speed.ts)
-  export: python3 bench/torch_reference.py export --out DIR
+  export: python3 bench/torch_reference.py export --out DIR [--block pre-ln|sasrec] [--positions from-newest|from-oldest]
           -> trains a tiny model a few steps, writes DIR/sasrec.bin (little-endian float32, spec order),
              DIR/entry.json (SasrecEntry config + weights) and DIR/expected.json (inputs and scores),
-             which src/models/sasrec/torch-export.test.ts loads in tfjs and compares within 1e-4.
+             which src/train/torch-export.test.ts and e2e/torch-export.spec.ts load in tfjs and compares within 1e-4.
 Run with Debian's /usr/bin/python3 (python3-torch).
 """
 import argparse, json, math, os, time
@@ -29,10 +29,10 @@ def specs(n_items, max_len, d, blocks, inner=None):
 
 
 class Sasrec(torch.nn.Module):
-    def __init__(self, n_items, max_len, d, blocks, heads, dropout, seed=0, inner=None, block="pre-ln"):
+    def __init__(self, n_items, max_len, d, blocks, heads, dropout, seed=0, inner=None, block="pre-ln", positions="from-newest"):
         super().__init__()
         g = torch.Generator().manual_seed(seed)
-        self.cfg = dict(numItems=n_items, maxLen=max_len, hidden=d, ffnInner=inner or d, blocks=blocks, block=block, heads=heads, dropout=dropout)
+        self.cfg = dict(numItems=n_items, maxLen=max_len, hidden=d, ffnInner=inner or d, blocks=blocks, block=block, positions=positions, heads=heads, dropout=dropout)
         self.names = [n for n, _ in specs(n_items, max_len, d, blocks, inner)]
         self.w = torch.nn.ParameterDict()
         for n, shape in specs(n_items, max_len, d, blocks, inner):
@@ -56,7 +56,12 @@ class Sasrec(torch.nn.Module):
         B, L = seq.shape
         d, H, drop = self.cfg["hidden"], self.cfg["heads"], self.cfg["dropout"] if self.training else 0.0
         valid = (seq != 0).float()
-        pos = torch.flip(self.p("position_embedding")[:L], [0])  # positions counted from the end
+        table = self.p("position_embedding")
+        if self.cfg["positions"] == "from-oldest":
+            # row i = the window's i-th oldest real item (SASRec+); padding reads row 0 and is zeroed below
+            pos = table[(valid.cumsum(1) - 1).clamp(min=0).long()]
+        else:
+            pos = torch.flip(table[:L], [0])  # row 0 = the newest position
         x = self.p("item_embedding")[seq] * math.sqrt(d) + pos
         x = F.dropout(x, drop, self.training) * valid[..., None]
         allowed = torch.tril(torch.ones(L, L))[None] * valid[:, None, :]
@@ -110,7 +115,7 @@ def random_batch(rng, B, L, n_items):
 def cmd_speed(a):
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
-    m = Sasrec(a.items, a.len, a.hidden, a.blocks, a.heads, 0.2, block=a.block)
+    m = Sasrec(a.items, a.len, a.hidden, a.blocks, a.heads, 0.2, block=a.block, positions=a.positions)
     opt = torch.optim.Adam(m.parameters(), lr=1e-3, betas=(0.9, 0.98))
     # full-length rows, as bench/train-speed.ts: every position has a target
     seq = torch.from_numpy(rng.integers(1, a.items + 1, size=(a.batch, a.len)))
@@ -132,7 +137,7 @@ def cmd_export(a):
     torch.manual_seed(1)
     rng = np.random.default_rng(1)
     n_items, L, d, inner = 40, 12, 16, 24
-    m = Sasrec(n_items, L, d, 2, 2, 0.2, seed=1, inner=inner, block=a.block)
+    m = Sasrec(n_items, L, d, 2, 2, 0.2, seed=1, inner=inner, block=a.block, positions=a.positions)
     opt = torch.optim.Adam(m.parameters(), lr=1e-2)
     for _ in range(5):
         seq, tgt = random_batch(rng, 8, L, n_items)
@@ -161,9 +166,11 @@ if __name__ == "__main__":
     for k, v in dict(batch=128, len=200, items=3416, negatives=512, hidden=64, blocks=2, heads=1, steps=5, warmup=2, threads=1).items():
         s.add_argument("--" + k, type=int, default=v)
     s.add_argument("--block", choices=["pre-ln", "sasrec"], default="pre-ln")
+    s.add_argument("--positions", choices=["from-newest", "from-oldest"], default="from-newest")
     e = sub.add_parser("export")
     e.add_argument("--out", required=True)
     e.add_argument("--block", choices=["pre-ln", "sasrec"], default="pre-ln")
+    e.add_argument("--positions", choices=["from-newest", "from-oldest"], default="from-newest")
     a = ap.parse_args()
     if a.cmd == "speed":
         torch.set_num_threads(a.threads)

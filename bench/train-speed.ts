@@ -29,7 +29,7 @@ const o = new Command()
   .parse()
   .opts();
 const B = Number(o.batch), L = Number(o.len), N = Number(o.items), K = Number(o.negatives);
-const shape = `B=${B} L=${L} D=64 blocks=2 (${SASREC_DEFAULTS.block}) heads=1 items=${N} sampled-ce ${K} negatives${o.excludeHistory ? ' minus history' : ''}`;
+const shape = `B=${B} L=${L} D=64 blocks=2 (${SASREC_DEFAULTS.block}, positions ${SASREC_DEFAULTS.positions}) heads=1 items=${N} sampled-ce ${K} negatives${o.excludeHistory ? ' minus history' : ''}`;
 // other load on the machine skews every figure here; the row says how busy it was when we started
 const load1 = loadavg()[0];
 const command = `npm run bench:train-speed -- ${process.argv.slice(2).join(' ')}`.trim();
@@ -82,7 +82,7 @@ if (cpu) console.error(`tfjs cpu ${cpu.ms.toFixed(0)} ms/step`);
 type TorchTiming = { ms_per_step: number; threads: number; torch: string };
 const torchStep = (threads: number): TorchTiming | undefined => {
   try {
-    const out = execFileSync('/usr/bin/python3', ['bench/torch_reference.py', 'speed', '--batch', String(B), '--len', String(L), '--items', String(N), '--negatives', String(K), '--steps', String(o.steps), '--threads', String(threads), '--block', SASREC_DEFAULTS.block], { encoding: 'utf8' });
+    const out = execFileSync('/usr/bin/python3', ['bench/torch_reference.py', 'speed', '--batch', String(B), '--len', String(L), '--items', String(N), '--negatives', String(K), '--steps', String(o.steps), '--threads', String(threads), '--block', SASREC_DEFAULTS.block, '--positions', SASREC_DEFAULTS.positions], { encoding: 'utf8' });
     const t = JSON.parse(out.trim().split('\n').pop()!) as TorchTiming;
     console.error(`torch cpu ${threads} thread(s) ${t.ms_per_step.toFixed(0)} ms/step`);
     return t;

@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { SASREC_BLOCKS } from '../models/sasrec/config.js';
 import { SasrecModel } from '../models/sasrec/model.js';
-import { runTorchExport, torchAvailable } from './torch-reference-node.js';
+import { runTorchExport, TORCH_EXPORT_CASES, torchAvailable } from './torch-reference-node.js';
 
 describe.skipIf(!torchAvailable)('PyTorch → bundle export (bench/torch_reference.py)', () => {
-  it.each(SASREC_BLOCKS)('weights trained in PyTorch (%s block) give the same scores in tfjs within 1e-4', async (block) => {
+  it.each(TORCH_EXPORT_CASES)('weights trained in PyTorch (%s block, positions %s) give the same scores in tfjs within 1e-4', async (block, positions) => {
     await tf.setBackend('cpu');
-    const { entry, expected, weights } = runTorchExport(block);
+    const { entry, expected, weights } = runTorchExport(block, positions);
     expect(entry.config.block).toBe(block);
+    expect(entry.config.positions).toBe(positions);
     const model = SasrecModel.fromEntry(entry, weights, 'sasrec.bin');
     const seq = tf.tensor2d(expected.seq, undefined, 'int32');
     const scores = model.fullSortPredict(seq).arraySync();
