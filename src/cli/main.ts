@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import { Command } from 'commander';
 import { isMolarError } from '../errors.js';
 import * as build from './commands/build.js';
@@ -18,6 +19,9 @@ export function createProgram(): Command {
 }
 
 export async function main(argv = process.argv): Promise<number> {
+  // tfjs's cpu backend otherwise greets every Node run with advice to install tfjs-node, which
+  // this project cannot use (backend-node.ts says why); prod mode only silences tfjs's warnings.
+  tf.enableProdMode();
   try {
     await createProgram().parseAsync(argv);
     return 0;
