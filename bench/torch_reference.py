@@ -5,7 +5,7 @@
   export: python3 bench/torch_reference.py export --out DIR [--block pre-ln|sasrec] [--positions from-newest|from-oldest]
           -> trains a tiny model a few steps, writes DIR/sasrec.bin (little-endian float32, spec order),
              DIR/entry.json (SasrecEntry config + weights) and DIR/expected.json (inputs and scores),
-             which src/train/torch-export.test.ts and e2e/torch-export.spec.ts load in tfjs and compares within 1e-4.
+             which src/train/torch-export.test.ts and e2e/torch-export.spec.ts load in tfjs and compare within 1e-4.
 Run with Debian's /usr/bin/python3 (python3-torch).
 """
 import argparse, json, math, os, time
