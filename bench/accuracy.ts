@@ -13,7 +13,7 @@ import { leaveOneOut } from '../src/data/split.js';
 import { evaluate } from '../src/eval/evaluate.js';
 import { SASREC_DEFAULTS, type LrSchedule, type SasrecBlock, type SasrecInit, type SasrecLoss, type SasrecPositions } from '../src/models/sasrec/config.js';
 import { SasrecModel } from '../src/models/sasrec/model.js';
-import { sasrecScorer } from '../src/models/sasrec/scorer.js';
+import { sequentialScorer } from '../src/score/scorer.js';
 import { useNodeBackend, type NodeBackend } from '../src/train/backend-node.js';
 import { defaultWorkers } from '../src/train/build-step.js';
 import { trainSasrec } from '../src/train/sasrec.js';
@@ -88,10 +88,10 @@ for (const name of String(opts.datasets).split(',')) {
   });
   const trainMs = Date.now() - t0;
   const model = SasrecModel.fromEntry({ config: r.config as unknown as Record<string, unknown>, weights: r.weights.specs }, r.weights.data);
-  const test = await evaluate(sasrecScorer(model), split, dataset.sequences, { split: 'test', ks: [10, 20], filterSeen: proto.filterSeen, batchSize: 128 });
+  const test = await evaluate(sequentialScorer(model), split, dataset.sequences, { split: 'test', ks: [10, 20], filterSeen: proto.filterSeen, batchSize: 128 });
   // Under the history-kept protocol, how much top-10 room the model spends on items the user has
   // already seen: the same model ranked with them removed. A diagnostic, never the headline figure.
-  const seenRemoved = proto.filterSeen ? undefined : await evaluate(sasrecScorer(model), split, dataset.sequences, { split: 'test', ks: [10], filterSeen: true, batchSize: 128 });
+  const seenRemoved = proto.filterSeen ? undefined : await evaluate(sequentialScorer(model), split, dataset.sequences, { split: 'test', ks: [10], filterSeen: true, batchSize: 128 });
   model.dispose();
   const epochs = r.history.length;
   rows.push({

@@ -61,7 +61,7 @@ test('the same SASRec weights score the same in Node (tfjs wasm, as `molar eval`
   expect(entry.kind).toBe('sasrec');
   const scorer = await createScorer({ manifest: bundle.manifest, entry, readFile: bundle.readFile, config: DEFAULT_CONFIG as never });
   const ids = HISTORY.map((id) => bundle.items.findIndex((it) => it.id === id) + 1);
-  const [scores] = await scorer([Int32Array.from(ids)]);
+  const [scores] = await scorer.score([Int32Array.from(ids)]);
   const top = await vectorTopK(scores, 10, ids);
   const node = { backend: tf.getBackend(), ids: Array.from(top.ids, (i) => bundle.items[i - 1].id), scores: Array.from(top.scores) };
 

@@ -1,9 +1,7 @@
 import { MolarError } from '../errors.js';
 import type { LeaveOneOutSplit } from '../data/types.js';
+import type { Scorer } from '../score/scorer.js';
 import { MetricAccumulator, rankOf } from './metrics.js';
-
-/** Scores over ids 0..N for each history; index 0 is padding and is never ranked. */
-export type BatchScorer = (histories: Int32Array[]) => Promise<Float32Array[]>;
 
 export interface EvaluateOptions {
   /** 'valid': history = train prefix; 'test': history = train prefix + valid item */
@@ -36,7 +34,7 @@ export interface EvalResult {
 }
 
 /** Leave-one-out, full-ranking evaluation of any batched scorer. `sequences` are the full per-user sequences. */
-export async function evaluate(scorer: BatchScorer, split: LeaveOneOutSplit, sequences: Int32Array[], opts: EvaluateOptions = {}): Promise<EvalResult> {
+export async function evaluate(scorer: Pick<Scorer, 'score'>, split: LeaveOneOutSplit, sequences: Int32Array[], opts: EvaluateOptions = {}): Promise<EvalResult> {
   const which = opts.split ?? 'test';
   const ks = opts.ks ?? [10, 20];
   const filterSeen = opts.filterSeen ?? true;
@@ -61,7 +59,7 @@ export async function evaluate(scorer: BatchScorer, split: LeaveOneOutSplit, seq
   for (let start = 0; start < users.length; start += batchSize) {
     const batch = users.slice(start, start + batchSize);
     const hist = batch.map(history);
-    const scores = await scorer(hist);
+    const scores = await scorer.score(hist);
     if (scores.length !== batch.length) throw new MolarError('BAD_INPUT', `scorer returned ${scores.length} rows for ${batch.length} histories`);
     for (let b = 0; b < batch.length; b++) {
       const target = targets[batch[b]];

@@ -53,21 +53,21 @@ describe('evaluate', () => {
       seenHistories.push(...h.map((x) => [...x]));
       return lowIds(h);
     };
-    const r = await evaluate(scorer, split, sequences, { split: 'test', ks: [1, 2] });
+    const r = await evaluate({ score: scorer }, split, sequences, { split: 'test', ks: [1, 2] });
     expect(seenHistories).toEqual([[1, 2, 3, 4]]);
     expect(r).toMatchObject({ split: 'test', filterSeen: true, users: 1, ks: [1, 2] });
     expect(r.metrics['ndcg@1']).toBe(1);
   });
   it('test split keeping seen items: target 5 ranks 5th', async () => {
-    const r = await evaluate(lowIds, split, sequences, { split: 'test', ks: [5], filterSeen: false });
+    const r = await evaluate({ score: lowIds }, split, sequences, { split: 'test', ks: [5], filterSeen: false });
     expect(r.filterSeen).toBe(false);
     expect(r.metrics['ndcg@5']).toBeCloseTo(1 / Math.log2(6), 12);
     expect(r.metrics.mrr).toBeCloseTo(0.2, 12);
   });
   it('valid split uses the train prefix: target 4 ranks 1st after removing 1..3', async () => {
-    const r = await evaluate(lowIds, split, sequences, { split: 'valid', ks: [1] });
+    const r = await evaluate({ score: lowIds }, split, sequences, { split: 'valid', ks: [1] });
     expect(r.metrics['recall@1']).toBe(1);
-    const kept = await evaluate(lowIds, split, sequences, { split: 'valid', ks: [3], filterSeen: false });
+    const kept = await evaluate({ score: lowIds }, split, sequences, { split: 'valid', ks: [3], filterSeen: false });
     expect(kept.metrics['recall@3']).toBe(0);
   });
   it('maxUsers spreads the subset over the whole user list, not the first n', async () => {
@@ -75,16 +75,16 @@ describe('evaluate', () => {
     const seqs = Array.from({ length: 10 }, (_, u) => Int32Array.from([u + 1, 20, 21, 22]));
     const seen: number[] = [];
     const scorer = async (h: Int32Array[]) => h.map((x) => (seen.push(x[0] - 1), new Float32Array(23)));
-    const r = await evaluate(scorer, leaveOneOut(seqs), seqs, { split: 'test', ks: [1], maxUsers: 4 });
+    const r = await evaluate({ score: scorer }, leaveOneOut(seqs), seqs, { split: 'test', ks: [1], maxUsers: 4 });
     expect(r.users).toBe(4);
     expect(seen).toEqual([0, 2, 5, 7]);
     seen.length = 0;
-    await evaluate(scorer, leaveOneOut(seqs), seqs, { split: 'test', ks: [1], maxUsers: 50 });
+    await evaluate({ score: scorer }, leaveOneOut(seqs), seqs, { split: 'test', ks: [1], maxUsers: 50 });
     expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
   it('a target inside the history is a miss under filterSeen', async () => {
     const seqs = [Int32Array.from([1, 2, 1])];
-    const r = await evaluate(lowIds, leaveOneOut(seqs), seqs, { ks: [10] });
+    const r = await evaluate({ score: lowIds }, leaveOneOut(seqs), seqs, { ks: [10] });
     expect(r.metrics['recall@10']).toBe(0);
   });
 });

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { SasrecEntry } from '../bundle/manifest.js';
 import { MolarError } from '../errors.js';
 import { SasrecModel } from '../models/sasrec/model.js';
-import { sasrecScorer } from '../models/sasrec/scorer.js';
+import { sequentialScorer } from '../score/scorer.js';
 import type { ScorerSpec } from './scorers.js';
 
 /**
@@ -21,6 +21,6 @@ export const SASREC_SCORER: ScorerSpec = {
       await useNodeBackend('wasm');
     }
     const model = SasrecModel.fromEntry(e, await readFile(name), name);
-    return sasrecScorer(model);
+    return sequentialScorer(model, { owns: true });
   },
 };

@@ -2,7 +2,7 @@ import type { MolarConfig } from '../config.js';
 import { MolarError } from '../errors.js';
 import type { Manifest, ModelEntry } from '../bundle/manifest.js';
 import { deserializeCsr, deserializeFloat32, scoreCooccurrence, scorePopularity } from '../models/cooccurrence/cooccurrence.js';
-import type { BatchScorer } from './evaluate.js';
+import { functionScorer, type Scorer } from '../score/scorer.js';
 import { SASREC_SCORER } from './scorers-sasrec.js';
 
 /** What a scorer factory gets: the bundle's manifest, its own entry, and a file reader. */
@@ -17,7 +17,7 @@ export interface ScorerContext {
 export interface ScorerSpec {
   /** higher wins when a bundle holds several models; `molar eval --model` overrides */
   priority: number;
-  create(ctx: ScorerContext): Promise<BatchScorer>;
+  create(ctx: ScorerContext): Promise<Scorer>;
 }
 
 const file = (e: ModelEntry, i: number): string => {
@@ -37,7 +37,7 @@ export const SCORERS: Record<string, ScorerSpec> = {
       const pop = deserializeFloat32(await readFile(file(entry, 0)), manifest.numItems + 1, file(entry, 0));
       const scores = scorePopularity(pop);
       // every user gets the same ranking; copies keep callers free to mutate their rows
-      return async (histories) => histories.map(() => scores.slice());
+      return functionScorer(async (histories) => histories.map(() => scores.slice()));
     },
   },
   cooccurrence: {
@@ -45,7 +45,7 @@ export const SCORERS: Record<string, ScorerSpec> = {
     async create({ manifest, entry, readFile, config }) {
       const csr = deserializeCsr(await readFile(file(entry, 0)), manifest.numItems, file(entry, 0));
       const pop = deserializeFloat32(await readFile(file(entry, 1)), manifest.numItems + 1, file(entry, 1));
-      return async (histories) => histories.map((h) => scoreCooccurrence(h, csr, pop, config.baseline));
+      return functionScorer(async (histories) => histories.map((h) => scoreCooccurrence(h, csr, pop, config.baseline)));
     },
   },
   sasrec: SASREC_SCORER,
@@ -70,7 +70,7 @@ export function pickModel(manifest: Manifest, kind?: string): ModelEntry {
   return usable.reduce((best, m) => (SCORERS[m.kind].priority > SCORERS[best.kind].priority ? m : best));
 }
 
-export async function createScorer(ctx: ScorerContext): Promise<BatchScorer> {
+export async function createScorer(ctx: ScorerContext): Promise<Scorer> {
   const spec = SCORERS[ctx.entry.kind];
   if (!spec) throw new MolarError('UNKNOWN_KIND', `no scorer for kind "${ctx.entry.kind}": expected one of ${Object.keys(SCORERS).join(', ')}`);
   return spec.create(ctx);

@@ -7,7 +7,7 @@ import type { AddedItemRecord } from '../history/schema.js';
 import { ItemVectorStore } from '../items/store.js';
 import { readBundle, type LoadProgress } from '../bundle/read.js';
 import { createScorer, pickModel } from '../eval/scorers.js';
-import type { BatchScorer } from '../eval/evaluate.js';
+import type { Scorer } from '../score/scorer.js';
 import { HistoryStore, type EventType, type HistoryEvent } from '../history/index.js';
 import { selectBackend, watchDeviceLoss, type BackendReport } from '../runtime/backend.js';
 import { vectorTopK } from '../score/topk.js';
@@ -72,7 +72,7 @@ export class Recommender extends EventTarget {
     items: readonly ItemRecord[],
     private readonly lookup: Map<string, number>,
     readonly modelEntry: ModelEntry,
-    private scorer: BatchScorer,
+    private scorer: Scorer,
     private report: BackendReport,
     private readonly history: HistoryStore,
     private readonly files: Map<string, ArrayBuffer>,
@@ -203,7 +203,7 @@ export class Recommender extends EventTarget {
     else if (Array.isArray(exclude)) for (const id of exclude) excluded.push(this.lookup.get(id) ?? 0);
     const n = this.manifest.numItems;
     // the primary model only knows catalog ids; added items are scored by content below
-    const [primary] = await this.scorer([seq.filter((i) => i <= n)]);
+    const [primary] = await this.scorer.score([seq.filter((i) => i <= n)]);
     const scores = this.all.length > n ? this.withAddedItems(primary, seq) : primary;
     const top = await vectorTopK(scores, k, excluded);
     return Array.from(top.ids, (id, i) => ({ item: this.all[id - 1], score: top.scores[i] }));
@@ -329,7 +329,7 @@ export class Recommender extends EventTarget {
   }
 }
 
-function makeScorer(manifest: Manifest, entry: ModelEntry, files: Map<string, ArrayBuffer>, config: MolarConfig): Promise<BatchScorer> {
+function makeScorer(manifest: Manifest, entry: ModelEntry, files: Map<string, ArrayBuffer>, config: MolarConfig): Promise<Scorer> {
   return createScorer({
     manifest,
     entry,

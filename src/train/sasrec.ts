@@ -5,7 +5,7 @@ import { evaluate } from '../eval/evaluate.js';
 import { MolarError } from '../errors.js';
 import { resolveSasrecConfig, type SasrecConfig } from '../models/sasrec/config.js';
 import { SasrecModel } from '../models/sasrec/model.js';
-import { sasrecScorer } from '../models/sasrec/scorer.js';
+import { sequentialScorer } from '../score/scorer.js';
 import type { WeightBlob } from '../models/sasrec/weights.js';
 import { BatchSampler } from './batches.js';
 import { batchTensors, countTargets, DataParallel, disposeBatch } from './data-parallel.js';
@@ -143,7 +143,7 @@ export async function trainSasrec(opts: TrainSasrecOptions): Promise<TrainSasrec
       report.epochMs = Date.now() - te;
       if (!opts.noValidation) {
         const validate = async () => {
-          const r = await evaluate(sasrecScorer(model), opts.split, opts.sequences, { split: 'valid', ks: [10, 20], filterSeen: opts.filterSeen ?? true, maxUsers: opts.validUsers, batchSize: 128 });
+          const r = await evaluate(sequentialScorer(model), opts.split, opts.sequences, { split: 'valid', ks: [10, 20], filterSeen: opts.filterSeen ?? true, maxUsers: opts.validUsers, batchSize: 128 });
           const ndcg = r.metrics['ndcg@10'];
           return { r, ndcg, weights: !best || ndcg > best.ndcg ? await model.getWeights() : undefined };
         };

@@ -1,0 +1,57 @@
+import * as tf from '@tensorflow/tfjs';
+import { padLeft, type SequentialModel } from '../models/types.js';
+
+/**
+ * What every model kind becomes at serving and evaluation time: full-catalog scores per history.
+ * `molar eval`, the trainer's validation and the browser's Recommender all hold one of these and
+ * never care which model is behind it.
+ */
+export interface Scorer {
+  /** Scores over ids 0..N for each history; index 0 is padding and holds -Infinity. */
+  score(histories: Int32Array[]): Promise<Float32Array[]>;
+  /** Frees the model's tensors (when it owns them). Safe to call twice. */
+  dispose(): void;
+}
+
+/** The part of a sequential model a scorer needs. */
+export type ScorableModel = Pick<SequentialModel, 'maxLen' | 'numItems' | 'fullSortPredict' | 'dispose'>;
+
+/**
+ * Full-catalog scorer over any sequential model. Each call pads only to the longest history it was
+ * given (capped at maxLen): models count positions per row, so shorter padding scores the same and
+ * costs less. Column 0 (padding) is set to -Infinity so it never ranks.
+ * `owns: true` makes dispose() dispose the model too (the serving case); the trainer validates
+ * through a scorer that borrows its model (`owns: false`, the default).
+ */
+export function sequentialScorer(model: ScorableModel, { owns = false }: { owns?: boolean } = {}): Scorer {
+  let disposed = false;
+  return {
+    async score(histories) {
+      if (histories.length === 0) return [];
+      const L = Math.max(1, Math.min(model.maxLen, Math.max(...histories.map((h) => h.length))));
+      const flat = new Int32Array(histories.length * L);
+      histories.forEach((h, i) => flat.set(padLeft(h, L), i * L));
+      const seq = tf.tensor2d(flat, [histories.length, L], 'int32');
+      const scores = model.fullSortPredict(seq);
+      seq.dispose();
+      const data = (await scores.data()) as Float32Array;
+      scores.dispose();
+      const N = model.numItems + 1;
+      return histories.map((_, i) => {
+        const row = data.slice(i * N, (i + 1) * N);
+        row[0] = -Infinity;
+        return row;
+      });
+    },
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      if (owns) model.dispose();
+    },
+  };
+}
+
+/** A scorer from a plain function (baselines hold no tensors, so there is nothing to dispose). */
+export function functionScorer(score: Scorer['score']): Scorer {
+  return { score, dispose() {} };
+}
