@@ -53,9 +53,11 @@ test('the same SASRec weights score the same in Node (tfjs wasm, as `molar eval`
   // Node side: the very scorer `molar eval` uses, on the bundle folder read from disk.
   const tf = await import('@tensorflow/tfjs');
   const { openBundleDir } = await import('../src/cli/bundle-node.js');
-  const { createScorer, pickModel } = await import('../src/eval/scorers.js');
+  const { createScorer, pickModel } = await import('../src/score/registry.js');
   const { DEFAULT_CONFIG } = await import('../src/config.js');
   const { vectorTopK } = await import('../src/score/topk.js');
+  const { useNodeBackend } = await import('../src/train/backend-node.js');
+  await useNodeBackend('wasm'); // as `molar eval` does before it makes a scorer
   const bundle = await openBundleDir('demo-data/bundle');
   const entry = pickModel(bundle.manifest);
   expect(entry.kind).toBe('sasrec');

@@ -30,6 +30,17 @@ export interface HistoryConfig {
 export interface ScoreConfig {
   /** items scored per matmul tile; bounds GPU memory for large catalogs */
   tileSize: number;
+  /**
+   * candidates the re-ranker sees: recommend({ k }) takes the top max(k, rerankDepth) of the
+   * fused scores, re-ranks them and keeps k (score/rerank.ts). The default re-ranker keeps the order.
+   */
+  rerankDepth: number;
+  /**
+   * items added with addItems() that the served model cannot score itself get a content score from
+   * a recency-weighted mean of the history's item vectors: each earlier item weighs this times the
+   * next one (score/fuse.ts)
+   */
+  contentRecencyDecay: number;
 }
 
 export interface BaselineConfig {
@@ -81,31 +92,88 @@ export interface MolarConfig {
 export const DEFAULT_CONFIG: Readonly<MolarConfig> = Object.freeze({
   runtime: { fallbackOrder: ['webgpu', 'webgl', 'wasm', 'cpu'] as BackendName[], tfjsWasmPath: '/wasm/tfjs/', ortWasmPath: '/wasm/ort/' },
   history: { dbName: 'molar-history', maxEvents: 500 },
-  score: { tileSize: 8192 },
+  score: { tileSize: 8192, rerankDepth: 50, contentRecencyDecay: 0.8 },
   baseline: { recencyDecay: 0.8, maxHistory: 20, popularityWeight: 1e-3 },
   // fp32 by default: transformers.js alone would pick q8 on wasm, and then page-side vectors would
   // not come from the weights the bundle (built in Node, fp32) was encoded with
   encoders: { modelBaseUrl: '/models/', dtype: 'fp32' as HfDtype, allowRemoteModels: false },
 });
 
+/** The backends `runtime.fallbackOrder` may name. */
+export const BACKEND_NAMES = ['webgpu', 'webgl', 'wasm', 'cpu'] as const satisfies readonly BackendName[];
+
+type Check = (value: unknown, field: string) => void;
+const bad = (field: string, expected: string, value: unknown): never => {
+  throw new MolarError('BAD_CONFIG', `expected ${expected}, got ${JSON.stringify(value)}`, { field });
+};
+const int = (lo: number, hi: number): Check => (v, f) => {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) bad(f, `an integer in [${lo}, ${hi}]`, v);
+};
+const num = (lo: number, hi: number, { openLo = false } = {}): Check => (v, f) => {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v > hi || (openLo ? v <= lo : v < lo)) bad(f, `a number in ${openLo ? '(' : '['}${lo}, ${hi}]`, v);
+};
+const bool: Check = (v, f) => {
+  if (typeof v !== 'boolean') bad(f, 'true or false', v);
+};
+const nonEmpty = (what: string): Check => (v, f) => {
+  if (typeof v !== 'string' || v === '') bad(f, what, v);
+};
+const urlPrefix: Check = (v, f) => {
+  if (typeof v !== 'string' || v === '' || !v.endsWith('/')) bad(f, 'a non-empty URL prefix ending in "/"', v);
+};
+const enumOf = (allowed: readonly string[], { optional = false } = {}): Check => (v, f) => {
+  if (optional && v === undefined) return;
+  oneOf(v, allowed, f);
+};
+const backendList: Check = (v, f) => {
+  if (!Array.isArray(v) || v.length === 0) bad(f, `a non-empty list of ${BACKEND_NAMES.join(', ')}`, v);
+  const list = v as unknown[];
+  list.forEach((b, i) => oneOf(b, BACKEND_NAMES, `${f}[${i}]`));
+  if (new Set(list).size !== list.length) bad(f, 'each backend at most once', v);
+};
+
 /**
- * Deep-merge a partial config over the defaults (one level of sections is all we have). The
- * encoders section is checked, since its values go on to file names and URLs: a bad one is a
- * BAD_CONFIG naming `encoders.<field>`.
+ * Every field of every section and how it is checked: the table resolveConfig walks. A section
+ * or field missing here is refused, so a new config field cannot be added without its check.
+ */
+const SCHEMA: { [S in keyof MolarConfig]: { [F in keyof MolarConfig[S]]-?: Check } } = {
+  runtime: { fallbackOrder: backendList, tfjsWasmPath: urlPrefix, ortWasmPath: urlPrefix },
+  history: { dbName: nonEmpty('a non-empty database name'), maxEvents: int(1, 10_000_000) },
+  score: { tileSize: int(1, 1 << 24), rerankDepth: int(1, 100_000), contentRecencyDecay: num(0, 1, { openLo: true }) },
+  baseline: { recencyDecay: num(0, 1, { openLo: true }), maxHistory: int(1, 100_000), popularityWeight: num(0, 1e6) },
+  encoders: {
+    modelBaseUrl: nonEmpty('a non-empty URL prefix'),
+    dtype: enumOf(HF_DTYPES),
+    device: enumOf(HF_DEVICES, { optional: true }),
+    allowRemoteModels: bool,
+  },
+};
+
+/**
+ * Merges a partial config over the defaults (one level of sections) and checks every value:
+ * an unknown section or field, or a value out of range or of the wrong type, is a BAD_CONFIG
+ * naming `<section>.<field>` and what was expected. Values go on to loops, file names and URLs,
+ * so nothing is clamped or passed through unchecked.
  */
 export function resolveConfig(partial: DeepPartial<MolarConfig> = {}): MolarConfig {
+  if (typeof partial !== 'object' || partial === null || Array.isArray(partial)) bad('config', 'an object of config sections', partial);
   const out = structuredClone(DEFAULT_CONFIG) as MolarConfig;
-  for (const key of Object.keys(partial) as (keyof MolarConfig)[]) {
-    Object.assign(out[key], partial[key]);
+  const sections = Object.keys(SCHEMA) as (keyof MolarConfig)[];
+  for (const [key, value] of Object.entries(partial)) {
+    if (value === undefined) continue;
+    if (!(sections as string[]).includes(key)) bad(key, `a known config section (${sections.join(', ')})`, value);
+    const section = key as keyof MolarConfig;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) bad(section, 'an object', value);
+    const fields = Object.keys(SCHEMA[section]);
+    for (const [field, v] of Object.entries(value as object)) {
+      if (!fields.includes(field)) bad(`${section}.${field}`, `a known field of "${section}" (${fields.join(', ')})`, v);
+      if (v !== undefined) (out[section] as unknown as Record<string, unknown>)[field] = Array.isArray(v) ? [...v] : v;
+    }
   }
-  const e = out.encoders;
-  if (typeof e.modelBaseUrl !== 'string' || e.modelBaseUrl === '') {
-    throw new MolarError('BAD_CONFIG', `expected a non-empty URL prefix, got ${JSON.stringify(e.modelBaseUrl)}`, { field: 'encoders.modelBaseUrl' });
-  }
-  oneOf(e.dtype, HF_DTYPES, 'encoders.dtype');
-  if (e.device !== undefined) oneOf(e.device, HF_DEVICES, 'encoders.device');
-  if (typeof e.allowRemoteModels !== 'boolean') {
-    throw new MolarError('BAD_CONFIG', `expected true or false, got ${JSON.stringify(e.allowRemoteModels)}`, { field: 'encoders.allowRemoteModels' });
+  for (const section of sections) {
+    for (const [field, check] of Object.entries(SCHEMA[section]) as [string, Check][]) {
+      check((out[section] as unknown as Record<string, unknown>)[field], `${section}.${field}`);
+    }
   }
   return out;
 }

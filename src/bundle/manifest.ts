@@ -85,7 +85,26 @@ export interface ItemVectorsEntry extends ModelEntryBase {
   dim: number;
 }
 
-export type ModelEntry = PopularityEntry | CooccurrenceEntry | SasrecEntry | ItemVectorsEntry | (ModelEntryBase & Record<string, unknown>);
+/** The model kinds this reader knows the fields of. */
+export type KnownModelEntry = PopularityEntry | CooccurrenceEntry | SasrecEntry | ItemVectorsEntry;
+export const KNOWN_MODEL_KINDS = ['popularity', 'cooccurrence', 'sasrec', 'item-vectors'] as const satisfies readonly KnownModelEntry['kind'][];
+
+/**
+ * An entry of a kind this reader does not know (written by a newer molar-web): it reads, keeps its
+ * fields (so a rewrite of the manifest keeps it too), and is never served; `pickModel` skips it.
+ */
+export interface UnknownModelEntry extends ModelEntryBase {
+  readonly [field: string]: unknown;
+}
+
+/** A manifest's model entry: one of the known kinds, or the one explicit unknown arm. */
+export type ModelEntry = KnownModelEntry | UnknownModelEntry;
+
+/** Narrows an entry to the known arm of its kind: `entryOf(m, 'sasrec')` is a SasrecEntry or undefined. */
+export function entryOf<K extends KnownModelEntry['kind']>(m: ModelEntry | undefined, kind: K): Extract<KnownModelEntry, { kind: K }> | undefined {
+  return m?.kind === kind ? (m as Extract<KnownModelEntry, { kind: K }>) : undefined;
+}
+
 
 export interface Manifest {
   format: typeof BUNDLE_FORMAT;

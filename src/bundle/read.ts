@@ -18,15 +18,26 @@ export interface LoadedBundle {
   baseUrl: string;
   manifest: Manifest;
   items: ItemRecord[];
-  /** raw bytes of the item table and every model file, already checked against their sha256 */
-  files: Map<string, ArrayBuffer>;
+  /**
+   * Bytes of one bundle file (a key of manifest.files), checked against its size and sha256:
+   * prefetched files at once, any other on first use (then kept). A bundle holding several models
+   * costs the page only the files of the model it serves.
+   */
+  readFile(name: string): Promise<ArrayBuffer>;
 }
 
 export interface ReadOptions {
   fetch?: typeof fetch;
+  /** progress of the item table and the prefetched files */
   onProgress?: (p: LoadProgress) => void;
   /** skip sha256 checks (only for trusted, local bundles in benchmarks) */
   skipIntegrity?: boolean;
+  /**
+   * Which files to fetch up front besides the item table (default: every model's files). The
+   * Recommender passes the files of the model it picked, so one overall progress bar covers
+   * exactly what it needs.
+   */
+  prefetch?: (manifest: Manifest) => string[];
 }
 
 export async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
@@ -74,8 +85,9 @@ export function validateManifest(m: unknown, file: string): Manifest {
 }
 
 /**
- * Fetches manifest.json and every file it lists, in parallel, checking sizes and sha256. Works in
- * the browser and in Node (global fetch + WebCrypto).
+ * Fetches manifest.json, the item table and the prefetched files (in parallel, sizes and sha256
+ * checked); everything else is fetched by `readFile` when asked for. Works in the browser and in
+ * Node (global fetch + WebCrypto).
  */
 export async function readBundle(bundleUrl: string, opts: ReadOptions = {}): Promise<LoadedBundle> {
   const f = opts.fetch ?? globalThis.fetch.bind(globalThis);
@@ -89,16 +101,11 @@ export async function readBundle(bundleUrl: string, opts: ReadOptions = {}): Pro
     throw new MolarError('BUNDLE_INVALID', `not valid JSON: ${(e as Error).message}`, { file: manifestUrl });
   }
   const manifest = validateManifest(parsed, manifestUrl);
-  // Only the item table and model files are needed to score; images load lazily as <img> URLs,
-  // and a catalog's thousands of them fetched at once exhausts the browser's sockets.
-  const names = [...new Set([manifest.itemsFile, ...manifest.models.flatMap((m) => m.files)])];
-  const total = names.reduce((s, n) => s + manifest.files[n].bytes, 0);
-  let loaded = 0;
-  opts.onProgress?.({ status: 'initiate', total, files: names.length });
-  const files = new Map<string, ArrayBuffer>();
-  const fetchOne = async (name: string) => {
-    const bytes = await fetchBytes(f, base + name);
+  const cache = new Map<string, Promise<ArrayBuffer>>();
+  const fetchChecked = async (name: string): Promise<ArrayBuffer> => {
     const entry = manifest.files[name];
+    if (!entry) throw new MolarError('BUNDLE_INVALID', `"${name}" is not listed in the manifest's files`, { file: manifestUrl });
+    const bytes = await fetchBytes(f, base + name);
     if (!opts.skipIntegrity) {
       if (bytes.byteLength !== entry.bytes) {
         throw new MolarError('BUNDLE_INTEGRITY', `expected ${entry.bytes} bytes, got ${bytes.byteLength}`, { file: base + name });
@@ -108,7 +115,26 @@ export async function readBundle(bundleUrl: string, opts: ReadOptions = {}): Pro
         throw new MolarError('BUNDLE_INTEGRITY', `sha256 ${hash} does not match the manifest's ${entry.sha256}`, { file: base + name });
       }
     }
-    files.set(name, bytes);
+    return bytes;
+  };
+  const readFile = (name: string): Promise<ArrayBuffer> => {
+    let p = cache.get(name);
+    if (!p) {
+      p = fetchChecked(name);
+      cache.set(name, p);
+      p.catch(() => cache.delete(name)); // a failed fetch may be retried
+    }
+    return p;
+  };
+  // Images are never prefetched: they load lazily as <img> URLs, and a catalog's thousands of
+  // them fetched at once exhaust the browser's sockets.
+  const wanted = opts.prefetch ? opts.prefetch(manifest) : manifest.models.flatMap((m) => m.files);
+  const names = [...new Set([manifest.itemsFile, ...wanted])];
+  const total = names.reduce((s, n) => s + (manifest.files[n]?.bytes ?? 0), 0);
+  let loaded = 0;
+  opts.onProgress?.({ status: 'initiate', total, files: names.length });
+  const fetchOne = async (name: string) => {
+    const bytes = await readFile(name);
     loaded += bytes.byteLength;
     opts.onProgress?.({ status: 'progress', file: name, loaded, total });
     opts.onProgress?.({ status: 'done', file: name, loaded, total });
@@ -118,10 +144,10 @@ export async function readBundle(bundleUrl: string, opts: ReadOptions = {}): Pro
     for (let name = queue.shift(); name !== undefined; name = queue.shift()) await fetchOne(name);
   };
   await Promise.all(Array.from({ length: Math.min(MAX_PARALLEL_FETCHES, names.length) }, worker));
-  const items = JSON.parse(new TextDecoder().decode(files.get(manifest.itemsFile))) as ItemRecord[];
+  const items = JSON.parse(new TextDecoder().decode(await readFile(manifest.itemsFile))) as ItemRecord[];
   if (!Array.isArray(items) || items.length !== manifest.numItems) {
     throw new MolarError('BUNDLE_INVALID', `expected ${manifest.numItems} item records, got ${Array.isArray(items) ? items.length : typeof items}`, { file: base + manifest.itemsFile });
   }
   opts.onProgress?.({ status: 'ready', loaded, total });
-  return { baseUrl: base, manifest, items, files };
+  return { baseUrl: base, manifest, items, readFile };
 }

@@ -18,7 +18,6 @@ const PAGE = 48;
 
 async function main(): Promise<void> {
   const rec = await recommenderFor(bundle, backend);
-  const base = new URL(bundle, location.href);
   $('shop-name').textContent = rec.manifest.name;
   document.title = `${rec.manifest.name} — molar-web demo`;
   const showBackend = () => {
@@ -49,7 +48,7 @@ async function main(): Promise<void> {
     b.dataset.itemId = it.id;
     if (it.image) {
       const img = document.createElement('img');
-      img.src = new URL(it.image, base).href;
+      img.src = it.image; // absolute already: the Recommender resolves item URLs once
       img.alt = '';
       img.loading = 'lazy';
       b.append(img);
@@ -81,7 +80,7 @@ async function main(): Promise<void> {
     const it = rec.item(id);
     if (!it) return;
     $('detail').hidden = false;
-    $<HTMLImageElement>('detail-image').src = it.image ? new URL(it.image, base).href : '';
+    $<HTMLImageElement>('detail-image').src = it.image ?? '';
     $('detail-title').textContent = it.title ?? it.id;
     $('detail-description').textContent = it.text ?? '';
     $('detail-price').textContent = it.price !== undefined ? `$${it.price.toFixed(2)}` : '';

@@ -2,6 +2,7 @@ import { DEFAULT_CONFIG } from '../config.js';
 import { MolarError } from '../errors.js';
 import type { ImageDecoder } from './image-decode.js';
 import type { EncodeOptions, ImageEncoder, ImageInput, Matrix, ProgressCallback, TextEncoder } from './types.js';
+import { consoleWarning } from '../warnings.js';
 
 /**
  * transformers.js provider: a Hugging Face ONNX model folder as a text or image encoder.
@@ -189,7 +190,7 @@ export async function loadTransformersImageEncoder(model: string, decode: ImageD
     dim,
     async encodeImages(images, opts = {}) {
       if (!live) throw new MolarError('DISPOSED', `${id} was disposed`);
-      const warn = opts.onWarning ?? ((i: number, r: string) => console.warn(`image ${i}: ${r}; using a zero image vector`));
+      const warn = opts.onWarning ?? ((i: number, r: string) => consoleWarning({ code: 'IMAGE_UNREADABLE', message: `image ${i}: ${r}; using a zero image vector` }));
       const batch = Math.max(1, opts.batchSize ?? 16);
       const out = new Float32Array(images.length * dim);
       for (let s = 0; s < images.length; s += batch) {

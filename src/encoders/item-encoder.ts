@@ -1,6 +1,7 @@
 import { MolarError } from '../errors.js';
 import { concatColumns, l2NormalizeRows } from './matrix.js';
 import type { EncodableItem, EncodeOptions, ImageEncoder, Matrix, TextEncoder } from './types.js';
+import { consoleWarning } from '../warnings.js';
 
 /**
  * Item text = title, description, then attributes as "key: value" (genres, brand, …), joined
@@ -39,7 +40,7 @@ export class ItemEncoder {
     const parts: Matrix[] = [];
     if (this.text) parts.push(l2NormalizeRows(await this.text.encodeText(items.map(itemText), opts)));
     if (this.image) {
-      const warn = opts.onWarning ?? ((id, reason) => console.warn(`item ${JSON.stringify(id)}: ${reason}; image vector left at zero`));
+      const warn = opts.onWarning ?? ((id, reason) => consoleWarning({ code: 'IMAGE_UNREADABLE', itemId: id, message: `item ${JSON.stringify(id)}: ${reason}; image vector left at zero` }));
       parts.push(l2NormalizeRows(await this.image.encodeImages(items.map((it) => it.image), { ...opts, onWarning: (i, reason) => warn(items[i].id, reason) })));
     }
     return parts.length === 1 ? parts[0] : concatColumns(parts);

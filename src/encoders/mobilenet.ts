@@ -3,6 +3,7 @@ import { MolarError } from '../errors.js';
 import type { ImageDecoder } from './image-decode.js';
 import { loadArtifacts, type ModelFiles } from './sources.js';
 import type { EncodeOptions, ImageEncoder, ImageInput, Matrix, ProgressCallback } from './types.js';
+import { consoleWarning } from '../warnings.js';
 
 export const MOBILENET_ID = 'mobilenetv2';
 /** input side the network was trained at */
@@ -54,7 +55,7 @@ export class MobileNetV2Encoder implements ImageEncoder {
     const model = this.model;
     if (!model) throw new MolarError('DISPOSED', 'MobileNetV2Encoder was disposed');
     const batch = opts.batchSize ?? MOBILENET_BATCH;
-    const warn = opts.onWarning ?? ((i, reason) => console.warn(`image ${i}: ${reason}; using a zero image vector`));
+    const warn = opts.onWarning ?? ((i, reason) => consoleWarning({ code: 'IMAGE_UNREADABLE', message: `image ${i}: ${reason}; using a zero image vector` }));
     const out = new Float32Array(images.length * this.dim);
     for (let start = 0; start < images.length; start += batch) {
       const idx: number[] = [];

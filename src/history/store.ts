@@ -13,11 +13,12 @@ import { DEFAULT_CONFIG, type HistoryConfig } from '../config.js';
 import { MolarError } from '../errors.js';
 import { IdbBackend, MemoryBackend, type HistoryBackend } from './backends.js';
 import { DB_VERSION, EVENT_TYPES, type AddedItem, type AddedItemRecord, type EventType, type HistoryEvent, type HistoryEventInput } from './schema.js';
+import { consoleWarning } from '../warnings.js';
 
 export interface HistoryOpenOptions {
   /** throw HISTORY_UNAVAILABLE instead of falling back to memory when IndexedDB fails */
   strict?: boolean;
-  /** told once when history stops being persistent; defaults to console.warn */
+  /** told once when history stops being persistent (and when an upgrade waits on another tab); defaults to consoleWarning */
   onWarning?: (message: string, cause?: unknown) => void;
   /** clock for events recorded without `ts` (unix ms) */
   now?: () => number;
@@ -182,6 +183,6 @@ function checkConfig(cfg: HistoryConfig): void {
   }
 }
 
-function defaultWarn(message: string): void {
-  console.warn(message);
+function defaultWarn(message: string, cause?: unknown): void {
+  consoleWarning({ code: 'HISTORY_NOT_PERSISTENT', message, cause });
 }

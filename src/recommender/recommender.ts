@@ -1,16 +1,17 @@
 import { resolveConfig, type BackendChoice, type BackendName, type DeepPartial, type MolarConfig } from '../config.js';
 import { MolarError } from '../errors.js';
-import type { ItemRecord, ItemVectorsEntry, Manifest, ModelEntry } from '../bundle/manifest.js';
-import { DEFAULT_MODEL_BASE_URL, encodeItemsInBrowser, loadBrowserItemEncoder } from '../encoders/browser.js';
-import { itemText, type ItemEncoder } from '../encoders/item-encoder.js';
-import type { AddedItemRecord } from '../history/schema.js';
-import { ItemVectorStore } from '../items/store.js';
-import { readBundle, type LoadProgress } from '../bundle/read.js';
-import { createScorer, pickModel } from '../eval/scorers.js';
-import type { Scorer } from '../score/scorer.js';
-import { HistoryStore, type EventType, type HistoryEvent } from '../history/index.js';
+import { entryOf, type ItemRecord, type Manifest, type ModelEntry } from '../bundle/manifest.js';
+import { readBundle, type LoadedBundle, type LoadProgress } from '../bundle/read.js';
+import { HistoryStore, type AddedItemRecord, type EventType, type HistoryEvent } from '../history/index.js';
+import { resolveItemUrls } from '../items/urls.js';
 import { selectBackend, watchDeviceLoss, type BackendReport } from '../runtime/backend.js';
+import { fuseAddedItems } from '../score/fuse.js';
+import { createScorer, pickModel } from '../score/registry.js';
+import { KEEP_ORDER, rerank, type Reranker } from '../score/rerank.js';
+import type { Scorer } from '../score/scorer.js';
 import { vectorTopK } from '../score/topk.js';
+import { consoleWarning, type MolarWarning, type WarningHandler } from '../warnings.js';
+import { addedItemRecord, ColdStart } from './cold-start.js';
 
 export interface LoadOptions {
   /** folder holding manifest.json, e.g. "/bundles/shop/" */
@@ -22,8 +23,15 @@ export interface LoadOptions {
   model?: string;
   config?: DeepPartial<MolarConfig>;
   onProgress?: (p: LoadProgress) => void;
+  /**
+   * Where warnings go (an image that did not decode, history kept in memory only, a catalog link
+   * that is not http(s)). Default: one console line each. They are also 'warning' events.
+   */
+  onWarning?: WarningHandler;
+  /** the last stage of recommend() (score/rerank.ts); default: keep the model's order */
+  reranker?: Reranker;
   fetch?: typeof fetch;
-  /** URL prefix of the encoder model folders addItems() loads (default "/models/") */
+  /** URL prefix of the encoder model folders addItems() loads; default `config.encoders.modelBaseUrl` ("/models/") */
   modelBaseUrl?: string;
 }
 
@@ -47,6 +55,22 @@ export interface Recommendation {
   score: number;
 }
 
+/** Everything a Recommender is made of; `Recommender.load` assembles it. */
+interface Parts {
+  bundle: LoadedBundle;
+  /** catalog items with image / link URLs resolved (items/urls.ts) */
+  items: ItemRecord[];
+  modelEntry: ModelEntry;
+  scorer: Scorer;
+  report: BackendReport;
+  history: HistoryStore;
+  config: MolarConfig;
+  /** null: the bundle was built without --encode, so addItems() cannot encode */
+  coldStart: ColdStart | null;
+  reranker: Reranker;
+  onWarning: WarningHandler;
+}
+
 /**
  * The front door: loads a bundle, picks a compute backend, keeps the shopper's history in
  * IndexedDB and ranks the catalog from it. Nothing about the shopper leaves the page.
@@ -58,83 +82,88 @@ export interface Recommendation {
  * await rec.record({ itemId: 'sku-42', type: 'view' });
  * await rec.recommend({ k: 3 });             // [{ item: { id: 'sku-7', … }, score: 0.41 }, …]
  * ```
- * Events: 'backendchange' (detail: BackendReport & { lost }) when a lost GPU forced a fallback.
+ * Events: 'backendchange' (detail: BackendReport & { lost }) when a lost GPU forced a fallback;
+ * 'warning' (detail: MolarWarning).
  */
 export class Recommender extends EventTarget {
   private disposed = false;
   private stopWatching: () => void = () => {};
-  private encoder: Promise<ItemEncoder> | undefined;
   /** catalog items (ids 1..numItems) then added items (numItems+1…) */
   private readonly all: ItemRecord[];
+  private readonly lookup: Map<string, number>;
 
-  private constructor(
-    readonly manifest: Manifest,
-    items: readonly ItemRecord[],
-    private readonly lookup: Map<string, number>,
-    readonly modelEntry: ModelEntry,
-    private scorer: Scorer,
-    private report: BackendReport,
-    private readonly history: HistoryStore,
-    private readonly files: Map<string, ArrayBuffer>,
-    private readonly config: MolarConfig,
-    /** the bundle's item-vectors entry and its vectors (null: the bundle was built without --encode) */
-    private readonly vectors: { entry: ItemVectorsEntry; store: ItemVectorStore } | null,
-    private readonly modelBaseUrl: string,
-  ) {
+  private constructor(private readonly parts: Parts) {
     super();
-    this.all = [...items];
+    this.all = [...parts.items];
+    this.lookup = new Map(this.all.map((it, i) => [it.id, i + 1]));
     this.watch();
-  }
-
-  /** Catalog items then items added with addItems(); position i has internal id i+1. */
-  get items(): readonly ItemRecord[] {
-    return this.all;
   }
 
   static async load(opts: LoadOptions): Promise<Recommender> {
     const { bundleUrl, backend = 'auto', model, onProgress } = opts;
     if (!bundleUrl) throw new MolarError('BAD_CONFIG', 'bundleUrl is required', { field: 'bundleUrl' });
     const config = resolveConfig(opts.config);
-    const absolute = typeof location !== 'undefined' ? new URL(bundleUrl, location.href).href : bundleUrl;
+    const page = typeof location !== 'undefined' ? location.href : undefined;
+    const absolute = page ? new URL(bundleUrl, page).href : bundleUrl;
+    // Warnings raised before the Recommender exists go straight to the handler, later ones through it.
+    let warn: WarningHandler = opts.onWarning ?? consoleWarning;
+    const relay: WarningHandler = (w) => warn(w);
+    // Fetch the item table and the files of the model this load serves (plus the item vectors
+    // cold start needs), nothing else: a bundle may hold several models.
+    const prefetch = (m: Manifest) => [...pickModel(m, model).files, ...(m.models.find((e) => e.kind === 'item-vectors')?.files ?? [])];
     // The three slow starts are independent: run them together.
     const [report, bundle, history] = await Promise.all([
       selectBackend(backend, config.runtime),
-      readBundle(absolute, { fetch: opts.fetch, onProgress }),
-      HistoryStore.open(opts.namespace ?? absolute, config.history),
+      readBundle(absolute, { fetch: opts.fetch, onProgress, prefetch }),
+      HistoryStore.open(opts.namespace ?? absolute, config.history, { onWarning: (message, cause) => relay({ code: 'HISTORY_NOT_PERSISTENT', message, cause }) }),
     ]);
-    const entry = pickModel(bundle.manifest, model);
-    const scorer = await makeScorer(bundle.manifest, entry, bundle.files, config);
-    const lookup = new Map(bundle.items.map((it, i) => [it.id, i + 1]));
-    const vEntry = bundle.manifest.models.find((m): m is ItemVectorsEntry => m.kind === 'item-vectors');
-    let vectors: { entry: ItemVectorsEntry; store: ItemVectorStore } | null = null;
-    if (vEntry) {
-      const name = vEntry.files[0];
-      const buf = bundle.files.get(name);
-      if (!buf) throw new MolarError('BUNDLE_INVALID', `file "${name}" is not in the bundle`, { file: name });
-      const store = ItemVectorStore.fromArrayBuffer(buf, name);
-      if (store.numItems !== bundle.manifest.numItems || store.dim !== vEntry.dim) {
-        throw new MolarError('BUNDLE_INVALID', `item vectors hold ${store.numItems} items x ${store.dim} dims, expected ${bundle.manifest.numItems} x ${vEntry.dim}`, { file: name });
-      }
-      vectors = { entry: vEntry, store };
+    const { manifest } = bundle;
+    const modelEntry = pickModel(manifest, model);
+    const scorer = await createScorer({ manifest, entry: modelEntry, readFile: bundle.readFile, config });
+    try {
+      const vEntry = manifest.models.map((m) => entryOf(m, 'item-vectors')).find((e) => e !== undefined);
+      const coldStart = vEntry
+        ? ColdStart.fromFile(vEntry, await bundle.readFile(vEntry.files[0]), vEntry.files[0], manifest.numItems, { config, modelBaseUrl: opts.modelBaseUrl, warn: relay })
+        : null;
+      const items = resolveItemUrls(bundle.items, bundle.baseUrl, page, relay);
+      const rec = new Recommender({ bundle, items, modelEntry, scorer, report, history, config, coldStart, reranker: opts.reranker ?? KEEP_ORDER, onWarning: opts.onWarning ?? consoleWarning });
+      warn = (w) => rec.warn(w);
+      if (coldStart) for (const a of await coldStart.restore(history, (id) => rec.lookup.has(id))) rec.attach(a.record, a.vector);
+      return rec;
+    } catch (e) {
+      scorer.dispose();
+      history.close();
+      throw e;
     }
-    const rec = new Recommender(bundle.manifest, bundle.items, lookup, entry, scorer, report, history, bundle.files, config, vectors, opts.modelBaseUrl ?? DEFAULT_MODEL_BASE_URL);
-    if (vectors) await rec.restoreAddedItems();
-    return rec;
+  }
+
+  get manifest(): Manifest {
+    return this.parts.bundle.manifest;
+  }
+
+  /** The bundle's entry of the model being served. */
+  get modelEntry(): ModelEntry {
+    return this.parts.modelEntry;
+  }
+
+  /** Catalog items then items added with addItems(); position i has internal id i+1. Image and link URLs are absolute. */
+  get items(): readonly ItemRecord[] {
+    return this.all;
   }
 
   /** The active compute backend. */
   get backend(): BackendName {
-    return this.report.backend;
+    return this.parts.report.backend;
   }
 
   /** Why the active backend won and why the ones before it were skipped. */
   get backendReport(): BackendReport {
-    return this.report;
+    return this.parts.report;
   }
 
   /** Is the history kept in IndexedDB (true) or only in memory because IndexedDB failed (false)? */
   get persistent(): boolean {
-    return this.history.persistent;
+    return this.parts.history.persistent;
   }
 
   item(id: string): ItemRecord | undefined {
@@ -156,7 +185,8 @@ export class Recommender extends EventTarget {
    */
   async addItems(items: AddItemInput[]): Promise<ItemRecord[]> {
     this.alive();
-    if (!this.vectors) {
+    const cold = this.parts.coldStart;
+    if (!cold) {
       throw new MolarError('BAD_CONFIG', 'this bundle has no item vectors, so new items cannot be encoded: build it with `molar build --encode <encoder id>` (e.g. --encode use-lite)', { field: 'addItems' });
     }
     if (!Array.isArray(items)) throw new MolarError('BAD_INPUT', 'addItems expects an array of items', { field: 'items' });
@@ -168,19 +198,9 @@ export class Recommender extends EventTarget {
       fresh.add(it.id);
     }
     if (items.length === 0) return [];
-    const { entry, store } = this.vectors;
-    this.encoder ??= loadBrowserItemEncoder(entry.encoder, { modelBaseUrl: this.modelBaseUrl, config: this.config });
-    let encoder: ItemEncoder;
-    try {
-      encoder = await this.encoder;
-    } catch (e) {
-      this.encoder = undefined; // let a later call retry (e.g. the model files were not served yet)
-      throw e;
-    }
-    const m = await encodeItemsInBrowser(items, encoder, { id: entry.encoder.id, dim: entry.dim }, (id, reason) => console.warn(`addItems: item "${id}": ${reason}`));
+    const m = await cold.encode(items, this.parts.history);
     this.alive();
-    for (const [r, it] of items.entries()) await this.history.addItem(it, m.data.slice(r * m.dim, (r + 1) * m.dim));
-    return items.map((it, r) => this.attach(it, m.data.subarray(r * m.dim, (r + 1) * m.dim), store));
+    return items.map((it, r) => this.attach(it, m.data.subarray(r * m.dim, (r + 1) * m.dim)));
   }
 
   async record(input: RecordInput): Promise<HistoryEvent> {
@@ -188,128 +208,76 @@ export class Recommender extends EventTarget {
     if (!this.lookup.has(input?.itemId)) {
       throw new MolarError('NOT_FOUND', `item "${input?.itemId}" is neither in the bundle's catalog nor added with addItems()`, { field: 'itemId' });
     }
-    return this.history.record({ itemId: input.itemId, type: input.type ?? 'view', ts: input.ts });
+    return this.parts.history.record({ itemId: input.itemId, type: input.type ?? 'view', ts: input.ts });
   }
 
+  /** scorer → fuse (added items) → top-N → re-rank → top-k. */
   async recommend(opts: RecommendOptions = {}): Promise<Recommendation[]> {
     this.alive();
     const { k = 8, exclude = 'seen' } = opts;
     if (!Number.isInteger(k) || k < 1) throw new MolarError('BAD_CONFIG', `k must be a positive integer, got ${k}`, { field: 'k' });
+    const { scorer, coldStart, config, reranker } = this.parts;
     const seq = Int32Array.from(
-      (await this.history.itemSequence()).map((id) => this.lookup.get(id) ?? 0).filter((i) => i > 0),
+      (await this.parts.history.itemSequence()).map((id) => this.lookup.get(id) ?? 0).filter((i) => i > 0),
     );
     const excluded: number[] = [];
     if (exclude === 'seen') excluded.push(...seq);
     else if (Array.isArray(exclude)) for (const id of exclude) excluded.push(this.lookup.get(id) ?? 0);
     const n = this.manifest.numItems;
-    // the primary model only knows catalog ids; added items are scored by content below
-    const [primary] = await this.scorer.score([seq.filter((i) => i <= n)]);
-    const scores = this.all.length > n ? this.withAddedItems(primary, seq) : primary;
-    const top = await vectorTopK(scores, k, excluded);
-    return Array.from(top.ids, (id, i) => ({ item: this.all[id - 1], score: top.scores[i] }));
-  }
-
-  /**
-   * Scores of added items (ids > numItems), which the primary model has never seen.
-   *
-   * Content user vector u = recency-weighted mean of the history items' vectors (the last item
-   * weight 1, each earlier one RECENCY_DECAY times the next), L2-normalised; content score of an
-   * item = cosine(u, item vector). Cosines and the primary model's scores live on different scales,
-   * so an added item's cosine is z-scored against the cosines of the catalog items (ids 1..numItems)
-   * and mapped onto the mean/std of the primary model's catalog scores:
-   *   score = mean(primary) + std(primary) * (cos - mean(cos_catalog)) / std(cos_catalog).
-   * An added item as close to the history as the catalog's best match thus ranks about where that
-   * match would rank under the primary model. Catalog items keep their primary scores unchanged.
-   * With no history (u = 0) or flat cosines the z-score is 0 (the primary mean); a flat primary
-   * (std 0) uses std 1 so content still orders the added items.
-   */
-  private withAddedItems(primary: Float32Array, seq: Int32Array): Float32Array {
-    const store = this.vectors!.store;
-    const n = this.manifest.numItems;
-    const total = this.all.length;
-    const dim = store.dim;
-    const u = new Float32Array(dim);
-    let w = 1;
-    for (let p = seq.length - 1; p >= 0; p--, w *= RECENCY_DECAY) {
-      const v = unit(store.row(seq[p]));
-      for (let j = 0; j < dim; j++) u[j] += w * v[j];
-    }
-    const uu = unit(u);
-    const cos = new Float32Array(total + 1);
-    const codes = store.codes;
-    for (let i = 1; i <= total; i++) {
-      let dot = 0;
-      let sq = 0;
-      const base = i * dim;
-      for (let j = 0; j < dim; j++) {
-        dot += codes[base + j] * uu[j];
-        sq += codes[base + j] * codes[base + j];
-      }
-      cos[i] = sq > 0 ? dot / Math.sqrt(sq) : 0; // the row scale cancels in a cosine
-    }
-    const c = meanStd(cos.subarray(1, n + 1));
-    const p = meanStd(primary.subarray(1, n + 1));
-    const out = new Float32Array(total + 1);
-    out.set(primary.subarray(0, n + 1));
-    for (let i = n + 1; i <= total; i++) {
-      const z = c.std > 0 ? (cos[i] - c.mean) / c.std : 0;
-      out[i] = p.mean + (p.std > 0 ? p.std : 1) * z;
-    }
-    return out;
-  }
-
-  /** Re-adds the items persisted by earlier addItems() calls (their vectors, no re-encoding). */
-  private async restoreAddedItems(): Promise<void> {
-    const { entry, store } = this.vectors!;
-    for (const a of await this.history.addedItems()) {
-      if (this.lookup.has(a.id)) continue; // the bundle now ships it itself
-      if (!a.vector || a.vector.length !== entry.dim) {
-        console.warn(`addItems: persisted item "${a.id}" has no ${entry.dim}-d vector (the bundle's encoder changed?); add it again`);
-        continue;
-      }
-      this.attach(a.record, a.vector, store);
-    }
-  }
-
-  private attach(it: AddedItemRecord, vector: Float32Array, store: ItemVectorStore): ItemRecord {
-    store.append({ data: vector, rows: 1, dim: vector.length });
-    const item: ItemRecord = {
-      id: it.id,
-      ...(it.title !== undefined ? { title: it.title } : {}),
-      text: itemText(it),
-      ...(typeof it.image === 'string' ? { image: it.image } : {}),
-      ...(it.url !== undefined ? { url: it.url } : {}),
-      ...(it.price !== undefined ? { price: it.price } : {}),
-    };
-    this.all.push(item);
-    this.lookup.set(it.id, this.all.length);
-    return item;
+    const native = scorer.addItems !== undefined; // a content model scores added items itself
+    const [primary] = await scorer.score([native ? seq : seq.filter((i) => i <= n)]);
+    const scores = !native && this.all.length > n ? fuseAddedItems(primary, seq, coldStart!.store, n, config.score.contentRecencyDecay) : primary;
+    const top = await vectorTopK(scores, Math.max(k, config.score.rerankDepth), excluded);
+    const candidates = Array.from(top.ids, (id, i) => ({ id, score: top.scores[i] }));
+    const ranked = await rerank(reranker, candidates, { history: seq, items: this.all, k });
+    return ranked.slice(0, k).map((c) => ({ item: this.all[c.id - 1], score: c.score }));
   }
 
   /** The shopper's events, oldest first. */
   events(): Promise<HistoryEvent[]> {
     this.alive();
-    return this.history.list();
+    return this.parts.history.list();
   }
 
   /** A JSON document of everything this site remembers about the shopper. */
   exportHistory(): Promise<string> {
     this.alive();
-    return this.history.exportJSON();
+    return this.parts.history.exportJSON();
   }
 
   /** Forget the shopper on this site (`all: true`: on every site using molar-web in this browser). */
   async clearHistory({ all = false } = {}): Promise<void> {
     this.alive();
-    await (all ? this.history.clearAll() : this.history.clear());
+    await (all ? this.parts.history.clearAll() : this.parts.history.clear());
   }
 
-  /** Safe to call twice. */
+  /** Frees the model's and the encoder's tensors and closes the history. Safe to call twice. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     this.stopWatching();
-    this.history.close();
+    this.parts.scorer.dispose();
+    this.parts.coldStart?.dropEncoder();
+    this.parts.reranker.dispose?.();
+    this.parts.history.close();
+  }
+
+  /** Hands a warning to `onWarning` and dispatches it as a 'warning' event. */
+  private warn(w: MolarWarning): void {
+    this.parts.onWarning(w);
+    this.dispatchEvent(new CustomEvent('warning', { detail: w }));
+  }
+
+  private attach(it: AddedItemRecord, vector: Float32Array): ItemRecord {
+    const cold = this.parts.coldStart!;
+    cold.store.append({ data: vector, rows: 1, dim: vector.length });
+    this.parts.scorer.addItems?.({ data: vector, rows: 1, dim: vector.length });
+    // an added item's image or link is relative to the page that added it
+    const page = typeof location !== 'undefined' ? location.href : this.parts.bundle.baseUrl;
+    const [item] = resolveItemUrls([addedItemRecord(it)], page, page, (w) => this.warn(w));
+    this.all.push(item);
+    this.lookup.set(it.id, this.all.length);
+    return item;
   }
 
   private alive(): void {
@@ -319,47 +287,21 @@ export class Recommender extends EventTarget {
   /** On GPU loss: move to the next backend, rebuild the model's tensors there, keep the history. */
   private watch(): void {
     this.stopWatching = watchDeviceLoss(async (lost) => {
-      const skip: BackendName[] = [this.report.backend];
-      this.report = await selectBackend('auto', this.config.runtime, skip);
-      this.scorer = await makeScorer(this.manifest, this.modelEntry, this.files, this.config);
-      this.encoder = undefined; // its tensors lived on the lost device
+      const p = this.parts;
+      p.report = await selectBackend('auto', p.config.runtime, [p.report.backend]);
+      const old = p.scorer;
+      p.scorer = await createScorer({ manifest: this.manifest, entry: p.modelEntry, readFile: p.bundle.readFile, config: p.config });
+      try {
+        old.dispose(); // its tensors lived on the lost device; this frees what the engine still tracks
+      } catch {
+        // a backend torn down with its device may refuse; nothing of it is reachable any more
+      }
+      // a content scorer is rebuilt from the bundle: hand it the added items again (int8 rows)
+      const store = p.coldStart?.store;
+      if (p.scorer.addItems && store) for (let i = this.manifest.numItems + 1; i <= store.numItems; i++) p.scorer.addItems({ data: store.row(i), rows: 1, dim: store.dim });
+      p.coldStart?.dropEncoder();
       this.watch();
-      this.dispatchEvent(new CustomEvent('backendchange', { detail: { ...this.report, lost } }));
+      this.dispatchEvent(new CustomEvent('backendchange', { detail: { ...p.report, lost } }));
     });
   }
-}
-
-function makeScorer(manifest: Manifest, entry: ModelEntry, files: Map<string, ArrayBuffer>, config: MolarConfig): Promise<Scorer> {
-  return createScorer({
-    manifest,
-    entry,
-    config,
-    readFile: async (name) => {
-      const f = files.get(name);
-      if (!f) throw new MolarError('BUNDLE_INVALID', `file "${name}" is not in the bundle`, { file: name });
-      return f;
-    },
-  });
-}
-
-/** weight of each earlier history item relative to the next one in the content user vector */
-const RECENCY_DECAY = 0.8;
-
-function unit(v: Float32Array): Float32Array {
-  let sq = 0;
-  for (const x of v) sq += x * x;
-  if (sq === 0) return v;
-  const inv = 1 / Math.sqrt(sq);
-  for (let j = 0; j < v.length; j++) v[j] *= inv;
-  return v;
-}
-
-function meanStd(xs: Float32Array): { mean: number; std: number } {
-  let sum = 0;
-  let count = 0;
-  for (const x of xs) if (Number.isFinite(x)) { sum += x; count++; }
-  const mean = count ? sum / count : 0;
-  let ss = 0;
-  for (const x of xs) if (Number.isFinite(x)) ss += (x - mean) ** 2;
-  return { mean, std: count ? Math.sqrt(ss / count) : 0 };
 }

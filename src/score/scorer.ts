@@ -1,4 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
+import type { MolarConfig } from '../config.js';
+import type { Manifest, ModelEntry } from '../bundle/manifest.js';
+import { MolarError } from '../errors.js';
 import { padLeft, type SequentialModel } from '../models/types.js';
 
 /**
@@ -11,6 +14,39 @@ export interface Scorer {
   score(histories: Int32Array[]): Promise<Float32Array[]>;
   /** Frees the model's tensors (when it owns them). Safe to call twice. */
   dispose(): void;
+  /**
+   * Content models that score any item from its vector (Molar's content user model) take items
+   * added with addItems() here (float rows, the bundle's item-vector layout) and score them from
+   * then on: score() rows grow by their count. A scorer without it (ID models, baselines) leaves
+   * added items to the content fusion in score/fuse.ts.
+   */
+  addItems?(vectors: { data: Float32Array; rows: number; dim: number }): void;
+}
+
+/** What a scorer factory gets: the bundle's manifest, its own entry, and a file reader. */
+export interface ScorerContext<E extends ModelEntry = ModelEntry> {
+  manifest: Manifest;
+  entry: E;
+  /** bytes of a bundle file (a key of manifest.files), integrity already checked */
+  readFile(name: string): Promise<ArrayBuffer>;
+  config: MolarConfig;
+}
+
+/**
+ * One model kind's entry in the registry (score/registry.ts). `create` builds on whatever tfjs
+ * backend is active: the caller chooses it first (the browser's runtime/, the CLI in Node).
+ */
+export interface ScorerSpec<E extends ModelEntry = ModelEntry> {
+  /** higher wins when a bundle holds several models; `molar eval --model` / `model:` override */
+  priority: number;
+  create(ctx: ScorerContext<E>): Promise<Scorer>;
+}
+
+/** The i-th file of a model entry, or BUNDLE_INVALID naming the entry. */
+export function entryFile(e: ModelEntry, i: number): string {
+  const f = e.files[i];
+  if (!f) throw new MolarError('BUNDLE_INVALID', `model "${e.kind}" lists ${e.files.length} files, expected at least ${i + 1}`, { field: 'files' });
+  return f;
 }
 
 /** The part of a sequential model a scorer needs. */

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_CONFIG, type ScoreConfig } from '../config.js';
+import { MolarError } from '../errors.js';
 
 /** Internal item ids (1-based; 0 = padding) with their scores, best first. */
 export interface TopK {
@@ -20,8 +21,10 @@ export async function dotTopK(
   user: tf.Tensor1D | Float32Array,
   k: number,
   exclude: Iterable<number> = [],
-  cfg: ScoreConfig = DEFAULT_CONFIG.score,
+  cfg: Pick<ScoreConfig, 'tileSize'> = DEFAULT_CONFIG.score,
 ): Promise<TopK> {
+  // a tile of 0 (or NaN) would never advance the loop below
+  if (!Number.isInteger(cfg.tileSize) || cfg.tileSize < 1) throw new MolarError('BAD_CONFIG', `expected a positive integer, got ${cfg.tileSize}`, { field: 'score.tileSize' });
   const rows = items.shape[0];
   const u = user instanceof Float32Array ? tf.tensor1d(user) : user;
   const excluded = new Set(exclude);

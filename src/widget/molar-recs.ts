@@ -126,8 +126,8 @@ export class MolarRecs extends HTMLElement {
   }
 
   private render(items: Recommendation[]): void {
-    const base = new URL(this.getAttribute('bundle')!, location.href);
-    // textContent and attributes only: catalog text is data, never markup.
+    // textContent and attributes only: catalog text is data, never markup. URLs come resolved and
+    // checked (http(s) links only) from the Recommender (items/urls.ts).
     const cards = items.map(({ item, score }) => {
       const li = document.createElement('li');
       const a = document.createElement('a');
@@ -138,7 +138,7 @@ export class MolarRecs extends HTMLElement {
       if (item.image) {
         const img = document.createElement('img');
         img.part.add('image');
-        img.src = new URL(item.image, base).href;
+        img.src = item.image;
         img.alt = '';
         img.loading = 'lazy';
         a.append(img);

@@ -1,0 +1,91 @@
+import type { ItemRecord, ItemVectorsEntry } from '../bundle/manifest.js';
+import type { MolarConfig } from '../config.js';
+import { itemText } from '../encoders/item-encoder.js';
+import { encodeItemsInBrowser, loadBrowserItemEncoder } from '../encoders/browser.js';
+import type { ItemEncoder } from '../encoders/item-encoder.js';
+import { MolarError } from '../errors.js';
+import type { AddedItemRecord, HistoryStore } from '../history/index.js';
+import { ItemVectorStore } from '../items/store.js';
+import type { WarningHandler } from '../warnings.js';
+
+/** The rows of new vectors, in the bundle's item-vector layout. */
+export interface NewVectors {
+  data: Float32Array;
+  rows: number;
+  dim: number;
+}
+
+/**
+ * Cold start for the Recommender: the bundle's item vectors, the encoder that made them (loaded on
+ * first use, from `modelBaseUrl`), and the items added with addItems(), persisted beside the
+ * history so a reload brings them back without re-encoding.
+ */
+export class ColdStart {
+  private encoder: Promise<ItemEncoder> | undefined;
+
+  constructor(
+    readonly entry: ItemVectorsEntry,
+    readonly store: ItemVectorStore,
+    private readonly opts: { config: MolarConfig; modelBaseUrl?: string; warn: WarningHandler },
+  ) {}
+
+  /** From the bundle's item-vectors file; refuses a file whose shape disagrees with the manifest. */
+  static fromFile(entry: ItemVectorsEntry, buf: ArrayBuffer, name: string, numItems: number, opts: ColdStart['opts']): ColdStart {
+    const store = ItemVectorStore.fromArrayBuffer(buf, name);
+    if (store.numItems !== numItems || store.dim !== entry.dim) {
+      throw new MolarError('BUNDLE_INVALID', `item vectors hold ${store.numItems} items x ${store.dim} dims, expected ${numItems} x ${entry.dim}`, { file: name });
+    }
+    return new ColdStart(entry, store, opts);
+  }
+
+  /** Encodes new items in the page (the bundle's encoder, on the active backend) and persists them. */
+  async encode(items: AddedItemRecord[], history: HistoryStore): Promise<NewVectors> {
+    this.encoder ??= loadBrowserItemEncoder(this.entry.encoder, { modelBaseUrl: this.opts.modelBaseUrl, config: this.opts.config });
+    let encoder: ItemEncoder;
+    try {
+      encoder = await this.encoder;
+    } catch (e) {
+      this.encoder = undefined; // let a later call retry (e.g. the model files were not served yet)
+      throw e;
+    }
+    const m = await encodeItemsInBrowser(items, encoder, { id: this.entry.encoder.id, dim: this.entry.dim }, (id, reason) =>
+      this.opts.warn({ code: 'IMAGE_UNREADABLE', itemId: id, message: `addItems: item "${id}": ${reason}` }),
+    );
+    for (const [r, it] of items.entries()) await history.addItem(it, m.data.slice(r * m.dim, (r + 1) * m.dim));
+    return m;
+  }
+
+  /** Items persisted by earlier addItems() calls that the catalog does not (now) ship itself. */
+  async restore(history: HistoryStore, inCatalog: (id: string) => boolean): Promise<{ record: AddedItemRecord; vector: Float32Array }[]> {
+    const out: { record: AddedItemRecord; vector: Float32Array }[] = [];
+    for (const a of await history.addedItems()) {
+      if (inCatalog(a.id)) continue;
+      if (!a.vector || a.vector.length !== this.entry.dim) {
+        this.opts.warn({ code: 'ADDED_ITEM_DROPPED', itemId: a.id, message: `addItems: persisted item "${a.id}" has no ${this.entry.dim}-d vector (the bundle's encoder changed?); add it again` });
+        continue;
+      }
+      out.push({ record: a.record, vector: a.vector });
+    }
+    return out;
+  }
+
+  /** Frees the encoder's tensors (it is loaded again on the next addItems()). */
+  dropEncoder(): void {
+    const e = this.encoder;
+    this.encoder = undefined;
+    void e?.then((enc) => enc.dispose(), () => {});
+  }
+}
+
+/** The ItemRecord of an added item, as items.json would hold it. */
+export function addedItemRecord(it: AddedItemRecord): ItemRecord {
+  const text = itemText(it);
+  return {
+    id: it.id,
+    ...(it.title !== undefined ? { title: it.title } : {}),
+    ...(text ? { text } : {}),
+    ...(typeof it.image === 'string' ? { image: it.image } : {}),
+    ...(it.url !== undefined ? { url: it.url } : {}),
+    ...(it.price !== undefined ? { price: it.price } : {}),
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * Warnings: things a shop may want to show or log, that are no reason to stop (an image that did
+ * not decode, history falling back to memory). Library code never writes to the console itself; it
+ * hands a MolarWarning to the `onWarning` it was given. The front doors (Recommender.load, the CLI)
+ * decide where warnings go; `consoleWarning` is the one default that logs.
+ */
+export const WARNING_CODES = [
+  'IMAGE_UNREADABLE', // an item's image could not be fetched or decoded; its image vector is zero
+  'HISTORY_NOT_PERSISTENT', // IndexedDB failed; history now lives in memory for this page only
+  'ADDED_ITEM_DROPPED', // an item persisted by an earlier addItems() could not be restored
+  'UNSAFE_URL', // an item's image or link is not a URL the page may use (e.g. javascript:); dropped
+] as const;
+export type WarningCode = (typeof WARNING_CODES)[number];
+
+export interface MolarWarning {
+  code: WarningCode;
+  message: string;
+  /** the catalog or added item it is about, where there is one */
+  itemId?: string;
+  cause?: unknown;
+}
+
+export type WarningHandler = (warning: MolarWarning) => void;
+
+/** The default handler of the front doors: one console line per warning. */
+export const consoleWarning: WarningHandler = (w) => console.warn(`molar-web: ${w.message}`);
