@@ -47,6 +47,7 @@ test('a lost WebGPU device falls back to the next backend and keeps the history'
   expect(r.after.backend).toBe('webgl');
   expect(r.after.events).toBe(3);
   expect(r.after.ids).toEqual(r.before.ids);
+  expect(r.tensors.afterDispose, 'live tensors after dispose, vs before load').toBe(r.tensors.baseline);
 });
 
 test('the same SASRec weights score the same in Node (tfjs wasm, as `molar eval` runs) and in the browser', async ({ page }) => {

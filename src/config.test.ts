@@ -44,6 +44,42 @@ describe('resolveConfig', () => {
   });
 });
 
+describe('resolveConfig checks every section', () => {
+  it('refuses unknown sections and fields, and bad values in every section, naming the field', () => {
+    const cases: [unknown, string, string][] = [
+      [{ summary: { blockSize: 3 } }, 'summary', 'a known config section (runtime, history, score, baseline, encoders)'],
+      [{ score: { tileSize: 0 } }, 'score.tileSize', 'an integer in [1, '],
+      [{ score: { tileSize: 2.5 } }, 'score.tileSize', 'an integer'],
+      [{ score: { rerankDepth: -1 } }, 'score.rerankDepth', 'an integer in [1, '],
+      [{ score: { contentRecencyDecay: 0 } }, 'score.contentRecencyDecay', 'a number in (0, 1]'],
+      [{ history: { maxEvents: -3 } }, 'history.maxEvents', 'an integer in [1, '],
+      [{ history: { dbName: '' } }, 'history.dbName', 'a non-empty database name'],
+      [{ history: { maxevents: 10 } }, 'history.maxevents', 'a known field of "history" (dbName, maxEvents)'],
+      [{ runtime: { fallbackOrder: ['metal'] } }, 'runtime.fallbackOrder[0]', 'expected one of webgpu, webgl, wasm, cpu, got "metal"'],
+      [{ runtime: { fallbackOrder: [] } }, 'runtime.fallbackOrder', 'a non-empty list'],
+      [{ runtime: { fallbackOrder: ['wasm', 'wasm'] } }, 'runtime.fallbackOrder', 'each backend at most once'],
+      [{ runtime: { tfjsWasmPath: '/wasm' } }, 'runtime.tfjsWasmPath', 'ending in "/"'],
+      [{ baseline: { recencyDecay: Number.NaN } }, 'baseline.recencyDecay', 'a number in (0, 1]'],
+      [{ baseline: { popularityWeight: -1 } }, 'baseline.popularityWeight', 'a number in [0, '],
+      [{ encoders: 'fp16' }, 'encoders', 'an object'],
+    ];
+    for (const [partial, field, message] of cases) {
+      const e = errorOf(() => resolveConfig(partial as never));
+      expect([e.code, e.field], JSON.stringify(partial)).toEqual(['BAD_CONFIG', field]);
+      expect(e.message).toContain(message);
+    }
+  });
+
+  it('accepts every valid field and copies lists instead of sharing them', () => {
+    const order: ('wasm' | 'cpu')[] = ['wasm', 'cpu'];
+    const c = resolveConfig({ runtime: { fallbackOrder: order }, score: { tileSize: 1, rerankDepth: 8, contentRecencyDecay: 1 }, baseline: { popularityWeight: 0 } });
+    expect(c.runtime.fallbackOrder).toEqual(['wasm', 'cpu']);
+    order.push('wasm');
+    expect(c.runtime.fallbackOrder).toEqual(['wasm', 'cpu']);
+    expect(c.score).toEqual({ tileSize: 1, rerankDepth: 8, contentRecencyDecay: 1 });
+  });
+});
+
 describe('oneOf', () => {
   it('returns an allowed value and names the field and code it was given otherwise', () => {
     expect(oneOf('q4', HF_DTYPES, '--dtype')).toBe('q4');

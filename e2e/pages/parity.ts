@@ -32,6 +32,7 @@ export async function modelScores(backend: BackendName, history: string[]) {
 
 /** Loses the WebGPU device mid-session and checks the Recommender keeps serving from the same history. */
 export async function deviceLossDrill(history: string[]) {
+  const baseline = tf.memory().numTensors;
   const rec = await Recommender.load({ bundleUrl: '/bundles/demo/', backend: 'auto', namespace: 'device-loss' });
   await rec.clearHistory();
   for (const [i, itemId] of history.entries()) await rec.record({ itemId, ts: 1_000 + i });
@@ -43,7 +44,8 @@ export async function deviceLossDrill(history: string[]) {
   const detail = await changed;
   const after = { backend: rec.backend, ids: (await rec.recommend({ k: 5 })).map((t) => t.item.id), events: (await rec.events()).length };
   rec.dispose();
-  return { destroyed, before, detail, after };
+  // the model on the lost device and the one rebuilt on the fallback are both freed
+  return { destroyed, before, detail, after, tensors: { baseline, afterDispose: tf.memory().numTensors } };
 }
 
 /** Full-catalog scores of a SASRec checkpoint given inline (the PyTorch export of torch-export.spec.ts). */

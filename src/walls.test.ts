@@ -1,0 +1,97 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * The walls of ARCHITECTURE.md § 1, enforced: browser code (everything the public entry, the
+ * widget and the demo reach) imports nothing from Node, `cli/` or `train/`, and library code
+ * writes nothing to the console (warnings go through onWarning, src/warnings.ts).
+ */
+const SRC = path.resolve(import.meta.dirname);
+const BROWSER_ENTRIES = ['index.ts', 'widget/index.ts', 'demo/main.ts'].map((f) => path.join(SRC, f));
+/** packages that exist only in Node (or pull in Node built-ins) */
+const NODE_ONLY = /^(node:|fs$|fs\/|path$|os$|url$|crypto$|worker_threads$|child_process$|sharp$|commander$|cli-progress$|tsx|onnxruntime-node$|@tensorflow\/tfjs-node)/;
+const SPECIFIERS = /(?:^|[\s;])(?:import|export)\s[^'"`]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s+['"]([^'"]+)['"]/gm;
+
+function importsOf(file: string): string[] {
+  const code = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\/|^\s*\/\/.*$/gm, '');
+  return [...code.matchAll(SPECIFIERS)].map((m) => m[1] ?? m[2] ?? m[3]);
+}
+
+function resolveLocal(from: string, spec: string): string {
+  const p = path.resolve(path.dirname(from), spec);
+  for (const c of [p.replace(/\.js$/, '.ts'), p, `${p}.ts`, path.join(p, 'index.ts')]) {
+    try {
+      if (statSync(c).isFile()) return c;
+    } catch {
+      // try the next spelling
+    }
+  }
+  throw new Error(`${path.relative(SRC, from)} imports ${spec}, which does not resolve`);
+}
+
+/** Every module reachable from the browser entries (static and dynamic imports), and the bare packages they name. */
+function browserGraph(): { files: Map<string, string>; packages: Map<string, string> } {
+  const files = new Map<string, string>(); // file -> who imported it first
+  const packages = new Map<string, string>();
+  const todo = BROWSER_ENTRIES.map((f) => [f, '(entry)'] as const);
+  for (let next = todo.pop(); next; next = todo.pop()) {
+    const [file, by] = next;
+    if (files.has(file)) continue;
+    files.set(file, by);
+    for (const spec of importsOf(file)) {
+      if (spec.startsWith('.')) todo.push([resolveLocal(file, spec), file]);
+      else if (!packages.has(spec)) packages.set(spec, file);
+    }
+  }
+  return { files, packages };
+}
+
+const rel = (f: string) => path.relative(SRC, f);
+const nodeOnlyFile = (f: string) => /^(train|cli)\//.test(rel(f)) || /-node\.ts$/.test(f);
+
+describe('walls', () => {
+  it('browser code imports nothing from train/, cli/, *-node.ts files or Node packages', () => {
+    const { files, packages } = browserGraph();
+    expect(files.size).toBeGreaterThan(40); // the walk really followed the graph
+    const crossings = [...files].filter(([f]) => nodeOnlyFile(f)).map(([f, by]) => `${rel(by)} → ${rel(f)}`);
+    const nodePkgs = [...packages].filter(([p]) => NODE_ONLY.test(p)).map(([p, by]) => `${rel(by)} → ${p}`);
+    expect(crossings).toEqual([]);
+    expect(nodePkgs).toEqual([]);
+  });
+
+  it('the walk sees a crossing when there is one (a CLI module imports Node and train/)', () => {
+    const cli = path.join(SRC, 'cli/commands/eval.ts');
+    const specs = importsOf(cli);
+    expect(specs.some((s) => NODE_ONLY.test(s))).toBe(true);
+    expect(specs.map((s) => (s.startsWith('.') ? resolveLocal(cli, s) : s)).some((f) => nodeOnlyFile(f) && /train\//.test(f))).toBe(true);
+  });
+
+  it('library code does not write to the console (warnings go through onWarning)', () => {
+    const offenders: string[] = [];
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const f = path.join(dir, name);
+        if (statSync(f).isDirectory()) walk(f);
+        else if (/\.ts$/.test(name) && !/\.test\.ts$/.test(name) && !/^(cli)\//.test(rel(f)) && rel(f) !== 'warnings.ts') {
+          readFileSync(f, 'utf8').split('\n').forEach((line, i) => {
+            if (/\bconsole\.(warn|log|error|info)\(/.test(line) && !/^\s*(\/\/|\*)/.test(line)) offenders.push(`${rel(f)}:${i + 1}`);
+          });
+        }
+      }
+    };
+    walk(SRC);
+    expect(offenders).toEqual([]);
+  });
+
+  it('the production widget build holds no module from train/, cli/ or *-node.ts', async () => {
+    const { build } = await import('vite');
+    const out = await build({ configFile: path.join(SRC, '../vite.widget.config.ts'), logLevel: 'silent', build: { write: false } });
+    const outputs = (Array.isArray(out) ? out : [out]) as { output: { type: string; fileName: string; moduleIds?: string[]; modules?: Record<string, unknown> }[] }[];
+    const chunks = outputs.flatMap((o) => o.output).filter((c) => c.type === 'chunk');
+    const ids = chunks.flatMap((c) => c.moduleIds ?? Object.keys(c.modules ?? {}));
+    expect(ids.some((id) => id.includes('/src/widget/'))).toBe(true); // module ids are really listed
+    expect(ids.filter((id) => id.startsWith(SRC) && nodeOnlyFile(id.split('?')[0]))).toEqual([]);
+    expect(chunks.map((c) => c.fileName).filter((n) => /backend-node|grad-worker|cli/.test(n))).toEqual([]);
+  }, 120_000);
+});
