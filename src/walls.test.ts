@@ -34,7 +34,7 @@ function resolveLocal(from: string, spec: string): string {
 function browserGraph(): { files: Map<string, string>; packages: Map<string, string> } {
   const files = new Map<string, string>(); // file -> who imported it first
   const packages = new Map<string, string>();
-  const todo = BROWSER_ENTRIES.map((f) => [f, '(entry)'] as const);
+  const todo: [string, string][] = BROWSER_ENTRIES.map((f) => [f, '(entry)']);
   for (let next = todo.pop(); next; next = todo.pop()) {
     const [file, by] = next;
     if (files.has(file)) continue;
