@@ -53,6 +53,8 @@ test('an image item added in the browser is ranked by its picture (image-only bu
   r.scores.forEach((s) => expect(Number.isFinite(s)).toBe(true));
   // the item without a picture gets a zero image vector and a warning, not a throw
   expect(warnings.some((w) => w.includes('new-blank'))).toBe(true);
+  // … also as a 'warning' event of the Recommender, with its code and item
+  expect(r.warnings.map((w) => [w.code, w.itemId])).toEqual([['IMAGE_UNREADABLE', 'new-blank']]);
 
   expect(external, 'requests that left localhost').toEqual([]);
 });

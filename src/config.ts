@@ -100,7 +100,7 @@ export const DEFAULT_CONFIG: Readonly<MolarConfig> = Object.freeze({
 });
 
 /** The backends `runtime.fallbackOrder` may name. */
-export const BACKEND_NAMES = ['webgpu', 'webgl', 'wasm', 'cpu'] as const satisfies readonly BackendName[];
+export const BACKEND_NAMES: readonly BackendName[] = Object.freeze(['webgpu', 'webgl', 'wasm', 'cpu']);
 
 type Check = (value: unknown, field: string) => void;
 const bad = (field: string, expected: string, value: unknown): never => {

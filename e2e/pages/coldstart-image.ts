@@ -49,6 +49,8 @@ export async function addAndRank() {
   const rec = await Recommender.load({ bundleUrl: BUNDLE, backend: 'wasm', namespace: 'coldstart-image-e2e' });
   await rec.clearHistory();
   await rec.record({ itemId: 'st-1f600', type: 'view', ts: 1_000 });
+  const warnings: { code: string; itemId?: string }[] = [];
+  rec.addEventListener('warning', (e) => warnings.push((e as CustomEvent).detail));
   const added = await rec.addItems([
     // the face comes last, so a tie (pictures ignored) would rank it below the other two
     { id: 'new-blank', title: 'New sticker 1' },
@@ -57,7 +59,7 @@ export async function addAndRank() {
   ]);
   const ranked = await rec.recommend({ k: rec.items.length });
   rec.dispose();
-  return { backend: rec.backend, encoder: rec.manifest.models.find((m) => m.kind === 'item-vectors'), added: added.map((a) => a.id), ids: ranked.map((r) => r.item.id), scores: ranked.map((r) => r.score) };
+  return { backend: rec.backend, encoder: rec.manifest.models.find((m) => m.kind === 'item-vectors'), added: added.map((a) => a.id), ids: ranked.map((r) => r.item.id), scores: ranked.map((r) => r.score), warnings };
 }
 
 /** The browser decoder's RGBA for some image bytes (base64), as a plain array. */

@@ -87,7 +87,6 @@ export interface ItemVectorsEntry extends ModelEntryBase {
 
 /** The model kinds this reader knows the fields of. */
 export type KnownModelEntry = PopularityEntry | CooccurrenceEntry | SasrecEntry | ItemVectorsEntry;
-export const KNOWN_MODEL_KINDS = ['popularity', 'cooccurrence', 'sasrec', 'item-vectors'] as const satisfies readonly KnownModelEntry['kind'][];
 
 /**
  * An entry of a kind this reader does not know (written by a newer molar-web): it reads, keeps its

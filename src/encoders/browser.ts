@@ -1,5 +1,5 @@
 import type { ItemVectorsEntry } from '../bundle/manifest.js';
-import { DEFAULT_CONFIG, HF_DTYPES, oneOf, resolveConfig, type DeepPartial, type HfDtype, type MolarConfig } from '../config.js';
+import { HF_DTYPES, oneOf, resolveConfig, type DeepPartial, type HfDtype, type MolarConfig } from '../config.js';
 import { MolarError } from '../errors.js';
 import { browserImageDecoder } from './image-decode.js';
 import type { ItemEncoder } from './item-encoder.js';
@@ -39,8 +39,6 @@ export interface BrowserEncoderOptions {
   onProgress?: ProgressCallback;
   fetch?: typeof fetch;
 }
-
-export const DEFAULT_MODEL_BASE_URL = DEFAULT_CONFIG.encoders.modelBaseUrl;
 
 /** The bundle's record of its encoder (ItemVectorsEntry.encoder), or just its id. */
 export type BundleEncoder = string | ItemVectorsEntry['encoder'];

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { DEFAULT_CONFIG, type BackendChoice, type BackendName, type RuntimeConfig } from '../config.js';
+import { BACKEND_NAMES, DEFAULT_CONFIG, type BackendChoice, type BackendName, type RuntimeConfig } from '../config.js';
 import { MolarError } from '../errors.js';
 
 /** Which backend won, and why each one before it did not. */
@@ -9,7 +9,8 @@ export interface BackendReport {
   tried: { backend: BackendName; ok: boolean; reason: string }[];
 }
 
-export const BACKENDS: readonly BackendName[] = Object.freeze(['webgpu', 'webgl', 'wasm', 'cpu']);
+/** every backend the runtime knows, in its default order (config.ts holds the list once) */
+export const BACKENDS: readonly BackendName[] = BACKEND_NAMES;
 
 const isBrowser = typeof window !== 'undefined' && typeof document !== 'undefined';
 
