@@ -151,7 +151,7 @@ export async function buildBundle(opts: BuildBundleOptions): Promise<Manifest> {
     },
     get<T>(key: Artifact<T>): T {
       if (!artifacts.has(key.name)) throw missing(key);
-      // put() took a T under this key, and keys are invariant in T
+      // only put() stores, and it took a T for a key of this name (declare each key once, beside its producer)
       return artifacts.get(key.name) as T;
     },
     find(key) {
