@@ -1,99 +1,103 @@
-import path from 'node:path';
 import { leaveOneOut } from '../data/split.js';
 import type { BuiltDataset } from '../data/sequences.js';
 import type { CatalogItem, LeaveOneOutSplit } from '../data/types.js';
 import { MolarError } from '../errors.js';
-import { buildCooccurrence, serializeCsr, serializeFloat32 } from '../models/cooccurrence/cooccurrence.js';
-import { COOCCURRENCE_DEFAULTS, type CooccurrenceArgs } from '../models/cooccurrence/config.js';
-import type { ItemRecord, Manifest, ModelEntry } from './manifest.js';
+import { ITEMS, itemsStep, type ItemsStepOptions } from '../items/build-step-node.js';
+import { cooccurrenceStep, type CooccurrenceStepOptions } from '../models/cooccurrence/build-step.js';
+import type { Artifact } from './artifact.js';
+import type { Manifest, ModelEntry } from './manifest.js';
 import { writeBundle, type BundleFile } from './write.js';
 
 /**
- * What every build step reads and adds to. Steps run in order; each may add files and model
- * entries, and read what earlier steps left (e.g. `items` for an item-vector encoder).
+ * What every build step reads and adds to. Bytes go to `files` and manifest entries to `models`;
+ * what a later step needs from an earlier one (the item table, float item vectors, a trained
+ * model) goes through `put` / `get` under a typed {@link Artifact} key.
  */
 export interface BuildContext {
-  name: string;
-  dataset: BuiltDataset;
-  catalog: CatalogItem[];
+  readonly name: string;
+  readonly dataset: BuiltDataset;
+  readonly catalog: CatalogItem[];
   /** folder relative catalog image paths are resolved against */
-  catalogDir?: string;
-  split: LeaveOneOutSplit;
+  readonly catalogDir?: string;
+  readonly split: LeaveOneOutSplit;
   /** sequences models are fitted on: split.train by default, full sequences with trainOn 'all' */
-  trainSequences: Int32Array[];
-  trainedOn: 'leave-one-out-train' | 'all';
-  /** item table in internal-id order (position i = id i+1); filled by the `items` step */
-  items: ItemRecord[];
+  readonly trainSequences: Int32Array[];
+  readonly trainedOn: 'leave-one-out-train' | 'all';
   files: Map<string, BundleFile>;
   models: ModelEntry[];
-  /** free per-step options from the CLI, e.g. { cooccurrence: { window: 3 } } */
-  options: Record<string, unknown>;
+  /** hands `value` to later steps; only the key's producer may put it, once. Readers must not mutate it. */
+  put<T>(key: Artifact<T>, value: T): void;
+  /** the value under `key`; a BAD_CONFIG error naming the key and its producer when there is none */
+  get<T>(key: Artifact<T>): T;
+  /** as get, but undefined when the producer is not in this build (the reader lists it in `afterIfPresent`) */
+  find<T>(key: Artifact<T>): T | undefined;
   log(message: string): void;
   /** report progress of long work (done of total units) under the step's name */
   progress(done: number, total: number): void;
 }
 
+/**
+ * One stage of `molar build`. Steps declare the steps they need by name; {@link orderSteps} runs
+ * each after those, and otherwise in the order given. Options are bound when a step is made, by a
+ * factory beside it (`cooccurrenceStep({ window: 5 })`), each with its own options type.
+ */
 export interface BuildStep {
-  name: string;
+  readonly name: string;
+  /** steps that must run first; each must be in the build */
+  readonly after?: readonly string[];
+  /** steps that run first when they are in the build, for opt-in ones such as item-vectors (`--encode`) */
+  readonly afterIfPresent?: readonly string[];
+  /** fits a model by training (minutes of work): `molar build --no-train` leaves such steps out */
+  readonly trains?: boolean;
   run(ctx: BuildContext): Promise<void>;
 }
 
-const isUrl = (s: string): boolean => /^(https?:|data:|blob:)/i.test(s) || s.startsWith('//');
-
-/** The text encoders read: title, description, then attributes as `key: value`. */
-export function itemText(c: CatalogItem): string | undefined {
-  const parts = [c.title, c.description, ...Object.entries(c.attributes ?? {}).map(([k, v]) => `${k}: ${v.replaceAll('|', ', ')}`)];
-  const text = parts.filter((p) => p && p.trim()).join('. ');
-  return text || undefined;
+/** Steps of a plain `molar build`; other modules add theirs: `[...defaultSteps(), sasrecBuildStep]`. */
+export function defaultSteps(o: { items?: ItemsStepOptions; cooccurrence?: CooccurrenceStepOptions } = {}): BuildStep[] {
+  return [itemsStep(o.items), cooccurrenceStep(o.cooccurrence)];
 }
 
-export const itemsStep: BuildStep = {
-  name: 'items',
-  async run(ctx) {
-    const byId = new Map(ctx.catalog.map((c) => [c.id, c]));
-    const copyImages = ctx.options.images !== false;
-    let copied = 0;
-    ctx.items = ctx.dataset.items.itemIds.map((id, i) => {
-      const c = byId.get(id) ?? { id };
-      const rec: ItemRecord = { id };
-      if (c.title) rec.title = c.title;
-      const text = itemText(c);
-      if (text) rec.text = text;
-      if (c.url) rec.url = c.url;
-      if (c.price !== undefined) rec.price = c.price;
-      if (c.image) {
-        if (isUrl(c.image)) rec.image = c.image;
-        else if (copyImages) {
-          const src = path.resolve(ctx.catalogDir ?? '.', c.image);
-          // internal id in the name: external ids may hold characters unsafe in a path
-          const name = `images/${i + 1}${path.extname(c.image).toLowerCase() || '.img'}`;
-          ctx.files.set(name, { copyFrom: src });
-          rec.image = name;
-          copied++;
-        }
-      }
-      return rec;
-    });
-    ctx.log(`items: ${ctx.items.length} records, ${copied} images to copy`);
-  },
-};
+/**
+ * The run order: every step after the steps it names, ties in the order given (a step nobody
+ * constrains keeps its place). A repeated name, an `after` step not in the list or a cycle is a
+ * BAD_CONFIG error naming the step.
+ */
+export function orderSteps(steps: readonly BuildStep[]): BuildStep[] {
+  const names = new Set<string>();
+  for (const s of steps) {
+    if (names.has(s.name)) throw new MolarError('BAD_CONFIG', `build step "${s.name}" appears twice`, { field: 'steps' });
+    names.add(s.name);
+  }
+  const before = new Map<string, string[]>();
+  for (const s of steps) {
+    const unknown = s.after?.find((d) => !names.has(d));
+    if (unknown !== undefined) {
+      throw new MolarError('BAD_CONFIG', `build step "${s.name}" runs after "${unknown}", which is not in this build (steps: ${[...names].join(', ')})`, { field: 'steps' });
+    }
+    before.set(s.name, [...(s.after ?? []), ...(s.afterIfPresent ?? []).filter((d) => names.has(d))]);
+  }
+  const done = new Set<string>();
+  const order: BuildStep[] = [];
+  while (order.length < steps.length) {
+    const next = steps.find((s) => !done.has(s.name) && before.get(s.name)!.every((d) => done.has(d)));
+    if (!next) throw cycleError(steps.filter((s) => !done.has(s.name)).map((s) => s.name), before, done);
+    done.add(next.name);
+    order.push(next);
+  }
+  return order;
+}
 
-export const cooccurrenceStep: BuildStep = {
-  name: 'popularity+cooccurrence',
-  async run(ctx) {
-    const args = (ctx.options.cooccurrence ?? {}) as Partial<CooccurrenceArgs>;
-    const { csr, popularity } = buildCooccurrence(ctx.trainSequences, ctx.dataset.numItems, args);
-    ctx.files.set('popularity.bin', { data: serializeFloat32(popularity) });
-    ctx.files.set('cooccurrence.bin', { data: serializeCsr(csr) });
-    const full = { ...COOCCURRENCE_DEFAULTS, ...args };
-    ctx.models.push({ kind: 'popularity', files: ['popularity.bin'] });
-    ctx.models.push({ kind: 'cooccurrence', files: ['cooccurrence.bin', 'popularity.bin'], nnz: csr.indices.length, topN: full.topN, window: full.window });
-    ctx.log(`cooccurrence: ${csr.indices.length} neighbour weights (window ${full.window}, topN ${full.topN})`);
-  },
-};
-
-/** Steps of a plain `molar build`; other modules append theirs: `[...defaultSteps, sasrecStep]`. */
-export const defaultSteps: readonly BuildStep[] = Object.freeze([itemsStep, cooccurrenceStep]);
+/** Every step left waits on another one left, so following "runs after" from any of them loops. */
+function cycleError(left: string[], before: Map<string, string[]>, done: Set<string>): MolarError {
+  const path: string[] = [];
+  let at = left[0];
+  while (!path.includes(at)) {
+    path.push(at);
+    at = before.get(at)!.find((d) => !done.has(d))!;
+  }
+  const loop = [...path.slice(path.indexOf(at)), at];
+  return new MolarError('BAD_CONFIG', `build step "${at}" is in a cycle: ${loop.map((n) => `"${n}"`).join(' runs after ')}`, { field: 'steps' });
+}
 
 export interface BuildBundleOptions {
   out: string;
@@ -101,10 +105,10 @@ export interface BuildBundleOptions {
   dataset: BuiltDataset;
   catalog: CatalogItem[];
   catalogDir?: string;
+  /** the steps to run (default {@link defaultSteps}), in any order their `after` allows */
   steps?: readonly BuildStep[];
   /** fit on leave-one-out training prefixes (default, evaluable) or on all data (production) */
   trainOn?: 'leave-one-out-train' | 'all';
-  options?: Record<string, unknown>;
   overwrite?: boolean;
   source?: string;
   kcore?: number;
@@ -113,11 +117,23 @@ export interface BuildBundleOptions {
   onProgress?(step: string, done: number, total: number): void;
 }
 
-/** Run the steps, then write the bundle atomically. Returns the manifest written. */
+/** Run the steps in {@link orderSteps} order, then write the bundle atomically. Returns the manifest written. */
 export async function buildBundle(opts: BuildBundleOptions): Promise<Manifest> {
+  const steps = orderSteps(opts.steps ?? defaultSteps());
   const split = leaveOneOut(opts.dataset.sequences);
   const trainedOn = opts.trainOn ?? 'leave-one-out-train';
+  const artifacts = new Map<string, unknown>();
+  const ran = new Set<string>();
   let current = '';
+  const reader = () => (current === 'write' ? 'writing the bundle' : `build step "${current}"`);
+  const missing = (key: Pick<Artifact<unknown>, 'name' | 'producer'>): MolarError => {
+    const why = !steps.some((s) => s.name === key.producer)
+      ? 'which is not in this build'
+      : ran.has(key.producer)
+        ? 'which ran without putting it'
+        : `which has not run yet: list it in the reader's after`;
+    return new MolarError('BAD_CONFIG', `${reader()} needs artifact "${key.name}" from build step "${key.producer}", ${why}`, { field: 'steps' });
+  };
   const ctx: BuildContext = {
     name: opts.name ?? opts.dataset.name,
     dataset: opts.dataset,
@@ -126,30 +142,40 @@ export async function buildBundle(opts: BuildBundleOptions): Promise<Manifest> {
     split,
     trainSequences: trainedOn === 'all' ? opts.dataset.sequences : split.train,
     trainedOn,
-    items: [],
     files: new Map(),
     models: [],
-    options: opts.options ?? {},
+    put(key, value) {
+      if (key.producer !== current) throw new MolarError('BAD_CONFIG', `${reader()} put artifact "${key.name}", which only build step "${key.producer}" may put`, { field: 'steps' });
+      if (artifacts.has(key.name)) throw new MolarError('BAD_CONFIG', `build step "${current}" put artifact "${key.name}" twice`, { field: 'steps' });
+      artifacts.set(key.name, value);
+    },
+    get<T>(key: Artifact<T>): T {
+      if (!artifacts.has(key.name)) throw missing(key);
+      // only put() stores, and it took a T for a key of this name (declare each key once, beside its producer)
+      return artifacts.get(key.name) as T;
+    },
+    find(key) {
+      return artifacts.has(key.name) || steps.some((s) => s.name === key.producer) ? ctx.get(key) : undefined;
+    },
     log: opts.log ?? (() => {}),
     progress: (done, total) => opts.onProgress?.(current, done, total),
   };
-  const names = new Set<string>();
-  for (const step of opts.steps ?? defaultSteps) {
-    if (names.has(step.name)) throw new MolarError('BAD_CONFIG', `build step "${step.name}" appears twice`, { field: 'steps' });
-    names.add(step.name);
+  for (const step of steps) {
     current = step.name;
     opts.onProgress?.(step.name, 0, 1);
     await step.run(ctx);
+    ran.add(step.name);
     opts.onProgress?.(step.name, 1, 1);
   }
-  if (ctx.items.length !== opts.dataset.numItems) {
-    throw new MolarError('BAD_CONFIG', `the steps produced ${ctx.items.length} item records for ${opts.dataset.numItems} items: is the "items" step missing?`, { field: 'steps' });
-  }
   current = 'write';
+  const items = ctx.get(ITEMS);
+  if (items.length !== opts.dataset.numItems) {
+    throw new MolarError('BAD_CONFIG', `the "items" step produced ${items.length} item records for ${opts.dataset.numItems} items`, { field: 'steps' });
+  }
   return writeBundle({
     out: opts.out,
     name: ctx.name,
-    items: ctx.items,
+    items,
     files: ctx.files,
     models: ctx.models,
     overwrite: opts.overwrite,

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildSequences } from '../data/sequences.js';
 import { MolarError } from '../errors.js';
+import { ITEMS } from '../items/build-step-node.js';
+import { cooccurrenceStep } from '../models/cooccurrence/build-step.js';
 import { buildBundle, defaultSteps, type BuildStep } from './build.js';
 import type { Manifest } from './manifest.js';
 import { validateManifest } from './read.js';
@@ -87,13 +89,14 @@ describe('buildBundle', () => {
     const dataset = buildSequences(rows, catalog, { name: 'toy' });
     const extra: BuildStep = {
       name: 'extra',
+      after: ['items'],
       async run(ctx) {
-        ctx.files.set('extra.bin', { data: new Uint8Array(ctx.items.length) });
+        ctx.files.set('extra.bin', { data: new Uint8Array(ctx.get(ITEMS).length) });
         ctx.models.push({ kind: 'extra', files: ['extra.bin'] });
       },
     };
     const out = path.join(fresh(), 'bundle');
-    const m = await buildBundle({ out, dataset, catalog, steps: [...defaultSteps, extra] });
+    const m = await buildBundle({ out, dataset, catalog, steps: [...defaultSteps(), extra] });
     expect(m.models.map((x) => x.kind)).toEqual(['popularity', 'cooccurrence', 'extra']);
     expect(m.numItems).toBe(5);
     expect(m.stats).toMatchObject({ users: 2, interactions: 7, trainedOn: 'leave-one-out-train' });
@@ -108,6 +111,6 @@ describe('buildBundle', () => {
 
   it('rejects a step list without items', async () => {
     const dataset = buildSequences(rows, catalog);
-    await expect(buildBundle({ out: path.join(fresh(), 'b'), dataset, catalog, steps: [defaultSteps[1]] })).rejects.toThrow(/items/);
+    await expect(buildBundle({ out: path.join(fresh(), 'b'), dataset, catalog, steps: [cooccurrenceStep()] })).rejects.toThrow(/items/);
   });
 });

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MolarError } from '../errors.js';
-import { parseCatalog } from './catalog.js';
+import { itemText, parseCatalog } from './catalog.js';
 import { parseInteractions } from './interactions.js';
 import { defaultDataRoot, loadPreset } from './load-node.js';
 import { buildSequences } from './sequences.js';
@@ -96,6 +96,17 @@ describe('parseCatalog', () => {
     expect(e.message).toContain('first seen on line 2');
     expect(badInput(() => parseCatalog('id,price\na,cheap\n', { file: 'c.csv' })).field).toBe('price');
     expect(badInput(() => parseCatalog('title\nx\n', { file: 'c.csv' })).message).toContain('found columns title');
+  });
+});
+
+describe('itemText', () => {
+  it('joins trimmed parts, skips blank ones and reads "a|b" lists as "a, b"', () => {
+    expect(itemText({ title: ' Heat ', description: '\t', attributes: { genres: ' Action|Crime ', year: ' ', note: '' } })).toBe('Heat. genres: Action, Crime');
+    expect(itemText({})).toBe('');
+  });
+  it('gives a parsed catalog row the text of its fields', () => {
+    const [a] = parseCatalog('id,title,description,brand,colour\na, Mug ,,Acme , \n', { file: 'c.csv' });
+    expect(itemText(a)).toBe('Mug. brand: Acme');
   });
 });
 

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { artifact } from '../bundle/artifact.js';
 import type { BuildStep } from '../bundle/build.js';
 import { DEFAULT_CONFIG, HF_DTYPES, oneOf, type HfDevice, type HfDtype } from '../config.js';
 import type { ItemVectorsEntry } from '../bundle/manifest.js';
+import { itemText } from '../data/catalog.js';
 import { MolarError } from '../errors.js';
 import { ItemVectorStore } from '../items/store.js';
-import { itemText } from './item-encoder.js';
 import { concatRows } from './matrix.js';
 import { NODE_DECODER } from './image-decode-node.js';
 import { MOBILENET_ID, MOBILENET_PREPROCESS } from './mobilenet.js';
@@ -17,7 +18,14 @@ import type { EncodableItem, Matrix } from './types.js';
 export const ITEM_VECTORS_FILE = 'item_vectors.bin';
 export const DEFAULT_ENCODER = 'use-lite+mobilenetv2';
 
-/** `ctx.options.encode` — all optional. */
+/**
+ * The encoded item vectors before int8 quantisation: row r is internal id r+1 (no padding row),
+ * each modality L2-normalised as the encoder gives it. For steps that need more than the int8 file
+ * holds (fusing them with a sequence model's item embeddings).
+ */
+export const FLOAT_ITEM_VECTORS = artifact<Matrix>('item-vectors/float');
+
+/** encodeStep's options, all optional. */
 export interface EncodeStepOptions {
   /** encoder id, e.g. "use-lite", "mobilenetv2", "use-lite+mobilenetv2" (default) */
   encoder?: string;
@@ -36,16 +44,16 @@ export interface EncodeStepOptions {
 /**
  * Build step: encodes every item (internal-id order) into `item_vectors.bin` (ItemVectorStore
  * layout, row 0 = padding) and adds an `item-vectors` model entry naming the encoder, so the
- * browser's addItems() encodes new items the same way.
+ * browser's addItems() encodes new items the same way. Later steps read the floats as
+ * FLOAT_ITEM_VECTORS.
  *
  * Cache: one file per item vector at `<cacheDir>/<encoder id>/<sha256>.f32`, keyed by the encoder
  * id, the item text and the image bytes. A re-run encodes only new or changed items.
  */
-export function encodeStep(defaults: EncodeStepOptions = {}): BuildStep {
+export function encodeStep(o: EncodeStepOptions = {}): BuildStep {
   return {
     name: 'item-vectors',
     async run(ctx) {
-      const o: EncodeStepOptions = { ...defaults, ...((ctx.options.encode as EncodeStepOptions | undefined) ?? {}) };
       const encoderId = o.encoder ?? DEFAULT_ENCODER;
       const parts = encoderParts(encoderId);
       const hf = parts.some((p) => p.provider === 'hf');
@@ -89,6 +97,7 @@ export function encodeStep(defaults: EncodeStepOptions = {}): BuildStep {
       const bad = cached.findIndex((c) => !c || c.length !== dim);
       if (bad >= 0) throw new MolarError('IO', `cached vector of item ${JSON.stringify(items[bad].id)} has ${cached[bad]?.length} dims, expected ${dim}; delete ${cacheDir}`);
       const m: Matrix = concatRows(cached.map((c) => ({ data: c as Float32Array, rows: 1, dim })), dim);
+      ctx.put(FLOAT_ITEM_VECTORS, m);
       const store = ItemVectorStore.fromItems(m);
       ctx.files.set(ITEM_VECTORS_FILE, { data: new Uint8Array(store.toArrayBuffer()) });
       const entry: ItemVectorsEntry = {

@@ -6,12 +6,12 @@ import jpeg from 'jpeg-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isMolarError } from '../errors.js';
 import { ItemVectorStore } from '../items/store.js';
-import { encodeStep } from './build-step-node.js';
+import { encodeStep, FLOAT_ITEM_VECTORS } from './build-step-node.js';
 import { itemText } from './item-encoder.js';
 import { cosine, getRow, rowCosines } from './matrix.js';
 import { exportBuiltinEncoders, loadNodeItemEncoder, useNodeBackend } from './node.js';
 import { weightBytes } from './sources.js';
-import type { EncodeProgress } from './types.js';
+import type { EncodeProgress, Matrix } from './types.js';
 
 const LOAD_TIMEOUT = 60_000;
 
@@ -108,18 +108,24 @@ describe('built-in encoders (wasm backend)', () => {
     ];
     const ctx = () => {
       const logs: string[] = [];
+      const artifacts = new Map<string, unknown>();
       return {
         name: 't', catalog, catalogDir: tmp, dataset: { items: { itemIds: ['x1', 'x2'] } },
-        files: new Map(), models: [] as unknown[], options: { encode: { encoder: 'use-lite', cacheDir: path.join(tmp, 'cache') } },
-        log: (s: string) => logs.push(s), progress: () => {}, logs,
+        files: new Map(), models: [] as unknown[], put: (key: { name: string }, v: unknown) => artifacts.set(key.name, v),
+        log: (s: string) => logs.push(s), progress: () => {}, logs, artifacts,
       };
     };
-    const step = encodeStep();
+    const step = encodeStep({ encoder: 'use-lite', cacheDir: path.join(tmp, 'cache') });
     const a = ctx();
     await step.run(a as never);
     expect(a.logs[0]).toMatch(/0 of 2 items cached/);
     const store = ItemVectorStore.fromArrayBuffer((a.files.get('item_vectors.bin').data as Uint8Array).slice().buffer);
     expect([store.rows, store.dim]).toEqual([3, 512]);
+    // the floats later steps read: one row per item, which the int8 file holds to within its step
+    const floats = a.artifacts.get(FLOAT_ITEM_VECTORS.name) as Matrix;
+    expect([floats.rows, floats.dim]).toEqual([2, 512]);
+    const row2 = store.row(2);
+    expect(Math.max(...row2.map((v, j) => Math.abs(v - floats.data[512 + j])))).toBeLessThanOrEqual(store.scales[2] / 2 + 1e-6);
     expect(a.models[0]).toMatchObject({ kind: 'item-vectors', dim: 512, encoder: { id: 'use-lite', dim: 512, modality: 'text' } });
     const b = ctx();
     catalog[1] = { ...catalog[1], title: 'Oolong tea' };

@@ -1,17 +1,12 @@
+import { itemText } from '../data/catalog.js';
 import { MolarError } from '../errors.js';
 import { concatColumns, l2NormalizeRows } from './matrix.js';
 import type { EncodableItem, EncodeOptions, ImageEncoder, Matrix, TextEncoder } from './types.js';
 import { consoleWarning } from '../warnings.js';
 
-/**
- * Item text = title, description, then attributes as "key: value" (genres, brand, …), joined
- * with ". " so sentence encoders see sentence breaks. Empty parts are skipped.
- */
-export function itemText(item: Pick<EncodableItem, 'title' | 'description' | 'attributes'>): string {
-  const parts = [item.title, item.description];
-  for (const [k, v] of Object.entries(item.attributes ?? {})) if (v) parts.push(`${k}: ${v.replace(/\|/g, ', ')}`);
-  return parts.map((p) => p?.trim()).filter(Boolean).join('. ');
-}
+// the item text lives in the catalog stage, one function for items.json and the encoders; callers
+// that import it from here (recommender.ts) keep working
+export { itemText } from '../data/catalog.js';
 
 export type Modality = 'text' | 'image' | 'text+image';
 

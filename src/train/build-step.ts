@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { artifact } from '../bundle/artifact.js';
 import type { BuildContext, BuildStep } from '../bundle/build.js';
 import type { SasrecConfig } from '../models/sasrec/config.js';
 import { SasrecModel } from '../models/sasrec/model.js';
@@ -7,7 +8,10 @@ import { trainSasrec, type TrainSasrecResult } from './sasrec.js';
 
 export const SASREC_FILE = 'sasrec.bin';
 
-/** ctx.options.sasrec: `false` skips training; otherwise config overrides and run limits. */
+/** The kept checkpoint (config and weights) and how training went, for steps that build on the trained model. */
+export const SASREC_TRAINED = artifact<TrainSasrecResult>('sasrec/trained');
+
+/** sasrecStep's options: config overrides and run limits, all optional. */
 export interface SasrecStepOptions {
   config?: Partial<SasrecConfig>;
   /** wall-time cap in minutes (early stopping usually ends sooner) */
@@ -40,22 +44,25 @@ export function defaultMaxLen(sequences: Int32Array[]): number {
 
 /**
  * Build step: trains SASRec on the build's leave-one-out training prefixes with validation-based
- * early stopping (never a fixed tiny epoch count) and adds the kept checkpoint as `sasrec.bin`.
+ * early stopping (never a fixed tiny epoch count), adds the kept checkpoint as `sasrec.bin` and
+ * puts it as SASREC_TRAINED.
  */
-export const sasrecBuildStep: BuildStep = {
-  name: 'sasrec',
-  async run(ctx: BuildContext) {
-    const o = ctx.options.sasrec;
-    if (o === false) {
-      ctx.log('sasrec: skipped (--no-train)');
-      return;
-    }
-    const r = await trainForBuild(ctx, (o ?? {}) as SasrecStepOptions);
-    ctx.files.set(SASREC_FILE, { data: new Uint8Array(r.weights.data.buffer, r.weights.data.byteOffset, r.weights.data.byteLength) });
-    ctx.models.push(sasrecEntry(r));
-    ctx.log(`sasrec: ${r.history.length} epochs (best ${r.bestEpoch}, valid NDCG@10 ${r.bestValid?.['ndcg@10']?.toFixed(4) ?? '-'}) on ${r.backend} in ${(r.wallMs / 60_000).toFixed(1)} min`);
-  },
-};
+export function sasrecStep(o: SasrecStepOptions = {}): BuildStep {
+  return {
+    name: 'sasrec',
+    trains: true,
+    async run(ctx: BuildContext) {
+      const r = await trainForBuild(ctx, o);
+      ctx.put(SASREC_TRAINED, r);
+      ctx.files.set(SASREC_FILE, { data: new Uint8Array(r.weights.data.buffer, r.weights.data.byteOffset, r.weights.data.byteLength) });
+      ctx.models.push(sasrecEntry(r));
+      ctx.log(`sasrec: ${r.history.length} epochs (best ${r.bestEpoch}, valid NDCG@10 ${r.bestValid?.['ndcg@10']?.toFixed(4) ?? '-'}) on ${r.backend} in ${(r.wallMs / 60_000).toFixed(1)} min`);
+    },
+  };
+}
+
+/** The step `molar build` registers (cli/commands/train.ts), with the defaults. */
+export const sasrecBuildStep: BuildStep = sasrecStep();
 
 export async function trainForBuild(ctx: Pick<BuildContext, 'split' | 'dataset' | 'progress'>, o: SasrecStepOptions): Promise<TrainSasrecResult> {
   await useNodeBackend();

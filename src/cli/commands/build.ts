@@ -15,7 +15,7 @@ interface BuildOptions extends DataOptions {
   overwrite?: boolean;
   window?: number;
   topN?: number;
-  /** false with --no-train: skip steps that train models (sasrec) */
+  /** false with --no-train: leave out steps that train models (BuildStep.trains: sasrec) */
   train: boolean;
   /** --encode <encoderId>: also write item_vectors.bin (encodeStep) so the browser's addItems() works */
   encode?: string;
@@ -33,8 +33,9 @@ type NodeHfDevice = (typeof NODE_HF_DEVICES)[number];
 const ENCODER_FLAGS = [['modelDir', '--model-dir'], ['dtype', '--dtype'], ['device', '--device'], ['allowRemoteModels', '--allow-remote-models']] as const;
 
 /**
- * Steps other modules contribute (SASRec training, item-vector encoding) register here from their
- * own command module, so this file need not change: `extraBuildSteps.push(step)`.
+ * Steps other modules contribute (SASRec training, …) register here from their own command module,
+ * so this file need not change: `extraBuildSteps.push(step)`. Where one lands in the list does not
+ * matter: buildBundle runs each after the steps its `after` / `afterIfPresent` name.
  */
 export const extraBuildSteps: BuildStep[] = [];
 
@@ -66,6 +67,8 @@ export function register(program: Command): void {
       for (const w of loaded.dataset.warnings) process.stderr.write(`warning: ${w}\n`);
       const bar = progressBar('build');
       const cooccurrence = { ...(o.window ? { window: o.window } : {}), ...(o.topN ? { topN: o.topN } : {}) };
+      const skipped = o.train === false ? extraBuildSteps.filter((s) => s.trains) : [];
+      for (const s of skipped) process.stderr.write(`${s.name}: skipped (--no-train)\n`);
       try {
         const m = await buildBundle({
           out: path.resolve(o.out),
@@ -73,9 +76,8 @@ export function register(program: Command): void {
           dataset: loaded.dataset,
           catalog: loaded.catalog,
           catalogDir: loaded.catalogDir,
-          steps: [...defaultSteps, ...extraBuildSteps, ...encode],
+          steps: [...defaultSteps({ items: { images: o.images }, cooccurrence }), ...extraBuildSteps.filter((s) => !skipped.includes(s)), ...encode],
           trainOn: o.allData ? 'all' : 'leave-one-out-train',
-          options: { images: o.images, cooccurrence, ...(o.train === false ? { sasrec: false } : {}) },
           overwrite: o.overwrite,
           source: loaded.source,
           kcore: loaded.spec.kcore,
