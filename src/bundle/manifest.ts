@@ -9,6 +9,16 @@ import type { HfDtype } from '../config.js';
 export const BUNDLE_FORMAT = 'molar-bundle';
 export const BUNDLE_FORMAT_VERSION = 1;
 
+/**
+ * A bundle file name: relative, forward-slashed segments of letters, digits and `_ . + -`, none of
+ * them `.` or `..`. The writer refuses anything else and the reader treats it as a broken bundle:
+ * names are joined onto the bundle URL, where `../`, `%2e%2e`, `?`, `#` or a scheme would reach
+ * outside it.
+ */
+export function isSafeBundlePath(name: unknown): name is string {
+  return typeof name === 'string' && name.length <= 512 && name.split('/').every((seg) => /^[\w.+-]+$/.test(seg) && seg !== '.' && seg !== '..');
+}
+
 export interface FileEntry {
   /** hex sha256 of the file's bytes; the reader refuses a mismatch */
   sha256: string;

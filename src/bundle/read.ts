@@ -1,5 +1,8 @@
 import { MolarError } from '../errors.js';
-import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type ItemRecord, type Manifest } from './manifest.js';
+import type { ItemRecord, Manifest } from './manifest.js';
+import { parseItems, validateManifest } from './validate.js';
+
+export { validateManifest };
 
 /**
  * Load progress as a union on `status`, the shape transformers.js users asked for: the manifest
@@ -58,30 +61,6 @@ async function fetchBytes(f: typeof fetch, url: string): Promise<ArrayBuffer> {
   }
   if (!res.ok) throw new MolarError('IO', `fetching ${url} gave HTTP ${res.status}`, { file: url });
   return res.arrayBuffer();
-}
-
-export function validateManifest(m: unknown, file: string): Manifest {
-  const man = m as Partial<Manifest>;
-  const need = (ok: boolean, field: string, expected: string) => {
-    if (!ok) throw new MolarError('BUNDLE_INVALID', `expected ${expected}`, { file, field });
-  };
-  need(typeof m === 'object' && m !== null, '(root)', 'a JSON object');
-  need(man.format === BUNDLE_FORMAT, 'format', `"${BUNDLE_FORMAT}"`);
-  need(typeof man.formatVersion === 'number', 'formatVersion', 'a number');
-  if (man.formatVersion! > BUNDLE_FORMAT_VERSION) {
-    throw new MolarError('BUNDLE_INVALID', `format version ${man.formatVersion} is newer than this reader (${BUNDLE_FORMAT_VERSION}); upgrade molar-web`, { file, field: 'formatVersion' });
-  }
-  need(Number.isInteger(man.numItems) && man.numItems! >= 0, 'numItems', 'a non-negative integer');
-  need(typeof man.itemsFile === 'string', 'itemsFile', 'a file name');
-  need(typeof man.files === 'object' && man.files !== null, 'files', 'an object of {sha256, bytes}');
-  need(Array.isArray(man.models), 'models', 'an array of model entries');
-  need(man.itemsFile! in man.files!, 'itemsFile', `a key of "files" (got "${man.itemsFile}")`);
-  for (const [i, entry] of man.models!.entries()) {
-    need(typeof entry.kind === 'string', `models[${i}].kind`, 'a string');
-    need(Array.isArray(entry.files), `models[${i}].files`, 'an array of file names');
-    for (const f of entry.files) need(f in man.files!, `models[${i}].files`, `names listed in "files" (missing "${f}")`);
-  }
-  return man as Manifest;
 }
 
 /**
@@ -144,10 +123,7 @@ export async function readBundle(bundleUrl: string, opts: ReadOptions = {}): Pro
     for (let name = queue.shift(); name !== undefined; name = queue.shift()) await fetchOne(name);
   };
   await Promise.all(Array.from({ length: Math.min(MAX_PARALLEL_FETCHES, names.length) }, worker));
-  const items = JSON.parse(new TextDecoder().decode(await readFile(manifest.itemsFile))) as ItemRecord[];
-  if (!Array.isArray(items) || items.length !== manifest.numItems) {
-    throw new MolarError('BUNDLE_INVALID', `expected ${manifest.numItems} item records, got ${Array.isArray(items) ? items.length : typeof items}`, { file: base + manifest.itemsFile });
-  }
+  const items = parseItems(await readFile(manifest.itemsFile), base + manifest.itemsFile, manifest.numItems);
   opts.onProgress?.({ status: 'ready', loaded, total });
   return { baseUrl: base, manifest, items, readFile };
 }

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MolarError } from '../errors.js';
-import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type FileEntry, type ItemRecord, type Manifest, type ModelEntry } from './manifest.js';
+import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, isSafeBundlePath, type FileEntry, type ItemRecord, type Manifest, type ModelEntry } from './manifest.js';
 
 /** A bundle file: bytes made in memory, or a file on disk copied as is (images). */
 export type BundleFile = { data: Uint8Array | ArrayBuffer | string } | { copyFrom: string };
@@ -96,7 +96,7 @@ export async function writeBundle(opts: WriteBundleOptions): Promise<Manifest> {
 
 /** Bundle paths are relative, forward-slashed and stay inside the bundle. */
 function checkName(name: string): void {
-  if (name === '' || name.startsWith('/') || name.includes('\\') || name.split('/').some((p) => p === '..' || p === '.' || p === '')) {
+  if (!isSafeBundlePath(name)) {
     throw new MolarError('BAD_INPUT', `bundle file names must be relative paths inside the bundle, got ${JSON.stringify(name)}`, { field: 'files' });
   }
 }

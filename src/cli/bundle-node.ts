@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ItemRecord, Manifest } from '../bundle/manifest.js';
-import { validateManifest } from '../bundle/read.js';
+import { parseItems, validateManifest } from '../bundle/validate.js';
 import { MolarError } from '../errors.js';
 
 export interface NodeBundle {
@@ -42,9 +42,6 @@ export async function openBundleDir(dir: string): Promise<NodeBundle> {
     }
     return Uint8Array.from(buf).buffer;
   };
-  const items = JSON.parse(new TextDecoder().decode(await readChecked(manifest.itemsFile))) as ItemRecord[];
-  if (!Array.isArray(items) || items.length !== manifest.numItems) {
-    throw new MolarError('BUNDLE_INVALID', `expected ${manifest.numItems} item records`, { file: path.join(dir, manifest.itemsFile) });
-  }
+  const items = parseItems(await readChecked(manifest.itemsFile), path.join(dir, manifest.itemsFile), manifest.numItems);
   return { dir, manifest, items, readFile: readChecked };
 }

@@ -34,7 +34,8 @@ export function itemsStep(o: ItemsStepOptions = {}): BuildStep {
           else if (o.images !== false) {
             const src = path.resolve(ctx.catalogDir ?? '.', c.image);
             // internal id in the name: external ids may hold characters unsafe in a path
-            const name = `images/${i + 1}${path.extname(c.image).toLowerCase() || '.img'}`;
+            const ext = path.extname(c.image).toLowerCase();
+            const name = `images/${i + 1}${/^\.[a-z0-9]{1,8}$/.test(ext) ? ext : '.img'}`;
             ctx.files.set(name, { copyFrom: src });
             rec.image = name;
             copied++;

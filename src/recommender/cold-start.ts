@@ -3,6 +3,7 @@ import type { MolarConfig } from '../config.js';
 import { itemText } from '../encoders/item-encoder.js';
 import { encodeItemsInBrowser, loadBrowserItemEncoder } from '../encoders/browser.js';
 import type { ItemEncoder } from '../encoders/item-encoder.js';
+import { checkFinite } from '../bundle/validate.js';
 import { MolarError } from '../errors.js';
 import type { AddedItemRecord, HistoryStore } from '../history/index.js';
 import { ItemVectorStore } from '../items/store.js';
@@ -32,6 +33,7 @@ export class ColdStart {
   /** From the bundle's item-vectors file; refuses a file whose shape disagrees with the manifest. */
   static fromFile(entry: ItemVectorsEntry, buf: ArrayBuffer, name: string, numItems: number, opts: ColdStart['opts']): ColdStart {
     const store = ItemVectorStore.fromArrayBuffer(buf, name);
+    checkFinite(store.scales, name, 'the row scales');
     if (store.numItems !== numItems || store.dim !== entry.dim) {
       throw new MolarError('BUNDLE_INVALID', `item vectors hold ${store.numItems} items x ${store.dim} dims, expected ${numItems} x ${entry.dim}`, { file: name });
     }

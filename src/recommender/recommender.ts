@@ -226,6 +226,8 @@ export class Recommender extends EventTarget {
     const n = this.manifest.numItems;
     const native = scorer.addItems !== undefined; // a content model scores added items itself
     const [primary] = await scorer.score([native ? seq : seq.filter((i) => i <= n)]);
+    const rows = (native ? this.all.length : n) + 1;
+    if (primary.length !== rows) throw new MolarError('BUNDLE_INVALID', `the ${this.modelEntry.kind} model scores ${primary.length - 1} items, the item table holds ${rows - 1}`, { field: 'numItems' });
     const scores = !native && this.all.length > n ? fuseAddedItems(primary, seq, coldStart!.store, n, config.score.contentRecencyDecay) : primary;
     const top = await vectorTopK(scores, Math.max(k, config.score.rerankDepth), excluded);
     const candidates = Array.from(top.ids, (id, i) => ({ id, score: top.scores[i] }));

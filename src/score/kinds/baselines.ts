@@ -1,5 +1,6 @@
 import type { CooccurrenceEntry, PopularityEntry } from '../../bundle/manifest.js';
 import { deserializeCsr, deserializeFloat32, scoreCooccurrence, scorePopularity } from '../../models/cooccurrence/cooccurrence.js';
+import { checkFinite } from '../../bundle/validate.js';
 import { entryFile, functionScorer, type ScorerSpec } from '../scorer.js';
 
 /** Popularity: every shopper gets the same ranking (the bar every model must clear). */
@@ -7,7 +8,9 @@ export const POPULARITY_SCORER: ScorerSpec<PopularityEntry> = {
   priority: 1,
   async create({ manifest, entry, readFile }) {
     const name = entryFile(entry, 0);
-    const scores = scorePopularity(deserializeFloat32(await readFile(name), manifest.numItems + 1, name));
+    const pop = deserializeFloat32(await readFile(name), manifest.numItems + 1, name);
+    checkFinite(pop, name, 'popularity');
+    const scores = scorePopularity(pop);
     // copies keep callers free to mutate their rows
     return functionScorer(async (histories) => histories.map(() => scores.slice()));
   },
@@ -20,6 +23,8 @@ export const COOCCURRENCE_SCORER: ScorerSpec<CooccurrenceEntry> = {
     const [csrName, popName] = [entryFile(entry, 0), entryFile(entry, 1)];
     const csr = deserializeCsr(await readFile(csrName), manifest.numItems, csrName);
     const pop = deserializeFloat32(await readFile(popName), manifest.numItems + 1, popName);
+    checkFinite(csr.values, csrName, 'co-occurrence weights');
+    checkFinite(pop, popName, 'popularity');
     return functionScorer(async (histories) => histories.map((h) => scoreCooccurrence(h, csr, pop, config.baseline)));
   },
 };

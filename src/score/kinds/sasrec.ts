@@ -1,4 +1,5 @@
 import type { SasrecEntry } from '../../bundle/manifest.js';
+import { checkFinite } from '../../bundle/validate.js';
 import { SasrecModel } from '../../models/sasrec/model.js';
 import { entryFile, sequentialScorer, type ScorerSpec } from '../scorer.js';
 
@@ -11,7 +12,9 @@ export const SASREC_SCORER: ScorerSpec<SasrecEntry> = {
   priority: 100,
   async create({ entry, readFile }) {
     const name = entryFile(entry, 0);
-    const model = SasrecModel.fromEntry(entry, await readFile(name), name);
+    const data = await readFile(name);
+    checkFinite(new Float32Array(data, 0, data.byteLength >> 2), name, 'the weight blob');
+    const model = SasrecModel.fromEntry(entry, data, name);
     return sequentialScorer(model, { owns: true });
   },
 };

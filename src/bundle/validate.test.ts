@@ -1,0 +1,112 @@
+import 'fake-indexeddb/auto';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isMolarError } from '../errors.js';
+import { Recommender } from '../recommender/recommender.js';
+import { readBundle } from './read.js';
+
+const DEMO = path.resolve(import.meta.dirname, '../../demo-data/bundle');
+
+/** A copy of the demo bundle, tampered with by `edit(manifest, dir)`; file sha256s re-signed so only the flaw remains. */
+function tampered(edit: (m: Record<string, any>, dir: string) => void): string {
+  const dir = path.join(mkdtempSync(path.join(tmpdir(), 'molar-bad-')), 'b');
+  cpSync(DEMO, dir, { recursive: true, filter: (f) => !f.includes(`${path.sep}images${path.sep}`) });
+  const file = path.join(dir, 'manifest.json');
+  const m = JSON.parse(readFileSync(file, 'utf8'));
+  edit(m, dir);
+  for (const name of Object.keys(m.files)) {
+    try {
+      const bytes = readFileSync(path.join(dir, name));
+      m.files[name] = { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+    } catch {
+      // a name that points outside the bundle keeps whatever entry the edit gave it
+    }
+  }
+  writeFileSync(file, JSON.stringify(m));
+  return dir;
+}
+
+const fetchFrom = (dir: string, asked: string[] = []) => (async (url: string) => {
+  const name = url.replace('disk://b/', '');
+  asked.push(name);
+  try {
+    return new Response(readFileSync(path.join(dir, name)));
+  } catch {
+    return new Response('missing', { status: 404 });
+  }
+}) as typeof fetch;
+
+async function failure(dir: string, asked?: string[]): Promise<{ code: string; message: string }> {
+  const e = await Recommender.load({ bundleUrl: 'disk://b/', backend: 'cpu', fetch: fetchFrom(dir, asked), namespace: `bad${Math.random()}` }).then(
+    (r) => (r.dispose(), new Error('loaded')),
+    (err) => err,
+  );
+  expect(isMolarError(e), String(e)).toBe(true);
+  return e;
+}
+
+describe('an untrusted bundle is refused with BUNDLE_INVALID naming file and field', () => {
+  it('a file name that leaves the bundle is never fetched', async () => {
+    for (const evil of ['../secret.bin', 'images/../../x', '%2e%2e/x', 'http://evil.example/x', '/etc/passwd', 'a?b']) {
+      const asked: string[] = [];
+      const dir = tampered((m) => {
+        m.files[evil] = { bytes: 1, sha256: '0'.repeat(64) };
+        m.models.find((x: { kind: string }) => x.kind === 'popularity').files = [evil];
+      });
+      const e = await failure(dir, asked);
+      expect([e.code, e.message], evil).toEqual(['BUNDLE_INVALID', expect.stringContaining('relative path inside the bundle')]);
+      expect(asked).toEqual(['manifest.json']);
+    }
+  });
+
+  it('a model over another item count, a model entry missing fields, bad items.json', async () => {
+    const cases: [(m: Record<string, any>, dir: string) => void, string][] = [
+      [(m) => (m.models.find((x: { kind: string }) => x.kind === 'sasrec').config.numItems = 300), 'config.numItems'],
+      [(m) => delete m.models.find((x: { kind: string }) => x.kind === 'sasrec').weights, 'weights'],
+      [(m) => delete m.models.find((x: { kind: string }) => x.kind === 'cooccurrence').nnz, 'nnz'],
+      [(m) => (m.models[0] = 'popularity'), 'models[0]'],
+      [(_m, dir) => writeFileSync(path.join(dir, 'items.json'), '[{"id": "a"'), 'not valid JSON'],
+      [(_m, dir) => {
+        const items = JSON.parse(readFileSync(path.join(dir, 'items.json'), 'utf8'));
+        items[7].id = items[3].id;
+        writeFileSync(path.join(dir, 'items.json'), JSON.stringify(items));
+      }, 'a unique id'],
+      [(_m, dir) => {
+        const items = JSON.parse(readFileSync(path.join(dir, 'items.json'), 'utf8'));
+        items[2].title = { html: '<b>' };
+        writeFileSync(path.join(dir, 'items.json'), JSON.stringify(items));
+      }, '[2].title'],
+    ];
+    for (const [edit, expected] of cases) {
+      const e = await failure(tampered(edit));
+      expect([e.code, e.message]).toEqual(['BUNDLE_INVALID', expect.stringContaining(expected)]);
+    }
+  });
+
+  it('NaN or Infinity weights with a matching sha256 are refused at load, not served', async () => {
+    const dir = tampered((_m, d) => {
+      const f = path.join(d, 'sasrec.bin');
+      const w = new Float32Array(new Uint8Array(readFileSync(f)).buffer);
+      w[1234] = Number.NaN;
+      writeFileSync(f, new Uint8Array(w.buffer));
+    });
+    const e = await failure(dir);
+    expect([e.code, e.message]).toEqual(['BUNDLE_INVALID', expect.stringContaining('NaN at index 1234')]);
+    const pop = tampered((_m, d) => {
+      const f = path.join(d, 'popularity.bin');
+      const w = new Float32Array(new Uint8Array(readFileSync(f)).buffer);
+      w[5] = Number.POSITIVE_INFINITY;
+      writeFileSync(f, new Uint8Array(w.buffer));
+    });
+    const err = await Recommender.load({ bundleUrl: 'disk://b/', backend: 'cpu', model: 'popularity', fetch: fetchFrom(pop), namespace: 'inf' }).catch((x) => x);
+    expect([err.code, err.message]).toEqual(['BUNDLE_INVALID', expect.stringContaining('Infinity at index 5')]);
+  });
+
+  it('the untampered copy loads (the checks refuse flaws, not bundles)', async () => {
+    const b = await readBundle('disk://b/', { fetch: fetchFrom(tampered(() => {})) });
+    expect(b.items).toHaveLength(b.manifest.numItems);
+  });
+});

@@ -1,0 +1,112 @@
+import { MolarError } from '../errors.js';
+import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, isSafeBundlePath, type ItemRecord, type Manifest } from './manifest.js';
+
+/**
+ * A bundle is untrusted input (anyone can host one; a CDN can serve a stale or tampered one with a
+ * matching manifest). Everything the runtime will index with, join into URLs or hand to a model is
+ * checked here, and any flaw is BUNDLE_INVALID naming the file and the field, never a TypeError
+ * later.
+ */
+type Need = (ok: boolean, field: string, expected: string) => void;
+const needIn = (file: string): Need => (ok, field, expected) => {
+  if (!ok) throw new MolarError('BUNDLE_INVALID', `expected ${expected}`, { file, field });
+};
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isCount = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
+const MODALITIES = ['text', 'image', 'text+image'];
+
+export function validateManifest(m: unknown, file: string): Manifest {
+  const need = needIn(file);
+  need(isObject(m), '(root)', 'a JSON object');
+  const man = m as Partial<Manifest>;
+  need(man.format === BUNDLE_FORMAT, 'format', `"${BUNDLE_FORMAT}"`);
+  need(typeof man.formatVersion === 'number', 'formatVersion', 'a number');
+  if (man.formatVersion! > BUNDLE_FORMAT_VERSION) {
+    throw new MolarError('BUNDLE_INVALID', `format version ${man.formatVersion} is newer than this reader (${BUNDLE_FORMAT_VERSION}); upgrade molar-web`, { file, field: 'formatVersion' });
+  }
+  need(isCount(man.numItems), 'numItems', 'a non-negative integer');
+  need(typeof man.itemsFile === 'string', 'itemsFile', 'a file name');
+  need(isObject(man.files), 'files', 'an object of {sha256, bytes}');
+  for (const [name, f] of Object.entries(man.files!)) {
+    need(isSafeBundlePath(name), `files["${name.slice(0, 80)}"]`, 'a relative path inside the bundle (no "..", no scheme, letters, digits and _ . + - only)');
+    need(isObject(f) && typeof f.sha256 === 'string' && /^[0-9a-f]{64}$/.test(f.sha256) && isCount(f.bytes), `files["${name}"]`, '{sha256: 64 hex digits, bytes: a non-negative integer}');
+  }
+  need(Array.isArray(man.models), 'models', 'an array of model entries');
+  need(man.itemsFile! in man.files!, 'itemsFile', `a key of "files" (got "${man.itemsFile}")`);
+  for (const [i, entry] of man.models!.entries()) {
+    const at = `models[${i}]`;
+    need(isObject(entry), at, 'an object {kind, files, …}');
+    need(typeof entry.kind === 'string', `${at}.kind`, 'a string');
+    need(Array.isArray(entry.files), `${at}.files`, 'an array of file names');
+    for (const f of entry.files) need(typeof f === 'string' && f in man.files!, `${at}.files`, `names listed in "files" (missing "${f}")`);
+    checkKnownEntry(entry as unknown as Record<string, unknown>, man.numItems!, at, need);
+  }
+  return man as Manifest;
+}
+
+/** The fields each known kind's scorer or loader reads; unknown kinds are left to whoever knows them. */
+function checkKnownEntry(e: Record<string, unknown>, numItems: number, at: string, need: Need): void {
+  const files = e.files as string[];
+  switch (e.kind) {
+    case 'popularity':
+      need(files.length >= 1, `${at}.files`, 'one file (popularity.bin)');
+      break;
+    case 'cooccurrence':
+      need(files.length >= 2, `${at}.files`, 'two files (cooccurrence.bin, popularity.bin)');
+      for (const f of ['nnz', 'topN', 'window']) need(isCount(e[f]), `${at}.${f}`, 'a non-negative integer');
+      break;
+    case 'sasrec': {
+      need(files.length >= 1, `${at}.files`, 'one weight file');
+      need(isObject(e.config), `${at}.config`, 'an object of architecture fields');
+      const cfg = e.config as Record<string, unknown>;
+      // a model over another item table would score ids the page cannot show
+      need(cfg.numItems === numItems, `${at}.config.numItems`, `the manifest's numItems (${numItems}), got ${JSON.stringify(cfg.numItems)}`);
+      need(Array.isArray(e.weights) && e.weights.length > 0, `${at}.weights`, 'a non-empty array of {name, shape, dtype}');
+      for (const [j, w] of (e.weights as unknown[]).entries()) {
+        const ok = isObject(w) && typeof w.name === 'string' && Array.isArray(w.shape) && w.shape.every((d) => isCount(d)) && w.dtype === 'float32';
+        need(ok, `${at}.weights[${j}]`, '{name: string, shape: non-negative integers, dtype: "float32"}');
+      }
+      break;
+    }
+    case 'item-vectors': {
+      need(files.length >= 1, `${at}.files`, 'one file (item_vectors.bin)');
+      const enc = e.encoder;
+      need(isObject(enc) && typeof enc.id === 'string' && enc.id !== '' && isCount(enc.dim) && MODALITIES.includes(enc.modality as string), `${at}.encoder`, `{id: string, dim: integer, modality: ${MODALITIES.join(' | ')}}`);
+      need(isCount(e.dim) && e.dim === (enc as Record<string, unknown>).dim, `${at}.dim`, 'an integer equal to encoder.dim');
+      break;
+    }
+  }
+}
+
+/**
+ * items.json: an array of exactly numItems records with unique, non-empty string ids (seen-item
+ * exclusion and record() look items up by id) and string / finite-number fields where present.
+ */
+export function parseItems(bytes: ArrayBuffer, file: string, numItems: number): ItemRecord[] {
+  let items: unknown;
+  try {
+    items = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw new MolarError('BUNDLE_INVALID', `not valid JSON: ${(e as Error).message}`, { file, cause: e });
+  }
+  const need = needIn(file);
+  need(Array.isArray(items) && items.length === numItems, '(root)', `an array of ${numItems} item records, got ${Array.isArray(items) ? items.length : typeof items}`);
+  const seen = new Map<string, number>();
+  for (const [i, it] of (items as unknown[]).entries()) {
+    need(isObject(it) && typeof it.id === 'string' && it.id !== '', `[${i}].id`, 'a non-empty string');
+    const rec = it as Record<string, unknown>;
+    const first = seen.get(rec.id as string);
+    need(first === undefined, `[${i}].id`, `a unique id ("${String(rec.id).slice(0, 80)}" is also item ${first})`);
+    seen.set(rec.id as string, i);
+    for (const f of ['title', 'text', 'image', 'url']) need(rec[f] === undefined || typeof rec[f] === 'string', `[${i}].${f}`, 'a string');
+    need(rec.price === undefined || (typeof rec.price === 'number' && Number.isFinite(rec.price)), `[${i}].price`, 'a finite number');
+  }
+  return items as ItemRecord[];
+}
+
+/** Model numbers must be finite: a NaN weight with a valid sha256 would rank the catalog at random. */
+export function checkFinite(values: ArrayLike<number>, file: string, what: string): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) throw new MolarError('BUNDLE_INVALID', `${what} holds ${values[i]} at index ${i}; expected finite numbers`, { file });
+  }
+}
