@@ -116,6 +116,11 @@ export class BatchSampler {
   }
 }
 
+/** A batch's users dealt round-robin into `count` shards, so shards get similar lengths (count 1: the batch itself). */
+export function dealUsers(users: number[], count: number): number[][] {
+  return count === 1 ? [users] : Array.from({ length: count }, (_, s) => users.filter((_, j) => j % count === s));
+}
+
 /** Additive value that takes a logit out of a softmax (finite, so masked rows stay NaN-free). */
 export { MASKED } from '../models/nn/transformer.js';
 import { MASKED } from '../models/nn/transformer.js';

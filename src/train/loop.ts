@@ -206,8 +206,8 @@ function progressBar(): cliProgress.SingleBar {
   return new cliProgress.SingleBar({ format: 'epoch {epoch} [{bar}] {value}/{total} | loss {loss}{parts} | valid ndcg@10 {ndcg} | {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic);
 }
 
-/** ' (rec 0.9123 align 0.2041)' for a loss with parts, '' for a scalar one. */
-const partsText = (parts?: Record<string, number>): string => (parts ? ` (${Object.entries(parts).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ')})` : '');
+/** ' (rec 0.9123 align 0.2041)' for a loss with parts, '' for a scalar one: what the progress line shows after the loss. */
+export const partsText = (parts?: Record<string, number>): string => (parts ? ` (${Object.entries(parts).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ')})` : '');
 
 /** Each part's mean over the steps that reported it; undefined when no step had parts. */
 function meanParts(steps: StepLoss[]): Record<string, number> | undefined {

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { SasrecConfig } from '../models/sasrec/config.js';
 import { SasrecModel, type SasrecBatch } from '../models/sasrec/model.js';
-import { BatchSampler, historyMask, seenAtPositions, type SeqBatch } from './batches.js';
+import { BatchSampler, dealUsers, historyMask, seenAtPositions, type SeqBatch } from './batches.js';
 import { sasrecObjective } from './losses.js';
 import type { BatchSource, ReplicaSpec, Trainable } from './trainable.js';
 
@@ -56,16 +56,15 @@ export function sasrecTrainable(model: SasrecModel): Trainable<SasrecShard> {
 
 /**
  * Batches of users from the sampler. Negatives: bce one per position of each shard; gbce and
- * sampled-ce k shared by the whole batch (drawn once, before the shards); ce none. Shards deal the
- * users round-robin, so they get similar lengths.
+ * sampled-ce k shared by the whole batch (drawn once, before the shards); ce none.
  */
 export function sasrecBatches(sampler: BatchSampler, cfg: SasrecConfig, lengthBuckets = true): BatchSource<SasrecShard> {
   return {
     epoch: () => sampler.epoch(cfg.batchSize, lengthBuckets),
     shards(users, count) {
       const shared = cfg.loss === 'gbce' || cfg.loss === 'sampled-ce' ? sampler.shared(cfg.numNegatives) : undefined;
-      return Array.from({ length: count }, (_, s) => {
-        const batch = sampler.batch(count === 1 ? users : users.filter((_, j) => j % count === s));
+      return dealUsers(users, count).map((u) => {
+        const batch = sampler.batch(u);
         return { batch, negatives: cfg.loss === 'bce' ? sampler.perPosition(batch.targets) : shared };
       });
     },
