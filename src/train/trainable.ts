@@ -61,8 +61,8 @@ export function totalLoss(out: LossOutput): tf.Scalar {
 }
 
 /**
- * Runs `f` (inside a gradient tape) and returns its total loss; with named parts it keeps them out
- * of the tape's tidy and hands them to `keep`, whose caller reads and disposes them (readParts).
+ * The total of a loss output computed inside a gradient tape; named parts are kept out of the
+ * tape's tidy and handed to `keep`, whose caller reads and disposes them (readParts).
  */
 export function totalKeepingParts(out: LossOutput, keep: (parts: LossParts) => void): tf.Scalar {
   if (!(out instanceof tf.Tensor)) keep(Object.fromEntries(Object.entries(out).map(([k, v]) => [k, tf.keep(v)])));
