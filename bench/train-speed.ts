@@ -8,11 +8,13 @@ import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { Command } from 'commander';
 import { SASREC_DEFAULTS } from '../src/models/sasrec/config.js';
-import { SasrecModel, mulberry32 } from '../src/models/sasrec/model.js';
+import { SasrecModel } from '../src/models/sasrec/model.js';
+import { mulberry32 } from '../src/random.js';
 import { BatchSampler } from '../src/train/batches.js';
 import { useNodeBackend, type NodeBackend } from '../src/train/backend-node.js';
 import { sasrecObjective } from '../src/train/losses.js';
 import { DataParallel } from '../src/train/data-parallel.js';
+import { sasrecReplica, sasrecTrainable } from '../src/train/sasrec-task.js';
 import { trainStep } from '../src/train/sasrec.js';
 import { BENCH_DATE, BENCH_MACHINE, recordBench, type BenchRow } from './record.js';
 
@@ -99,12 +101,12 @@ async function parallelStep(w: number, steps: number): Promise<number> {
   await useNodeBackend('wasm');
   const m = new SasrecModel({ numItems: N, maxLen: L, loss: 'sampled-ce', numNegatives: K, batchSize: B, excludeHistory: Boolean(o.excludeHistory) });
   m.setObjective(sasrecObjective(m.config));
-  const dp = await DataParallel.start(m.config, w);
+  const dp = await DataParallel.start(sasrecReplica(m.config), w);
   const s = new BatchSampler(train, N, L, 1);
   const opt = tf.train.adam(1e-3, 0.9, 0.98);
   const step = () => {
     const negatives = s.shared(K);
-    return dp.step(m, opt, Array.from({ length: w }, (_, k) => ({ batch: s.batch(users.filter((u) => u % w === k)), negatives })), 1);
+    return dp.step(sasrecTrainable(m), opt, Array.from({ length: w }, (_, k) => ({ batch: s.batch(users.filter((u) => u % w === k)), negatives })), 1);
   };
   const ms = await medianStepMs(step, steps);
   await dp.close();

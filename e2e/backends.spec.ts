@@ -86,7 +86,8 @@ test('a repeat-bias SASRec with positions from-oldest scores as in Node (1e-4) o
   const s = tf.tensor2d(seq, [2, 8], 'int32');
   const expected = m.fullSortPredict(s).arraySync() as number[][];
   s.dispose();
-  const entry = m.toEntry(['sasrec.bin']);
+  const { architectureOf } = await import('../src/models/sasrec/config.js');
+  const entry = { kind: 'sasrec' as const, files: ['sasrec.bin'], config: architectureOf(m.config), weights: m.specs };
   m.dispose();
   await open(page);
   for (const b of ['wasm', 'webgl', 'webgpu'] as const) {

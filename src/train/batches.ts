@@ -1,4 +1,5 @@
-import { columnOf, mulberry32 } from '../models/sasrec/model.js';
+import * as tf from '@tensorflow/tfjs';
+import { mulberry32 } from '../random.js';
 
 /** One training batch: inputs and next-item targets, left-padded to the batch's longest row. */
 export interface SeqBatch {
@@ -115,8 +116,14 @@ export class BatchSampler {
   }
 }
 
+/** A batch's users dealt round-robin into `count` shards, so shards get similar lengths (count 1: the batch itself). */
+export function dealUsers(users: number[], count: number): number[][] {
+  return count === 1 ? [users] : Array.from({ length: count }, (_, s) => users.filter((_, j) => j % count === s));
+}
+
 /** Additive value that takes a logit out of a softmax (finite, so masked rows stay NaN-free). */
-export const MASKED = -1e9;
+export { MASKED } from '../models/nn/transformer.js';
+import { MASKED } from '../models/nn/transformer.js';
 
 /**
  * [B, C] additive mask over a softmax's negative columns: MASKED where the column's item is in row
@@ -139,4 +146,46 @@ export function historyMask(b: SeqBatch, numItems: number, negatives?: Int32Arra
     }
   }
   return out;
+}
+
+/**
+ * Repeat-bias indicators for the target-bearing positions of a [B, L] batch (flat `seq`, `targets`),
+ * in row order: for the position at (b, t), the items of seq[b, 0..t]. Columns are `negatives` or,
+ * without them, every id 0..numItems. Built in JS from ids (O(M·C), M target positions).
+ */
+export function seenAtPositions(seq: ArrayLike<number>, L: number, targets: ArrayLike<number>, negatives: ArrayLike<number> | undefined, numItems: number): { pos: tf.Tensor1D; cols: tf.Tensor2D } {
+  const colOf = columnOf(numItems, negatives);
+  const C = negatives ? negatives.length : numItems + 1;
+  let M = 0;
+  for (let i = 0; i < targets.length; i++) if (targets[i] !== 0) M++;
+  const pos = new Float32Array(M);
+  const cols = new Float32Array(M * C);
+  const seen = new Uint8Array(numItems + 1);
+  const running = new Float32Array(C);
+  let m = 0;
+  for (let b = 0; b * L < seq.length; b++) {
+    seen.fill(0);
+    running.fill(0);
+    for (let t = 0; t < L; t++) {
+      const item = seq[b * L + t];
+      if (item > 0) {
+        seen[item] = 1;
+        if (colOf[item] >= 0) running[colOf[item]] = 1;
+      }
+      const target = targets[b * L + t];
+      if (target === 0) continue;
+      pos[m] = seen[target];
+      cols.set(running, m * C);
+      m++;
+    }
+  }
+  return { pos: tf.tensor1d(pos), cols: tf.tensor2d(cols, [M, C]) };
+}
+
+/** Column of each item id 0..numItems in a softmax over `negatives` (-1: not a column), or over every id. */
+export function columnOf(numItems: number, negatives?: ArrayLike<number>): Int32Array {
+  const colOf = new Int32Array(numItems + 1).fill(-1);
+  if (negatives) for (let c = 0; c < negatives.length; c++) colOf[negatives[c]] = c;
+  else for (let i = 0; i <= numItems; i++) colOf[i] = i;
+  return colOf;
 }

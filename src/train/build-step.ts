@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { artifact } from '../bundle/artifact.js';
 import type { BuildContext, BuildStep } from '../bundle/build.js';
-import type { SasrecConfig } from '../models/sasrec/config.js';
-import { SasrecModel } from '../models/sasrec/model.js';
+import type { SasrecEntry } from '../bundle/manifest.js';
+import { architectureOf, type SasrecConfig } from '../models/sasrec/config.js';
 import { useNodeBackend } from './backend-node.js';
 import { trainSasrec, type TrainSasrecResult } from './sasrec.js';
 
@@ -83,11 +83,8 @@ export async function trainForBuild(ctx: Pick<BuildContext, 'split' | 'dataset' 
   });
 }
 
-export function sasrecEntry(r: TrainSasrecResult): ReturnType<SasrecModel['toEntry']> {
-  const m = SasrecModel.fromEntry({ config: r.config as unknown as Record<string, unknown>, weights: r.weights.specs }, r.weights.data);
-  try {
-    return m.toEntry([SASREC_FILE], { loss: r.config.loss, epochs: r.bestEpoch, ...(r.bestValid ? { valid: r.bestValid } : {}) });
-  } finally {
-    m.dispose();
-  }
+/** The manifest entry for a trained model (the writer fills in the file's hash): architecture, weight specs, how it was trained. */
+export function sasrecEntry(r: TrainSasrecResult): SasrecEntry {
+  const trainedWith = { loss: r.config.loss, epochs: r.bestEpoch, ...(r.bestValid ? { valid: r.bestValid } : {}) };
+  return { kind: 'sasrec', files: [SASREC_FILE], config: architectureOf(r.config), weights: r.weights.specs.map((s) => ({ ...s, shape: [...s.shape] })), trainedWith };
 }

@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leaveOneOut } from '../data/split.js';
-import { SasrecModel, mulberry32 } from '../models/sasrec/model.js';
+import { SasrecModel } from '../models/sasrec/model.js';
+import { mulberry32 } from '../random.js';
 import { BatchSampler } from './batches.js';
 import { useNodeBackend } from './backend-node.js';
-import { batchTensors, DataParallel } from './data-parallel.js';
+import { DataParallel } from './data-parallel.js';
+import { batchTensors, sasrecReplica, sasrecTrainable } from './sasrec-task.js';
 import { sasrecObjective } from './losses.js';
 import { trainSasrec } from './sasrec.js';
 
@@ -18,7 +20,7 @@ const cfg = { numItems: 40, maxLen: 12, hidden: 16, blocks: 1, heads: 2, dropout
 let dp: DataParallel;
 beforeAll(async () => {
   await useNodeBackend('wasm');
-  dp = await DataParallel.start({ ...cfg, ...new SasrecModel(cfg).config }, 2);
+  dp = await DataParallel.start(sasrecReplica({ ...cfg, ...new SasrecModel(cfg).config }), 2);
 }, 60_000);
 afterAll(async () => {
   await dp?.close();
@@ -39,10 +41,10 @@ describe('DataParallel', () => {
     // with the default history mask: each shard masks its own rows, so the union is the whole mask
     const t = batchTensors(whole.config, all, negatives);
     expect(t.historyMask).toBeDefined();
-    sgd1.minimize(() => whole.calculateLoss(t.seq, t.targets, t.negatives, t.historyMask), false, whole.trainable);
+    sgd1.minimize(() => whole.calculateLoss(t), false, whole.trainable);
     const shards = [0, 1].map((s) => ({ batch: sampler.batch(users.filter((u) => u % 2 === s)), negatives }));
     expect(shards[0].batch.L).not.toBe(shards[1].batch.L);
-    await dp.step(split, sgd2, shards, 1);
+    await dp.step(sasrecTrainable(split), sgd2, shards, 1);
     const a = (await whole.getWeights()).data;
     const b = (await split.getWeights()).data;
     const init = (await new SasrecModel(cfg).getWeights()).data;
@@ -67,9 +69,9 @@ describe('DataParallel', () => {
     for (const m of [whole, split]) m.setObjective(sasrecObjective(m.config));
     const [sgd1, sgd2] = [tf.train.sgd(1), tf.train.sgd(1)];
     const t = batchTensors(whole.config, sampler.batch(users), negatives);
-    sgd1.minimize(() => whole.calculateLoss(t.seq, t.targets, t.negatives, t.historyMask).mul(0.25), false, whole.trainable);
+    sgd1.minimize(() => whole.calculateLoss(t).mul(0.25), false, whole.trainable);
     const shards = [0, 1].map((s) => ({ batch: sampler.batch(users.filter((u) => u % 2 === s)), negatives }));
-    await dp.step(split, sgd2, shards, 1, 0.25);
+    await dp.step(sasrecTrainable(split), sgd2, shards, 1, 0.25);
     const a = (await whole.getWeights()).data;
     const b = (await split.getWeights()).data;
     for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(1e-5);

@@ -1,77 +1,42 @@
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { MolarError } from '../errors.js';
-import type { SasrecConfig } from '../models/sasrec/config.js';
-import type { SasrecModel } from '../models/sasrec/model.js';
-import { historyMask, type SeqBatch } from './batches.js';
+import { checkFinite, readParts, totalKeepingParts, type ReplicaSpec, type StepLoss, type Trainable } from './trainable.js';
+import type { LossParts } from '../models/types.js';
 
 /** One shard of a training batch, as sent to a worker (typed arrays travel by copy/transfer). */
-export interface ShardRequest {
+export interface ShardRequest<Shard = unknown> {
   /** current weights (spec order, one blob); the worker keeps its own when omitted */
   weights?: Float32Array;
-  batch: SeqBatch;
-  /** bce: [B*L] per position; gbce / sampled-ce: [k] shared by the whole batch */
-  negatives?: Int32Array;
+  shard: Shard;
   dropoutSeed: number;
 }
 export interface ShardResult {
   loss?: number;
+  parts?: Record<string, number>;
   /** gradients of every trainable weight, spec order, concatenated */
   grads?: Float32Array;
   error?: string;
 }
 
-export type Shard = Pick<ShardRequest, 'batch' | 'negatives'>;
-
-/** Target-bearing positions of a batch: each shard's mean loss is weighted by its share of these. */
-export const countTargets = (b: SeqBatch): number => b.targets.reduce((n, t) => n + (t !== 0 ? 1 : 0), 0);
-
 /** Loss and flattened gradients of one shard on `model` (used by the main thread and the workers). */
-export function shardGradients(model: SasrecModel, req: ShardRequest): { loss: number; grads: Float32Array } {
-  model.seedDropout(req.dropoutSeed);
-  const t = batchTensors(model.config, req.batch, req.negatives);
-  try {
-    const vars = model.trainable;
-    const { value, grads } = tf.variableGrads(() => model.calculateLoss(t.seq, t.targets, t.negatives, t.historyMask), vars);
-    const out = new Float32Array(vars.reduce((n, v) => n + v.size, 0));
-    let off = 0;
-    for (const v of vars) {
-      out.set(grads[v.name].dataSync() as Float32Array, off);
-      off += v.size;
-    }
-    const loss = value.dataSync()[0];
-    value.dispose();
-    tf.dispose(grads);
-    return { loss, grads: out };
-  } finally {
-    disposeBatch(t);
+export async function shardGradients<Shard>(model: Trainable<Shard>, shard: Shard, dropoutSeed: number): Promise<StepLoss & { grads: Float32Array }> {
+  model.seedDropout?.(dropoutSeed);
+  const vars = model.trainable;
+  let kept: LossParts | undefined;
+  const { value, grads } = tf.variableGrads(() => totalKeepingParts(model.loss(shard), (p) => (kept = p)), vars);
+  const out = new Float32Array(vars.reduce((n, v) => n + v.size, 0));
+  let off = 0;
+  for (const v of vars) {
+    out.set(grads[v.name].dataSync() as Float32Array, off);
+    off += v.size;
   }
+  const loss = value.dataSync()[0];
+  value.dispose();
+  tf.dispose(grads);
+  const parts = await readParts(kept);
+  return { loss, ...(parts ? { parts } : {}), grads: out };
 }
-
-export interface BatchTensors {
-  seq: tf.Tensor2D;
-  targets: tf.Tensor2D;
-  negatives?: tf.Tensor;
-  historyMask?: tf.Tensor2D;
-}
-
-/**
- * A batch as the tensors calculateLoss takes; bce negatives are per position [B, L], others shared
- * [k]; with excludeHistory (ce, sampled-ce) also the [B, C] history mask (batches.ts).
- */
-export function batchTensors(cfg: Pick<SasrecConfig, 'loss' | 'numItems' | 'excludeHistory'>, b: SeqBatch, negatives?: Int32Array): BatchTensors {
-  const seq = tf.tensor2d(b.seq, [b.B, b.L], 'int32');
-  const targets = tf.tensor2d(b.targets, [b.B, b.L], 'int32');
-  const out: BatchTensors = { seq, targets };
-  if (negatives !== undefined) out.negatives = cfg.loss === 'bce' ? tf.tensor2d(negatives, [b.B, b.L], 'int32') : tf.tensor1d(negatives, 'int32');
-  if (cfg.excludeHistory && (cfg.loss === 'ce' || cfg.loss === 'sampled-ce')) {
-    const cols = cfg.loss === 'ce' ? cfg.numItems + 1 : negatives!.length;
-    out.historyMask = tf.tensor2d(historyMask(b, cfg.numItems, cfg.loss === 'ce' ? undefined : negatives), [b.B, cols]);
-  }
-  return out;
-}
-
-export const disposeBatch = (t: BatchTensors): void => tf.dispose([t.seq, t.targets, ...(t.negatives ? [t.negatives] : []), ...(t.historyMask ? [t.historyMask] : [])]);
 
 /**
  * Synchronous data parallelism over worker threads, for Node training. tfjs-backend-wasm runs
@@ -79,22 +44,29 @@ export const disposeBatch = (t: BatchTensors): void => tf.dispose([t.seq, t.targ
  * training process uses one core; here each batch is cut into `workers` shards by user, the main
  * thread computes shard 0 while each worker computes one more on its own replica, and the
  * gradients are averaged (weighted by each shard's target count, which makes the result the
- * gradient of the whole batch's mean loss) before one Adam step on the main thread. Weights go out
- * to the workers after every step (~4 bytes × parameters, small next to a step).
+ * gradient of the whole batch's mean loss) before one optimizer step on the main thread. Weights go
+ * out to the workers after every step (~4 bytes × parameters, small next to a step). Any model
+ * trains this way: the workers build their replicas from a ReplicaSpec (trainable.ts).
  */
 export class DataParallel {
   private constructor(private readonly workers: Worker[]) {}
 
-  /** Starts `count - 1` workers (the main thread is the first). */
-  static async start(config: SasrecConfig, count: number): Promise<DataParallel> {
+  /** Starts `count - 1` workers (the main thread is the first), each building `replica`. */
+  static async start(replica: ReplicaSpec, count: number): Promise<DataParallel> {
     if (!Number.isInteger(count) || count < 1) throw new MolarError('BAD_CONFIG', `workers must be an integer ≥ 1, got ${count}`, { field: 'workers' });
     const url = new URL('./grad-worker-boot.mjs', import.meta.url);
-    const workers = Array.from({ length: count - 1 }, () => new Worker(url, { workerData: { config } }));
-    // a worker that fails to start (bad install, wasm missing) must fail here, not hang the first step
-    await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
-      w.once('online', () => resolve());
+    const workers = Array.from({ length: count - 1 }, () => new Worker(url, { workerData: replica }));
+    // a worker that fails to start (bad install, wasm missing, a replica that cannot be built) must fail here, not hang the first step
+    const started = workers.map((w) => new Promise<void>((resolve, reject) => {
+      w.once('message', (m: { ready?: boolean; error?: string }) => (m.ready ? resolve() : reject(new MolarError('BACKEND_UNAVAILABLE', `training worker failed to start: ${m.error}`))));
       w.once('error', (e) => reject(new MolarError('BACKEND_UNAVAILABLE', `training worker failed to start: ${e.message}`, { cause: e })));
-    })));
+    }));
+    try {
+      await Promise.all(started);
+    } catch (e) {
+      await Promise.all(workers.map((w) => w.terminate()));
+      throw e;
+    }
     return new DataParallel(workers);
   }
 
@@ -104,31 +76,33 @@ export class DataParallel {
 
   /**
    * One synchronous step over `shards` (one per replica, main first), its gradient multiplied by
-   * `gradScale`. Returns the whole batch's mean loss and leaves no tensor behind.
+   * `gradScale`. Returns the whole batch's mean loss (and parts) and leaves no tensor behind.
    */
-  async step(model: SasrecModel, optimizer: tf.Optimizer, shards: Shard[], dropoutSeed: number, gradScale = 1): Promise<number> {
+  async step<Shard>(model: Trainable<Shard>, optimizer: tf.Optimizer, shards: Shard[], dropoutSeed: number, gradScale = 1): Promise<StepLoss> {
     const weights = this.workers.length ? (await model.getWeights()).data : undefined;
     const pending = this.workers.map((w, i) => {
       const shard = shards[i + 1];
       if (!shard) return Promise.resolve(undefined);
-      return call(w, { weights: weights?.slice(), ...shard, dropoutSeed: dropoutSeed * 31 + i + 1 }).then((r) => {
+      return call(w, { weights: weights?.slice(), shard, dropoutSeed: dropoutSeed * 31 + i + 1 }).then((r) => {
         if (r.error !== undefined || !r.grads) throw new MolarError('BAD_INPUT', `training worker ${i + 1}: ${r.error}`);
-        return { loss: r.loss!, grads: r.grads };
+        return { loss: r.loss!, parts: r.parts, grads: r.grads };
       });
     });
-    const own = shardGradients(model, { ...shards[0], dropoutSeed: dropoutSeed * 31 });
-    const parts = [own, ...(await Promise.all(pending))];
-    const counts = shards.map((s) => countTargets(s.batch));
+    const own = await shardGradients(model, shards[0], dropoutSeed * 31);
+    const results = [own, ...(await Promise.all(pending))];
+    const counts = shards.map((s) => model.targetCount(s));
     const total = counts.reduce((a, b) => a + b, 0);
     const sum = new Float32Array(own.grads.length);
     let loss = 0;
-    parts.forEach((p, i) => {
+    let parts: Record<string, number> | undefined;
+    results.forEach((p, i) => {
       if (!p) return;
       const w = counts[i] / total;
       loss += p.loss * w;
+      for (const [k, v] of Object.entries(p.parts ?? {})) (parts ??= {})[k] = (parts[k] ?? 0) + v * w;
       for (let j = 0; j < sum.length; j++) sum[j] += p.grads[j] * w * gradScale;
     });
-    if (!Number.isFinite(loss)) throw new MolarError('BAD_CONFIG', `training loss became ${loss}; lower learningRate`, { field: 'learningRate' });
+    checkFinite(loss);
     const named: tf.NamedTensorMap = {};
     let off = 0;
     for (const v of model.trainable) {
@@ -137,7 +111,7 @@ export class DataParallel {
     }
     optimizer.applyGradients(named);
     tf.dispose(named);
-    return loss;
+    return parts ? { loss, parts } : { loss };
   }
 
   async close(): Promise<void> {

@@ -1,25 +1,33 @@
 /**
- * One data-parallel gradient worker (see data-parallel.ts). It holds a replica of the model,
- * takes the current weights and one shard of a batch, and returns that shard's loss and gradients.
+ * One data-parallel gradient worker (see data-parallel.ts). It builds its model replica from the
+ * ReplicaSpec in workerData (module URL + export name + config), takes the current weights and one
+ * shard of a batch, and returns that shard's loss and gradients.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { SasrecConfig } from '../models/sasrec/config.js';
-import { SasrecModel } from '../models/sasrec/model.js';
 import { useNodeBackend } from './backend-node.js';
 import { shardGradients, type ShardRequest, type ShardResult } from './data-parallel.js';
-import { sasrecObjective } from './losses.js';
+import type { ReplicaSpec, Trainable } from './trainable.js';
 
-await useNodeBackend('wasm');
-const model = new SasrecModel(workerData.config as SasrecConfig);
-model.setObjective(sasrecObjective(model.config));
+const port = parentPort!;
+let model: Trainable<unknown>;
+try {
+  await useNodeBackend('wasm');
+  const spec = workerData as ReplicaSpec;
+  const mod = (await import(spec.module)) as Record<string, (config: unknown) => Trainable<unknown> | Promise<Trainable<unknown>>>;
+  if (typeof mod[spec.exportName] !== 'function') throw new Error(`${spec.module} exports no function ${spec.exportName}`);
+  model = await mod[spec.exportName](spec.config);
+  port.postMessage({ ready: true });
+} catch (e) {
+  port.postMessage({ error: (e as Error).message });
+}
 
-parentPort!.on('message', (req: ShardRequest) => {
+port.on('message', async (req: ShardRequest) => {
   try {
     if (req.weights) model.setWeights(model.specs, req.weights);
-    const { loss, grads } = shardGradients(model, req);
-    const res: ShardResult = { loss, grads };
-    parentPort!.postMessage(res, [grads.buffer as ArrayBuffer]);
+    const { loss, parts, grads } = await shardGradients(model, req.shard, req.dropoutSeed);
+    const res: ShardResult = { loss, parts, grads };
+    port.postMessage(res, [grads.buffer as ArrayBuffer]);
   } catch (e) {
-    parentPort!.postMessage({ error: (e as Error).message } satisfies ShardResult);
+    port.postMessage({ error: (e as Error).message } satisfies ShardResult);
   }
 });

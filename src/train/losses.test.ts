@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { historyMask, MASKED } from './batches.js';
-import { seenAtPositions } from '../models/sasrec/model.js';
+import { historyMask, MASKED, seenAtPositions } from './batches.js';
 import { bceLoss, fullCeLoss, gbceBeta, gbceLoss, sasrecObjective, softmaxCeLoss } from './losses.js';
 
 const v = (t: tf.Scalar) => t.dataSync()[0];

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { MolarError } from '../errors.js';
 import type { SasrecConfig } from '../models/sasrec/config.js';
-import { logSumExpRows, mm } from '../models/sasrec/ops.js';
+import { logSumExpRows, mm } from '../models/nn/ops.js';
 import type { ObjectiveInput, SasrecObjective } from '../models/sasrec/model.js';
 import { MASKED } from './batches.js';
 

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { leaveOneOut } from '../data/split.js';
-import { SasrecModel, mulberry32 } from '../models/sasrec/model.js';
+import { SasrecModel } from '../models/sasrec/model.js';
+import { mulberry32 } from '../random.js';
 import { BatchSampler } from './batches.js';
 import { useNodeBackend } from './backend-node.js';
 import { sasrecObjective } from './losses.js';

@@ -1,17 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
-import cliProgress from 'cli-progress';
 import type { LeaveOneOutSplit } from '../data/types.js';
-import { evaluate } from '../eval/evaluate.js';
 import { MolarError } from '../errors.js';
 import { resolveSasrecConfig, type SasrecConfig } from '../models/sasrec/config.js';
 import { SasrecModel } from '../models/sasrec/model.js';
-import { sequentialScorer } from '../score/scorer.js';
-import type { WeightBlob } from '../models/sasrec/weights.js';
+import type { WeightBlob } from '../models/nn/weights.js';
 import { BatchSampler } from './batches.js';
-import { batchTensors, countTargets, DataParallel, disposeBatch } from './data-parallel.js';
+import { localStep, trainLoop, type EpochReport, type TrainLoopResult } from './loop.js';
 import { sasrecObjective } from './losses.js';
-import { GroupedAdam, setRate } from './optimizer.js';
-import { WeightAverage } from './weight-average.js';
+import { GroupedAdam } from './optimizer.js';
+import { sasrecBatches, sasrecReplica, sasrecTrainable } from './sasrec-task.js';
+
+export { learningRateAt, type EpochReport } from './loop.js';
 
 /** How many times the learning rate the repeat bias steps at (see GroupedAdam). */
 export const REPEAT_BIAS_LR_FACTOR = 30;
@@ -60,18 +59,6 @@ export interface TrainSasrecOptions {
   onEpoch?: (e: EpochReport) => void;
 }
 
-export interface EpochReport {
-  epoch: number;
-  /** mean training loss over the epoch's steps */
-  loss: number;
-  /** every step's loss, for reproducibility checks */
-  stepLosses: number[];
-  validNdcg10?: number;
-  /** wall minutes since training began, at the end of this epoch (time-to-quality curve) */
-  minutes: number;
-  epochMs: number;
-}
-
 export interface TrainSasrecResult {
   config: SasrecConfig;
   /** weights of the kept (best valid NDCG@10) checkpoint, bundle form */
@@ -81,7 +68,7 @@ export interface TrainSasrecResult {
   history: EpochReport[];
   backend: string;
   wallMs: number;
-  stoppedBy: 'patience' | 'maxEpochs' | 'timeBudget';
+  stoppedBy: TrainLoopResult['stoppedBy'];
 }
 
 /**
@@ -89,138 +76,45 @@ export interface TrainSasrecResult {
  * full-ranking evaluator) after every epoch and keeping the best checkpoint; stops after
  * `patience` epochs without improvement. Seeded: one seed gives one loss curve on one backend.
  * Runs on whatever tfjs backend is active (see train/backend-node.ts for the Node choice).
+ * The epochs, schedule, workers and checkpointing are loop.ts's; this sets up SASRec's parts.
  */
 export async function trainSasrec(opts: TrainSasrecOptions): Promise<TrainSasrecResult> {
   const cfg = resolveSasrecConfig({ ...opts.config, numItems: opts.numItems });
-  if (cfg.lrSchedule === 'cosine-time' && opts.timeBudgetMs === undefined) throw new MolarError('BAD_CONFIG', "lrSchedule 'cosine-time' decays over the time budget: give one (--minutes)", { field: 'lrSchedule' });
   const model = new SasrecModel(cfg);
   model.setObjective(sasrecObjective(cfg));
   const sampler = new BatchSampler(opts.split.train, cfg.numItems, cfg.maxLen, cfg.seed);
-  if (sampler.trainableUsers === 0) throw new MolarError('BAD_INPUT', 'no user has two or more training events', { field: 'interactions' });
   // the repeat bias is one scalar that must travel several units: it steps faster (optimizer.ts)
   const fast = new Set(model.specs.flatMap((s, i) => (s.name === 'repeat_bias' ? [model.trainable[i].name] : [])));
   const optimizer = new GroupedAdam(cfg.learningRate, fast, REPEAT_BIAS_LR_FACTOR);
-  const workers = opts.workers ?? 1;
-  const dp = workers > 1 ? await DataParallel.start(cfg, workers) : undefined;
-  const average = opts.weightAverage !== undefined ? new WeightAverage(model.trainable, opts.weightAverage) : undefined;
-  const t0 = Date.now();
-  const history: EpochReport[] = [];
-  let best: { ndcg: number; epoch: number; weights: WeightBlob; metrics?: Record<string, number> } | undefined;
-  let bad = 0;
-  const targetsPerUser = sampler.meanTargetsPerUser;
-  let stoppedBy: TrainSasrecResult['stoppedBy'] = 'maxEpochs';
-  let step = 0;
-  const bar = opts.progress
-    ? new cliProgress.SingleBar({ format: 'epoch {epoch} [{bar}] {value}/{total} | loss {loss} | valid ndcg@10 {ndcg} | {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic)
-    : undefined;
   try {
-    for (let epoch = 1; epoch <= cfg.maxEpochs; epoch++) {
-      const te = Date.now();
-      let batches = sampler.epoch(cfg.batchSize, opts.lengthBuckets ?? true);
-      if (opts.maxStepsPerEpoch !== undefined) batches = batches.slice(0, opts.maxStepsPerEpoch);
-      model.seedDropout(cfg.seed * 7919 + epoch);
-      bar?.start(batches.length, 0, { epoch, loss: '-', ndcg: best ? best.ndcg.toFixed(4) : '-' });
-      const stepLosses: number[] = [];
-      let outOfTime = false;
-      for (const [i, users] of batches.entries()) {
-        const scale: GradScale = (opts.positionWeighting ?? true) ? (targets) => targets / (users.length * targetsPerUser) : () => 1;
-        const spent = opts.timeBudgetMs !== undefined ? (Date.now() - t0) / opts.timeBudgetMs : 0;
-        if (cfg.lrSchedule === 'cosine-time' && spent >= 1) {
-          outOfTime = true; // the schedule has reached 0: what is left of the epoch would not move the weights
-          break;
-        }
-        setRate(optimizer, learningRateAt(cfg, cfg.lrSchedule === 'cosine-time' ? spent : (epoch - 1 + i / batches.length) / cfg.maxEpochs, step++));
-        stepLosses.push(dp ? await parallelStep(dp, model, optimizer, sampler, users, cfg, (cfg.seed * 7919 + epoch) * 100_003 + i, scale) : await trainStep(model, optimizer, sampler, users, cfg, scale));
-        average?.update();
-        bar?.increment(1, { loss: stepLosses[stepLosses.length - 1].toFixed(4) });
-      }
-      if (outOfTime && stepLosses.length === 0) {
-        bar?.stop();
-        stoppedBy = 'timeBudget';
-        break;
-      }
-      const report: EpochReport = { epoch, loss: mean(stepLosses), stepLosses, minutes: 0, epochMs: 0 };
-      report.epochMs = Date.now() - te;
-      if (!opts.noValidation) {
-        const validate = async () => {
-          const r = await evaluate(sequentialScorer(model), opts.split, opts.sequences, { split: 'valid', ks: [10, 20], filterSeen: opts.filterSeen ?? true, maxUsers: opts.validUsers, batchSize: 128 });
-          const ndcg = r.metrics['ndcg@10'];
-          return { r, ndcg, weights: !best || ndcg > best.ndcg ? await model.getWeights() : undefined };
-        };
-        const { r, ndcg, weights } = average ? await average.with(validate) : await validate();
-        report.validNdcg10 = ndcg;
-        if (weights) {
-          best = { ndcg, epoch, weights, metrics: r.metrics };
-          bad = 0;
-        } else bad++;
-      }
-      report.minutes = (Date.now() - t0) / 60_000;
-      history.push(report);
-      bar?.update(batches.length, { loss: report.loss.toFixed(4), ndcg: report.validNdcg10?.toFixed(4) ?? '-' });
-      bar?.stop();
-      opts.onEpoch?.(report);
-      if (!opts.noValidation && bad >= cfg.patience) {
-        stoppedBy = 'patience';
-        break;
-      }
-      if (outOfTime || (opts.timeBudgetMs !== undefined && Date.now() - t0 >= opts.timeBudgetMs)) {
-        stoppedBy = 'timeBudget';
-        break;
-      }
-    }
-    const weights = best ? best.weights : average ? await average.with(() => model.getWeights()) : await model.getWeights();
-    return { config: cfg, weights, bestEpoch: best?.epoch ?? history.length, bestValid: best?.metrics, history, backend: tf.getBackend(), wallMs: Date.now() - t0, stoppedBy };
+    if (sampler.trainableUsers === 0) throw new MolarError('BAD_INPUT', 'no user has two or more training events', { field: 'interactions' });
+    const r: TrainLoopResult = await trainLoop({
+      model: sasrecTrainable(model),
+      data: sasrecBatches(sampler, cfg, opts.lengthBuckets ?? true),
+      optimizer,
+      schedule: cfg,
+      maxEpochs: cfg.maxEpochs,
+      patience: cfg.patience,
+      seed: cfg.seed,
+      validation: opts.noValidation ? undefined : { model, split: opts.split, sequences: opts.sequences, filterSeen: opts.filterSeen, maxUsers: opts.validUsers },
+      maxStepsPerEpoch: opts.maxStepsPerEpoch,
+      timeBudgetMs: opts.timeBudgetMs,
+      workers: { count: opts.workers ?? 1, replica: sasrecReplica(cfg) },
+      positionWeighting: opts.positionWeighting,
+      weightAverage: opts.weightAverage,
+      progress: opts.progress,
+      onEpoch: opts.onEpoch,
+    });
+    return { config: cfg, ...r, backend: tf.getBackend() };
   } finally {
-    bar?.stop();
-    await dp?.close();
-    average?.dispose();
     optimizer.dispose();
     model.dispose();
   }
 }
 
-/** The factor a step's gradient is multiplied by (positionWeighting), from its whole batch's target count. */
-type GradScale = (targets: number) => number;
-
-/** One Adam step on one batch of users; returns the batch loss. Leaves no tensor behind. */
-export async function trainStep(model: SasrecModel, optimizer: tf.Optimizer, sampler: BatchSampler, users: number[], cfg: SasrecConfig, gradScale: GradScale = () => 1): Promise<number> {
-  const b = sampler.batch(users);
-  const negatives = cfg.loss === 'ce' ? undefined : cfg.loss === 'bce' ? sampler.perPosition(b.targets) : sampler.shared(cfg.numNegatives);
-  const t = batchTensors(cfg, b, negatives);
-  const k = gradScale(countTargets(b));
-  try {
-    const loss = optimizer.minimize(() => {
-      const l = model.calculateLoss(t.seq, t.targets, t.negatives, t.historyMask);
-      return k === 1 ? l : l.mul(k);
-    }, true, model.trainable);
-    const v = (await loss!.data())[0] / k;
-    loss!.dispose();
-    if (!Number.isFinite(v)) throw new MolarError('BAD_CONFIG', `training loss became ${v}; lower learningRate`, { field: 'learningRate' });
-    return v;
-  } finally {
-    disposeBatch(t);
-  }
+/** One Adam step on one batch of users (loop.ts's localStep over SASRec's batch); returns the batch loss. Leaves no tensor behind. */
+export async function trainStep(model: SasrecModel, optimizer: tf.Optimizer, sampler: BatchSampler, users: number[], cfg: SasrecConfig, gradScale: (targets: number) => number = () => 1): Promise<number> {
+  const [shard] = sasrecBatches(sampler, cfg).shards(users, 1);
+  const trainable = sasrecTrainable(model);
+  return (await localStep(trainable, optimizer, shard, gradScale(trainable.targetCount(shard)))).loss;
 }
-
-/** trainStep across the replicas of `dp`: users dealt round-robin so shards get similar lengths. */
-async function parallelStep(dp: DataParallel, model: SasrecModel, optimizer: tf.Optimizer, sampler: BatchSampler, users: number[], cfg: SasrecConfig, dropoutSeed: number, gradScale: GradScale): Promise<number> {
-  const parts = Array.from({ length: Math.min(dp.size, users.length) }, (_, s) => users.filter((_, j) => j % dp.size === s));
-  const shared = cfg.loss === 'gbce' || cfg.loss === 'sampled-ce' ? sampler.shared(cfg.numNegatives) : undefined;
-  const shards = parts.map((u) => {
-    const batch = sampler.batch(u);
-    return { batch, negatives: cfg.loss === 'bce' ? sampler.perPosition(batch.targets) : shared };
-  });
-  return dp.step(model, optimizer, shards, dropoutSeed, gradScale(shards.reduce((n, s) => n + countTargets(s.batch), 0)));
-}
-
-/**
- * The schedule's learning rate at `progress` ∈ [0, 1] of maxEpochs ('cosine') or of the time budget
- * ('cosine-time'), scaled by (step + 1) / warmupSteps during the first warmupSteps steps (0-based `step`).
- */
-export function learningRateAt(cfg: Pick<SasrecConfig, 'learningRate' | 'lrSchedule'> & { warmupSteps?: number }, progress: number, step = Infinity): number {
-  const lr = cfg.lrSchedule !== 'constant' ? cfg.learningRate * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, progress))) : cfg.learningRate;
-  const w = cfg.warmupSteps ?? 0;
-  return step < w ? (lr * (step + 1)) / w : lr;
-}
-
-const mean = (a: number[]): number => (a.length ? a.reduce((s, x) => s + x, 0) / a.length : NaN);

@@ -1,12 +1,14 @@
 import { MolarError } from '../../errors.js';
+import { BLOCK_WIRINGS, type BlockWiring } from '../nn/transformer.js';
 
 /** Training objectives the SASRec family is known by. */
 export const SASREC_LOSSES = ['bce', 'gbce', 'ce', 'sampled-ce'] as const;
 export type SasrecLoss = (typeof SASREC_LOSSES)[number];
 export const LR_SCHEDULES = ['constant', 'cosine', 'cosine-time'] as const;
 export type LrSchedule = (typeof LR_SCHEDULES)[number];
-export const SASREC_BLOCKS = ['pre-ln', 'sasrec'] as const;
-export type SasrecBlock = (typeof SASREC_BLOCKS)[number];
+/** nn/transformer.ts's wirings: the block stack is shared, so are its names */
+export const SASREC_BLOCKS = BLOCK_WIRINGS;
+export type SasrecBlock = BlockWiring;
 export const SASREC_INITS = ['xavier', 'normal'] as const;
 export type SasrecInit = (typeof SASREC_INITS)[number];
 export const SASREC_POSITIONS = ['from-newest', 'from-oldest'] as const;

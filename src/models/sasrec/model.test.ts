@@ -3,12 +3,14 @@ import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isMolarError } from '../../errors.js';
 import { padLeft } from '../types.js';
-import { resolveSasrecConfig, SASREC_BLOCKS, SASREC_POSITIONS } from './config.js';
+import { architectureOf, resolveSasrecConfig, SASREC_BLOCKS, SASREC_POSITIONS } from './config.js';
 import { SasrecModel } from './model.js';
 
 const cfg = { numItems: 20, maxLen: 8, hidden: 16, blocks: 2, heads: 2, dropout: 0.3, loss: 'ce' as const, seed: 3 };
 const seq2d = (rows: number[][], L: number) => tf.tensor2d(Int32Array.from(rows.flatMap((r) => [...padLeft(r, L)])), [rows.length, L], 'int32');
 
+/** what the bundle's sasrec entry holds for a model (train/build-step.ts writes it) */
+const savedEntry = (m: SasrecModel) => ({ config: architectureOf(m.config), weights: m.specs });
 const offsetOf = (specs: { shape: number[] }[], i: number) => specs.slice(0, i).reduce((n, sp) => n + sp.shape.reduce((a, b) => a * b, 1), 0);
 
 beforeAll(async () => {
@@ -85,14 +87,14 @@ describe('SasrecModel forward', () => {
     const flipped = data.slice();
     const n = 3;
     for (let r = 0; r < n; r++) flipped.set(table.subarray((n - 1 - r) * 16, (n - r) * 16), offsetOf(m.specs, i) + r * 16);
-    const newest = SasrecModel.fromEntry({ config: { ...m.toEntry([]).config, positions: 'from-newest' }, weights: m.specs }, flipped);
+    const newest = SasrecModel.fromEntry({ config: { ...architectureOf(m.config), positions: 'from-newest' }, weights: m.specs }, flipped);
     const same = newest.fullSortPredict(seq2d([[3, 9, 4]], 5)).dataSync();
     for (let k = 0; k < short.length; k++) expect(same[k]).toBeCloseTo(short[k], 4);
     // and unflipped, the other counting gives other scores
-    const other = SasrecModel.fromEntry({ config: { ...m.toEntry([]).config, positions: 'from-newest' }, weights: m.specs }, data).fullSortPredict(seq2d([[3, 9, 4]], 5)).dataSync();
+    const other = SasrecModel.fromEntry({ config: { ...architectureOf(m.config), positions: 'from-newest' }, weights: m.specs }, data).fullSortPredict(seq2d([[3, 9, 4]], 5)).dataSync();
     expect(Math.max(...Array.from(other, (x, k) => Math.abs(x - short[k])))).toBeGreaterThan(1e-3);
-    expect(m.toEntry([]).config.positions).toBe('from-oldest');
-    const { positions: _dropped, ...older } = m.toEntry([]).config;
+    expect(architectureOf(m.config).positions).toBe('from-oldest');
+    const { positions: _dropped, ...older } = architectureOf(m.config);
     expect(SasrecModel.fromEntry({ config: older, weights: m.specs }, data).config.positions).toBe('from-newest');
     expect(() => new SasrecModel({ ...cfg, positions: 'from-middle' as never })).toThrow(/positions/);
     m.dispose();
@@ -117,11 +119,11 @@ describe('SasrecModel weights', () => {
     const spec = (m: SasrecModel, name: string) => m.specs.find((s) => s.name === name)!.shape;
     expect(spec(wide, 'blocks.1.ffn.w1')).toEqual([16, 40]);
     expect(spec(wide, 'blocks.1.ffn.w2')).toEqual([40, 16]);
-    const entry = wide.toEntry(['sasrec.bin']);
+    const entry = savedEntry(wide);
     expect(entry.config.ffnInner).toBe(40);
     // an entry written before the field existed (no ffnInner) still loads with the SASRec width
     const plain = new SasrecModel(cfg);
-    const { ffnInner: _dropped, ...older } = plain.toEntry(['sasrec.bin']).config;
+    const { ffnInner: _dropped, ...older } = architectureOf(plain.config);
     const data = new Float32Array(plain.specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0));
     const loaded = SasrecModel.fromEntry({ config: older, weights: plain.specs }, data);
     expect(spec(loaded, 'blocks.0.ffn.w1')).toEqual([16, 16]);
@@ -132,9 +134,9 @@ describe('SasrecModel weights', () => {
   it("block is carried in the entry, changes the scores, and entries written before it existed load as 'pre-ln'", async () => {
     const pre = new SasrecModel({ ...cfg, block: 'pre-ln' });
     const { data } = await pre.getWeights();
-    const original = SasrecModel.fromEntry({ config: { ...pre.toEntry([]).config, block: 'sasrec' }, weights: pre.specs }, data);
-    expect(original.toEntry([]).config.block).toBe('sasrec');
-    const { block: _dropped, ...older } = pre.toEntry([]).config;
+    const original = SasrecModel.fromEntry({ config: { ...architectureOf(pre.config), block: 'sasrec' }, weights: pre.specs }, data);
+    expect(architectureOf(original.config).block).toBe('sasrec');
+    const { block: _dropped, ...older } = architectureOf(pre.config);
     const legacy = SasrecModel.fromEntry({ config: older, weights: pre.specs }, data);
     expect(legacy.config.block).toBe('pre-ln');
     const s = seq2d([[3, 9, 4, 7]], 8);
@@ -166,7 +168,7 @@ describe('SasrecModel weights', () => {
   it('round-trips through the bundle form and rejects bad checkpoints', async () => {
     const m = new SasrecModel(cfg);
     const w = await m.getWeights();
-    const entry = m.toEntry(['sasrec.bin']);
+    const entry = savedEntry(m);
     const m2 = SasrecModel.fromEntry(entry, w.data.slice().buffer);
     const s = seq2d([[5, 6, 7]], 8);
     const a = m.fullSortPredict(s).dataSync();
@@ -210,7 +212,7 @@ describe('SasrecModel weights', () => {
     const cands = tf.tensor2d([[2, 4, 9], [9, 1, 8]], [2, 3], 'int32');
     const p = withBias.predict(s, cands).arraySync();
     [[2, 4, 9], [9, 1, 8]].forEach((c, i) => c.forEach((item, j) => expect(p[i][j]).toBeCloseTo(a[i][item], 4)));
-    const entry = withBias.toEntry(['sasrec.bin']);
+    const entry = savedEntry(withBias);
     expect(entry.config.repeatBias).toBe(true);
     const back = SasrecModel.fromEntry(entry, w.data);
     expect(back.fullSortPredict(s).arraySync()).toEqual(a);
@@ -223,7 +225,7 @@ describe('SasrecModel weights', () => {
   it.each(SASREC_POSITIONS)('scores the same on the cpu and wasm backends (1e-4), positions %s', async (positions) => {
     const m = new SasrecModel({ ...cfg, heads: 1, positions });
     const w = await m.getWeights();
-    const entry = m.toEntry(['sasrec.bin']);
+    const entry = savedEntry(m);
     const s = seq2d([[1, 2, 3, 4], [9, 8, 7, 6, 5, 4, 3, 2, 1]], 8);
     const onCpu = m.fullSortPredict(s).dataSync().slice();
     s.dispose();

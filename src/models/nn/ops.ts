@@ -71,3 +71,18 @@ export const logSumExpRows = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc
     gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => [saved[0].mul((dy as tf.Tensor).expandDims(1))],
   };
 }) as unknown as CustomGradFn) as unknown as (x: tf.Tensor2D) => tf.Tensor1D;
+
+/** x · W + b over the last axis of [B, L, D], as one 2-D product (mm's fast path). W is [D, out]. */
+export function dense(x: tf.Tensor3D, w: tf.Tensor, b: tf.Tensor): tf.Tensor3D {
+  const [B, L, D] = x.shape;
+  const out = w.shape[1]!;
+  return mm(x.reshape([B * L, D]) as tf.Tensor2D, w as tf.Tensor2D).add(b).reshape([B, L, out]);
+}
+
+const LN_EPS = 1e-8; // as the SASRec reference code
+
+/** Layer normalisation over the last axis. */
+export function layerNorm(x: tf.Tensor3D, gamma: tf.Tensor, beta: tf.Tensor): tf.Tensor3D {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return x.sub(mean).mul(tf.rsqrt(variance.add(LN_EPS))).mul(gamma).add(beta) as tf.Tensor3D;
+}

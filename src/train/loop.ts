@@ -1,0 +1,219 @@
+import * as tf from '@tensorflow/tfjs';
+import cliProgress from 'cli-progress';
+import type { LeaveOneOutSplit } from '../data/types.js';
+import { evaluate } from '../eval/evaluate.js';
+import { MolarError } from '../errors.js';
+import type { LrSchedule } from '../models/sasrec/config.js';
+import type { WeightBlob } from '../models/nn/weights.js';
+import { sequentialScorer, type ScorableModel } from '../score/scorer.js';
+import { DataParallel } from './data-parallel.js';
+import { setRate } from './optimizer.js';
+import { checkFinite, readParts, totalKeepingParts, type BatchSource, type ReplicaSpec, type StepLoss, type Trainable } from './trainable.js';
+import { WeightAverage } from './weight-average.js';
+import type { LossParts } from '../models/types.js';
+
+export interface TrainLoopOptions<Shard> {
+  model: Trainable<Shard>;
+  data: BatchSource<Shard>;
+  /** stepped by the loop, owned (and disposed) by the caller */
+  optimizer: tf.Optimizer;
+  schedule: LrScheduleConfig;
+  /** upper bound on epochs */
+  maxEpochs: number;
+  /** epochs without a better valid NDCG@10 before training stops */
+  patience: number;
+  /** seeds dropout, per epoch and per step */
+  seed: number;
+  /** validate on NDCG@10 after every epoch, keeping the best checkpoint; absent: keep the last weights, no early stopping */
+  validation?: Validation;
+  /** stop an epoch after this many steps (smoke tests / benchmarks) */
+  maxStepsPerEpoch?: number;
+  /** stop (keeping the best checkpoint) once this much wall time has passed */
+  timeBudgetMs?: number;
+  /** gradient threads (data-parallel.ts): count > 1 starts count - 1 workers, each building `replica` */
+  workers?: { count: number; replica: ReplicaSpec };
+  /**
+   * Scale each step's gradient by its target count over the average batch's, so every position
+   * weighs the same whichever batch it lands in (length buckets otherwise favour short histories).
+   * Default true.
+   */
+  positionWeighting?: boolean;
+  /** validate and keep an exponential moving average of the weights, this decay per step (weight-average.ts) */
+  weightAverage?: number;
+  /** show a progress bar on stderr */
+  progress?: boolean;
+  onEpoch?: (e: EpochReport) => void;
+}
+
+export interface LrScheduleConfig {
+  learningRate: number;
+  lrSchedule: LrSchedule;
+  warmupSteps?: number;
+}
+
+export interface Validation {
+  /** scores through sequentialScorer; shares its weights with the trained model */
+  model: ScorableModel;
+  split: LeaveOneOutSplit;
+  sequences: Int32Array[];
+  /** remove seen items when ranking (default true) */
+  filterSeen?: boolean;
+  /** validate on at most this many users */
+  maxUsers?: number;
+}
+
+export interface EpochReport {
+  epoch: number;
+  /** mean training loss (the total, when the model has parts) over the epoch's steps */
+  loss: number;
+  /** each named loss part's mean over the epoch (models whose loss has parts) */
+  parts?: Record<string, number>;
+  /** every step's loss, for reproducibility checks */
+  stepLosses: number[];
+  validNdcg10?: number;
+  /** wall minutes since training began, at the end of this epoch (time-to-quality curve) */
+  minutes: number;
+  epochMs: number;
+}
+
+export interface TrainLoopResult {
+  /** the kept checkpoint: best valid NDCG@10, or the last (averaged, with weightAverage) weights without validation */
+  weights: WeightBlob;
+  bestEpoch: number;
+  bestValid?: Record<string, number>;
+  history: EpochReport[];
+  wallMs: number;
+  stoppedBy: 'patience' | 'maxEpochs' | 'timeBudget';
+}
+
+/**
+ * Epochs of seeded batches over any Trainable: Adam (or whatever `optimizer` is) steps with the
+ * learning-rate schedule and warm-up, optional data-parallel workers, position weighting and weight
+ * averaging; after each epoch, validation through the shared evaluator, the best checkpoint kept,
+ * early stopping after `patience` epochs without a better NDCG@10, and the time budget.
+ */
+export async function trainLoop<Shard>(o: TrainLoopOptions<Shard>): Promise<TrainLoopResult> {
+  if (o.schedule.lrSchedule === 'cosine-time' && o.timeBudgetMs === undefined) throw new MolarError('BAD_CONFIG', "lrSchedule 'cosine-time' decays over the time budget: give one (--minutes)", { field: 'lrSchedule' });
+  const { model, data, optimizer } = o;
+  const workers = o.workers?.count ?? 1;
+  const dp = workers > 1 ? await DataParallel.start(o.workers!.replica, workers) : undefined;
+  const average = o.weightAverage !== undefined ? new WeightAverage(model.trainable, o.weightAverage) : undefined;
+  const t0 = Date.now();
+  const history: EpochReport[] = [];
+  let best: { ndcg: number; epoch: number; weights: WeightBlob; metrics?: Record<string, number> } | undefined;
+  let bad = 0;
+  let stoppedBy: TrainLoopResult['stoppedBy'] = 'maxEpochs';
+  let step = 0;
+  const bar = o.progress ? progressBar() : undefined;
+  try {
+    for (let epoch = 1; epoch <= o.maxEpochs; epoch++) {
+      const te = Date.now();
+      let batches = data.epoch();
+      if (o.maxStepsPerEpoch !== undefined) batches = batches.slice(0, o.maxStepsPerEpoch);
+      const epochSeed = o.seed * 7919 + epoch;
+      model.seedDropout?.(epochSeed);
+      bar?.start(batches.length, 0, { epoch, loss: '-', parts: '', ndcg: best ? best.ndcg.toFixed(4) : '-' });
+      const steps: StepLoss[] = [];
+      let outOfTime = false;
+      for (const [i, users] of batches.entries()) {
+        const spent = o.timeBudgetMs !== undefined ? (Date.now() - t0) / o.timeBudgetMs : 0;
+        if (o.schedule.lrSchedule === 'cosine-time' && spent >= 1) {
+          outOfTime = true; // the schedule has reached 0: what is left of the epoch would not move the weights
+          break;
+        }
+        setRate(optimizer, learningRateAt(o.schedule, o.schedule.lrSchedule === 'cosine-time' ? spent : (epoch - 1 + i / batches.length) / o.maxEpochs, step++));
+        const shards = data.shards(users, dp ? Math.min(dp.size, users.length) : 1);
+        const targets = shards.reduce((n, s) => n + model.targetCount(s), 0);
+        const scale = (o.positionWeighting ?? true) ? targets / (users.length * data.meanTargetsPerUser) : 1;
+        const r = dp ? await dp.step(model, optimizer, shards, epochSeed * 100_003 + i, scale) : await localStep(model, optimizer, shards[0], scale);
+        steps.push(r);
+        average?.update();
+        bar?.increment(1, { loss: r.loss.toFixed(4), parts: partsText(r.parts) });
+      }
+      if (outOfTime && steps.length === 0) {
+        bar?.stop();
+        stoppedBy = 'timeBudget';
+        break;
+      }
+      const stepLosses = steps.map((s) => s.loss);
+      const parts = meanParts(steps);
+      const report: EpochReport = { epoch, loss: mean(stepLosses), ...(parts ? { parts } : {}), stepLosses, minutes: 0, epochMs: Date.now() - te };
+      if (o.validation) {
+        const v = o.validation;
+        const validate = async () => {
+          const r = await evaluate(sequentialScorer(v.model), v.split, v.sequences, { split: 'valid', ks: [10, 20], filterSeen: v.filterSeen ?? true, maxUsers: v.maxUsers, batchSize: 128 });
+          const ndcg = r.metrics['ndcg@10'];
+          return { r, ndcg, weights: !best || ndcg > best.ndcg ? await model.getWeights() : undefined };
+        };
+        const { r, ndcg, weights } = average ? await average.with(validate) : await validate();
+        report.validNdcg10 = ndcg;
+        if (weights) {
+          best = { ndcg, epoch, weights, metrics: r.metrics };
+          bad = 0;
+        } else bad++;
+      }
+      report.minutes = (Date.now() - t0) / 60_000;
+      history.push(report);
+      bar?.update(batches.length, { loss: report.loss.toFixed(4), parts: partsText(report.parts), ndcg: report.validNdcg10?.toFixed(4) ?? '-' });
+      bar?.stop();
+      o.onEpoch?.(report);
+      if (o.validation && bad >= o.patience) {
+        stoppedBy = 'patience';
+        break;
+      }
+      if (outOfTime || (o.timeBudgetMs !== undefined && Date.now() - t0 >= o.timeBudgetMs)) {
+        stoppedBy = 'timeBudget';
+        break;
+      }
+    }
+    const weights = best ? best.weights : average ? await average.with(() => model.getWeights()) : await model.getWeights();
+    return { weights, bestEpoch: best?.epoch ?? history.length, bestValid: best?.metrics, history, wallMs: Date.now() - t0, stoppedBy };
+  } finally {
+    bar?.stop();
+    await dp?.close();
+    average?.dispose();
+  }
+}
+
+/**
+ * One optimizer step on one shard (the whole batch), its gradient multiplied by `gradScale`;
+ * returns the loss (and parts) unscaled. Leaves no tensor behind.
+ */
+export async function localStep<Shard>(model: Trainable<Shard>, optimizer: tf.Optimizer, shard: Shard, gradScale = 1): Promise<StepLoss> {
+  let kept: LossParts | undefined;
+  const loss = optimizer.minimize(() => {
+    const l = totalKeepingParts(model.loss(shard), (p) => (kept = p));
+    return gradScale === 1 ? l : l.mul(gradScale);
+  }, true, model.trainable);
+  const v = (await loss!.data())[0] / gradScale;
+  loss!.dispose();
+  const parts = await readParts(kept);
+  checkFinite(v);
+  return parts ? { loss: v, parts } : { loss: v };
+}
+
+/**
+ * The schedule's learning rate at `progress` ∈ [0, 1] of maxEpochs ('cosine') or of the time budget
+ * ('cosine-time'), scaled by (step + 1) / warmupSteps during the first warmupSteps steps (0-based `step`).
+ */
+export function learningRateAt(cfg: LrScheduleConfig, progress: number, step = Infinity): number {
+  const lr = cfg.lrSchedule !== 'constant' ? cfg.learningRate * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, progress))) : cfg.learningRate;
+  const w = cfg.warmupSteps ?? 0;
+  return step < w ? (lr * (step + 1)) / w : lr;
+}
+
+function progressBar(): cliProgress.SingleBar {
+  return new cliProgress.SingleBar({ format: 'epoch {epoch} [{bar}] {value}/{total} | loss {loss}{parts} | valid ndcg@10 {ndcg} | {eta_formatted}', stream: process.stderr }, cliProgress.Presets.shades_classic);
+}
+
+/** ' (rec 0.9123 align 0.2041)' for a loss with parts, '' for a scalar one: what the progress line shows after the loss. */
+export const partsText = (parts?: Record<string, number>): string => (parts ? ` (${Object.entries(parts).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ')})` : '');
+
+/** Each part's mean over the steps that reported it; undefined when no step had parts. */
+function meanParts(steps: StepLoss[]): Record<string, number> | undefined {
+  const sums = new Map<string, number[]>();
+  for (const s of steps) for (const [k, v] of Object.entries(s.parts ?? {})) sums.set(k, sums.get(k) ?? []).get(k)!.push(v);
+  return sums.size ? Object.fromEntries([...sums].map(([k, vs]) => [k, mean(vs)])) : undefined;
+}
+
+const mean = (a: number[]): number => (a.length ? a.reduce((s, x) => s + x, 0) / a.length : NaN);
