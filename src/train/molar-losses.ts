@@ -12,7 +12,9 @@ import { sasrecObjective } from './losses.js';
  */
 export function infoNce(a: tf.Tensor2D, b: tf.Tensor2D, tau: number, mask?: tf.Tensor1D): tf.Scalar {
   return tf.tidy(() => {
-    const unit = (x: tf.Tensor2D) => x.div(tf.norm(x, 2, 1, true).add(1e-8)) as tf.Tensor2D;
+    // x / sqrt(|x|² + ε), not x / (|x| + ε): tf.norm's gradient is 0/0 at a zero row (a masked item's
+    // missing image projects to exactly 0), and one NaN poisons the whole step even when masked
+    const unit = (x: tf.Tensor2D) => x.mul(tf.rsqrt(tf.sum(x.square(), 1, true).add(1e-12))) as tf.Tensor2D;
     const logits = tf.matMul(unit(a), unit(b), false, true).div(tau) as tf.Tensor2D; // [B, B]
     const B = a.shape[0];
     const m = mask ?? tf.ones([B]);

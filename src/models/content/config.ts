@@ -79,3 +79,53 @@ export function contentArchitecture(cfg: ContentConfig): Record<string, unknown>
   const { numItems, maxLen, hidden, blocks, heads, block, dropout, textDim, imageDim, numAttributes } = cfg;
   return { numItems, maxLen, hidden, blocks, heads, block, dropout, textDim, imageDim, numAttributes };
 }
+
+/**
+ * How the content model trains (not in the bundle). The task weights multiply their loss parts
+ * (the loop minimises the sum); 0 switches a part off, as the ablations do.
+ */
+export interface MolarTrainConfig {
+  /** (float > 0) Adam learning rate, and its schedule as SASRec's (models/sasrec/config.ts) */
+  learningRate: number;
+  lrSchedule: 'constant' | 'cosine' | 'cosine-time';
+  warmupSteps: number;
+  batchSize: number;
+  maxEpochs: number;
+  patience: number;
+  /** post-alignment weight α and InfoNCE temperature τ (cosine / τ) against the frozen ID model */
+  alignWeight: number;
+  alignTau: number;
+  /** IT (image ↔ text contrastive) weight and temperature */
+  itWeight: number;
+  itTau: number;
+  /** SA (attributes from text + image) weight */
+  saWeight: number;
+}
+
+export const MOLAR_TRAIN_DEFAULTS: Readonly<MolarTrainConfig> = Object.freeze({
+  learningRate: 1e-3,
+  lrSchedule: 'constant',
+  warmupSteps: 0,
+  batchSize: 128,
+  maxEpochs: 200,
+  patience: 20,
+  alignWeight: 0.5,
+  alignTau: 0.2,
+  itWeight: 0.1,
+  itTau: 0.07,
+  saWeight: 0.1,
+});
+
+export function resolveMolarTrainConfig(partial: Partial<MolarTrainConfig> = {}): MolarTrainConfig {
+  const cfg = { ...MOLAR_TRAIN_DEFAULTS, ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) } as MolarTrainConfig;
+  const bad = (field: string, expected: string, v: unknown): never => {
+    throw new MolarError('BAD_CONFIG', `molar ${field} must be ${expected}, got ${JSON.stringify(v)}`, { field });
+  };
+  for (const f of ['batchSize', 'maxEpochs', 'patience'] as const) if (!Number.isInteger(cfg[f]) || cfg[f] < 1) bad(f, 'a positive integer', cfg[f]);
+  if (!Number.isInteger(cfg.warmupSteps) || cfg.warmupSteps < 0) bad('warmupSteps', 'a non-negative integer', cfg.warmupSteps);
+  if (!(cfg.learningRate > 0 && cfg.learningRate < 10)) bad('learningRate', 'a number in (0, 10)', cfg.learningRate);
+  if (!['constant', 'cosine', 'cosine-time'].includes(cfg.lrSchedule)) bad('lrSchedule', 'constant, cosine or cosine-time', cfg.lrSchedule);
+  for (const f of ['alignWeight', 'itWeight', 'saWeight'] as const) if (!(cfg[f] >= 0 && cfg[f] <= 100)) bad(f, 'a number in [0, 100]', cfg[f]);
+  for (const f of ['alignTau', 'itTau'] as const) if (!(cfg[f] > 0 && cfg[f] <= 10)) bad(f, 'a number in (0, 10]', cfg[f]);
+  return cfg;
+}

@@ -109,7 +109,7 @@ export class ContentModel implements SequentialModel<ContentBatch> {
   freeze(): void {
     this.alive();
     this.frozen?.dispose();
-    this.frozen = tf.keep(this.fuse(false).items);
+    this.frozen = tf.tidy(() => this.fuse(false).items); // the head's other outputs are freed here
   }
 
   /**
