@@ -23,7 +23,7 @@ export interface ContentObjectiveInput {
   user: tf.Tensor2D;
   targets: tf.Tensor1D;
   rowUsers: tf.Tensor1D;
-  /** [N+1, D] fused vectors of every item (row 0 = padding, zero), the output layer */
+  /** [N+1, D] fused vectors of every item (row 0 = padding, zero) times outputScale: the output layer */
   items: tf.Tensor2D;
   historyMask?: tf.Tensor2D;
   /** [B, D] each row's user vector at its last position, and the teacher's for the same row */
@@ -73,6 +73,15 @@ export class ContentModel implements SequentialModel<ContentBatch> {
 
   get numItems(): number {
     return this.rows - 1;
+  }
+  /**
+   * Scores are u · e / √D. Fused vectors leave a layer norm (each coordinate ~unit variance), so raw
+   * dot products of two such D-vectors start with a spread of √D (8 at D = 64): a full softmax over
+   * thousands of items then begins near one-hot, with a loss twice log N. SASRec's small initial
+   * embeddings avoid this; here the scale does.
+   */
+  get outputScale(): number {
+    return 1 / Math.sqrt(this.config.hidden);
   }
   get maxLen(): number {
     return this.config.maxLen;
@@ -161,7 +170,7 @@ export class ContentModel implements SequentialModel<ContentBatch> {
       const items = this.itemMatrix();
       const L = seq.shape[1];
       const u = this.encode(seq, false, items).slice([0, L - 1, 0], [-1, 1, -1]).squeeze([1]) as tf.Tensor2D;
-      return mm(u, items, false, true);
+      return mm(u, items.mul(this.outputScale) as tf.Tensor2D, false, true);
     });
   }
 
@@ -193,7 +202,7 @@ export class ContentModel implements SequentialModel<ContentBatch> {
         const both = this.inputs.hasText && this.inputs.hasImage ? (at(this.inputs.hasText.mul(this.inputs.hasImage) as tf.Tensor2D)!.reshape([-1]) as tf.Tensor1D) : undefined;
         sample = { text: at(fused.text), image: at(fused.image), bothPresent: both, attributeLogits: at(fused.attributeLogits), attributes: at(this.inputs.attributes) };
       }
-      return this.objective!({ user, targets: tg, rowUsers: tf.tensor1d(usersArr, 'int32'), items: fused.items, historyMask, last, teacher, sample });
+      return this.objective!({ user, targets: tg, rowUsers: tf.tensor1d(usersArr, 'int32'), items: fused.items.mul(this.outputScale) as tf.Tensor2D, historyMask, last, teacher, sample });
     });
   }
 
