@@ -191,6 +191,24 @@ describe('molar build --encode hf-text (transformers.js) on the tiny ONNX fixtur
     expect(e.stdout).toMatch(/NDCG@10\s+0\.\d{4}/);
   }, CLI_TIMEOUT * 2);
 
+  it('molar train --model molar trains the content model into a bundle with item vectors (content only without a sasrec), and refuses SASRec-only flags', async () => {
+    const out = path.join(cwd, 'molar-train');
+    expect((await molar(['build', ...data, '--out', out, '--encode', 'hf-text:tiny-bert', '--model-dir', modelDir], cwd)).code).toBe(0);
+    const inter = ['--interactions', path.join(shop, 'interactions.csv')];
+    const bad = await molar(['train', '--bundle', out, ...inter, '--model', 'molar', '--loss', 'ce'], cwd);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('loss configure SASRec only');
+    const r = await molar(['train', '--bundle', out, ...inter, '--model', 'molar', '--epochs', '3', '--align-weight', '0.3'], cwd);
+    expect(r.stderr).not.toContain('error');
+    expect(r.stdout).toContain('trained molar on 3 epochs');
+    const m = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as Manifest;
+    const entry = m.models.find((x): x is MolarEntry => x.kind === 'molar')!;
+    expect(entry.mix).toEqual({ content: 1 }); // no ID model to mix with
+    expect(entry.files).not.toContain('sasrec.bin');
+    const e = await molar(['eval', '--bundle', out, ...inter], cwd); // served first: the molar model
+    expect(e.stdout).toMatch(/model\s+molar/);
+  }, CLI_TIMEOUT * 2);
+
   it('a wrong --model-dir stops the build naming the folder, and writes no --out', async () => {
     const out = path.join(cwd, 'wrong');
     const missing = path.join(cwd, 'no-such-models');
