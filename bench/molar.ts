@@ -8,21 +8,14 @@
  * Item vectors come from the encode step's cache (.cache/encoders); encoding is not counted.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
-import { buildBundle } from '../src/bundle/build.js';
-import type { ItemVectorsEntry, Manifest } from '../src/bundle/manifest.js';
 import { defaultDataRoot, getPreset, loadPreset } from '../src/data/load-node.js';
 import { leaveOneOut } from '../src/data/split.js';
-import { encodeStep } from '../src/encoders/build-step-node.js';
 import { evaluateVariants } from '../src/eval/evaluate.js';
-import { itemsStep } from '../src/items/build-step-node.js';
-import { ItemVectorStore } from '../src/items/store.js';
 import { ContentModel } from '../src/models/content/model.js';
-import { buildAttributeTable } from '../src/models/fusion/attributes.js';
-import { featuresFromVectors, type ItemFeatures } from '../src/models/fusion/features.js';
 import { SasrecModel } from '../src/models/sasrec/model.js';
 import { mixScores } from '../src/score/mix.js';
 import { sequentialScorer } from '../src/score/scorer.js';
@@ -30,6 +23,7 @@ import { useNodeBackend } from '../src/train/backend-node.js';
 import { defaultWorkers } from '../src/train/build-step.js';
 import { trainMolar, type IdModel, type TrainMolarResult } from '../src/train/molar.js';
 import { trainSasrec } from '../src/train/sasrec.js';
+import { benchFeatures } from './molar-data.js';
 import { BENCH_DATE, BENCH_MACHINE, recordBench, type BenchRow } from './record.js';
 
 const PROTOCOL: Record<string, { filterSeen: boolean; maxLen: number; encoder: string }> = {
@@ -75,14 +69,7 @@ const split = leaveOneOut(dataset.sequences);
 const sequences = dataset.sequences;
 const numItems = dataset.numItems;
 
-// item vectors through the build's own steps (cached after the first run)
-const t0 = Date.now();
-const out = path.join(await mkdtemp(path.join(tmpdir(), 'molar-bench-')), 'b');
-const manifest: Manifest = await buildBundle({ out, dataset, catalog, catalogDir, steps: [itemsStep({ images: false }), encodeStep({ encoder: proto.encoder })], log: (m) => console.error(m) });
-const encodeMin = (Date.now() - t0) / 60_000;
-const vEntry = manifest.models.find((m): m is ItemVectorsEntry => m.kind === 'item-vectors')!;
-const store = ItemVectorStore.fromArrayBuffer((await readFile(path.join(out, vEntry.files[0]))).buffer as ArrayBuffer);
-const features = itemFeatures(store, vEntry);
+const { features, encodeMin } = await benchFeatures(name, proto.encoder, { dataset, catalog, catalogDir }, { image: o.image !== false, text: o.text !== false });
 
 // stage 1: the ID model
 let id: IdModel;
@@ -164,22 +151,3 @@ await recordBench(String(o.name), rows, (r) => {
   return `test, filterSeen=${r.filterSeen}, users ${m.test_users}: NDCG@10 ${f(m['ndcg@10'])}, Recall@10 ${f(m['recall@10'])}, NDCG@20 ${f(m['ndcg@20'])}, Recall@20 ${f(m['recall@20'])}, MRR ${f(m.mrr)}; ${r.encoder}; SASRec ${m.sasrec_min.toFixed(1)} min (0 = loaded), content ${m.molar_min.toFixed(1)} min / ${m.epochs} epochs, α ${m.align_weight}, τ ${m.align_tau}, IT ${(r.tasks as Record<string, number>).it}, SA ${(r.tasks as Record<string, number>).sa}, mix w ${m.mix_content} (valid ${JSON.stringify(r.mixValid)}); encoding ${m.encode_min.toFixed(1)} min (cached, not counted)`;
 });
 for (const r of rows) console.error(r.model, JSON.stringify(r.metrics));
-
-/** The store's rows as head inputs, with the catalog's attributes; --no-image / --no-text drop a modality. */
-function itemFeatures(s: ItemVectorStore, v: ItemVectorsEntry): ItemFeatures {
-  const dim = s.dim;
-  const textDim = v.encoder.modality === 'text' ? dim : v.encoder.modality === 'image' ? 0 : v.encoder.textDim;
-  if (textDim === undefined) throw new Error(`item vectors of ${v.encoder.id} do not record textDim: rebuild them`);
-  const keepText = o.text !== false && textDim > 0;
-  const keepImage = o.image !== false && dim - textDim > 0;
-  const [tD, iD] = [keepText ? textDim : 0, keepImage ? dim - textDim : 0];
-  const data = new Float32Array((numItems + 1) * (tD + iD));
-  for (let r = 1; r <= numItems; r++) {
-    const row = s.row(r);
-    if (keepText) data.set(row.subarray(0, textDim), r * (tD + iD));
-    if (keepImage) data.set(row.subarray(textDim), r * (tD + iD) + tD);
-  }
-  const byId = new Map(catalog.map((c) => [c.id, c]));
-  const table = buildAttributeTable(dataset.items.itemIds.map((i) => byId.get(i)?.attributes));
-  return featuresFromVectors(data, numItems + 1, { textDim: tD, imageDim: iD }, table.vocab.length ? { ptr: table.ptr, ids: table.ids, count: table.vocab.length } : undefined);
-}

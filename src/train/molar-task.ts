@@ -9,7 +9,7 @@ import { ContentModel, type ContentBatch } from '../models/content/model.js';
 import type { ItemFeatures } from '../models/fusion/features.js';
 import type { SasrecModel } from '../models/sasrec/model.js';
 import { mulberry32 } from '../random.js';
-import { BatchSampler, dealUsers, historyMask, type SeqBatch } from './batches.js';
+import { BatchSampler, dealUsers, historyMask, MASKED, type SeqBatch } from './batches.js';
 import { molarObjective, type MolarObjectiveConfig } from './molar-losses.js';
 import { countTargets } from './sasrec-task.js';
 import type { BatchSource, ReplicaSpec, Trainable } from './trainable.js';
@@ -20,6 +20,8 @@ export interface ContentShard {
   teacher?: Float32Array;
   /** item ids for the IT / SA tasks this step */
   sample?: Int32Array;
+  /** item ids left out of every row's softmax (a cold-start experiment's held-out items) */
+  exclude?: Int32Array;
 }
 
 /** Items the item-model tasks read per step: the batch's targets, topped up at random to this many. */
@@ -28,10 +30,12 @@ export const ITEM_SAMPLE = 256;
 /** A shard as the tensors ContentModel.calculateLoss takes (freed by the loop's tape). */
 export function contentBatchTensors(numItems: number, s: ContentShard, hidden: number): ContentBatch {
   const { batch: b } = s;
+  const mask = historyMask(b, numItems);
+  if (s.exclude) for (let r = 0; r < b.B; r++) for (const i of s.exclude) mask[r * (numItems + 1) + i] = MASKED;
   return {
     seq: tf.tensor2d(b.seq, [b.B, b.L], 'int32'),
     targets: tf.tensor2d(b.targets, [b.B, b.L], 'int32'),
-    historyMask: tf.tensor2d(historyMask(b, numItems), [b.B, numItems + 1]),
+    historyMask: tf.tensor2d(mask, [b.B, numItems + 1]),
     ...(s.teacher ? { teacher: tf.tensor2d(s.teacher, [b.B, hidden]) } : {}),
     ...(s.sample ? { itemSample: tf.tensor1d(s.sample, 'int32') } : {}),
   };
@@ -56,18 +60,19 @@ export function contentTrainable(model: ContentModel): Trainable<ContentShard> {
  * Batches from the sampler, each with the teacher's user vectors (computed here, on the main
  * thread, once per batch: workers need no copy of the ID model) and the item sample.
  */
-export function contentBatches(sampler: BatchSampler, opts: { batchSize: number; numItems: number; seed: number; teacher?: SasrecModel; itemTasks: boolean }): BatchSource<ContentShard> {
+export function contentBatches(sampler: BatchSampler, opts: { batchSize: number; numItems: number; seed: number; teacher?: SasrecModel; itemTasks: boolean; exclude?: Int32Array }): BatchSource<ContentShard> {
   const rnd = mulberry32(opts.seed ^ 0x17e4);
+  const excluded = new Set(opts.exclude ?? []);
   return {
     epoch: () => sampler.epoch(opts.batchSize, true),
     shards(users, count) {
       return dealUsers(users, count).map((u) => {
         const batch = sampler.batch(u);
-        const shard: ContentShard = { batch };
+        const shard: ContentShard = { batch, ...(opts.exclude ? { exclude: opts.exclude } : {}) };
         if (opts.teacher) {
           shard.teacher = tf.tidy(() => opts.teacher!.userVector(tf.tensor2d(batch.seq, [batch.B, batch.L], 'int32')).dataSync() as Float32Array);
         }
-        if (opts.itemTasks) shard.sample = itemSample(batch.targets, opts.numItems, rnd);
+        if (opts.itemTasks) shard.sample = itemSample(batch.targets, opts.numItems, rnd, excluded);
         return shard;
       });
     },
@@ -75,12 +80,15 @@ export function contentBatches(sampler: BatchSampler, opts: { batchSize: number;
   };
 }
 
-/** The batch's distinct targets, then random items, up to ITEM_SAMPLE distinct ids. */
-function itemSample(targets: Int32Array, numItems: number, rnd: () => number): Int32Array {
-  const want = Math.min(ITEM_SAMPLE, numItems);
+/** The batch's distinct targets, then random items (none of `excluded`), up to ITEM_SAMPLE distinct ids. */
+function itemSample(targets: Int32Array, numItems: number, rnd: () => number, excluded: Set<number>): Int32Array {
+  const want = Math.min(ITEM_SAMPLE, numItems - excluded.size);
   const ids = new Set<number>();
   for (const t of targets) if (t > 0 && ids.size < want) ids.add(t);
-  while (ids.size < want) ids.add(1 + Math.floor(rnd() * numItems));
+  while (ids.size < want) {
+    const i = 1 + Math.floor(rnd() * numItems);
+    if (!excluded.has(i)) ids.add(i);
+  }
   return Int32Array.from(ids);
 }
 

@@ -37,6 +37,11 @@ export interface TrainMolarOptions {
   timeBudgetMs?: number;
   maxStepsPerEpoch?: number;
   workers?: number;
+  /**
+   * items never trained on, not even as negatives (a cold-start experiment): their events must
+   * already be out of `split.train`; here they also leave every softmax
+   */
+  excludeItems?: Int32Array;
   /** content weights w tried for the mix w·log p_content + (1-w)·log p_id (score/mix.ts) */
   mixGrid?: number[];
   progress?: boolean;
@@ -75,7 +80,7 @@ export async function trainMolar(opts: TrainMolarOptions): Promise<TrainMolarRes
     if (sampler.trainableUsers === 0) throw new MolarError('BAD_INPUT', 'no user has two or more training events', { field: 'interactions' });
     const r = await trainLoop({
       model: contentTrainable(model),
-      data: contentBatches(sampler, { batchSize: train.batchSize, numItems: opts.numItems, seed: config.seed, teacher, itemTasks: objective.itWeight > 0 || objective.saWeight > 0 }),
+      data: contentBatches(sampler, { batchSize: train.batchSize, numItems: opts.numItems, seed: config.seed, teacher, itemTasks: objective.itWeight > 0 || objective.saWeight > 0, exclude: opts.excludeItems }),
       optimizer,
       schedule: train,
       maxEpochs: train.maxEpochs,
