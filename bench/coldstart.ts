@@ -7,28 +7,20 @@
  * so held-out items have none), and SASRec trained on the same data (it has no embedding worth the
  * name for them). Protocol: full ranking, seen items removed as for ML-1M (kept for Amazon).
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { Command } from 'commander';
 import type { LeaveOneOutSplit } from '../src/data/types.js';
-import { defaultDataRoot, getPreset, loadPreset } from '../src/data/load-node.js';
 import { leaveOneOut } from '../src/data/split.js';
 import { evaluateVariants } from '../src/eval/evaluate.js';
 import { ContentModel } from '../src/models/content/model.js';
 import { SasrecModel } from '../src/models/sasrec/model.js';
 import { mulberry32 } from '../src/random.js';
 import { sequentialScorer } from '../src/score/scorer.js';
-import { useNodeBackend } from '../src/train/backend-node.js';
 import { defaultWorkers } from '../src/train/build-step.js';
 import { trainMolar } from '../src/train/molar.js';
 import { trainSasrec } from '../src/train/sasrec.js';
-import { benchFeatures } from './molar-data.js';
+import { benchFeatures, openBenchDataset } from './molar-data.js';
 import { BENCH_DATE, BENCH_MACHINE, recordBench, type BenchRow } from './record.js';
 
-const PROTOCOL: Record<string, { filterSeen: boolean; maxLen: number; encoder: string }> = {
-  'ml-1m': { filterSeen: true, maxLen: 200, encoder: 'use-lite+mobilenetv2' },
-  'amazon-scientific': { filterSeen: false, maxLen: 50, encoder: 'use-lite' },
-};
 const o = new Command()
   .option('--dataset <name>', 'ml-1m | amazon-scientific', 'ml-1m')
   .option('--held-out <x>', 'share of items held out of training', '0.1')
@@ -41,16 +33,9 @@ const o = new Command()
   .parse()
   .opts();
 
-const dataRoot = defaultDataRoot(process.cwd());
 const name = String(o.dataset);
-const proto = PROTOCOL[name];
-if (!existsSync(path.join(dataRoot, getPreset(name).dir))) {
-  console.error(`skip ${name}: ${dataRoot} has no ${getPreset(name).dir}`);
-  process.exit(0);
-}
-await useNodeBackend('wasm');
+const { proto, loaded } = await openBenchDataset(name);
 const seed = Number(o.seed);
-const loaded = await loadPreset(name, dataRoot);
 const { dataset } = loaded;
 const n = dataset.numItems;
 const { features, encodeMin } = await benchFeatures(name, proto.encoder, loaded, { image: true, text: true });

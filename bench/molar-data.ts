@@ -1,14 +1,33 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildBundle } from '../src/bundle/build.js';
 import type { ItemVectorsEntry, Manifest } from '../src/bundle/manifest.js';
-import type { LoadedDataset } from '../src/data/load-node.js';
+import { defaultDataRoot, getPreset, loadPreset, type LoadedDataset } from '../src/data/load-node.js';
 import { encodeStep } from '../src/encoders/build-step-node.js';
 import { itemsStep } from '../src/items/build-step-node.js';
 import { ItemVectorStore } from '../src/items/store.js';
 import { buildAttributeTable } from '../src/models/fusion/attributes.js';
 import { featuresFromVectors, type ItemFeatures } from '../src/models/fusion/features.js';
+import { useNodeBackend } from '../src/train/backend-node.js';
+
+/** Each data set's protocol (as the SASRec rows: ML-1M seen removed, Amazon seen kept) and encoder. */
+export const BENCH_PROTOCOL: Record<string, { filterSeen: boolean; maxLen: number; encoder: string }> = {
+  'ml-1m': { filterSeen: true, maxLen: 200, encoder: 'use-lite+mobilenetv2' },
+  'amazon-scientific': { filterSeen: false, maxLen: 50, encoder: 'use-lite' },
+};
+
+/** The preset from ../shared/data on the wasm backend, or exit 0 (skip, not fail) when the data is absent. */
+export async function openBenchDataset(name: string): Promise<{ proto: (typeof BENCH_PROTOCOL)[string]; loaded: LoadedDataset }> {
+  const dataRoot = defaultDataRoot(process.cwd());
+  if (!existsSync(path.join(dataRoot, getPreset(name).dir))) {
+    console.error(`skip ${name}: ${dataRoot} has no ${getPreset(name).dir}`);
+    process.exit(0);
+  }
+  await useNodeBackend('wasm');
+  return { proto: BENCH_PROTOCOL[name], loaded: await loadPreset(name, dataRoot) };
+}
 
 /**
  * The fusion head's inputs for a benchmark: item vectors through the build's own items + encode

@@ -7,29 +7,22 @@
  * --content-only also `content-only` (a content model trained without alignment).
  * Item vectors come from the encode step's cache (.cache/encoders); encoding is not counted.
  */
-import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
-import { defaultDataRoot, getPreset, loadPreset } from '../src/data/load-node.js';
 import { leaveOneOut } from '../src/data/split.js';
 import { evaluateVariants } from '../src/eval/evaluate.js';
 import { ContentModel } from '../src/models/content/model.js';
 import { SasrecModel } from '../src/models/sasrec/model.js';
 import { mixScores } from '../src/score/mix.js';
 import { sequentialScorer } from '../src/score/scorer.js';
-import { useNodeBackend } from '../src/train/backend-node.js';
 import { defaultWorkers } from '../src/train/build-step.js';
 import { trainMolar, type IdModel, type TrainMolarResult } from '../src/train/molar.js';
 import { trainSasrec } from '../src/train/sasrec.js';
-import { benchFeatures } from './molar-data.js';
+import { benchFeatures, openBenchDataset } from './molar-data.js';
 import { BENCH_DATE, BENCH_MACHINE, recordBench, type BenchRow } from './record.js';
 
-const PROTOCOL: Record<string, { filterSeen: boolean; maxLen: number; encoder: string }> = {
-  'ml-1m': { filterSeen: true, maxLen: 200, encoder: 'use-lite+mobilenetv2' },
-  'amazon-scientific': { filterSeen: false, maxLen: 50, encoder: 'use-lite' },
-};
 
 const o = new Command()
   .option('--dataset <name>', 'ml-1m | amazon-scientific', 'ml-1m')
@@ -55,16 +48,10 @@ const o = new Command()
   .parse()
   .opts();
 
-const dataRoot = defaultDataRoot(process.cwd());
 const name = String(o.dataset);
-const proto = PROTOCOL[name];
-if (!existsSync(path.join(dataRoot, getPreset(name).dir))) {
-  console.error(`skip ${name}: ${dataRoot} has no ${getPreset(name).dir}`);
-  process.exit(0);
-}
-await useNodeBackend('wasm');
+const { proto, loaded } = await openBenchDataset(name);
 const seed = Number(o.seed);
-const { dataset, catalog, catalogDir } = await loadPreset(name, dataRoot);
+const { dataset, catalog, catalogDir } = loaded;
 const split = leaveOneOut(dataset.sequences);
 const sequences = dataset.sequences;
 const numItems = dataset.numItems;

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isMolarError } from '../errors.js';
 import { Recommender } from '../recommender/recommender.js';
+import { folderFetch } from '../testing/folder-fetch.js';
 import { readBundle } from './read.js';
 
 const DEMO = path.resolve(import.meta.dirname, '../../demo-data/bundle');
@@ -30,15 +31,7 @@ function tampered(edit: (m: Record<string, any>, dir: string) => void, src = DEM
   return dir;
 }
 
-const fetchFrom = (dir: string, asked: string[] = []) => (async (url: string) => {
-  const name = url.replace('disk://b/', '');
-  asked.push(name);
-  try {
-    return new Response(readFileSync(path.join(dir, name)));
-  } catch {
-    return new Response('missing', { status: 404 });
-  }
-}) as typeof fetch;
+const fetchFrom = (dir: string, asked?: string[]) => folderFetch(dir, 'disk://b/', asked);
 
 async function failure(dir: string, asked?: string[]): Promise<{ code: string; message: string }> {
   const e = await Recommender.load({ bundleUrl: 'disk://b/', backend: 'cpu', fetch: fetchFrom(dir, asked), namespace: `bad${Math.random()}` }).then(

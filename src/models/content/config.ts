@@ -1,6 +1,7 @@
 import { MolarError } from '../../errors.js';
 import { BLOCK_WIRINGS, type BlockWiring } from '../nn/transformer.js';
 import type { WeightInit } from '../nn/weights.js';
+import { SASREC_DEFAULTS } from '../sasrec/config.js';
 
 /**
  * Molar's content user model (models/content/model.ts) and its item model (models/fusion/): the
@@ -102,13 +103,15 @@ export interface MolarTrainConfig {
   saWeight: number;
 }
 
+// the optimisation knobs start where SASRec's do: the two train on the same sequences
+const { learningRate, lrSchedule, warmupSteps, batchSize, maxEpochs, patience } = SASREC_DEFAULTS;
 export const MOLAR_TRAIN_DEFAULTS: Readonly<MolarTrainConfig> = Object.freeze({
-  learningRate: 1e-3,
-  lrSchedule: 'constant',
-  warmupSteps: 0,
-  batchSize: 128,
-  maxEpochs: 200,
-  patience: 20,
+  learningRate,
+  lrSchedule,
+  warmupSteps,
+  batchSize,
+  maxEpochs,
+  patience,
   alignWeight: 0.5,
   alignTau: 0.2,
   itWeight: 0.1,
