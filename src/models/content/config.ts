@@ -27,6 +27,8 @@ export interface ContentConfig {
    * the model ranks items that lack one (fusion/head.ts)
    */
   modalityDropout: number;
+  /** (int ≥ 0) inner width of the fusion head's two-layer projections (0: linear; fusion/head.ts) */
+  fusionInner: number;
   /** (int) text / image vector widths and the attribute vocabulary size (from the bundle) */
   textDim: number;
   imageDim: number;
@@ -44,6 +46,7 @@ export const CONTENT_DEFAULTS: Readonly<Omit<ContentConfig, 'numItems' | 'textDi
   block: 'sasrec',
   dropout: 0.2,
   modalityDropout: 0.1,
+  fusionInner: 256,
   init: 'normal',
   seed: 42,
 });
@@ -57,6 +60,7 @@ const INTS: [keyof ContentConfig, number, number][] = [
   ['textDim', 0, 1 << 16],
   ['imageDim', 0, 1 << 16],
   ['numAttributes', 0, 1 << 16],
+  ['fusionInner', 0, 1 << 16],
   ['seed', -(2 ** 31), 2 ** 31],
 ];
 
@@ -77,8 +81,8 @@ export function resolveContentConfig(partial: Partial<ContentConfig> & Pick<Cont
 
 /** The fields the bundle carries to rebuild the network (training knobs excluded). */
 export function contentArchitecture(cfg: ContentConfig): Record<string, unknown> {
-  const { numItems, maxLen, hidden, blocks, heads, block, dropout, textDim, imageDim, numAttributes } = cfg;
-  return { numItems, maxLen, hidden, blocks, heads, block, dropout, textDim, imageDim, numAttributes };
+  const { numItems, maxLen, hidden, blocks, heads, block, dropout, textDim, imageDim, numAttributes, fusionInner } = cfg;
+  return { numItems, maxLen, hidden, blocks, heads, block, dropout, textDim, imageDim, numAttributes, fusionInner };
 }
 
 /**

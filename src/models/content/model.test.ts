@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../random.js';
 import { featuresFromVectors, sliceFeatures, type ItemFeatures } from '../fusion/features.js';
+import { contentArchitecture } from './config.js';
 import { ContentModel } from './model.js';
 
 const N = 12;
@@ -82,7 +83,7 @@ describe('ContentModel', () => {
     const f = features();
     const m = new ContentModel({ ...cfg, seed: 9 }, f);
     const w = await m.getWeights();
-    const copy = ContentModel.fromSaved({ config: { ...cfg }, weights: w.specs }, w.data, f);
+    const copy = ContentModel.fromSaved({ config: contentArchitecture(m.config), weights: w.specs }, w.data, f);
     const s = seq([[1, 2, 3], [4, 5]], 3);
     const [p, q] = [copy.fullSortPredict(s), m.fullSortPredict(s)];
     expect(Array.from(p.dataSync())).toEqual(Array.from(q.dataSync()));

@@ -220,13 +220,15 @@ export class ContentModel implements SequentialModel<ContentBatch> {
 
   /** Rebuilds a model from its saved architecture, weights and item features; strict about weights. */
   static fromSaved(saved: { config: Record<string, unknown>; weights: WeightSpec[] }, data: Float32Array | ArrayBuffer, features: ItemFeatures, file?: string): ContentModel {
-    const cfg = resolveContentConfig(saved.config as unknown as ContentConfig);
+    // entries written before fusionInner existed had a linear head
+    const given = saved.config as unknown as Partial<ContentConfig> & Pick<ContentConfig, 'numItems' | 'textDim' | 'imageDim' | 'numAttributes'>;
+    const cfg = resolveContentConfig({ ...given, fusionInner: given.fusionInner ?? 0 });
     return new ContentModel(cfg, features, unpackWeights(ContentModel.parts(cfg).specs, saved.weights, data, file));
   }
 
   /** The head, the block stack and every weight spec of a config: head, positions, blocks. */
   private static parts(c: ContentConfig): { head: FusionHead; stack: CausalTransformer; specs: WeightSpec[] } {
-    const head = new FusionHead({ textDim: c.textDim, imageDim: c.imageDim, numAttributes: c.numAttributes, hidden: c.hidden });
+    const head = new FusionHead({ textDim: c.textDim, imageDim: c.imageDim, numAttributes: c.numAttributes, hidden: c.hidden, inner: c.fusionInner });
     const stack = new CausalTransformer(c, 'content.');
     return { head, stack, specs: [...head.specs, { name: 'content.position_embedding', shape: [c.maxLen, c.hidden], dtype: 'float32' }, ...stack.specs] };
   }

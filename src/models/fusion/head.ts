@@ -13,6 +13,12 @@ export interface FusionShape {
   numAttributes: number;
   /** output width D, the content user model's width */
   hidden: number;
+  /**
+   * inner width of a two-layer projection per modality (x → relu(x·W1 + b1)·W2 + b2); 0 or absent:
+   * one linear layer (what bundles written before the field hold). The encoders are frozen, so this
+   * is where the head gets room to tell similar-looking items apart.
+   */
+  inner?: number;
 }
 
 /**
@@ -58,11 +64,14 @@ export class FusionHead {
 
   constructor(readonly shape: FusionShape, readonly prefix = 'fusion.') {
     const { textDim, imageDim, numAttributes, hidden: D } = shape;
+    const F = shape.inner ?? 0;
     if (textDim + imageDim === 0) throw new MolarError('BAD_CONFIG', 'the fusion head needs text or image vectors (build with --encode)', { field: 'encode' });
     const spec = (name: string, s: number[]): WeightSpec => ({ name: prefix + name, shape: s, dtype: 'float32' });
     this.specs = [];
-    if (textDim) this.specs.push(spec('text.weight', [textDim, D]), spec('text.bias', [D]), spec('missing.text', [D]));
-    if (imageDim) this.specs.push(spec('image.weight', [imageDim, D]), spec('image.bias', [D]), spec('missing.image', [D]));
+    const projection = (name: string, dim: number) =>
+      F ? [spec(`${name}.inner.weight`, [dim, F]), spec(`${name}.inner.bias`, [F]), spec(`${name}.weight`, [F, D]), spec(`${name}.bias`, [D])] : [spec(`${name}.weight`, [dim, D]), spec(`${name}.bias`, [D])];
+    if (textDim) this.specs.push(...projection('text', textDim), spec('missing.text', [D]));
+    if (imageDim) this.specs.push(...projection('image', imageDim), spec('missing.image', [D]));
     if (numAttributes) this.specs.push(spec('attr.embedding', [numAttributes, D]), spec('sa.weight', [D, numAttributes]), spec('sa.bias', [numAttributes]));
     this.specs.push(spec('ln.gamma', [D]), spec('ln.beta', [D]));
   }
@@ -79,7 +88,8 @@ export class FusionHead {
       const out: Omit<FusionOutput, 'items'> = {};
       const modality = (x: tf.Tensor2D | undefined, has: tf.Tensor2D | undefined, name: 'text' | 'image', col: number) => {
         if (!x || !has) throw new MolarError('BAD_INPUT', `the fusion head was built with ${name} vectors; give them (and has${name === 'text' ? 'Text' : 'Image'})`, { field: name });
-        const proj = mm(x, w(`${p}${name}.weight`) as tf.Tensor2D).add(w(`${p}${name}.bias`)) as tf.Tensor2D;
+        const h = this.shape.inner ? (tf.relu(mm(x, w(`${p}${name}.inner.weight`) as tf.Tensor2D).add(w(`${p}${name}.inner.bias`))) as tf.Tensor2D) : x;
+        const proj = mm(h, w(`${p}${name}.weight`) as tf.Tensor2D).add(w(`${p}${name}.bias`)) as tf.Tensor2D;
         const present = hide ? has.mul(tf.scalar(1).sub(hide.slice([0, col], [-1, 1]))) : has;
         out[name] = proj;
         parts.push(proj.mul(present).add(tf.scalar(1).sub(present).mul(w(`${p}missing.${name}`))) as tf.Tensor2D);
