@@ -3,12 +3,10 @@ import type { Command } from 'commander';
 import { MolarError } from '../../errors.js';
 import { SASREC_FLAGS } from '../../models/sasrec/flags.js';
 import { leaveOneOut } from '../../data/split.js';
-import { buildSequences } from '../../data/sequences.js';
-import { loadSpecInteractions } from '../../data/load-node.js';
 import { writeBundle, type BundleFile } from '../../bundle/write.js';
 import { SASREC_FILE, sasrecBuildStep, sasrecEntry, trainForBuild } from '../../train/build-step.js';
 import { openBundleDir } from '../bundle-node.js';
-import { addDataOptions, positiveInt, specFromOptions, type DataOptions } from '../data-options.js';
+import { addDataOptions, loadForBundle, positiveInt, type DataOptions } from '../data-options.js';
 import { addFlagTable, parseNumber } from '../flag-table.js';
 import { extraBuildSteps } from './build.js';
 
@@ -41,10 +39,8 @@ export function register(program: Command): void {
     .action(async (o: TrainOptions) => {
       const bundle = await openBundleDir(path.resolve(o.bundle));
       const { manifest } = bundle;
-      const { spec, dir } = specFromOptions({ ...o, kcore: o.kcore ?? manifest.stats?.kcore });
-      const interactions = await loadSpecInteractions(spec, dir);
       // the bundle's item table fixes the ids, so the model scores the bundle's items
-      const dataset = buildSequences(interactions, bundle.items, { name: spec.name, kcore: spec.kcore });
+      const { dataset } = await loadForBundle(o, bundle);
       const config = configOf(o as unknown as Record<string, unknown>);
       const decay = o.weightAverage === undefined ? undefined : Number(o.weightAverage);
       if (decay !== undefined && !(decay > 0 && decay < 1)) throw new MolarError('BAD_INPUT', `expected a decay in (0, 1), got ${JSON.stringify(o.weightAverage)}`, { field: '--weight-average' });
