@@ -4,7 +4,7 @@ import type { TableFormat } from '../data/table.js';
 import { CATALOG_COLUMNS } from '../data/catalog.js';
 import { USER_COLUMNS, ITEM_COLUMNS, TIME_COLUMNS } from '../data/interactions.js';
 import { defaultDataRoot, getPreset, loadSpec, loadSpecInteractions, type LoadedDataset } from '../data/load-node.js';
-import { checkKnownItems } from '../data/sanity.js';
+import { checkCoverage, checkKnownItems } from '../data/sanity.js';
 import { buildSequences, kcoreInteractions, type BuiltDataset } from '../data/sequences.js';
 import type { NodeBundle } from './bundle-node.js';
 import { presetNames, type DatasetSpec } from '../data/presets.js';
@@ -170,6 +170,17 @@ export async function loadForBundle(o: DataOptions, bundle: NodeBundle): Promise
   const { spec, dir } = specFromOptions({ ...o, kcore: o.kcore ?? bundle.manifest.stats?.kcore });
   const interactions = await loadSpecInteractions(spec, dir);
   const file = path.resolve(dir, spec.interactions.file);
-  checkKnownItems(kcoreInteractions(interactions, spec.kcore), new Set(bundle.items.map((it) => it.id)), { against: 'bundle', file });
+  const known = new Set(bundle.items.map((it) => it.id));
+  const core = kcoreInteractions(interactions, spec.kcore);
+  checkKnownItems(core, known, { against: 'bundle', file });
+  checkCoverage(core, known, await fittedItems(bundle), { against: 'bundle', file });
   return { dataset: buildSequences(interactions, bundle.items, { name: spec.name, kcore: spec.kcore, file, checkKnown: false }), spec };
+}
+
+/** Ids of the items the bundle's models were fitted on: nonzero in popularity.bin (undefined without one). */
+async function fittedItems(bundle: NodeBundle): Promise<string[] | undefined> {
+  const entry = bundle.manifest.models.find((m) => m.kind === 'popularity');
+  if (!entry) return undefined;
+  const counts = new Float32Array(await bundle.readFile(entry.files[0]));
+  return bundle.items.filter((_, i) => counts[i + 1] > 0).map((it) => it.id);
 }

@@ -10,6 +10,14 @@ import type { Interaction } from './types.js';
  */
 export const MIN_KNOWN_SHARE = Object.freeze({ catalog: 0.5, bundle: 0.9 });
 
+/**
+ * The least share of the items a bundle's models were fitted on (nonzero popularity) that a log
+ * for `molar train` / `eval` must name. The log the bundle was built from names all of them; a
+ * column of ratings read as items names 5 (and every one of them is a valid id, so the share above
+ * cannot see it). A quarter leaves room for a shorter, newer log of the same shop.
+ */
+export const MIN_FITTED_COVERAGE = 0.25;
+
 const NUMERIC = /^-?\d+(\.\d+)?$/;
 const numericShare = (ids: readonly string[]): number => ids.filter((s) => NUMERIC.test(s)).length / Math.max(1, ids.length);
 
@@ -44,6 +52,21 @@ export function checkKnownItems(rows: readonly Interaction[], known: ReadonlySet
   );
 }
 
+/**
+ * Stops with BAD_INPUT when the log names fewer than MIN_FITTED_COVERAGE of `fitted`, the items
+ * the bundle's models were fitted on, or (with no fitted list, against a catalog) when its items
+ * are a handful of small numbers while the catalog is large: a rating column read as items.
+ */
+export function checkCoverage(rows: readonly Interaction[], known: ReadonlySet<string>, fitted: readonly string[] | undefined, o: KnownItemsCheck): void {
+  const logIds = new Set(rows.map((r) => r.item));
+  const ids = [...logIds];
+  const ratingLike = ids.length <= 10 && ids.every((s) => /^\d$|^10$/.test(s)) && known.size >= 100;
+  const named = fitted ? fitted.filter((id) => logIds.has(id)).length : 0;
+  if (fitted ? named >= MIN_FITTED_COVERAGE * fitted.length : !ratingLike) return;
+  const what = fitted ? `${named} of the ${fitted.length} items the bundle's models were fitted on; expected at least ${MIN_FITTED_COVERAGE * 100}%` : `only ${ids.length} distinct items (${ids.slice(0, 10).join(', ')}) of a catalog of ${known.size}`;
+  throw new MolarError('BAD_INPUT', `the log names ${what}. ${likelyMistake(ids, [...known].slice(0, 10_000), o.against)}`, { file: o.file, field: 'item' });
+}
+
 function likelyMistake(logIds: string[], knownIds: string[], against: KnownItemsCheck['against']): string {
   const log = numericShare(logIds);
   const known = numericShare(knownIds);
@@ -51,7 +74,7 @@ function likelyMistake(logIds: string[], knownIds: string[], against: KnownItems
   if (log <= 0.1 && known >= 0.9) return `The log's items are names but ${against === 'catalog' ? "the catalog's ids are numbers: is --item-col the item column, or --catalog-id-col the id column?" : "the bundle's ids are numbers: is --item-col the item column?"}`;
   // ratings (1–5, 0.5 steps) or unix times in the item column: few distinct small values, or huge ones
   const nums = logIds.filter((s) => NUMERIC.test(s)).map(Number);
-  if (nums.length === logIds.length && (logIds.length <= 10 || nums.every((n) => n > 100_000_000))) {
+  if (nums.length === logIds.length && (logIds.length <= 10 || nums.every((n) => n > 100_000_000) || logIds.every((s) => /^\d$|^10$/.test(s)))) {
     return 'The log\'s item column holds what looks like ratings or timestamps: name the item column with --item-col (or, for a headerless file, --no-header --columns)';
   }
   return against === 'catalog'

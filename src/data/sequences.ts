@@ -1,5 +1,5 @@
 import { MolarError } from '../errors.js';
-import { checkKnownItems } from './sanity.js';
+import { checkCoverage, checkKnownItems } from './sanity.js';
 import type { CatalogItem, Interaction, SequenceDataset } from './types.js';
 
 export interface BuildSequencesOptions {
@@ -35,7 +35,10 @@ export function buildSequences(interactions: readonly Interaction[], catalog?: r
   let rows: readonly Interaction[] = interactions;
   if (catalog) {
     const known = new Set(catalog.map((c) => c.id));
-    if (opts.checkKnown !== false) checkKnownItems(rows, known, { against: 'catalog', file: opts.file });
+    if (opts.checkKnown !== false) {
+      checkKnownItems(rows, known, { against: 'catalog', file: opts.file });
+      checkCoverage(rows, known, undefined, { against: 'catalog', file: opts.file });
+    }
     const kept = rows.filter((r) => known.has(r.item));
     if (kept.length < rows.length) {
       const example = rows.find((r) => !known.has(r.item))!;

@@ -210,7 +210,8 @@ export function parseRecbole(text: string, file: string): Table {
   for (const h of header) {
     const m = /^(.+):(\w+)$/.exec(h.trim());
     if (!m || !RECBOLE_TYPES.has(m[2])) {
-      throw new MolarError('BAD_INPUT', `expected a RecBole header "name:token|float|token_seq|float_seq", got ${JSON.stringify(h)}`, { file, line: 1 });
+      const hint = 'not a RecBole file (.inter / .item)? say how to read it: --delimiter and --no-header (for a catalog, --catalog-delimiter and --no-catalog-header)';
+      throw new MolarError('BAD_INPUT', `expected a RecBole header "name:token|float|token_seq|float_seq", got ${JSON.stringify(h.slice(0, 60))}; ${hint}`, { file, line: 1 });
     }
     columns.push(m[1].replace(/^\uFEFF/, ''));
     types.push(m[2]);
