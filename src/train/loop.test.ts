@@ -104,6 +104,34 @@ describe('trainLoop on a model that is not SASRec', () => {
   });
 });
 
+describe('trainLoop time budget', () => {
+  it('ends within the budget, validation included: it stops an epoch when the next step and a validation pass would not fit', async () => {
+    const model = new ToyModel(config);
+    const data = source();
+    const optimizer = tf.train.adam(0.02);
+    const VALID_MS = 800;
+    const fast = scripted(data, Array(100).fill(1));
+    // validation as slow as a big catalog's: ~VALID_MS of scoring per pass
+    const slow: ScorableModel = { ...fast, fullSortPredict(seq) {
+      const until = Date.now() + VALID_MS;
+      while (Date.now() < until);
+      return fast.fullSortPredict(seq);
+    } };
+    const budget = 2.5 * VALID_MS;
+    const t = Date.now();
+    const r = await trainLoop({
+      model, data, optimizer, schedule: { learningRate: 0.02, lrSchedule: 'constant' }, maxEpochs: 100, patience: 100, seed: 1,
+      validation: { model: slow, split, sequences, filterSeen: false }, timeBudgetMs: budget,
+    });
+    // checked only after each validation, the loop ran a third epoch and ended ~3 * VALID_MS in
+    expect(Date.now() - t).toBeLessThanOrEqual(budget);
+    expect(r.stoppedBy).toBe('timeBudget');
+    expect(r.history.length).toBe(2);
+    optimizer.dispose();
+    model.dispose();
+  }, 60_000);
+});
+
 describe('DataParallel with a replica from another model\'s factory', () => {
   let dp: DataParallel;
   beforeAll(async () => {

@@ -96,9 +96,13 @@ export async function trainLoop<Shard>(o: TrainLoopOptions<Shard>): Promise<Trai
   if (o.schedule.lrSchedule === 'cosine-time' && o.timeBudgetMs === undefined) throw new MolarError('BAD_CONFIG', "lrSchedule 'cosine-time' decays over the time budget: give one (--minutes)", { field: 'lrSchedule' });
   const { model, data, optimizer } = o;
   const workers = o.workers?.count ?? 1;
+  // the budget counts from here: worker start-up is part of the wall time a caller gave
+  const t0 = Date.now();
   const dp = workers > 1 ? await DataParallel.start(o.workers!.replica, workers) : undefined;
   const average = o.weightAverage !== undefined ? new WeightAverage(model.trainable, o.weightAverage) : undefined;
-  const t0 = Date.now();
+  // what a step and a validation pass last, so a budget stops the epoch early enough to validate in it
+  let stepMs = 0;
+  let validMs = 0;
   const history: EpochReport[] = [];
   let best: { ndcg: number; epoch: number; weights: WeightBlob; metrics?: Record<string, number> } | undefined;
   let bad = 0;
@@ -117,10 +121,13 @@ export async function trainLoop<Shard>(o: TrainLoopOptions<Shard>): Promise<Trai
       let outOfTime = false;
       for (const [i, users] of batches.entries()) {
         const spent = o.timeBudgetMs !== undefined ? (Date.now() - t0) / o.timeBudgetMs : 0;
-        if (o.schedule.lrSchedule === 'cosine-time' && spent >= 1) {
-          outOfTime = true; // the schedule has reached 0: what is left of the epoch would not move the weights
+        // stop the epoch while one more step and the validation after it still fit the budget
+        // (cosine-time's rate is 0 by then anyway); the first step always runs, so there is a model
+        if (o.timeBudgetMs !== undefined && step > 0 && Date.now() - t0 + stepMs + validMs > o.timeBudgetMs) {
+          outOfTime = true;
           break;
         }
+        const ts = Date.now();
         setRate(optimizer, learningRateAt(o.schedule, o.schedule.lrSchedule === 'cosine-time' ? spent : (epoch - 1 + i / batches.length) / o.maxEpochs, step++));
         const shards = data.shards(users, dp ? Math.min(dp.size, users.length) : 1);
         const targets = shards.reduce((n, s) => n + model.targetCount(s), 0);
@@ -128,6 +135,7 @@ export async function trainLoop<Shard>(o: TrainLoopOptions<Shard>): Promise<Trai
         const r = dp ? await dp.step(model, optimizer, shards, epochSeed * 100_003 + i, scale) : await localStep(model, optimizer, shards[0], scale);
         steps.push(r);
         average?.update();
+        stepMs = Math.max(stepMs * 0.9, Date.now() - ts);
         bar?.increment(1, { loss: r.loss.toFixed(4), parts: partsText(r.parts) });
       }
       if (outOfTime && steps.length === 0) {
@@ -145,7 +153,9 @@ export async function trainLoop<Shard>(o: TrainLoopOptions<Shard>): Promise<Trai
           const ndcg = r.metrics['ndcg@10'];
           return { r, ndcg, weights: !best || ndcg > best.ndcg ? await model.getWeights() : undefined };
         };
+        const tv = Date.now();
         const { r, ndcg, weights } = average ? await average.with(validate) : await validate();
+        validMs = Date.now() - tv;
         report.validNdcg10 = ndcg;
         if (weights) {
           best = { ndcg, epoch, weights, metrics: r.metrics };
