@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { leaveOneOut } from '../data/split.js';
 import type { ScorableModel } from '../score/scorer.js';
 import { BatchSampler, dealUsers, type SeqBatch } from './batches.js';
@@ -99,6 +99,34 @@ describe('trainLoop on a model that is not SASRec', () => {
       expect(Object.keys(r.parts!)).toEqual(['rec', 'align']);
     }
     expect(tf.memory().numTensors).toBe(before);
+    optimizer.dispose();
+    model.dispose();
+  });
+});
+
+describe('trainLoop progress off a terminal', () => {
+  it('prints one plain line per epoch (loss, its parts, valid NDCG@10, minutes) when stderr is not a TTY', async () => {
+    const model = new ToyModel(config);
+    const data = source();
+    const optimizer = tf.train.adam(0.02);
+    const tty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
+    Object.defineProperty(process.stderr, 'isTTY', { value: false, configurable: true });
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    let lines: string[] = [];
+    try {
+      await trainLoop({
+        model, data, optimizer, schedule: { learningRate: 0.02, lrSchedule: 'constant' }, maxEpochs: 2, patience: 5, seed: 1, progress: true,
+        validation: { model: scripted(data, [2, 1]), split, sequences, filterSeen: false },
+      });
+      lines = spy.mock.calls.map((c) => String(c[0]));
+    } finally {
+      spy.mockRestore();
+      if (tty) Object.defineProperty(process.stderr, 'isTTY', tty);
+      else delete (process.stderr as { isTTY?: boolean }).isTTY;
+    }
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^epoch 1: loss \d+\.\d{4} \(rec \d+\.\d{4} align \d+\.\d{4}\) \| valid NDCG@10 0\.6309 \| \d+\.\d\d min\n$/);
+    expect(lines[1]).toMatch(/^epoch 2: .* valid NDCG@10 1\.0000 /);
     optimizer.dispose();
     model.dispose();
   });

@@ -40,7 +40,7 @@ export interface TrainLoopOptions<Shard> {
   positionWeighting?: boolean;
   /** validate and keep an exponential moving average of the weights, this decay per step (weight-average.ts) */
   weightAverage?: number;
-  /** show a progress bar on stderr */
+  /** show progress on stderr: a bar on a terminal, else (a log file, CI, a pipe) one plain line per epoch (epochLine) */
   progress?: boolean;
   onEpoch?: (e: EpochReport) => void;
 }
@@ -108,7 +108,9 @@ export async function trainLoop<Shard>(o: TrainLoopOptions<Shard>): Promise<Trai
   let bad = 0;
   let stoppedBy: TrainLoopResult['stoppedBy'] = 'maxEpochs';
   let step = 0;
-  const bar = o.progress ? progressBar() : undefined;
+  // a bar redraws one line in place: in a log file it would leave nothing, so there each epoch gets a line
+  const bar = o.progress && process.stderr.isTTY ? progressBar() : undefined;
+  const lines = o.progress && !bar;
   try {
     for (let epoch = 1; epoch <= o.maxEpochs; epoch++) {
       const te = Date.now();
@@ -166,6 +168,7 @@ export async function trainLoop<Shard>(o: TrainLoopOptions<Shard>): Promise<Trai
       history.push(report);
       bar?.update(batches.length, { loss: report.loss.toFixed(4), parts: partsText(report.parts), ndcg: report.validNdcg10?.toFixed(4) ?? '-' });
       bar?.stop();
+      if (lines) process.stderr.write(`${epochLine(report)}\n`);
       o.onEpoch?.(report);
       if (o.validation && bad >= o.patience) {
         stoppedBy = 'patience';
@@ -218,6 +221,11 @@ function progressBar(): cliProgress.SingleBar {
 
 /** ' (rec 0.9123 align 0.2041)' for a loss with parts, '' for a scalar one: what the progress line shows after the loss. */
 export const partsText = (parts?: Record<string, number>): string => (parts ? ` (${Object.entries(parts).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ')})` : '');
+
+/** 'epoch 3: loss 5.1234 (rec 5.0 align 0.1) | valid NDCG@10 0.1234 | 1.52 min': one epoch as a plain line, for output that is not a terminal. */
+export function epochLine(e: EpochReport): string {
+  return `epoch ${e.epoch}: loss ${e.loss.toFixed(4)}${partsText(e.parts)} | valid NDCG@10 ${e.validNdcg10?.toFixed(4) ?? '-'} | ${e.minutes.toFixed(2)} min`;
+}
 
 /** Each part's mean over the steps that reported it; undefined when no step had parts. */
 function meanParts(steps: StepLoss[]): Record<string, number> | undefined {
