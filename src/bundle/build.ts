@@ -23,6 +23,11 @@ export interface BuildContext {
   /** sequences models are fitted on: split.train by default, full sequences with trainOn 'all' */
   readonly trainSequences: Int32Array[];
   readonly trainedOn: 'leave-one-out-train' | 'all';
+  /**
+   * the build's training budget in minutes (`molar build --minutes`), shared by the steps marked
+   * `trains`; undefined: no limit. Today sasrec is the one such step and takes all of it.
+   */
+  readonly trainMinutes?: number;
   files: Map<string, BundleFile>;
   models: ModelEntry[];
   /** hands `value` to later steps; only the key's producer may put it, once. Readers must not mutate it. */
@@ -109,6 +114,8 @@ export interface BuildBundleOptions {
   steps?: readonly BuildStep[];
   /** fit on leave-one-out training prefixes (default, evaluable) or on all data (production) */
   trainOn?: 'leave-one-out-train' | 'all';
+  /** BuildContext.trainMinutes */
+  trainMinutes?: number;
   overwrite?: boolean;
   source?: string;
   kcore?: number;
@@ -142,6 +149,7 @@ export async function buildBundle(opts: BuildBundleOptions): Promise<Manifest> {
     split,
     trainSequences: trainedOn === 'all' ? opts.dataset.sequences : split.train,
     trainedOn,
+    trainMinutes: opts.trainMinutes,
     files: new Map(),
     models: [],
     put(key, value) {

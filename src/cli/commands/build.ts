@@ -6,6 +6,7 @@ import { HF_DTYPES, oneOf, type HfDevice, type HfDtype } from '../../config.js';
 import type { EncodeStepOptions } from '../../encoders/build-step-node.js';
 import { MolarError } from '../../errors.js';
 import { addDataOptions, loadFromOptions, positiveInt, type DataOptions } from '../data-options.js';
+import { parseNumber } from '../flag-table.js';
 import { progressBar } from '../progress.js';
 
 interface BuildOptions extends DataOptions {
@@ -17,6 +18,8 @@ interface BuildOptions extends DataOptions {
   topN?: number;
   /** false with --no-train: leave out steps that train models (BuildStep.trains: sasrec) */
   train: boolean;
+  /** --minutes: the build's training budget (BuildContext.trainMinutes) */
+  minutes?: number;
   /** --encode <encoderId>: also write item_vectors.bin (encodeStep) so the browser's addItems() works */
   encode?: string;
   /** --model-dir: folder of encoder model folders (`<dir>/<model>/` for hf-*, `<dir>/use-lite/` …) */
@@ -52,6 +55,7 @@ export function register(program: Command): void {
     .option('--window <n>', 'co-occurrence window (following items)', (v) => positiveInt(v, '--window'))
     .option('--top-n <n>', 'co-occurrence neighbours kept per item', (v) => positiveInt(v, '--top-n'))
     .option('--no-train', 'skip training the SASRec model (it trains by default, with early stopping)')
+    .option('--minutes <m>', 'training budget of the whole build, in minutes (default: none, early stopping decides). For now all of it goes to SASRec; a later release splits it across candidate models', (v) => parseNumber(v, '--minutes', true))
     .option('--encode <encoderId>', 'also encode item vectors (e.g. "use-lite", "use-lite+mobilenetv2", "hf-text:<model>", "hf-text:<m>+hf-image:<m>") for cold start with addItems()')
     .option('--model-dir <dir>', 'with --encode: folder of model folders, <dir>/<model>/ for hf-text:<model> / hf-image:<model> (config.json, onnx/…), <dir>/use-lite/ for built-ins (default: built-ins from node_modules)')
     .option('--dtype <dtype>', `with --encode hf-*: transformers.js weights, one of ${HF_DTYPES.join(', ')} (default fp32); recorded in the bundle so the browser loads the same`, (v) => oneOf(v, HF_DTYPES, '--dtype', 'BAD_INPUT'))
@@ -63,6 +67,7 @@ export function register(program: Command): void {
       // an encoder flag without --encode would be silently ignored: say so instead
       const stray = ENCODER_FLAGS.find(([k]) => !o.encode && o[k] !== undefined);
       if (stray) throw new MolarError('BAD_INPUT', `only applies with --encode <encoderId>, which is not given`, { field: stray[1] });
+      if (o.train === false && o.minutes !== undefined) throw new MolarError('BAD_INPUT', 'is a training budget, and --no-train trains nothing', { field: '--minutes' });
       const loaded = await loadFromOptions(o);
       for (const w of loaded.dataset.warnings) process.stderr.write(`warning: ${w}\n`);
       const bar = progressBar('build');
@@ -78,6 +83,7 @@ export function register(program: Command): void {
           catalogDir: loaded.catalogDir,
           steps: [...defaultSteps({ items: { images: o.images }, cooccurrence }), ...extraBuildSteps.filter((s) => !skipped.includes(s)), ...encode],
           trainOn: o.allData ? 'all' : 'leave-one-out-train',
+          trainMinutes: o.minutes,
           overwrite: o.overwrite,
           source: loaded.source,
           kcore: loaded.spec.kcore,
