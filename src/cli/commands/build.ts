@@ -7,6 +7,7 @@ import type { EncodeStepOptions } from '../../encoders/build-step-node.js';
 import { MolarError } from '../../errors.js';
 import { addDataOptions, loadFromOptions, positiveInt, type DataOptions } from '../data-options.js';
 import { parseNumber } from '../flag-table.js';
+import { CATALOG_HELP, MODEL_KINDS_HELP } from '../help.js';
 import { progressBar } from '../progress.js';
 
 interface BuildOptions extends DataOptions {
@@ -61,6 +62,7 @@ export function register(program: Command): void {
     .option('--dtype <dtype>', `with --encode hf-*: transformers.js weights, one of ${HF_DTYPES.join(', ')} (default fp32); recorded in the bundle so the browser loads the same`, (v) => oneOf(v, HF_DTYPES, '--dtype', 'BAD_INPUT'))
     .option('--device <device>', `with --encode hf-*: transformers.js device in Node, one of ${NODE_HF_DEVICES.join(', ')} (default cpu)`, (v) => oneOf(v, NODE_HF_DEVICES, '--device', 'BAD_INPUT'))
     .option('--allow-remote-models', 'with --encode hf-*: download model files missing from --model-dir from huggingface.co (off: nothing is fetched)')
+    .addHelpText('after', `\n${CATALOG_HELP}\n\n${MODEL_KINDS_HELP}`)
     .action(async (o: BuildOptions) => {
       // loaded only when asked: the encoders pull in tfjs and model files
       const encode = o.encode ? [(await import('../../encoders/build-step-node.js')).encodeStep(await encodeOptions(o))] : [];

@@ -5,7 +5,7 @@ import { resolveConfig } from '../../config.js';
 import { leaveOneOut } from '../../data/split.js';
 import { MolarError } from '../../errors.js';
 import { evaluate, type EvalResult } from '../../eval/evaluate.js';
-import { createScorer, pickModel } from '../../score/registry.js';
+import { createScorer, pickModel, scorerKinds } from '../../score/registry.js';
 import { useNodeBackend } from '../../train/backend-node.js';
 import { openBundleDir } from '../bundle-node.js';
 import { addDataOptions, loadForBundle, positiveInt, type DataOptions } from '../data-options.js';
@@ -36,7 +36,7 @@ export function register(program: Command): void {
   addDataOptions(cmd, false)
     .option('--split <split>', 'test (history = train + valid item) or valid (history = train prefix)', 'test')
     .option('--keep-seen', 'keep the user\'s history items in the ranking (RecBole protocol); default removes them')
-    .option('--model <kind>', 'evaluate this model kind instead of the best one in the bundle')
+    .option('--model <kind>', `evaluate this model kind instead of the best one in the bundle: ${scorerKinds().join(', ')}`)
     .option('--max-users <n>', 'evaluate only n users, spread evenly over the log (quick check)', (v) => positiveInt(v, '--max-users'))
     .option('--batch-size <n>', 'histories scored per scorer call', (v) => positiveInt(v, '--batch-size'), 256)
     .option('--json <file>', 'also write the result as JSON')
