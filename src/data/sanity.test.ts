@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { badInput } from './fixtures/bad-input.js';
 import { parseInteractions } from './interactions.js';
-import { MIN_KNOWN_SHARE, checkKnownItems } from './sanity.js';
+import { MIN_FITTED_COVERAGE, MIN_KNOWN_SHARE, checkCoverage, checkKnownItems } from './sanity.js';
 import { buildSequences } from './sequences.js';
 
 const rows = (pairs: [string, string][]) => pairs.map(([user, item]) => ({ user, item }));
@@ -37,5 +37,16 @@ describe('no silent garbage', () => {
     expect(() => checkKnownItems(half, new Set(['a', 'b']), { against: 'catalog' })).not.toThrow();
     expect(MIN_KNOWN_SHARE.bundle).toBeGreaterThan(0.5);
     expect(badInput(() => checkKnownItems(half, new Set(['a', 'b']), { against: 'bundle' })).message).toContain('not the one the bundle was built from');
+  });
+  it('catches a rating column read as items, though every rating is a valid id', () => {
+    const ids = Array.from({ length: 200 }, (_, i) => String(i + 1));
+    const ratings = rows([['u', '4'], ['u', '5'], ['v', '3'], ['v', '1'], ['w', '2']]);
+    const e = badInput(() => buildSequences(ratings, ids.map((id) => ({ id })), { file: 'u.data' }));
+    expect(e.message).toContain('the log names only 5 distinct items (4, 5, 3, 1, 2) of a catalog of 200');
+    expect(e.message).toContain('looks like ratings or timestamps');
+    // against a bundle: the share of the items its models were fitted on
+    const fitted = ids.slice(0, 30);
+    expect(badInput(() => checkCoverage(ratings, new Set(ids), fitted, { against: 'bundle' })).message).toContain(`5 of the 30 items the bundle's models were fitted on; expected at least ${MIN_FITTED_COVERAGE * 100}%`);
+    expect(() => checkCoverage(ratings, new Set(ids), fitted.slice(0, 5), { against: 'bundle' })).not.toThrow();
   });
 });
