@@ -36,6 +36,7 @@ describe('molar build on files that are not ours', () => {
       [['--interactions', path.join(ml, 'u.data')], 'This looks like a table such as "user item rating timestamp": read it with --no-header --columns'],
       [[...udata.slice(0, 2), '--columns', 'user_id,item_id,rating,timestamp'], 'field "--columns": names the columns of a headerless file: add --no-header'],
       [[...udata, '--title-col', 'name'], 'field "--title-col": only applies with --catalog <file>'],
+      [[...udata, '--minutes', '1'], 'field "--minutes": is a training budget, and --no-train trains nothing'],
     ];
     for (const [args, message] of cases) {
       const r = await molar(['build', ...args, '--out', out, '--no-train']);
