@@ -27,6 +27,15 @@ describe('molar build on files that are not ours', () => {
     expect(items[2]).toEqual({ id: '3', title: 'Café Nocturne (1995)', text: 'Café Nocturne (1995). date: 01-Jan-1995. genres: Action', url: 'http://example.com/film/3' });
   }, CLI_TIMEOUT);
 
+  it('--image-root: relative image paths are read from that folder, not the catalog\'s', async () => {
+    const elsewhere = path.join(dir, 'catalog-elsewhere.csv');
+    writeFileSync(elsewhere, readFileSync(path.join(shop, 'catalog.csv')));
+    const args = ['--catalog', elsewhere, '--interactions', path.join(shop, 'interactions.csv'), '--no-train'];
+    const r = await molar(['build', ...args, '--image-root', shop, '--out', path.join(dir, 'img')]);
+    expect(r.stderr).not.toContain('error');
+    expect(readFileSync(path.join(dir, 'img/images/1.png')).equals(readFileSync(path.join(shop, 'images/tea-green.png')))).toBe(true);
+  }, CLI_TIMEOUT);
+
   it('stops on what it cannot read right, naming file, line, field and the flag to use, and writes no --out', async () => {
     const out = path.join(dir, 'refused');
     const cases: [string[], string][] = [
