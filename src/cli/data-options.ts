@@ -5,6 +5,7 @@ import { CATALOG_COLUMNS } from '../data/catalog.js';
 import { USER_COLUMNS, ITEM_COLUMNS, TIME_COLUMNS } from '../data/interactions.js';
 import { defaultDataRoot, getPreset, loadSpec, loadSpecInteractions, type LoadedDataset } from '../data/load-node.js';
 import { checkCoverage, checkKnownItems } from '../data/sanity.js';
+import { DEFAULT_ENCODING } from '../data/decode.js';
 import { buildSequences, kcoreInteractions, type BuiltDataset } from '../data/sequences.js';
 import type { NodeBundle } from './bundle-node.js';
 import { presetNames, type DatasetSpec } from '../data/presets.js';
@@ -72,7 +73,7 @@ export function addDataOptions(cmd: Command, withCatalog: boolean): Command {
     .option('--delimiter <sep>', 'field separator of the interaction file: , \\t (or "tab") | ; :: … (default: from the name and first line)', (v) => delimiter(v, '--delimiter'))
     .option('--no-header', 'the interaction file\'s first line is a row, not column names (MovieLens u.data)')
     .option('--columns <a,b>', 'with --no-header: the column names, e.g. user_id,item_id,rating,timestamp (default 1, 2, 3, …)', list)
-    .option('--encoding <label>', 'text encoding of the input files: utf-8 (default), latin1, windows-1252, … Bytes not valid in it stop with file, line and field', 'utf-8')
+    .option('--encoding <label>', 'text encoding of the input files (utf-8, latin1, windows-1252, …); bytes not valid in it stop with file, line and field', DEFAULT_ENCODING)
     .option('--kcore <n>', 'keep users and items with at least n interactions', (v) => positiveInt(v, '--kcore'));
   if (!withCatalog) return cmd;
   cmd.option('--catalog <file>', 'item catalog: CSV/TSV with or without a header, any delimiter, JSONL or RecBole .item (fields below; other columns become attributes)');
