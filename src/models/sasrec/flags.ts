@@ -8,9 +8,12 @@ import { DEFAULT_NEGATIVES, LR_SCHEDULES, SASREC_BLOCKS, SASREC_DEFAULTS as D, S
  * does. Run limits that are not config fields (--minutes, --workers, --keep-seen, …) stay in
  * cli/commands/train.ts.
  */
+/** The negatives default by loss (full ce has none): '1 for bce, 256 for gbce, 3000 for sampled-ce, at most the catalog size'. */
+const NEGATIVES = `${Object.entries(DEFAULT_NEGATIVES).filter(([, n]) => n > 0).map(([loss, n]) => `${n} for ${loss}`).join(', ')}, at most the catalog size`;
+
 export const SASREC_FLAGS: readonly ConfigFlag<SasrecConfig>[] = Object.freeze([
   { flag: '--loss <loss>', field: 'loss', kind: 'enum', values: SASREC_LOSSES, help: 'bce | gbce | ce | sampled-ce', default: D.loss },
-  { flag: '--negatives <n>', field: 'numNegatives', kind: 'int', help: 'negatives per positive (sampled losses)', default: Object.entries(DEFAULT_NEGATIVES).filter(([, n]) => n > 0).map(([l, n]) => `${n} for ${l}`).join(', ') + ', at most the catalog size' },
+  { flag: '--negatives <n>', field: 'numNegatives', kind: 'int', help: 'negatives per positive (sampled losses)', default: NEGATIVES },
   { flag: '--max-len <n>', field: 'maxLen', kind: 'int', help: 'most recent items read (default 200 for long histories, else 50)' },
   { flag: '--hidden <n>', field: 'hidden', kind: 'int', help: 'embedding width', default: D.hidden },
   { flag: '--ffn-inner <n>', field: 'ffnInner', kind: 'int', help: 'feed-forward inner width (default: --hidden, as SASRec; RecBole uses 4 × hidden)' },
