@@ -1,6 +1,6 @@
 import { MolarError } from '../errors.js';
 import type { Interaction } from './types.js';
-import { checkField, chooseFormat, encodingError, findColumn, LineIndex, parseTable, requireColumn, type TableFormat, type TableReadOptions } from './table.js';
+import { checkField, checkLine, chooseFormat, encodingError, findColumn, parseTable, requireColumn, type TableFormat, type TableReadOptions } from './table.js';
 
 /** Column names tried for each role, first match wins: ours, RecBole's, MovieLens's, Amazon reviews'. */
 export const USER_COLUMNS = ['user_id', 'userId', 'user', 'uid', 'customer_id', 'reviewerID'] as const;
@@ -69,7 +69,6 @@ export function parseTime(raw: string, file: string, line: number, field: string
  */
 export function parseSasrecLines(text: string, file: string, read: Pick<TableReadOptions, 'badBytes'> = {}): Interaction[] {
   if (text.trim().length === 0) throw new MolarError('BAD_INPUT', 'the file is empty: expected `user item` lines', { file });
-  new LineIndex(text, file);
   const out: Interaction[] = [];
   const firstLineOf = new Map<string, { line: number; wide: boolean }>();
   let start = 0;
@@ -78,6 +77,7 @@ export function parseSasrecLines(text: string, file: string, read: Pick<TableRea
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
     lineNo++;
+    checkLine(end - start, file, lineNo);
     const line = text.slice(start, end).trim();
     start = end + 1;
     if (line === '') continue;

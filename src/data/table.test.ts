@@ -50,6 +50,11 @@ describe('documented size limits', () => {
   it('refuses a line past INPUT_LIMITS.lineChars in any format', () => {
     const long = '1 ' + '2 '.repeat(INPUT_LIMITS.lineChars / 2 + 1);
     expect(badInput(() => parseInteractions(`1 1\n${long}\n`, { file: 's.txt', format: 'sasrec' })).line).toBe(2);
+    const huge = 'x'.repeat(INPUT_LIMITS.lineChars + 1);
+    for (const [file, text] of [['c.csv', `item_id,title\na,${huge}\n`], ['c.jsonl', `{"item_id":"b"}\n{"item_id":"a","title":"${huge}"}\n`], ['c.item', `item_id:token\ttitle:token\na\t${huge}\n`]]) {
+      const e = badInput(() => parseCatalog(text, { file }));
+      expect([e.line, e.message.includes(`expected at most ${INPUT_LIMITS.lineChars}`)], file).toEqual([2, true]);
+    }
     expect(parseCatalog(`item_id,title\na,${'x'.repeat(INPUT_LIMITS.fieldChars)}\n`, { file: 'c.csv' })[0].title).toHaveLength(INPUT_LIMITS.fieldChars);
   });
 });

@@ -77,23 +77,23 @@ export interface TableReadOptions {
   badBytes?: BadBytes;
 }
 
+/** A line longer than INPUT_LIMITS.lineChars is refused, naming it. */
+export function checkLine(chars: number, file: string, line: number): void {
+  if (chars > INPUT_LIMITS.lineChars) {
+    throw new MolarError('BAD_INPUT', `the line is ${chars} characters long: expected at most ${INPUT_LIMITS.lineChars} (a binary file, or a wrong --delimiter?)`, { file, line });
+  }
+}
+
 /** Physical line starts, so a character offset maps to the line an editor shows; checks line lengths on the way. */
 export class LineIndex {
   private readonly starts: number[] = [0];
 
   constructor(text: string, file: string) {
     for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) {
-      this.checkLength(i, file);
+      checkLine(i - this.starts[this.starts.length - 1], file, this.starts.length);
       this.starts.push(i + 1);
     }
-    this.checkLength(text.length, file);
-  }
-
-  private checkLength(end: number, file: string): void {
-    const start = this.starts[this.starts.length - 1];
-    if (end - start > INPUT_LIMITS.lineChars) {
-      throw new MolarError('BAD_INPUT', `the line is ${end - start} characters long: expected at most ${INPUT_LIMITS.lineChars} (a binary file, or a wrong --delimiter?)`, { file, line: this.starts.length });
-    }
+    checkLine(text.length - this.starts[this.starts.length - 1], file, this.starts.length);
   }
 
   /** 1-based line holding character `offset` */
@@ -166,12 +166,12 @@ export function parseDelimited(text: string, file: string, delimiter?: string, r
 /** One JSON object per line; the columns are the union of keys in first-seen order. */
 export function parseJsonl(text: string, file: string): Table {
   assertNotEmpty(text, file);
-  new LineIndex(text, file);
   const objs: Record<string, unknown>[] = [];
   const lines: number[] = [];
   const colIndex = new Map<string, number>();
   const src = text.split('\n');
   for (let i = 0; i < src.length; i++) {
+    checkLine(src[i].length, file, i + 1);
     const l = src[i].trim();
     if (l === '') continue;
     let o: unknown;
@@ -202,8 +202,8 @@ export function parseJsonl(text: string, file: string): Table {
 /** RecBole atomic file: tab-separated, header `name:type` per column. Types are checked per cell. */
 export function parseRecbole(text: string, file: string): Table {
   assertNotEmpty(text, file);
-  new LineIndex(text, file);
   const src = text.split('\n');
+  checkLine(src[0].length, file, 1);
   const header = src[0].replace(/\r$/, '').split('\t');
   const columns: string[] = [];
   const types: string[] = [];
@@ -219,6 +219,7 @@ export function parseRecbole(text: string, file: string): Table {
   const rows: string[][] = [];
   const lines: number[] = [];
   for (let i = 1; i < src.length; i++) {
+    checkLine(src[i].length, file, i + 1);
     const l = src[i].replace(/\r$/, '');
     if (l.trim() === '') continue;
     const r = l.split('\t');
