@@ -132,31 +132,52 @@ describe('trainLoop progress off a terminal', () => {
   });
 });
 
+/** A validation model that spends `ms` scoring all users (in proportion for fewer), as a big catalog's does. */
+function slowValidation(data: { epochs: number }, ms: number): ScorableModel {
+  const fast = scripted(data, Array(100).fill(1));
+  return { ...fast, fullSortPredict(seq) {
+    const until = Date.now() + (ms * seq.shape[0]) / sequences.length;
+    while (Date.now() < until);
+    return fast.fullSortPredict(seq);
+  } };
+}
+
 describe('trainLoop time budget', () => {
-  it('ends within the budget, validation included: it stops an epoch when the next step and a validation pass would not fit', async () => {
+  async function run(budget: number, validMs: number, stepMs = 0) {
     const model = new ToyModel(config);
     const data = source();
-    const optimizer = tf.train.adam(0.02);
-    const VALID_MS = 800;
-    const fast = scripted(data, Array(100).fill(1));
-    // validation as slow as a big catalog's: ~VALID_MS of scoring per pass
-    const slow: ScorableModel = { ...fast, fullSortPredict(seq) {
-      const until = Date.now() + VALID_MS;
+    // slow steps: each shard takes stepMs to cut
+    const slow = { ...data, shards: (users: number[], count: number) => {
+      const until = Date.now() + stepMs;
       while (Date.now() < until);
-      return fast.fullSortPredict(seq);
+      return data.shards(users, count);
     } };
-    const budget = 2.5 * VALID_MS;
+    const optimizer = tf.train.adam(0.02);
     const t = Date.now();
     const r = await trainLoop({
-      model, data, optimizer, schedule: { learningRate: 0.02, lrSchedule: 'constant' }, maxEpochs: 100, patience: 100, seed: 1,
-      validation: { model: slow, split, sequences, filterSeen: false }, timeBudgetMs: budget,
+      model, data: slow, optimizer, schedule: { learningRate: 0.02, lrSchedule: 'constant' }, maxEpochs: 100, patience: 100, seed: 1,
+      validation: { model: slowValidation(data, validMs), split, sequences, filterSeen: false }, timeBudgetMs: budget,
     });
-    // checked only after each validation, the loop ran a third epoch and ended ~3 * VALID_MS in
-    expect(Date.now() - t).toBeLessThanOrEqual(budget);
-    expect(r.stoppedBy).toBe('timeBudget');
-    expect(r.history.length).toBe(2);
+    const wall = Date.now() - t;
     optimizer.dispose();
     model.dispose();
+    return { r, wall };
+  }
+
+  it('ends within the budget, validation included: it stops an epoch when the next step and a validation pass would not fit', async () => {
+    // checked only after each validation, the loop ran a third epoch and ended ~3 validations in
+    const { r, wall } = await run(2000, 800);
+    expect(wall).toBeLessThanOrEqual(2000);
+    expect(r.stoppedBy).toBe('timeBudget');
+    expect(r.history.length).toBe(2);
+  }, 60_000);
+
+  it('knows the first validation\'s length before it runs (a probe), so a first epoch longer than the budget stops in time', async () => {
+    // 5 steps of 200 ms and a 1000 ms validation: without the probe the whole first epoch ran, then validated, 2000 ms in
+    const { r, wall } = await run(1500, 1000, 200);
+    expect(wall).toBeLessThanOrEqual(1500 * 1.05);
+    expect(r.history.length).toBe(1);
+    expect(r.history[0].stepLosses.length).toBeLessThan(5);
   }, 60_000);
 });
 

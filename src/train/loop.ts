@@ -100,9 +100,10 @@ export async function trainLoop<Shard>(o: TrainLoopOptions<Shard>): Promise<Trai
   const t0 = Date.now();
   const dp = workers > 1 ? await DataParallel.start(o.workers!.replica, workers) : undefined;
   const average = o.weightAverage !== undefined ? new WeightAverage(model.trainable, o.weightAverage) : undefined;
-  // what a step and a validation pass last, so a budget stops the epoch early enough to validate in it
+  // what a step and a validation pass last, so a budget stops the epoch early enough to validate in it;
+  // the first epoch needs the validation's length before any has run: a probe on a tenth of the users
   let stepMs = 0;
-  let validMs = 0;
+  let validMs = o.timeBudgetMs !== undefined && o.validation ? await probeValidationMs(o.validation) : 0;
   const history: EpochReport[] = [];
   let best: { ndcg: number; epoch: number; weights: WeightBlob; metrics?: Record<string, number> } | undefined;
   let bad = 0;
@@ -186,6 +187,19 @@ export async function trainLoop<Shard>(o: TrainLoopOptions<Shard>): Promise<Trai
     await dp?.close();
     average?.dispose();
   }
+}
+
+/**
+ * How long a validation pass will take: one timed on a tenth of its users (at most 128, one scorer
+ * batch), scaled to all of them. Scoring is linear in users; the probe's one-time warm-up only
+ * makes the estimate safer.
+ */
+async function probeValidationMs(v: Validation): Promise<number> {
+  const users = Math.min(v.maxUsers ?? Infinity, v.split.valid.reduce((n, t) => n + (t > 0 ? 1 : 0), 0));
+  const probe = Math.max(1, Math.min(128, Math.ceil(users / 10)));
+  const t = Date.now();
+  await evaluate(sequentialScorer(v.model), v.split, v.sequences, { split: 'valid', ks: [10], filterSeen: v.filterSeen ?? true, maxUsers: probe, batchSize: 128 });
+  return ((Date.now() - t) * users) / probe;
 }
 
 /**
