@@ -116,4 +116,13 @@ describe('molar eval and train refuse a log that is not the bundle\'s', () => {
     expect(sasrec.trainedWith!.history!.length).toBeGreaterThan(1);
     expect(Object.keys(sasrec.trainedWith!.history![0])).toEqual(['epoch', 'loss', 'validNdcg10', 'minutes']);
   }, CLI_TIMEOUT);
+
+  it('accepts the log a k-core bundle was built from, though the k-core left a seventh of it out of the bundle', async () => {
+    const kc = path.join(dir, 'kcore');
+    const b = await molar(['build', '--interactions', clicks, '--kcore', '3', '--out', kc, '--no-train']);
+    expect(b.stdout).toContain('7 items, 8 users, 26 interactions'); // of 30: 87%, under the 90% a bundle's log must match
+    const e = await molar(['eval', '--bundle', kc, '--interactions', clicks]);
+    expect(e.stderr).not.toContain('error');
+    expect(e.stdout).toMatch(/NDCG@10\s+0\.\d{4}/);
+  }, CLI_TIMEOUT);
 });
