@@ -34,10 +34,11 @@ describe('the sasrec build step', () => {
     const config = { maxLen: 6, hidden: 8, blocks: 1, heads: 1, maxEpochs: 100_000, patience: 100_000, batchSize: 8, numNegatives: 4 };
     let trained: TrainSasrecResult | undefined;
     const after: BuildStep = { name: 'after', after: ['sasrec'], async run(ctx) { trained = ctx.get(SASREC_TRAINED); } };
-    const MINUTES = 0.03;
+    const MINUTES = 0.05;
     const m = await buildBundle({ out, dataset, catalog, trainMinutes: MINUTES, steps: [after, itemsStep(), sasrecStep({ config, workers: 1, progress: false })] });
     expect(trained!.stoppedBy).toBe('timeBudget');
-    expect(trained!.wallMs).toBeLessThanOrEqual(MINUTES * 60_000);
+    // the loop's slack (README, "Time budgets"): a step or a validation longer than the last one measured, on a busy machine
+    expect(trained!.wallMs).toBeLessThanOrEqual(MINUTES * 60_000 + 500);
     const entry = m.models.find((x): x is SasrecEntry => x.kind === 'sasrec')!;
     expect(entry.trainedWith!.history!.map((e) => e.epoch)).toEqual(trained!.history.map((e) => e.epoch));
     expect(entry.trainedWith!.history![0]).toEqual({ epoch: 1, loss: trained!.history[0].loss, validNdcg10: trained!.history[0].validNdcg10, minutes: trained!.history[0].minutes });
