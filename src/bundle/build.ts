@@ -23,6 +23,12 @@ export interface BuildContext {
   /** sequences models are fitted on: split.train by default, full sequences with trainOn 'all' */
   readonly trainSequences: Int32Array[];
   readonly trainedOn: 'leave-one-out-train' | 'all';
+  /**
+   * the running step's share of the build's training budget (`molar build --minutes`), in minutes:
+   * what is left of the budget split evenly over the `trains` steps still to run (sasrec, then molar
+   * gets the rest); undefined: no limit.
+   */
+  readonly trainMinutes?: number;
   files: Map<string, BundleFile>;
   models: ModelEntry[];
   /** hands `value` to later steps; only the key's producer may put it, once. Readers must not mutate it. */
@@ -109,6 +115,8 @@ export interface BuildBundleOptions {
   steps?: readonly BuildStep[];
   /** fit on leave-one-out training prefixes (default, evaluable) or on all data (production) */
   trainOn?: 'leave-one-out-train' | 'all';
+  /** BuildContext.trainMinutes */
+  trainMinutes?: number;
   overwrite?: boolean;
   source?: string;
   kcore?: number;
@@ -124,6 +132,7 @@ export async function buildBundle(opts: BuildBundleOptions): Promise<Manifest> {
   const trainedOn = opts.trainOn ?? 'leave-one-out-train';
   const artifacts = new Map<string, unknown>();
   const ran = new Set<string>();
+  let trainSpentMs = 0;
   let current = '';
   const reader = () => (current === 'write' ? 'writing the bundle' : `build step "${current}"`);
   const missing = (key: Pick<Artifact<unknown>, 'name' | 'producer'>): MolarError => {
@@ -142,6 +151,11 @@ export async function buildBundle(opts: BuildBundleOptions): Promise<Manifest> {
     split,
     trainSequences: trainedOn === 'all' ? opts.dataset.sequences : split.train,
     trainedOn,
+    get trainMinutes() {
+      if (opts.trainMinutes === undefined) return undefined;
+      const left = steps.filter((s) => s.trains && !ran.has(s.name)).length;
+      return Math.max(0, opts.trainMinutes - trainSpentMs / 60_000) / Math.max(1, left);
+    },
     files: new Map(),
     models: [],
     put(key, value) {
@@ -163,7 +177,9 @@ export async function buildBundle(opts: BuildBundleOptions): Promise<Manifest> {
   for (const step of steps) {
     current = step.name;
     opts.onProgress?.(step.name, 0, 1);
+    const t0 = Date.now();
     await step.run(ctx);
+    if (step.trains) trainSpentMs += Date.now() - t0;
     ran.add(step.name);
     opts.onProgress?.(step.name, 1, 1);
   }

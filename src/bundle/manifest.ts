@@ -72,8 +72,20 @@ export interface SasrecEntry extends ModelEntryBase {
   kind: 'sasrec';
   config: Record<string, unknown>;
   weights: WeightSpec[];
-  /** loss the model was trained with, and validation metrics at the kept checkpoint */
-  trainedWith?: { loss: string; epochs: number; valid?: Record<string, number> };
+  /**
+   * loss the model was trained with, the kept epoch (`epochs`), validation metrics at it, and, from
+   * writers since issue 22, every epoch's figures (`history`: optional, older bundles lack it)
+   */
+  trainedWith?: { loss: string; epochs: number; valid?: Record<string, number>; history?: EpochRecord[] };
+}
+
+/** One training epoch as the bundle records it: mean loss (and its parts), valid NDCG@10, wall minutes since training began. */
+export interface EpochRecord {
+  epoch: number;
+  loss: number;
+  parts?: Record<string, number>;
+  validNdcg10?: number;
+  minutes: number;
 }
 
 /** int8 item vectors with a per-row Float32 scale: value = int8 * scale[row]. Row 0 = padding. */

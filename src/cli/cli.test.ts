@@ -1,27 +1,13 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ItemRecord, ItemVectorsEntry, Manifest, MolarEntry } from '../bundle/manifest.js';
 import { loadTransformersTextEncoder } from '../encoders/hf.js';
 import { ItemVectorStore } from '../items/store.js';
+import { molar, repo } from './fixtures/run-molar.js';
 
-const run = promisify(execFile);
-const repo = path.resolve(__dirname, '../..');
-const bin = path.join(repo, 'bin/molar.js');
 const shop = path.join(__dirname, 'fixtures/shop');
-
-async function molar(args: string[], cwd = repo): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [bin, ...args], { cwd });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 describe('molar CLI on the fixture shop', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'molar-cli-'));

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { isMolarError } from '../errors.js';
 import { flagName } from '../models/flags.js';
-import { resolveSasrecConfig } from '../models/sasrec/config.js';
+import { resolveSasrecConfig, SASREC_DEFAULTS } from '../models/sasrec/config.js';
 import { SASREC_FLAGS } from '../models/sasrec/flags.js';
 import { addFlagTable } from './flag-table.js';
 import * as train from './commands/train.js';
@@ -64,5 +64,19 @@ describe('SASREC_FLAGS', () => {
     const longs = program.commands[0].options.map((o) => o.long);
     for (const f of Object.keys(BEFORE)) expect(longs).toContain(f);
     for (const f of ['--minutes', '--workers', '--keep-seen', '--no-position-weighting', '--weight-average', '--bundle', '--interactions']) expect(longs).toContain(f);
+  });
+});
+
+describe('--help shows the defaults', () => {
+  it('each row with a default shows the config default in its help, and parsing no flags still sets nothing', () => {
+    const cmd = new Command();
+    addFlagTable(cmd, SASREC_FLAGS);
+    const help = cmd.helpInformation().replace(/\s+/g, ' ');
+    const d = SASREC_DEFAULTS;
+    for (const [flag, value] of [['--loss <loss>', d.loss], ['--hidden <n>', d.hidden], ['--epochs <n>', d.maxEpochs], ['--patience <n>', d.patience], ['--lr <x>', d.learningRate], ['--dropout <x>', d.dropout], ['--batch-size <n>', d.batchSize]] as const) {
+      expect(help).toMatch(new RegExp(`${flag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} .*?\\(default: ${String(value).replace('.', '\\.')}\\)`));
+    }
+    expect(help).toContain('3000 for sampled-ce');
+    expect(parse([])).toEqual({});
   });
 });

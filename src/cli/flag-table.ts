@@ -12,7 +12,8 @@ import { positiveInt } from './data-options.js';
 export function addFlagTable<C>(cmd: Command, table: readonly ConfigFlag<C>[]): (opts: Record<string, unknown>) => Partial<C> {
   const keys: [attribute: string, row: ConfigFlag<C>][] = [];
   for (const row of table) {
-    const opt = new Option(row.flag, row.help);
+    // shown, not set: a commander default would make every flag look given and override the config's own
+    const opt = new Option(row.flag, row.default === undefined ? row.help : `${row.help} (default: ${row.default})`);
     if (row.kind !== 'bool') opt.argParser((v: string) => parseFlag(row, v));
     cmd.addOption(opt);
     keys.push([opt.attributeName(), row]);

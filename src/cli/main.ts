@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Command } from 'commander';
 import { isMolarError } from '../errors.js';
+import { MODEL_KINDS_HELP } from './help.js';
 import * as build from './commands/build.js';
 import * as evalCmd from './commands/eval.js';
 import * as quantize from './commands/quantize.js';
@@ -15,6 +16,7 @@ export function createProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError();
   for (const c of COMMANDS) c.register(program);
+  program.addHelpText('after', `\n${MODEL_KINDS_HELP}`);
   return program;
 }
 

@@ -1,18 +1,23 @@
 import { MolarError } from '../errors.js';
 import type { CatalogItem } from './types.js';
-import { detectFormat, findColumn, parseTable, requireColumn, type TableFormat } from './table.js';
+import { chooseFormat, findColumn, parseTable, requireColumn, type Table, type TableFormat, type TableReadOptions } from './table.js';
 
-/** Column names tried for each CatalogItem field, first match wins. */
+/**
+ * Column names tried for each CatalogItem field, first match wins (case-insensitive, and a RecBole
+ * `:type` suffix is ignored): ours, then RecBole `.item` files (`item_id`, `movie_title`), MovieLens
+ * (`movieId`, `title`; `genres` becomes an attribute), Amazon (`asin`, `imUrl`) and Yelp (`business_id`).
+ */
 export const CATALOG_COLUMNS = Object.freeze({
-  id: ['item_id', 'itemId', 'id', 'sku', 'product_id', 'movie_id'],
-  title: ['title', 'name', 'item_name'],
-  description: ['description', 'desc', 'text'],
-  image: ['image', 'image_url', 'img', 'poster'],
-  url: ['url', 'link', 'href'],
+  id: ['item_id', 'itemId', 'id', 'sku', 'product_id', 'movie_id', 'movieId', 'asin', 'parent_asin', 'business_id'],
+  title: ['title', 'name', 'item_name', 'product_name', 'movie_title'],
+  description: ['description', 'desc', 'text', 'overview', 'summary'],
+  image: ['image', 'image_url', 'img', 'poster', 'imUrl', 'thumbnail'],
+  url: ['url', 'link', 'href', 'product_url'],
   price: ['price'],
 } as const);
 
-type Field = keyof typeof CATALOG_COLUMNS;
+/** The fields one column fills; the description may join several (`textCols`). */
+type Field = Exclude<keyof typeof CATALOG_COLUMNS, 'description'>;
 
 /**
  * An item's text, the one both `items.json` and the encoders read: title, description, then
@@ -25,67 +30,101 @@ export function itemText(item: Pick<CatalogItem, 'title' | 'description' | 'attr
   return [item.title, item.description, ...attributes].map((p) => p?.trim()).filter(Boolean).join('. ');
 }
 
-export interface CatalogParseOptions {
+export interface CatalogParseOptions extends TableReadOptions {
   file?: string;
   format?: 'auto' | Exclude<TableFormat, 'sasrec'>;
-  /** override a field's column; '' means "no column for this field" */
+  /** a field's column instead of the names tried (CATALOG_COLUMNS); '' means "no column for this field" */
   columns?: Partial<Record<Field, string>>;
+  /** columns joined with ". " into the description; default: the first of CATALOG_COLUMNS.description present */
+  textCols?: string[];
+  /** the columns that become attributes (and so item text); default: every column no field takes */
+  attributeCols?: string[];
+  /** 0/1 columns (MovieLens u.item's genre flags): the names of those set to 1 become one attribute, `name` */
+  flags?: { name: string; columns: string[] };
+  /** told what the caller should see (library code never logs): a catalog with no titles */
+  onWarning?: (message: string) => void;
 }
 
 /**
- * Parse a catalog (CSV/TSV with header, JSONL, RecBole `.item`) into CatalogItems in file order.
- * Columns not mapped to a field go to `attributes`, so genres / brand / category reach the encoders.
+ * Parse a catalog (CSV/TSV with header or headerless, any delimiter, JSONL, RecBole `.item`) into
+ * CatalogItems in file order. Columns no field takes go to `attributes`, so genres / brand /
+ * category reach the encoders.
  */
 export function parseCatalog(text: string, opts: CatalogParseOptions = {}): CatalogItem[] {
   const file = opts.file ?? '<catalog>';
-  const detected = !opts.format || opts.format === 'auto' ? detectFormat(text, file) : opts.format;
+  const { format, read } = chooseFormat(text, file, opts.format, opts);
   // a headerless id list is not a catalog; read it as TSV so the missing-column error is clear
-  const t = parseTable(text, file, detected === 'sasrec' ? 'tsv' : detected);
-  const col = (f: Field): number => {
-    const o = opts.columns?.[f];
-    if (o === '') return -1;
-    if (o !== undefined) return requireColumn(t, [o], f);
-    return f === 'id' ? requireColumn(t, CATALOG_COLUMNS.id, 'item id') : findColumn(t.columns, CATALOG_COLUMNS[f]);
-  };
-  const idx = { id: col('id'), title: col('title'), description: col('description'), image: col('image'), url: col('url'), price: col('price') };
-  const mapped = new Set(Object.values(idx).filter((i) => i >= 0));
+  const t = parseTable(text, file, format === 'sasrec' ? 'tsv' : format, read);
+  const idx = fieldColumns(t, opts);
+  const named = (cols: string[], role: string) => cols.map((c) => requireColumn(t, [c], role));
+  const textIdx = opts.textCols ? named(opts.textCols, 'text') : [findColumn(t.columns, CATALOG_COLUMNS.description)].filter((i) => i >= 0);
+  const flagIdx = opts.flags ? named(opts.flags.columns, 'flag') : [];
+  const taken = new Set([...Object.values(idx), ...textIdx, ...flagIdx].filter((i) => i >= 0));
+  const attrIdx = opts.attributeCols ? named(opts.attributeCols, 'attribute') : t.columns.map((_, c) => c).filter((c) => !taken.has(c));
   const seen = new Map<string, number>();
   const out: CatalogItem[] = [];
   for (let r = 0; r < t.rows.length; r++) {
     const row = t.rows[r];
     const line = t.lines[r];
-    const id = row[idx.id].trim();
-    if (id === '') throw new MolarError('BAD_INPUT', 'expected an item id, got an empty value', { file, line, field: t.columns[idx.id] });
+    const cell = (i: number): string | undefined => (i >= 0 && row[i].trim() !== '' ? row[i].trim() : undefined);
+    const id = cell(idx.id);
+    if (id === undefined) throw new MolarError('BAD_INPUT', 'expected an item id, got an empty value', { file, line, field: t.columns[idx.id] });
     const prev = seen.get(id);
     if (prev !== undefined) {
       throw new MolarError('BAD_INPUT', `duplicate item id ${JSON.stringify(id)} (first seen on line ${prev}): expected unique ids`, { file, line, field: t.columns[idx.id] });
     }
     seen.set(id, line);
     const item: CatalogItem = { id };
-    const str = (i: number): string | undefined => (i >= 0 && row[i].trim() !== '' ? row[i].trim() : undefined);
-    const title = str(idx.title);
+    const title = cell(idx.title);
     if (title !== undefined) item.title = title;
-    const description = str(idx.description);
-    if (description !== undefined) item.description = description;
-    const image = str(idx.image);
+    const description = textIdx.map(cell).filter(Boolean).join('. ');
+    if (description) item.description = description;
+    const image = cell(idx.image);
     if (image !== undefined) item.image = image;
-    const url = str(idx.url);
+    const url = cell(idx.url);
     if (url !== undefined) item.url = url;
-    const price = str(idx.price);
+    const price = cell(idx.price);
     if (price !== undefined) {
       const p = Number(price.replace(/^\$/, ''));
       if (!Number.isFinite(p)) throw new MolarError('BAD_INPUT', `expected a number, got ${JSON.stringify(price)}`, { file, line, field: t.columns[idx.price] });
       item.price = p;
     }
     const attributes: Record<string, string> = {};
-    let any = false;
-    for (let c = 0; c < t.columns.length; c++) {
-      if (mapped.has(c) || row[c].trim() === '') continue;
-      attributes[t.columns[c]] = row[c].trim();
-      any = true;
+    for (const c of attrIdx) {
+      const v = cell(c);
+      if (v !== undefined) attributes[t.columns[c]] = v;
     }
-    if (any) item.attributes = attributes;
+    if (opts.flags) {
+      const set = flagIdx.filter((c) => flagValue(row[c], file, line, t.columns[c]));
+      if (set.length) attributes[opts.flags.name] = set.map((c) => t.columns[c]).join('|');
+    }
+    if (Object.keys(attributes).length) item.attributes = attributes;
     out.push(item);
   }
+  if (!out.some((it) => it.title !== undefined)) opts.onWarning?.(noTitles(t, idx.title));
   return out;
+}
+
+/** Each single-column field's column index, -1 where there is none. Only the id is required. */
+function fieldColumns(t: Table, opts: CatalogParseOptions): Record<Field, number> {
+  const col = (f: Field): number => {
+    const o = opts.columns?.[f];
+    if (o === '') return -1;
+    if (o !== undefined) return requireColumn(t, [o], f);
+    return f === 'id' ? requireColumn(t, CATALOG_COLUMNS.id, 'item id') : findColumn(t.columns, CATALOG_COLUMNS[f]);
+  };
+  return { id: col('id'), title: col('title'), image: col('image'), url: col('url'), price: col('price') };
+}
+
+function flagValue(raw: string, file: string, line: number, field: string): boolean {
+  const v = raw.trim();
+  if (v === '1' || v === '0' || v === '') return v === '1';
+  throw new MolarError('BAD_INPUT', `expected a flag, 0 or 1, got ${JSON.stringify(raw)}`, { file, line, field });
+}
+
+/** Why no item got a title, and the flag that names the column: the shop would otherwise see bare ids. */
+function noTitles(t: Table, titleCol: number): string {
+  const fix = 'name the title column with --title-col';
+  if (titleCol >= 0) return `${t.file}: the title column "${t.columns[titleCol]}" is empty in every row, so items show their ids; ${fix}`;
+  return `${t.file}: no title column (tried ${CATALOG_COLUMNS.title.join(', ')}; found ${t.columns.join(', ')}), so items show their ids; ${fix}`;
 }

@@ -1,23 +1,13 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MolarError } from '../errors.js';
+import { badInput } from './fixtures/bad-input.js';
 import { itemText, parseCatalog } from './catalog.js';
 import { parseInteractions } from './interactions.js';
 import { defaultDataRoot, loadPreset } from './load-node.js';
 import { buildSequences } from './sequences.js';
 import { detectFormat } from './table.js';
 
-function badInput(fn: () => unknown): MolarError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(MolarError);
-    expect((e as MolarError).code).toBe('BAD_INPUT');
-    return e as MolarError;
-  }
-  throw new Error('expected a BAD_INPUT error');
-}
 
 describe('format detection', () => {
   it('tells the formats apart by name and first line', () => {
@@ -87,7 +77,7 @@ describe('parseCatalog', () => {
     ]);
   });
   it('reads RecBole .item with a column override', () => {
-    const items = parseCatalog('item_id:token\ttext:token_seq\nX\tsome words\n', { file: 'a.item', columns: { description: 'text' } });
+    const items = parseCatalog('item_id:token\ttext:token_seq\nX\tsome words\n', { file: 'a.item', textCols: ['text'] });
     expect(items).toEqual([{ id: 'X', description: 'some words' }]);
   });
   it('rejects duplicate ids and bad prices with the line', () => {

@@ -1,12 +1,13 @@
 import { MolarError } from '../errors.js';
 import type { Interaction } from './types.js';
-import { detectFormat, parseTable, requireColumn, findColumn, type TableFormat } from './table.js';
+import { checkField, checkLine, chooseFormat, encodingError, findColumn, parseTable, requireColumn, type TableFormat, type TableReadOptions } from './table.js';
 
-export const USER_COLUMNS = ['user_id', 'userId', 'user', 'uid'] as const;
-export const ITEM_COLUMNS = ['item_id', 'itemId', 'item', 'sku', 'product_id', 'movie_id'] as const;
-export const TIME_COLUMNS = ['timestamp', 'ts', 'time'] as const;
+/** Column names tried for each role, first match wins: ours, RecBole's, MovieLens's, Amazon reviews'. */
+export const USER_COLUMNS = ['user_id', 'userId', 'user', 'uid', 'customer_id', 'reviewerID'] as const;
+export const ITEM_COLUMNS = ['item_id', 'itemId', 'item', 'sku', 'product_id', 'movie_id', 'movieId', 'asin', 'parent_asin', 'business_id'] as const;
+export const TIME_COLUMNS = ['timestamp', 'ts', 'time', 'unixReviewTime'] as const;
 
-export interface InteractionParseOptions {
+export interface InteractionParseOptions extends TableReadOptions {
   /** name used in error messages */
   file?: string;
   format?: 'auto' | TableFormat;
@@ -23,9 +24,9 @@ export interface InteractionParseOptions {
  */
 export function parseInteractions(text: string, opts: InteractionParseOptions = {}): Interaction[] {
   const file = opts.file ?? '<interactions>';
-  const format = !opts.format || opts.format === 'auto' ? detectFormat(text, file) : opts.format;
-  if (format === 'sasrec') return parseSasrecLines(text, file);
-  const t = parseTable(text, file, format);
+  const { format, read } = chooseFormat(text, file, opts.format, opts);
+  if (format === 'sasrec') return parseSasrecLines(text, file, read);
+  const t = parseTable(text, file, format, read);
   const u = requireColumn(t, opts.userCol ? [opts.userCol] : USER_COLUMNS, 'user');
   const it = requireColumn(t, opts.itemCol ? [opts.itemCol] : ITEM_COLUMNS, 'item');
   let tc = -1;
@@ -60,23 +61,43 @@ export function parseTime(raw: string, file: string, line: number, field: string
 /**
  * SASRec-style lines, no header: `user item` per line (ml-1m.txt) or `user item1 item2 …` per line
  * (one sequence per user). File order is the chronological order.
+ *
+ * A table of numbers such as MovieLens `u.data` (`user item rating timestamp`) reads as these lines
+ * too, and would make items of its ratings and timestamps (50,964 "items" from ML-100K's 1,682).
+ * In a real SASRec file a line of several items is a user's whole sequence, so a user on more than
+ * one such line means a table: that stops with the flags that read it.
  */
-export function parseSasrecLines(text: string, file: string): Interaction[] {
+export function parseSasrecLines(text: string, file: string, read: Pick<TableReadOptions, 'badBytes'> = {}): Interaction[] {
   if (text.trim().length === 0) throw new MolarError('BAD_INPUT', 'the file is empty: expected `user item` lines', { file });
   const out: Interaction[] = [];
+  const firstLineOf = new Map<string, { line: number; wide: boolean }>();
   let start = 0;
   let lineNo = 0;
   while (start <= text.length) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
     lineNo++;
+    checkLine(end - start, file, lineNo);
     const line = text.slice(start, end).trim();
     start = end + 1;
     if (line === '') continue;
     const tokens = line.split(/\s+/);
+    if (read.badBytes?.line === lineNo) throw encodingError(file, read.badBytes, tokens[0].includes('\uFFFD') ? 'user' : 'item');
     if (tokens.length < 2) {
       throw new MolarError('BAD_INPUT', `expected "user item" (whitespace-separated), got ${JSON.stringify(line.slice(0, 40))}`, { file, line: lineNo, field: 'item' });
     }
+    const seen = firstLineOf.get(tokens[0]);
+    if (seen !== undefined && (tokens.length > 2 || seen.wide)) {
+      throw new MolarError(
+        'BAD_INPUT',
+        `user ${JSON.stringify(tokens[0])} is also on line ${seen.line}, and that line or this one has more than 2 fields (${JSON.stringify(line.slice(0, 40))}): expected SASRec lines, ` +
+          `where a line of several items is a user's whole sequence. This looks like a table such as "user item rating timestamp": ` +
+          `read it with --no-header --columns user_id,item_id,rating,timestamp (and --delimiter if it is not tab- or comma-separated)`,
+        { file, line: lineNo },
+      );
+    }
+    if (seen === undefined) firstLineOf.set(tokens[0], { line: lineNo, wide: tokens.length > 2 });
+    tokens.forEach((t, i) => checkField(t, file, lineNo, i === 0 ? 'user' : 'item'));
     for (let i = 1; i < tokens.length; i++) out.push({ user: tokens[0], item: tokens[i] });
   }
   return out;

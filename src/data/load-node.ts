@@ -8,7 +8,7 @@ import type { CatalogItem, Interaction } from './types.js';
 export interface LoadedDataset {
   dataset: BuiltDataset;
   catalog: CatalogItem[];
-  /** folder that relative catalog image paths are relative to */
+  /** folder that relative catalog image paths are relative to: spec.catalog.imageRoot, else the catalog's folder */
   catalogDir?: string;
   spec: DatasetSpec;
 }
@@ -50,13 +50,15 @@ export async function loadSpec(spec: DatasetSpec, dir: string): Promise<LoadedDa
   const interactions = await loadSpecInteractions(spec, dir);
   let catalog: CatalogItem[] = [];
   let catalogDir: string | undefined;
+  const warnings: string[] = [];
   if (spec.catalog) {
-    const { file: catFile, ...catOpts } = spec.catalog;
+    const { file: catFile, imageRoot, ...catOpts } = spec.catalog;
     const full = path.resolve(dir, catFile);
-    catalog = await readCatalogFile(full, catOpts);
-    catalogDir = path.dirname(full);
+    catalog = await readCatalogFile(full, { ...catOpts, onWarning: (w) => warnings.push(w) });
+    catalogDir = imageRoot !== undefined ? path.resolve(dir, imageRoot) : path.dirname(full);
   }
-  const dataset = buildSequences(interactions, spec.catalog ? catalog : undefined, { name: spec.name, kcore: spec.kcore });
+  const dataset = buildSequences(interactions, spec.catalog ? catalog : undefined, { name: spec.name, kcore: spec.kcore, file: path.resolve(dir, spec.interactions.file) });
+  dataset.warnings.unshift(...warnings);
   if (!spec.catalog) catalog = dataset.items.itemIds.map((id) => ({ id }));
   return { dataset, catalog, catalogDir, spec };
 }

@@ -1,5 +1,6 @@
 import type { CatalogParseOptions } from './catalog.js';
 import type { InteractionParseOptions } from './interactions.js';
+import type { FileReadOptions } from './decode.js';
 
 /**
  * Where a data set's files are and how to read them: plain options of the generic loaders, so a
@@ -9,8 +10,9 @@ import type { InteractionParseOptions } from './interactions.js';
 export interface DatasetSpec {
   name: string;
   dir: string;
-  interactions: { file: string } & Omit<InteractionParseOptions, 'file'>;
-  catalog?: { file: string } & Omit<CatalogParseOptions, 'file'>;
+  interactions: { file: string } & FileReadOptions & Omit<InteractionParseOptions, 'file' | 'badBytes'>;
+  /** `imageRoot`: the folder relative image paths are relative to (default: the catalog's folder) */
+  catalog?: { file: string; imageRoot?: string } & FileReadOptions & Omit<CatalogParseOptions, 'file' | 'badBytes' | 'onWarning'>;
   /**
    * Two-column file `externalId<TAB>index` (RecBole's `.item2index`): the interactions name items
    * by index, the catalog by external id.
@@ -36,7 +38,7 @@ export const PRESETS: Readonly<Record<string, DatasetSpec>> = Object.freeze({
     dir: 'amazon-scientific',
     interactions: { file: 'Scientific.seq.txt', format: 'sasrec' },
     itemMap: { file: 'Scientific.item2index' },
-    catalog: { file: 'Scientific.text', format: 'recbole', columns: { id: 'item_id', description: 'text' } },
+    catalog: { file: 'Scientific.text', format: 'recbole', columns: { id: 'item_id' }, textCols: ['text'] },
     // UniSRec / VQ-Rec numbers come from RecBole full-sort, which keeps seen items
     filterSeen: false,
   },

@@ -2,11 +2,16 @@ import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { MolarError } from '../errors.js';
 import { parseCatalog, type CatalogParseOptions } from './catalog.js';
+import { decodeText, type FileReadOptions } from './decode.js';
 import { parseInteractions, type InteractionParseOptions } from './interactions.js';
+import { encodingError, type BadBytes } from './table.js';
 import type { CatalogItem, Interaction } from './types.js';
 
-/** Read a text file, gunzipping when the name ends in .gz or the bytes start with the gzip magic. */
-export async function readTextFile(file: string): Promise<string> {
+/**
+ * Read a text file, gunzipping when the name ends in .gz or the bytes start with the gzip magic.
+ * Bytes that do not decode come back as `badBytes` (decode.ts) for the parser to place.
+ */
+export async function readTextFile(file: string, encoding?: string): Promise<{ text: string; badBytes?: BadBytes }> {
   let buf: Buffer;
   try {
     buf = await readFile(file);
@@ -20,20 +25,25 @@ export async function readTextFile(file: string): Promise<string> {
       throw new MolarError('BAD_INPUT', `expected gzip data: ${(e as Error).message}`, { file, cause: e });
     }
   }
-  return buf.toString('utf8');
+  return decodeText(buf, file, encoding);
 }
 
-export async function readInteractionsFile(file: string, opts: Omit<InteractionParseOptions, 'file'> = {}): Promise<Interaction[]> {
-  return parseInteractions(await readTextFile(file), { ...opts, file });
+export async function readInteractionsFile(file: string, opts: Omit<InteractionParseOptions, 'file' | 'badBytes'> & FileReadOptions = {}): Promise<Interaction[]> {
+  const { encoding, ...parse } = opts;
+  const { text, badBytes } = await readTextFile(file, encoding);
+  return parseInteractions(text, { ...parse, file, badBytes });
 }
 
-export async function readCatalogFile(file: string, opts: Omit<CatalogParseOptions, 'file'> = {}): Promise<CatalogItem[]> {
-  return parseCatalog(await readTextFile(file), { ...opts, file });
+export async function readCatalogFile(file: string, opts: Omit<CatalogParseOptions, 'file' | 'badBytes'> & FileReadOptions = {}): Promise<CatalogItem[]> {
+  const { encoding, ...parse } = opts;
+  const { text, badBytes } = await readTextFile(file, encoding);
+  return parseCatalog(text, { ...parse, file, badBytes });
 }
 
 /** `externalId<TAB>index` lines → index → externalId. */
 export async function readItemMap(file: string): Promise<Map<string, string>> {
-  const text = await readTextFile(file);
+  const { text, badBytes } = await readTextFile(file);
+  if (badBytes) throw encodingError(file, badBytes);
   const out = new Map<string, string>();
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {

@@ -1,10 +1,18 @@
 import { MolarError } from '../errors.js';
+import { checkCoverage, checkKnownItems } from './sanity.js';
 import type { CatalogItem, Interaction, SequenceDataset } from './types.js';
 
 export interface BuildSequencesOptions {
   name?: string;
   /** keep only users and items with at least k interactions, repeated until nothing changes */
   kcore?: number;
+  /** the log's file, named when most of it misses the catalog */
+  file?: string;
+  /**
+   * false: skip the check that most interactions name catalog items (sanity.ts), for a caller that
+   * measured the share itself (against a bundle, whose k-core it accounts for). Default true.
+   */
+  checkKnown?: boolean;
 }
 
 /** A SequenceDataset plus what happened on the way, for the CLI to print (library code never logs). */
@@ -27,6 +35,10 @@ export function buildSequences(interactions: readonly Interaction[], catalog?: r
   let rows: readonly Interaction[] = interactions;
   if (catalog) {
     const known = new Set(catalog.map((c) => c.id));
+    if (opts.checkKnown !== false) {
+      checkKnownItems(rows, known, { against: 'catalog', file: opts.file });
+      checkCoverage(rows, known, undefined, { against: 'catalog', file: opts.file });
+    }
     const kept = rows.filter((r) => known.has(r.item));
     if (kept.length < rows.length) {
       const example = rows.find((r) => !known.has(r.item))!;
@@ -90,6 +102,13 @@ export function buildSequences(interactions: readonly Interaction[], catalog?: r
     throw new MolarError('BAD_INPUT', 'no user sequences left' + (opts.kcore ? ` after the ${opts.kcore}-core filter` : '') + ': expected at least one user with interactions');
   }
   return { name: opts.name ?? 'dataset', users, sequences, numItems: itemIds.length, items: { itemIds, lookup }, interactions: total, warnings };
+}
+
+/** The interactions a k-core keeps (none removed when k ≤ 1), as rows again. */
+export function kcoreInteractions(rows: readonly Interaction[], k: number | undefined): readonly Interaction[] {
+  if (!k || k <= 1) return rows;
+  const d = buildSequences(rows, undefined, { kcore: k });
+  return d.sequences.flatMap((seq, u) => Array.from(seq, (i) => ({ user: d.users[u], item: d.items.itemIds[i - 1] })));
 }
 
 /** Marks users alive and compacts their row lists in place; removed items vanish from all lists. */

@@ -9,6 +9,8 @@ export type ConfigFlag<C> = {
   /** the config field it sets */
   field: keyof C & string;
   help: string;
+  /** the default `--help` shows, drawn from the model's defaults constant; absent where the help text says it (data-dependent ones) */
+  default?: string | number;
 } & (
   | { /** a positive integer */ kind: 'int' }
   | { kind: 'number'; /** refuse 0 and below */ positive?: boolean }

@@ -64,8 +64,10 @@ export function sasrecStep(o: SasrecStepOptions = {}): BuildStep {
 /** The step `molar build` registers (cli/commands/train.ts), with the defaults. */
 export const sasrecBuildStep: BuildStep = sasrecStep();
 
-export async function trainForBuild(ctx: Pick<BuildContext, 'split' | 'dataset' | 'progress'>, o: SasrecStepOptions): Promise<TrainSasrecResult> {
+export async function trainForBuild(ctx: Pick<BuildContext, 'split' | 'dataset' | 'progress' | 'trainMinutes'>, o: SasrecStepOptions): Promise<TrainSasrecResult> {
   await useNodeBackend();
+  // the step's own cap, else the build's training budget (today all of it: sasrec is the one training step)
+  const minutes = o.minutes ?? ctx.trainMinutes;
   // Always the leave-one-out prefixes, even under --all-data: early stopping needs validation items
   // the model has not trained on, and the last two events per user are a small price for that.
   return trainSasrec({
@@ -74,7 +76,7 @@ export async function trainForBuild(ctx: Pick<BuildContext, 'split' | 'dataset' 
     numItems: ctx.dataset.numItems,
     config: { maxLen: defaultMaxLen(ctx.dataset.sequences), excludeHistory: !o.keepSeen, repeatBias: !!o.keepSeen && o.config?.loss !== 'bce', ...o.config },
     filterSeen: !o.keepSeen,
-    timeBudgetMs: o.minutes !== undefined ? o.minutes * 60_000 : undefined,
+    timeBudgetMs: minutes !== undefined ? minutes * 60_000 : undefined,
     progress: o.progress ?? true,
     workers: o.workers ?? defaultWorkers(),
     positionWeighting: o.positionWeighting,
@@ -85,6 +87,7 @@ export async function trainForBuild(ctx: Pick<BuildContext, 'split' | 'dataset' 
 
 /** The manifest entry for a trained model (the writer fills in the file's hash): architecture, weight specs, how it was trained. */
 export function sasrecEntry(r: TrainSasrecResult): SasrecEntry {
-  const trainedWith = { loss: r.config.loss, epochs: r.bestEpoch, ...(r.bestValid ? { valid: r.bestValid } : {}) };
+  const history = r.history.map(({ epoch, loss, parts, validNdcg10, minutes }) => ({ epoch, loss, ...(parts ? { parts } : {}), ...(validNdcg10 !== undefined ? { validNdcg10 } : {}), minutes }));
+  const trainedWith = { loss: r.config.loss, epochs: r.bestEpoch, ...(r.bestValid ? { valid: r.bestValid } : {}), history };
   return { kind: 'sasrec', files: [SASREC_FILE], config: architectureOf(r.config), weights: r.weights.specs.map((s) => ({ ...s, shape: [...s.shape] })), trainedWith };
 }

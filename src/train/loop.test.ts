@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { leaveOneOut } from '../data/split.js';
 import type { ScorableModel } from '../score/scorer.js';
 import { BatchSampler, dealUsers, type SeqBatch } from './batches.js';
@@ -102,6 +102,83 @@ describe('trainLoop on a model that is not SASRec', () => {
     optimizer.dispose();
     model.dispose();
   });
+});
+
+describe('trainLoop progress off a terminal', () => {
+  it('prints one plain line per epoch (loss, its parts, valid NDCG@10, minutes) when stderr is not a TTY', async () => {
+    const model = new ToyModel(config);
+    const data = source();
+    const optimizer = tf.train.adam(0.02);
+    const tty = Object.getOwnPropertyDescriptor(process.stderr, 'isTTY');
+    Object.defineProperty(process.stderr, 'isTTY', { value: false, configurable: true });
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    let lines: string[] = [];
+    try {
+      await trainLoop({
+        model, data, optimizer, schedule: { learningRate: 0.02, lrSchedule: 'constant' }, maxEpochs: 2, patience: 5, seed: 1, progress: true,
+        validation: { model: scripted(data, [2, 1]), split, sequences, filterSeen: false },
+      });
+      lines = spy.mock.calls.map((c) => String(c[0]));
+    } finally {
+      spy.mockRestore();
+      if (tty) Object.defineProperty(process.stderr, 'isTTY', tty);
+      else delete (process.stderr as { isTTY?: boolean }).isTTY;
+    }
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^epoch 1: loss \d+\.\d{4} \(rec \d+\.\d{4} align \d+\.\d{4}\) \| valid NDCG@10 0\.6309 \| \d+\.\d\d min\n$/);
+    expect(lines[1]).toMatch(/^epoch 2: .* valid NDCG@10 1\.0000 /);
+    optimizer.dispose();
+    model.dispose();
+  });
+});
+
+/** A validation model that spends `ms` scoring all users (in proportion for fewer), as a big catalog's does. */
+function slowValidation(data: { epochs: number }, ms: number): ScorableModel {
+  const fast = scripted(data, Array(100).fill(1));
+  return { ...fast, fullSortPredict(seq) {
+    const until = Date.now() + (ms * seq.shape[0]) / sequences.length;
+    while (Date.now() < until);
+    return fast.fullSortPredict(seq);
+  } };
+}
+
+describe('trainLoop time budget', () => {
+  async function run(budget: number, validMs: number, stepMs = 0) {
+    const model = new ToyModel(config);
+    const data = source();
+    // slow steps: each shard takes stepMs to cut
+    const slow = { ...data, shards: (users: number[], count: number) => {
+      const until = Date.now() + stepMs;
+      while (Date.now() < until);
+      return data.shards(users, count);
+    } };
+    const optimizer = tf.train.adam(0.02);
+    const t = Date.now();
+    const r = await trainLoop({
+      model, data: slow, optimizer, schedule: { learningRate: 0.02, lrSchedule: 'constant' }, maxEpochs: 100, patience: 100, seed: 1,
+      validation: { model: slowValidation(data, validMs), split, sequences, filterSeen: false }, timeBudgetMs: budget,
+    });
+    const wall = Date.now() - t;
+    optimizer.dispose();
+    model.dispose();
+    return { r, wall };
+  }
+
+  it('ends within the budget, validation included: it stops an epoch when the next step and a validation pass would not fit', async () => {
+    // checked only after each validation, the loop ran a third epoch and ended ~3 validations in
+    const { r, wall } = await run(2000, 800);
+    expect(wall).toBeLessThanOrEqual(2000 + 200); // the old loop: ~2460
+    expect(r.stoppedBy).toBe('timeBudget');
+    expect(r.history.length).toBe(2);
+  }, 60_000);
+
+  it('knows the first validation\'s length before it runs (a probe), so a first epoch longer than the budget stops in time', async () => {
+    // 5 steps of 200 ms and a 1000 ms validation: without the probe the whole first epoch ran, then validated, 2000 ms in
+    const { r, wall } = await run(1500, 1000, 200);
+    expect(wall).toBeLessThanOrEqual(1500 * 1.05);
+    expect(r.history.length).toBe(1);
+    expect(r.history[0].stepLosses.length).toBeLessThan(5);
+  }, 60_000);
 });
 
 describe('DataParallel with a replica from another model\'s factory', () => {

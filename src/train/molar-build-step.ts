@@ -50,7 +50,7 @@ export function molarStep(o: MolarStepOptions = {}): BuildStep {
         config: { maxLen: defaultMaxLen(ctx.dataset.sequences), ...(id ? { hidden: id.config.hidden } : {}), ...o.config },
         train: o.train,
         filterSeen: !o.keepSeen,
-        timeBudgetMs: o.minutes !== undefined ? o.minutes * 60_000 : undefined,
+        timeBudgetMs: (o.minutes ?? ctx.trainMinutes) !== undefined ? (o.minutes ?? ctx.trainMinutes)! * 60_000 : undefined,
         workers: o.workers ?? defaultWorkers(),
         progress: o.progress ?? true,
         onEpoch: (e) => ctx.progress(e.epoch, 0),

@@ -6,6 +6,8 @@ import { HF_DTYPES, oneOf, type HfDevice, type HfDtype } from '../../config.js';
 import type { EncodeStepOptions } from '../../encoders/build-step-node.js';
 import { MolarError } from '../../errors.js';
 import { addDataOptions, loadFromOptions, positiveInt, type DataOptions } from '../data-options.js';
+import { parseNumber } from '../flag-table.js';
+import { CATALOG_HELP, MODEL_KINDS_HELP } from '../help.js';
 import { progressBar } from '../progress.js';
 
 interface BuildOptions extends DataOptions {
@@ -19,6 +21,8 @@ interface BuildOptions extends DataOptions {
   train: boolean;
   /** false with --no-molar: item vectors without the Molar model trained on them */
   molar: boolean;
+  /** --minutes: the build's training budget (BuildContext.trainMinutes) */
+  minutes?: number;
   /** --encode <encoderId>: also write item_vectors.bin (encodeStep) so the browser's addItems() works */
   encode?: string;
   /** --model-dir: folder of encoder model folders (`<dir>/<model>/` for hf-*, `<dir>/use-lite/` …) */
@@ -55,11 +59,13 @@ export function register(program: Command): void {
     .option('--top-n <n>', 'co-occurrence neighbours kept per item', (v) => positiveInt(v, '--top-n'))
     .option('--no-train', 'skip training the SASRec model (it trains by default, with early stopping)')
     .option('--no-molar', 'with --encode: keep the item vectors for cold start only, do not train the Molar content model on them')
+    .option('--minutes <m>', 'training budget of the whole build, in minutes (default: none, early stopping decides): split evenly over the models it trains (SASRec, then Molar with --encode takes what is left)', (v) => parseNumber(v, '--minutes', true))
     .option('--encode <encoderId>', 'also encode item vectors (e.g. "use-lite", "use-lite+mobilenetv2", "hf-text:<model>", "hf-text:<m>+hf-image:<m>") for cold start with addItems()')
     .option('--model-dir <dir>', 'with --encode: folder of model folders, <dir>/<model>/ for hf-text:<model> / hf-image:<model> (config.json, onnx/…), <dir>/use-lite/ for built-ins (default: built-ins from node_modules)')
     .option('--dtype <dtype>', `with --encode hf-*: transformers.js weights, one of ${HF_DTYPES.join(', ')} (default fp32); recorded in the bundle so the browser loads the same`, (v) => oneOf(v, HF_DTYPES, '--dtype', 'BAD_INPUT'))
     .option('--device <device>', `with --encode hf-*: transformers.js device in Node, one of ${NODE_HF_DEVICES.join(', ')} (default cpu)`, (v) => oneOf(v, NODE_HF_DEVICES, '--device', 'BAD_INPUT'))
     .option('--allow-remote-models', 'with --encode hf-*: download model files missing from --model-dir from huggingface.co (off: nothing is fetched)')
+    .addHelpText('after', `\n${CATALOG_HELP}\n\n${MODEL_KINDS_HELP}`)
     .action(async (o: BuildOptions) => {
       // loaded only when asked: the encoders pull in tfjs and model files
       const encode = o.encode ? [(await import('../../encoders/build-step-node.js')).encodeStep(await encodeOptions(o))] : [];
@@ -69,6 +75,7 @@ export function register(program: Command): void {
       // an encoder flag without --encode would be silently ignored: say so instead
       const stray = ENCODER_FLAGS.find(([k]) => !o.encode && o[k] !== undefined);
       if (stray) throw new MolarError('BAD_INPUT', `only applies with --encode <encoderId>, which is not given`, { field: stray[1] });
+      if (o.train === false && o.minutes !== undefined) throw new MolarError('BAD_INPUT', 'is a training budget, and --no-train trains nothing', { field: '--minutes' });
       const loaded = await loadFromOptions(o);
       for (const w of loaded.dataset.warnings) process.stderr.write(`warning: ${w}\n`);
       const bar = progressBar('build');
@@ -84,6 +91,7 @@ export function register(program: Command): void {
           catalogDir: loaded.catalogDir,
           steps: [...defaultSteps({ items: { images: o.images }, cooccurrence }), ...extraBuildSteps.filter((s) => !skipped.includes(s)), ...encode],
           trainOn: o.allData ? 'all' : 'leave-one-out-train',
+          trainMinutes: o.minutes,
           overwrite: o.overwrite,
           source: loaded.source,
           kcore: loaded.spec.kcore,

@@ -2,15 +2,13 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { resolveConfig } from '../../config.js';
-import { loadSpecInteractions } from '../../data/load-node.js';
 import { leaveOneOut } from '../../data/split.js';
-import { buildSequences } from '../../data/sequences.js';
 import { MolarError } from '../../errors.js';
 import { evaluate, type EvalResult } from '../../eval/evaluate.js';
-import { createScorer, pickModel } from '../../score/registry.js';
+import { createScorer, pickModel, scorerKinds } from '../../score/registry.js';
 import { useNodeBackend } from '../../train/backend-node.js';
 import { openBundleDir } from '../bundle-node.js';
-import { addDataOptions, positiveInt, specFromOptions, type DataOptions } from '../data-options.js';
+import { addDataOptions, loadForBundle, positiveInt, type DataOptions } from '../data-options.js';
 import { progressBar } from '../progress.js';
 
 interface EvalOptions extends DataOptions {
@@ -38,7 +36,7 @@ export function register(program: Command): void {
   addDataOptions(cmd, false)
     .option('--split <split>', 'test (history = train + valid item) or valid (history = train prefix)', 'test')
     .option('--keep-seen', 'keep the user\'s history items in the ranking (RecBole protocol); default removes them')
-    .option('--model <kind>', 'evaluate this model kind instead of the best one in the bundle')
+    .option('--model <kind>', `evaluate this model kind instead of the best one in the bundle: ${scorerKinds().join(', ')}`)
     .option('--max-users <n>', 'evaluate only n users, spread evenly over the log (quick check)', (v) => positiveInt(v, '--max-users'))
     .option('--batch-size <n>', 'histories scored per scorer call', (v) => positiveInt(v, '--batch-size'), 256)
     .option('--json <file>', 'also write the result as JSON')
@@ -49,18 +47,22 @@ export function register(program: Command): void {
       if (manifest.stats?.trainedOn === 'all') {
         throw new MolarError('BAD_INPUT', 'this bundle was fitted on all data (--all-data), so every target is training data: rebuild without --all-data to evaluate', { field: '--bundle' });
       }
-      const { spec, dir } = specFromOptions({ ...o, kcore: o.kcore ?? manifest.stats?.kcore });
-      const interactions = await loadSpecInteractions(spec, dir);
       // the bundle's item table fixes the ids, so sequences match what the models were fitted on
-      const dataset = buildSequences(interactions, bundle.items, { name: spec.name, kcore: spec.kcore });
+      const { dataset, spec } = await loadForBundle(o, bundle);
       for (const w of dataset.warnings) process.stderr.write(`warning: ${w}\n`);
+      const split = leaveOneOut(dataset.sequences);
+      const targets = o.split === 'test' ? split.test : split.valid;
+      // an empty split would print NDCG 0.0000 as if the models had failed, when there was nothing to score
+      if (!targets.some((t) => t > 0)) {
+        throw new MolarError('BAD_INPUT', `no user has the 3 events on the bundle's items that a leave-one-out ${o.split} split needs (${dataset.users.length} users, ${dataset.interactions} interactions): expected the log the bundle was built from`, { field: '--interactions' });
+      }
       const entry = pickModel(manifest, o.model);
       // Node's default tfjs backend is the slow pure-JS 'cpu'; wasm scores the same within 1e-4
       // (model.test.ts) and much faster. The CLI chooses it here, before any scorer exists.
       await useNodeBackend('wasm');
       const scorer = await createScorer({ manifest, entry, readFile: bundle.readFile, config: resolveConfig() });
       const bar = progressBar(`eval ${entry.kind}`);
-      const result = await evaluate(scorer, leaveOneOut(dataset.sequences), dataset.sequences, {
+      const result = await evaluate(scorer, split, dataset.sequences, {
         split: o.split,
         ks: [10, 20],
         filterSeen: !o.keepSeen,

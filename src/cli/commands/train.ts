@@ -1,15 +1,15 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
+import type { Manifest } from '../../bundle/manifest.js';
 import { MolarError } from '../../errors.js';
 import { MOLAR_FLAGS } from '../../models/content/flags.js';
 import { SASREC_FLAGS } from '../../models/sasrec/flags.js';
 import { leaveOneOut } from '../../data/split.js';
-import { buildSequences } from '../../data/sequences.js';
-import { loadSpecInteractions } from '../../data/load-node.js';
 import { writeBundle, type BundleFile } from '../../bundle/write.js';
 import { SASREC_FILE, sasrecBuildStep, sasrecEntry, trainForBuild } from '../../train/build-step.js';
+import { useNodeBackend } from '../../train/backend-node.js';
 import { openBundleDir } from '../bundle-node.js';
-import { addDataOptions, positiveInt, specFromOptions, type DataOptions } from '../data-options.js';
+import { addDataOptions, loadForBundle, positiveInt, type DataOptions } from '../data-options.js';
 import { addFlagTable, parseNumber } from '../flag-table.js';
 import { extraBuildSteps } from './build.js';
 import { trainMolarIntoBundle } from './train-molar.js';
@@ -38,7 +38,7 @@ export function register(program: Command): void {
   const configOf = addFlagTable(cmd, SASREC_FLAGS);
   const molarOf = addFlagTable(cmd, MOLAR_FLAGS);
   cmd
-    .option('--minutes <m>', 'wall-time cap; the best checkpoint so far is kept', (v) => parseNumber(v, '--minutes', true))
+    .option('--minutes <m>', 'wall time of the whole command, loading and writing included (default: none, early stopping decides); the best checkpoint so far is kept', (v) => parseNumber(v, '--minutes', true))
     .option('--keep-seen', 'repeats are recommendable: validate with seen items in the ranking and keep them among the negatives (RecBole protocol); default removes them, as `molar eval`')
     .option('--no-position-weighting', 'weigh each batch the same instead of each training position')
     .option('--weight-average <decay>', 'validate and keep a moving average of the weights, this decay per step (e.g. 0.99)')
@@ -46,10 +46,8 @@ export function register(program: Command): void {
     .action(async (o: TrainOptions) => {
       const bundle = await openBundleDir(path.resolve(o.bundle));
       const { manifest } = bundle;
-      const { spec, dir } = specFromOptions({ ...o, kcore: o.kcore ?? manifest.stats?.kcore });
-      const interactions = await loadSpecInteractions(spec, dir);
       // the bundle's item table fixes the ids, so the model scores the bundle's items
-      const dataset = buildSequences(interactions, bundle.items, { name: spec.name, kcore: spec.kcore });
+      const { dataset } = await loadForBundle(o, bundle);
       const config = configOf(o as unknown as Record<string, unknown>);
       const molarFlags = molarOf(o as unknown as Record<string, unknown>);
       if (o.model === 'molar') {
@@ -61,7 +59,10 @@ export function register(program: Command): void {
       if (stray) throw new MolarError('BAD_INPUT', `${stray} configures --model molar only`, { field: stray });
       const decay = o.weightAverage === undefined ? undefined : Number(o.weightAverage);
       if (decay !== undefined && !(decay > 0 && decay < 1)) throw new MolarError('BAD_INPUT', `expected a decay in (0, 1), got ${JSON.stringify(o.weightAverage)}`, { field: '--weight-average' });
-      const r = await trainForBuild({ split: leaveOneOut(dataset.sequences), dataset, progress: () => {} }, { config, minutes: o.minutes, workers: o.workers, keepSeen: o.keepSeen, positionWeighting: o.positionWeighting, weightAverage: decay });
+      // the backend loads here (trainForBuild's call is then a no-op), so --minutes counts its start-up too
+      await useNodeBackend();
+      const minutes = o.minutes === undefined ? undefined : trainingMinutes(o.minutes, manifest);
+      const r = await trainForBuild({ split: leaveOneOut(dataset.sequences), dataset, progress: () => {} }, { config, minutes, workers: o.workers, keepSeen: o.keepSeen, positionWeighting: o.positionWeighting, weightAverage: decay });
       const files = new Map<string, BundleFile>();
       for (const name of Object.keys(manifest.files)) if (name !== manifest.itemsFile && name !== SASREC_FILE) files.set(name, { copyFrom: path.join(bundle.dir, name) });
       files.set(SASREC_FILE, { data: new Uint8Array(r.weights.data.buffer, r.weights.data.byteOffset, r.weights.data.byteLength) });
@@ -72,4 +73,19 @@ export function register(program: Command): void {
           `${(r.wallMs / 60_000).toFixed(1)} min, stopped by ${r.stoppedBy}; wrote ${SASREC_FILE} into ${o.bundle}\n`,
       );
     });
+}
+
+/**
+ * `--minutes` is the command's wall time, so what has passed since the process started (tsx, tfjs,
+ * reading the log) and what writing the bundle back will take come off the training budget. The
+ * write estimate is generous: a second, 2 ms a file and 50 MB/s for the bytes copied.
+ */
+function trainingMinutes(minutes: number, manifest: Manifest): number {
+  const files = Object.values(manifest.files);
+  const writeMs = 1000 + 2 * files.length + files.reduce((s, f) => s + f.bytes, 0) / 50_000;
+  const left = minutes * 60_000 - performance.now() - writeMs;
+  if (left <= 0) {
+    throw new MolarError('BAD_INPUT', `leaves no time to train: ${(performance.now() / 1000).toFixed(1)} s went on starting and loading, and writing the bundle needs about ${(writeMs / 1000).toFixed(1)} s`, { field: '--minutes' });
+  }
+  return left / 60_000;
 }
