@@ -22,6 +22,11 @@ export interface ContentShard {
   sample?: Int32Array;
   /** item ids left out of every row's softmax (a cold-start experiment's held-out items) */
   exclude?: Int32Array;
+  /**
+   * false: the row's own history stays among its negatives (the history-kept protocol, as SASRec's
+   * excludeHistory); default true
+   */
+  excludeHistory?: boolean;
 }
 
 /** Items the item-model tasks read per step: the batch's targets, topped up at random to this many. */
@@ -30,7 +35,7 @@ export const ITEM_SAMPLE = 256;
 /** A shard as the tensors ContentModel.calculateLoss takes (freed by the loop's tape). */
 export function contentBatchTensors(numItems: number, s: ContentShard, hidden: number): ContentBatch {
   const { batch: b } = s;
-  const mask = historyMask(b, numItems);
+  const mask = s.excludeHistory === false ? paddingMask(b.B, numItems) : historyMask(b, numItems);
   if (s.exclude) for (let r = 0; r < b.B; r++) for (const i of s.exclude) mask[r * (numItems + 1) + i] = MASKED;
   return {
     seq: tf.tensor2d(b.seq, [b.B, b.L], 'int32'),
@@ -39,6 +44,13 @@ export function contentBatchTensors(numItems: number, s: ContentShard, hidden: n
     ...(s.teacher ? { teacher: tf.tensor2d(s.teacher, [b.B, hidden]) } : {}),
     ...(s.sample ? { itemSample: tf.tensor1d(s.sample, 'int32') } : {}),
   };
+}
+
+/** [B, N+1] additive mask that takes only the padding column out of every row's softmax. */
+function paddingMask(B: number, numItems: number): Float32Array {
+  const out = new Float32Array(B * (numItems + 1));
+  for (let r = 0; r < B; r++) out[r * (numItems + 1)] = MASKED;
+  return out;
 }
 
 export function contentTrainable(model: ContentModel): Trainable<ContentShard> {
@@ -60,7 +72,7 @@ export function contentTrainable(model: ContentModel): Trainable<ContentShard> {
  * Batches from the sampler, each with the teacher's user vectors (computed here, on the main
  * thread, once per batch: workers need no copy of the ID model) and the item sample.
  */
-export function contentBatches(sampler: BatchSampler, opts: { batchSize: number; numItems: number; seed: number; teacher?: SasrecModel; itemTasks: boolean; exclude?: Int32Array }): BatchSource<ContentShard> {
+export function contentBatches(sampler: BatchSampler, opts: { batchSize: number; numItems: number; seed: number; teacher?: SasrecModel; itemTasks: boolean; exclude?: Int32Array; excludeHistory?: boolean }): BatchSource<ContentShard> {
   const rnd = mulberry32(opts.seed ^ 0x17e4);
   const excluded = new Set(opts.exclude ?? []);
   return {
@@ -68,7 +80,7 @@ export function contentBatches(sampler: BatchSampler, opts: { batchSize: number;
     shards(users, count) {
       return dealUsers(users, count).map((u) => {
         const batch = sampler.batch(u);
-        const shard: ContentShard = { batch, ...(opts.exclude ? { exclude: opts.exclude } : {}) };
+        const shard: ContentShard = { batch, ...(opts.exclude ? { exclude: opts.exclude } : {}), ...(opts.excludeHistory === false ? { excludeHistory: false } : {}) };
         if (opts.teacher) {
           shard.teacher = tf.tidy(() => opts.teacher!.userVector(tf.tensor2d(batch.seq, [batch.B, batch.L], 'int32')).dataSync() as Float32Array);
         }

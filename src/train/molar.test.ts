@@ -5,6 +5,7 @@ import { featuresFromVectors } from '../models/fusion/features.js';
 import { mulberry32 } from '../random.js';
 import { useNodeBackend } from './backend-node.js';
 import { trainMolar } from './molar.js';
+import { contentBatchTensors } from './molar-task.js';
 import { trainSasrec } from './sasrec.js';
 
 const N = 30;
@@ -71,4 +72,17 @@ describe('trainMolar', () => {
     const [one, two] = [await run(1), await run(2)];
     one.history[0].stepLosses.forEach((l, i) => expect(two.history[0].stepLosses[i]).toBeCloseTo(l, 4));
   }, 60_000);
+
+  it('keeps each row history among the negatives under the history-kept protocol, and never the padding or held-out items', () => {
+    const batch = { B: 1, L: 3, seq: Int32Array.from([0, 4, 5]), targets: Int32Array.from([0, 5, 6]) };
+    const mask = (s: Parameters<typeof contentBatchTensors>[1]) => {
+      const t = contentBatchTensors(8, s, 4);
+      const m = Array.from(t.historyMask!.dataSync(), (v) => (v < 0 ? 1 : 0));
+      tf.dispose(Object.values(t).filter((x): x is tf.Tensor => x instanceof tf.Tensor));
+      return m;
+    };
+    expect(mask({ batch })).toEqual([1, 0, 0, 0, 1, 1, 1, 0, 0]);
+    expect(mask({ batch, excludeHistory: false })).toEqual([1, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(mask({ batch, excludeHistory: false, exclude: Int32Array.from([2, 8]) })).toEqual([1, 0, 1, 0, 0, 0, 0, 0, 1]);
+  });
 });

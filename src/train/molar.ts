@@ -32,6 +32,7 @@ export interface TrainMolarOptions {
   /** architecture overrides (numItems and the feature dims come from the data) */
   config?: Partial<ContentConfig>;
   train?: Partial<MolarTrainConfig>;
+  /** the ML-1M protocol (default): seen items out of validation and out of the softmax; false: RecBole, both kept */
   filterSeen?: boolean;
   validUsers?: number;
   timeBudgetMs?: number;
@@ -80,7 +81,7 @@ export async function trainMolar(opts: TrainMolarOptions): Promise<TrainMolarRes
     if (sampler.trainableUsers === 0) throw new MolarError('BAD_INPUT', 'no user has two or more training events', { field: 'interactions' });
     const r = await trainLoop({
       model: contentTrainable(model),
-      data: contentBatches(sampler, { batchSize: train.batchSize, numItems: opts.numItems, seed: config.seed, teacher, itemTasks: objective.itWeight > 0 || objective.saWeight > 0, exclude: opts.excludeItems }),
+      data: contentBatches(sampler, { batchSize: train.batchSize, numItems: opts.numItems, seed: config.seed, teacher, itemTasks: objective.itWeight > 0 || objective.saWeight > 0, exclude: opts.excludeItems, excludeHistory: opts.filterSeen ?? true }),
       optimizer,
       schedule: train,
       maxEpochs: train.maxEpochs,
