@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync, rmSync } from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MolarError } from '../errors.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, isSafeBundlePath, type FileEntry, type ItemRecord, type Manifest, type ModelEntry } from './manifest.js';
@@ -16,7 +16,7 @@ export interface WriteBundleOptions {
   files: Map<string, BundleFile>;
   models: ModelEntry[];
   stats?: Manifest['stats'];
-  /** replace an existing bundle at `out` (only a folder holding a manifest.json counts as one) */
+  /** replace an existing bundle at `out` (only a folder whose manifest.json says `format: "molar-bundle"` counts as one) */
   overwrite?: boolean;
   /** called after each file, for progress bars */
   onFile?: (done: number, total: number, name: string) => void;
@@ -26,22 +26,31 @@ export const ITEMS_FILE = 'items.json';
 export const MANIFEST_FILE = 'manifest.json';
 const GENERATOR = 'molar-web 0.1.0';
 
+/** Temp folders a build writes beside `out`: `<out>.tmp-<pid>-<8 hex>`, and `….old` while swapping. */
+const TEMP_NAME = /^(.*)\.tmp-(\d+)-[0-9a-f]{8}(\.old)?$/;
+/** A temp folder whose writer is alive is still left alone for this long (it may be mid-write). */
+export const STALE_TEMP_MS = 60 * 60 * 1000;
+
 /**
  * Write a bundle folder atomically: everything goes into a temp folder beside `out`, which is
  * renamed into place only once the manifest is written, so a failure leaves no half bundle.
+ * Ctrl-C or SIGTERM removes the temp folder before the process dies; what a `kill -9` leaves,
+ * the next build of the same `out` sweeps ({@link sweepStaleTemps}).
  */
 export async function writeBundle(opts: WriteBundleOptions): Promise<Manifest> {
   const out = path.resolve(opts.out);
   if (existsSync(out)) {
     if (!opts.overwrite) throw new MolarError('IO', 'the output folder already exists: expected a new path (or pass overwrite)', { file: out });
-    if (!existsSync(path.join(out, MANIFEST_FILE))) throw new MolarError('IO', 'the output folder exists and is not a bundle: refusing to replace it', { file: out });
+    await checkIsBundle(out);
   }
   for (const name of opts.files.keys()) checkName(name);
   if (opts.files.has(ITEMS_FILE) || opts.files.has(MANIFEST_FILE)) {
     throw new MolarError('BAD_INPUT', `${ITEMS_FILE} and ${MANIFEST_FILE} are written by writeBundle itself`, { field: 'files' });
   }
   await mkdir(path.dirname(out), { recursive: true });
+  await sweepStaleTemps(out);
   const tmp = `${out}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const unhook = removeOnSignal([tmp, `${tmp}.old`]);
   try {
     await mkdir(tmp);
     const entries: Record<string, FileEntry> = {};
@@ -91,7 +100,76 @@ export async function writeBundle(opts: WriteBundleOptions): Promise<Manifest> {
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
     throw e;
+  } finally {
+    unhook();
   }
+}
+
+/**
+ * `--overwrite` replaces only a molar bundle: a folder whose manifest.json parses and names our
+ * format. A web app's PWA manifest.json is also called that, and its folder is not ours to delete.
+ */
+async function checkIsBundle(out: string): Promise<void> {
+  const text = await readFile(path.join(out, MANIFEST_FILE), 'utf8').catch(() => undefined);
+  let format: unknown;
+  try {
+    format = text === undefined ? undefined : (JSON.parse(text) as { format?: unknown } | null)?.format;
+  } catch {
+    // not JSON: not a bundle, refused below
+  }
+  if (format !== BUNDLE_FORMAT) {
+    const why = text === undefined ? `it holds no ${MANIFEST_FILE}` : `its ${MANIFEST_FILE} does not say format "${BUNDLE_FORMAT}"`;
+    throw new MolarError('IO', `the output folder exists and is not a bundle (${why}): refusing to replace it`, { file: out });
+  }
+}
+
+/**
+ * Removes temp folders of earlier builds of `out` that can no longer finish: their process is
+ * gone, or they are older than STALE_TEMP_MS. Other bundles' temp folders are not touched.
+ */
+export async function sweepStaleTemps(out: string, now = Date.now()): Promise<string[]> {
+  const dir = path.dirname(out);
+  const swept: string[] = [];
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const m = TEMP_NAME.exec(name);
+    if (!m || m[1] !== path.basename(out)) continue;
+    const full = path.join(dir, name);
+    const age = now - ((await stat(full).catch(() => undefined))?.mtimeMs ?? now);
+    if (isAlive(Number(m[2])) && age < STALE_TEMP_MS) continue;
+    await rm(full, { recursive: true, force: true });
+    swept.push(full);
+  }
+  return swept;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists but is someone else's
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Until the returned function is called, a SIGINT / SIGTERM / SIGHUP first removes `paths`
+ * (synchronously: the process is about to end) and then dies of the same signal, as it would have.
+ */
+function removeOnSignal(paths: string[]): () => void {
+  const handler = (sig: NodeJS.Signals) => {
+    for (const p of paths) rmSync(p, { recursive: true, force: true });
+    unhook();
+    // with our handler gone, the default action ends the process with this signal's status
+    if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+  };
+  const unhook = () => {
+    for (const s of SIGNALS) process.removeListener(s, handler);
+  };
+  for (const s of SIGNALS) process.on(s, handler);
+  return unhook;
 }
 
 /** Bundle paths are relative, forward-slashed and stay inside the bundle. */
