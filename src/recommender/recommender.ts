@@ -115,7 +115,7 @@ export class Recommender extends EventTarget {
     const [report, bundle, history] = await Promise.all([
       selectBackend(backend, config.runtime),
       readBundle(absolute, { fetch: opts.fetch, onProgress, prefetch }),
-      HistoryStore.open(opts.namespace ?? absolute, config.history, { onWarning: (message, cause) => relay({ code: 'HISTORY_NOT_PERSISTENT', message, cause }) }),
+      HistoryStore.open(opts.namespace ?? absolute, config.history, { onWarning: (message, cause, code = 'HISTORY_NOT_PERSISTENT') => relay({ code, message, cause }) }),
     ]);
     const { manifest } = bundle;
     const modelEntry = pickModel(manifest, model);
