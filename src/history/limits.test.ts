@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isMolarError } from '../errors.js';
 import type { WarningCode } from '../warnings.js';
 import { IdbBackend } from './backends.js';
+import { fakeQuota } from './quota-fake.js';
 import { HistoryStore, QUOTA_DROP_FRACTION, TRIM_BATCH } from './store.js';
 import type { HistoryDB } from './schema.js';
 
@@ -21,25 +22,6 @@ async function openStore(cfg = freshCfg(), strict = false) {
   const h = await HistoryStore.open('shop', cfg, { strict, onWarning: (message, _cause, code) => warnings.push({ message, code }) });
   stores.push(h);
   return { h, warnings };
-}
-
-/**
- * An origin quota of `rows` events: a write over it throws QuotaExceededError, as the browser does.
- * `freesOnDelete: false` is Chrome's lazy accounting, where deleted rows give space back only later.
- */
-function fakeQuota(rows: number, freesOnDelete: boolean): void {
-  let used = 0;
-  const proto = IDBObjectStore.prototype;
-  const [add, del] = [proto.add, proto.delete];
-  vi.spyOn(proto, 'add').mockImplementation(function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['add']>) {
-    if (used >= rows) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
-    used++;
-    return add.apply(this, args);
-  });
-  vi.spyOn(proto, 'delete').mockImplementation(function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['delete']>) {
-    if (freesOnDelete) used--;
-    return del.apply(this, args);
-  });
 }
 
 const droppedIn = (warnings: { message: string }[]) => warnings.reduce((n, w) => n + Number(/dropped the (\d+) oldest/.exec(w.message)?.[1] ?? 0), 0);
