@@ -43,16 +43,24 @@ async function prepare(name: BackendName, cfg: RuntimeConfig): Promise<string | 
   }
 }
 
+/** How long the smoke test's read may take: on a lost WebGL context it never finishes (its fence never passes). */
+const SMOKE_TEST_MS = 10_000;
+
 /** A real op on the new backend: some backends initialise but fail at the first kernel. */
 async function smokeTest(): Promise<string | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     // async read: WebGPU's synchronous readback is slow and, on some adapters, returns zeros
     const t = tf.tidy(() => tf.matMul(tf.ones([2, 3]), tf.ones([3, 2])).sum());
-    const v = (await t.data())[0];
+    const timeout = new Promise<null>((resolve) => (timer = setTimeout(resolve, SMOKE_TEST_MS, null)));
+    const read = await Promise.race([t.data(), timeout]);
     t.dispose();
-    return v === 12 ? null : `smoke test gave ${v}, expected 12`;
+    if (read === null) return `smoke test read did not finish in ${SMOKE_TEST_MS / 1000} s (a lost device?)`;
+    return read[0] === 12 ? null : `smoke test gave ${read[0]}, expected 12`;
   } catch (e) {
     return `smoke test threw: ${(e as Error).message}`;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
