@@ -3,23 +3,9 @@
  * (WEBGL_lose_context) and on WebGPU (GPUDevice.destroy), and a storage quota too small for the
  * history (DevTools protocol). The GPU-process crash is in gpu-crash.spec.ts, in a browser of its own.
  */
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { ORIGIN } from '../playwright.config.js';
-import { pageModule } from './helpers.js';
-
-type Faults = typeof import('./pages/faults.js');
-export const HISTORY = ['st-1f600', 'st-1f923', 'st-1f602'];
-type Ranked = { id: string; score: number }[] | undefined;
-
-export function faults(page: Page) {
-  return pageModule<Faults>(page, '/e2e/pages/faults.ts');
-}
-
-/** The same items in the same order, scores within 1e-4 (backends.spec.ts holds the backends to that). */
-export function expectSameRanking(got: Ranked, want: Ranked, what: string): void {
-  expect(got?.map((r) => r.id), what).toEqual(want!.map((r) => r.id));
-  got!.forEach((r, i) => expect(Math.abs(r.score - want![i].score), `${what}: score ${i}`).toBeLessThan(1e-4));
-}
+import { expectSameRanking, faults, HISTORY } from './faults-helpers.js';
 
 for (const delay of [0, 10, 40]) {
   test(`WebGL context lost ${delay} ms into a recommend(): it and the next call return the same ranking from wasm, history intact, one backendchange`, async ({ page }) => {
