@@ -84,4 +84,25 @@ describe('items step: local images', () => {
     expect(narrow.items[0].image).toBeUndefined();
     expect(narrow.warnings).toHaveLength(1);
   });
+
+  it('drops links and image URLs the page would refuse (javascript:, data:text/html, …) at build time, warning per item', async () => {
+    const { catalogDir } = shop();
+    const catalog: CatalogItem[] = [
+      { id: 'js', url: 'javascript:alert(1)' },
+      { id: 'js-hidden', url: 'java\nscript:alert(1)' },
+      { id: 'vb', url: 'VBScript:msgbox(1)' },
+      { id: 'html-img', image: 'data:text/html,<script>alert(1)</script>' },
+      { id: 'blob-img', image: 'blob:https://shop.example/1' },
+      { id: 'ok', url: '/products/ok', image: 'https://cdn.example/ok.png' },
+      { id: 'ok-data', url: 'https://shop.example/p', image: 'data:image/png;base64,iVBORw0KGgo=' },
+    ];
+    const { items, warnings } = await build(catalog, catalogDir);
+    expect(items.map((i) => [i.id, i.url, i.image])).toEqual([
+      ['js', undefined, undefined], ['js-hidden', undefined, undefined], ['vb', undefined, undefined],
+      ['html-img', undefined, undefined], ['blob-img', undefined, undefined],
+      ['ok', '/products/ok', 'https://cdn.example/ok.png'], ['ok-data', 'https://shop.example/p', 'data:image/png;base64,iVBORw0KGgo='],
+    ]);
+    expect(warnings).toHaveLength(5);
+    catalog.slice(0, 5).forEach((c, i) => expect(warnings[i]).toContain(`item "${c.id}"`));
+  });
 });

@@ -4,6 +4,7 @@ import { artifact } from '../bundle/artifact.js';
 import type { BuildStep } from '../bundle/build.js';
 import type { ItemRecord } from '../bundle/manifest.js';
 import { itemText } from '../data/catalog.js';
+import { isSafeCatalogUrl } from './urls.js';
 
 /** The item table in internal-id order (position i = id i+1); what the writer saves as items.json. */
 export const ITEMS = artifact<ItemRecord[]>('items');
@@ -79,13 +80,17 @@ export function itemsStep(o: ItemsStepOptions = {}): BuildStep {
         if (c.title) rec.title = c.title;
         const text = itemText(c);
         if (text) rec.text = text;
-        if (c.url) rec.url = c.url;
+        const refuse = (what: string, value: string, why: string) => ctx.log(`warning: items: item "${id}": ${what} ${JSON.stringify(value.slice(0, 80))} left out, ${why}; the item is kept without it`);
+        if (c.url && isSafeCatalogUrl(c.url, 'url')) rec.url = c.url;
+        else if (c.url) refuse('link', c.url, 'it is not an http(s) or relative URL');
         if (c.price !== undefined) rec.price = c.price;
-        if (c.image && isUrl(c.image)) rec.image = c.image;
-        else if (c.image && o.images !== false) {
+        if (c.image && isUrl(c.image)) {
+          if (isSafeCatalogUrl(c.image, 'image')) rec.image = c.image;
+          else refuse('image', c.image, 'it is not an http(s) URL or a data:image/');
+        } else if (c.image && o.images !== false) {
           const checked = await checkLocalImage(base, root, c.image);
           if ('refused' in checked) {
-            ctx.log(`warning: items: item "${id}": image ${JSON.stringify(c.image)} not copied, ${checked.refused}; the item is kept without an image`);
+            refuse('image', c.image, `not copied: ${checked.refused}`);
           } else {
             // internal id in the name: external ids may hold characters unsafe in a path
             const name = `images/${i + 1}${checked.ext}`;
