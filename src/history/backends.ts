@@ -11,8 +11,12 @@ export interface HistoryBackend {
   add(ev: StoredEvent): Promise<void>;
   /** how many events `ns` holds */
   count(ns: string): Promise<number>;
-  /** deletes up to `n` of the oldest events of `ns` in one transaction; resolves to how many went */
-  dropOldest(ns: string, n: number): Promise<number>;
+  /**
+   * deletes the oldest events of `ns` beyond the newest `keep`, at most `limit` of them, counting in
+   * the same transaction (so two tabs trimming at once cannot both delete the same excess); `left`
+   * is how many stay over `keep`
+   */
+  trimTo(ns: string, keep: number, limit: number): Promise<{ dropped: number; left: number }>;
   /** the newest `limit` events of `ns`, oldest first */
   list(ns: string, limit: number): Promise<HistoryEvent[]>;
   putItem(item: StoredItem): Promise<void>;
@@ -85,7 +89,7 @@ export class IdbBackend implements HistoryBackend {
 
   /**
    * Every operation is one short transaction that awaits only its own requests, and is idempotent
-   * (add and dropOldest each commit all or nothing, and the caller recounts), so retrying once after a Safari
+   * (add and trimTo each commit all or nothing, and trimTo counts inside its own transaction), so retrying once after a Safari
    * TransactionInactiveError cannot write twice what committed once.
    */
   private async run<T>(fn: (db: IDBPDatabase<HistoryDB>) => Promise<T>): Promise<T> {
@@ -112,18 +116,20 @@ export class IdbBackend implements HistoryBackend {
     return this.run((db) => db.countFromIndex('events', 'by-ns', ns));
   }
 
-  dropOldest(ns: string, n: number): Promise<number> {
+  trimTo(ns: string, keep: number, limit: number): Promise<{ dropped: number; left: number }> {
     return this.run(async (db) => {
       const tx = db.transaction('events', 'readwrite');
       const work = async () => {
-        const keys = await tx.store.index('by-ns-ts').getAllKeys(namespaceRange(ns), n);
+        const excess = (await tx.store.index('by-ns').count(ns)) - keep;
+        if (excess <= 0) return { dropped: 0, left: 0 };
+        const keys = await tx.store.index('by-ns-ts').getAllKeys(namespaceRange(ns), Math.min(excess, limit));
         // issued together, not one cursor step per row: the batch commits in a few ms, so a
         // record() queued behind it on the same store waits no longer than that
         await Promise.all(keys.map((k) => tx.store.delete(k)));
-        return keys.length;
+        return { dropped: keys.length, left: excess - keys.length };
       };
-      const [dropped] = await Promise.all([work(), tx.done]);
-      return dropped;
+      const [result] = await Promise.all([work(), tx.done]);
+      return result;
     });
   }
 
@@ -212,8 +218,11 @@ export class MemoryBackend implements HistoryBackend {
   async count(ns: string): Promise<number> {
     return this.table(ns).events.length;
   }
-  async dropOldest(ns: string, n: number): Promise<number> {
-    return this.table(ns).events.splice(0, n).length;
+  async trimTo(ns: string, keep: number, limit: number): Promise<{ dropped: number; left: number }> {
+    const events = this.table(ns).events;
+    const excess = Math.max(0, events.length - keep);
+    const dropped = events.splice(0, Math.min(excess, limit)).length;
+    return { dropped, left: excess - dropped };
   }
   async list(ns: string, limit: number): Promise<HistoryEvent[]> {
     return this.table(ns).events.slice(-limit).map(stripEvent);

@@ -72,21 +72,34 @@ describe('a full storage quota', () => {
   });
 });
 
+/** A database whose namespace "shop" already holds `n` events (ts 0..n-1), as an old version could leave it. */
+async function seeded(n: number, maxEvents: number) {
+  const cfg = freshCfg(maxEvents);
+  (await openStore(cfg)).h.close(); // creates the schema
+  const raw = await openDB<HistoryDB>(cfg.dbName);
+  const tx = raw.transaction('events', 'readwrite');
+  await Promise.all([...Array.from({ length: n }, (_, i) => tx.store.add({ ns: 'shop', itemId: `old${i}`, type: 'view', ts: i })), tx.done]);
+  raw.close();
+  return cfg;
+}
+
+async function storedCount(dbName: string): Promise<number> {
+  const db = await openDB<HistoryDB>(dbName);
+  const n = await db.countFromIndex('events', 'by-ns', 'shop');
+  db.close();
+  return n;
+}
+
 describe('a history far over maxEvents', () => {
   it('record() does not wait for the trim, which runs in batches of TRIM_BATCH down to maxEvents', async () => {
-    const cfg = freshCfg(500);
-    (await openStore(cfg)).h.close(); // creates the schema
-    const raw = await openDB<HistoryDB>(cfg.dbName);
-    const tx = raw.transaction('events', 'readwrite');
-    await Promise.all([...Array.from({ length: 2050 }, (_, i) => tx.store.add({ ns: 'shop', itemId: `old${i}`, type: 'view', ts: i })), tx.done]);
-    raw.close();
+    const cfg = await seeded(2050, 500);
 
     const batches: number[] = [];
-    const drop = IdbBackend.prototype.dropOldest;
-    vi.spyOn(IdbBackend.prototype, 'dropOldest').mockImplementation(async function (this: IdbBackend, ns, n) {
-      const dropped = await drop.call(this, ns, n);
-      batches.push(dropped);
-      return dropped;
+    const trimTo = IdbBackend.prototype.trimTo;
+    vi.spyOn(IdbBackend.prototype, 'trimTo').mockImplementation(async function (this: IdbBackend, ns, keep, limit) {
+      const r = await trimTo.call(this, ns, keep, limit);
+      if (r.dropped > 0) batches.push(r.dropped);
+      return r;
     });
     const { h } = await openStore(cfg);
     await h.record({ itemId: 'newest', type: 'view', ts: 10_000 });
@@ -100,8 +113,15 @@ describe('a history far over maxEvents', () => {
     expect(Math.max(...batches)).toBeLessThanOrEqual(TRIM_BATCH);
     expect(batches.reduce((a, b) => a + b, 0)).toBe(2051 - 500);
     expect(await h.itemSequence()).toEqual(seq);
-    const check = await openDB<HistoryDB>(cfg.dbName);
-    expect(await check.countFromIndex('events', 'by-ns', 'shop')).toBe(500);
-    check.close();
+    expect(await storedCount(cfg.dbName)).toBe(500);
+  });
+
+  it('two tabs trimming the same namespace at once drop the excess once, not twice', async () => {
+    const cfg = await seeded(1000, 100);
+    const [a, b] = [(await openStore(cfg)).h, (await openStore(cfg)).h];
+    await Promise.all([a.record({ itemId: 'from-a', type: 'view', ts: 5000 }), b.record({ itemId: 'from-b', type: 'view', ts: 5001 })]);
+    await Promise.all([a.settled(), b.settled()]);
+    expect(await storedCount(cfg.dbName)).toBe(100);
+    expect((await a.itemSequence()).slice(-3)).toEqual(['old999', 'from-a', 'from-b']);
   });
 });

@@ -224,15 +224,13 @@ export class HistoryStore {
 
   /** Drops the oldest events, TRIM_BATCH per transaction, until at most `target` remain; returns how many went. */
   private async shrinkTo(target: number): Promise<number> {
-    let excess = (await this.use((b) => b.count(this.namespace))) - target;
-    let dropped = 0;
-    while (excess > 0 && !this.closed) {
-      const n = await this.use((b) => b.dropOldest(this.namespace, Math.min(TRIM_BATCH, excess)));
-      if (n === 0) break;
-      excess -= n;
-      dropped += n;
+    let total = 0;
+    while (!this.closed) {
+      const { dropped, left } = await this.use((b) => b.trimTo(this.namespace, target, TRIM_BATCH));
+      total += dropped;
+      if (left <= 0 || dropped === 0) break;
     }
-    return dropped;
+    return total;
   }
 
   /** Memory from now on, holding `keep` (what IndexedDB still had) when it could be read. */
