@@ -50,13 +50,14 @@ export async function writeBundle(opts: WriteBundleOptions): Promise<Manifest> {
   await mkdir(path.dirname(out), { recursive: true });
   await sweepStaleTemps(out);
   const tmp = `${out}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const unhook = removeOnSignal([tmp, `${tmp}.old`]);
+  const signal = removeOnSignal([tmp, `${tmp}.old`]);
   try {
     await mkdir(tmp);
     const entries: Record<string, FileEntry> = {};
     const all = new Map<string, BundleFile>([[ITEMS_FILE, { data: JSON.stringify(opts.items) }], ...opts.files]);
     let done = 0;
     for (const [name, f] of all) {
+      await signal.stopIfInterrupted();
       const dest = path.join(tmp, name);
       await mkdir(path.dirname(dest), { recursive: true });
       let bytes: Buffer;
@@ -88,6 +89,7 @@ export async function writeBundle(opts: WriteBundleOptions): Promise<Manifest> {
       ...(opts.stats ? { stats: opts.stats } : {}),
     };
     await writeFile(path.join(tmp, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
+    await signal.stopIfInterrupted();
     if (existsSync(out)) {
       const old = `${tmp}.old`;
       await rename(out, old);
@@ -98,10 +100,11 @@ export async function writeBundle(opts: WriteBundleOptions): Promise<Manifest> {
     }
     return manifest;
   } catch (e) {
+    await signal.stopIfInterrupted(); // a write that failed because the handler removed the folder
     await rm(tmp, { recursive: true, force: true });
     throw e;
   } finally {
-    unhook();
+    signal.unhook();
   }
 }
 
@@ -153,23 +156,36 @@ function isAlive(pid: number): boolean {
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+/** How long fs calls already in libuv's thread pool get to land before the second removal and the exit. */
+const SETTLE_MS = 200;
 
 /**
- * Until the returned function is called, a SIGINT / SIGTERM / SIGHUP first removes `paths`
- * (synchronously: the process is about to end) and then dies of the same signal, as it would have.
+ * Until `unhook()`, a SIGINT / SIGTERM / SIGHUP removes `paths` (synchronously: the process is about
+ * to end), and the process then dies of the same signal, as it would have. A mkdir or copy already
+ * handed to the thread pool can land after that first removal and recreate the folder, so the paths
+ * are removed once more SETTLE_MS later, just before the exit; meanwhile the writer stops at its next
+ * `stopIfInterrupted()`, which never resolves once a signal came.
  */
-function removeOnSignal(paths: string[]): () => void {
-  const handler = (sig: NodeJS.Signals) => {
+function removeOnSignal(paths: string[]): { unhook(): void; stopIfInterrupted(): Promise<void> } {
+  let interrupted = false;
+  const remove = () => {
     for (const p of paths) rmSync(p, { recursive: true, force: true });
+  };
+  const handler = (sig: NodeJS.Signals) => {
+    interrupted = true;
+    remove();
     unhook();
-    // with our handler gone, the default action ends the process with this signal's status
-    if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+    setTimeout(() => {
+      remove();
+      // with our handler gone, the default action ends the process with this signal's status
+      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+    }, SETTLE_MS);
   };
   const unhook = () => {
     for (const s of SIGNALS) process.removeListener(s, handler);
   };
   for (const s of SIGNALS) process.on(s, handler);
-  return unhook;
+  return { unhook, stopIfInterrupted: () => (interrupted ? new Promise<void>(() => {}) : Promise.resolve()) };
 }
 
 /** Bundle paths are relative, forward-slashed and stay inside the bundle. */
