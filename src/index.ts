@@ -5,3 +5,5 @@ export { DEFAULT_CONFIG, resolveConfig, type MolarConfig, type BackendChoice, ty
 export { selectBackend, type BackendReport } from './runtime/backend.js';
 export type { LoadProgress } from './bundle/read.js';
 export type { Manifest, ItemRecord } from './bundle/manifest.js';
+export { KEEP_ORDER, type Reranker, type Candidate, type RerankContext } from './score/rerank.js';
+export { WARNING_CODES, type MolarWarning, type WarningCode, type WarningHandler } from './warnings.js';

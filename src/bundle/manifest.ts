@@ -85,6 +85,11 @@ export interface ItemVectorsEntry extends ModelEntryBase {
     dim: number;
     modality: 'text' | 'image' | 'text+image';
     /**
+     * text+image only: width of the text half of each `[text | image]` row (the rest is the image).
+     * Optional: bundles written before it was added lack it; Molar's fusion head needs it.
+     */
+    textDim?: number;
+    /**
      * Set when the id has hf-text:/hf-image: parts: the transformers.js weights they were encoded
      * with, which the browser then loads too (q8 and fp32 vectors differ). Optional, so bundles
      * written before it was added still read; those were built with fp32. Checked where it is
@@ -95,8 +100,34 @@ export interface ItemVectorsEntry extends ModelEntryBase {
   dim: number;
 }
 
+/**
+ * Molar (arXiv 2412.18176): a fusion head over the item vectors and a content user model over its
+ * fused vectors, post-aligned to the bundle's SASRec, scored as a log-probability mix with it
+ * (score/mix.ts). `files` lists everything it reads: its weights, the item vectors, the attribute
+ * table, and the ID model's files; `parts` says which is which.
+ */
+export interface MolarEntry extends ModelEntryBase {
+  kind: 'molar';
+  /** architecture (models/content/config.ts contentArchitecture) */
+  config: Record<string, unknown>;
+  weights: WeightSpec[];
+  parts: {
+    /** Float32 weight blob, `weights` order */
+    weights: string;
+    /** the item-vectors entry's file (int8 [text | image] rows the head reads) */
+    vectors: string;
+    /** attribute table (models/fusion/attributes.ts file form), when the catalog has attributes */
+    attributes?: string;
+  };
+  /** attribute vocabulary: `key=value` tokens the attribute table's ids index */
+  attributes?: string[];
+  /** content weight w of the mix w·log p_content + (1-w)·log p_id; `idModel` names the ID side's kind */
+  mix: { content: number; idModel?: 'sasrec' };
+  trainedWith?: { epochs: number; valid?: Record<string, number>; mixValid?: Record<string, number>; align: { weight: number; tau: number }; tasks: Record<string, number> };
+}
+
 /** The model kinds this reader knows the fields of. */
-export type KnownModelEntry = PopularityEntry | CooccurrenceEntry | SasrecEntry | ItemVectorsEntry;
+export type KnownModelEntry = PopularityEntry | CooccurrenceEntry | SasrecEntry | ItemVectorsEntry | MolarEntry;
 
 /**
  * An entry of a kind this reader does not know (written by a newer molar-web): it reads, keeps its

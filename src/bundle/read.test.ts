@@ -4,20 +4,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isMolarError } from '../errors.js';
 import { readBundle, type LoadProgress } from './read.js';
+import { folderFetch as diskFetch } from '../testing/folder-fetch.js';
 import { writeBundle } from './write.js';
 
-/** A fetch over a folder on disk that remembers what was asked for. */
-function folderFetch(dir: string, asked: string[]): typeof fetch {
-  return (async (url: string) => {
-    const name = url.replace('mem://b/', '');
-    asked.push(name);
-    try {
-      return new Response(readFileSync(path.join(dir, name)));
-    } catch {
-      return new Response('missing', { status: 404 });
-    }
-  }) as typeof fetch;
-}
+const folderFetch = (dir: string, asked: string[]) => diskFetch(dir, 'mem://b/', asked);
 
 async function fixture() {
   const dir = mkdtempSync(path.join(tmpdir(), 'molar-read-'));

@@ -6,14 +6,16 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isMolarError } from '../errors.js';
 import { Recommender } from '../recommender/recommender.js';
+import { folderFetch } from '../testing/folder-fetch.js';
 import { readBundle } from './read.js';
 
 const DEMO = path.resolve(import.meta.dirname, '../../demo-data/bundle');
+const MOLAR = path.resolve(import.meta.dirname, '../../e2e/fixtures/molar-bundle');
 
 /** A copy of the demo bundle, tampered with by `edit(manifest, dir)`; file sha256s re-signed so only the flaw remains. */
-function tampered(edit: (m: Record<string, any>, dir: string) => void): string {
+function tampered(edit: (m: Record<string, any>, dir: string) => void, src = DEMO): string {
   const dir = path.join(mkdtempSync(path.join(tmpdir(), 'molar-bad-')), 'b');
-  cpSync(DEMO, dir, { recursive: true, filter: (f) => !f.includes(`${path.sep}images${path.sep}`) });
+  cpSync(src, dir, { recursive: true, filter: (f) => !f.includes(`${path.sep}images${path.sep}`) });
   const file = path.join(dir, 'manifest.json');
   const m = JSON.parse(readFileSync(file, 'utf8'));
   edit(m, dir);
@@ -29,15 +31,7 @@ function tampered(edit: (m: Record<string, any>, dir: string) => void): string {
   return dir;
 }
 
-const fetchFrom = (dir: string, asked: string[] = []) => (async (url: string) => {
-  const name = url.replace('disk://b/', '');
-  asked.push(name);
-  try {
-    return new Response(readFileSync(path.join(dir, name)));
-  } catch {
-    return new Response('missing', { status: 404 });
-  }
-}) as typeof fetch;
+const fetchFrom = (dir: string, asked?: string[]) => folderFetch(dir, 'disk://b/', asked);
 
 async function failure(dir: string, asked?: string[]): Promise<{ code: string; message: string }> {
   const e = await Recommender.load({ bundleUrl: 'disk://b/', backend: 'cpu', fetch: fetchFrom(dir, asked), namespace: `bad${Math.random()}` }).then(
@@ -103,6 +97,20 @@ describe('an untrusted bundle is refused with BUNDLE_INVALID naming file and fie
     });
     const err = await Recommender.load({ bundleUrl: 'disk://b/', backend: 'cpu', model: 'popularity', fetch: fetchFrom(pop), namespace: 'inf' }).catch((x) => x);
     expect([err.code, err.message]).toEqual(['BUNDLE_INVALID', expect.stringContaining('Infinity at index 5')]);
+  });
+
+  it('a molar entry with a bad mix, parts outside its files or another item count is refused', async () => {
+    const molar = (m: Record<string, any>) => m.models.find((x: { kind: string }) => x.kind === 'molar');
+    const cases: [(m: Record<string, any>) => void, string][] = [
+      [(m) => (molar(m).mix.content = 2), 'mix'],
+      [(m) => (molar(m).parts.vectors = 'popularity.bin'), 'parts'],
+      [(m) => (molar(m).config.numItems = 11), 'config.numItems'],
+      [(m) => delete molar(m).attributes, 'attributes'],
+    ];
+    for (const [edit, field] of cases) {
+      const e = await failure(tampered(edit, MOLAR));
+      expect([e.code, e.message]).toEqual(['BUNDLE_INVALID', expect.stringContaining(field)]);
+    }
   });
 
   it('the untampered copy loads (the checks refuse flaws, not bundles)', async () => {

@@ -68,6 +68,16 @@ function checkKnownEntry(e: Record<string, unknown>, numItems: number, at: strin
       }
       break;
     }
+    case 'molar': {
+      need(isObject(e.config) && (e.config as Record<string, unknown>).numItems === numItems, `${at}.config.numItems`, `the manifest's numItems (${numItems})`);
+      need(Array.isArray(e.weights) && e.weights.length > 0, `${at}.weights`, 'a non-empty array of {name, shape, dtype}');
+      const parts = e.parts as Record<string, unknown> | undefined;
+      need(isObject(parts) && typeof parts.weights === 'string' && typeof parts.vectors === 'string' && [parts.weights, parts.vectors, parts.attributes].every((f) => f === undefined || files.includes(f as string)), `${at}.parts`, '{weights, vectors, attributes?}: names listed in the entry\'s files');
+      need(parts!.attributes === undefined || (Array.isArray(e.attributes) && e.attributes.every((t) => typeof t === 'string')), `${at}.attributes`, 'the attribute vocabulary (strings) that goes with parts.attributes');
+      const mix = e.mix as Record<string, unknown> | undefined;
+      need(isObject(mix) && typeof mix.content === 'number' && mix.content >= 0 && mix.content <= 1 && (mix.idModel === undefined || mix.idModel === 'sasrec'), `${at}.mix`, '{content: a number in [0, 1], idModel?: "sasrec"}');
+      break;
+    }
     case 'item-vectors': {
       need(files.length >= 1, `${at}.files`, 'one file (item_vectors.bin)');
       const enc = e.encoder;

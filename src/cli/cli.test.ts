@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ItemRecord, ItemVectorsEntry, Manifest } from '../bundle/manifest.js';
+import type { ItemRecord, ItemVectorsEntry, Manifest, MolarEntry } from '../bundle/manifest.js';
 import { loadTransformersTextEncoder } from '../encoders/hf.js';
 import { ItemVectorStore } from '../items/store.js';
 
@@ -170,6 +170,44 @@ describe('molar build --encode hf-text (transformers.js) on the tiny ONNX fixtur
     expect(entry.encoder.hf).toEqual({ dtype: 'q8' });
     await expectProviderRows(store, texts, 'q8');
   }, CLI_TIMEOUT);
+
+  it('with training on, --encode also trains Molar: a molar entry aligned to the sasrec one, served first and evaluable', async () => {
+    const out = path.join(cwd, 'molar');
+    const train = data.filter((f) => f !== '--no-train');
+    const r = await molar(['build', ...train, '--out', out, '--encode', 'hf-text:tiny-bert', '--model-dir', modelDir], cwd);
+    expect(r.stderr).not.toContain('error');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/molar: \d+ epochs .* mix content [\d.]+/);
+    const m = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as Manifest;
+    const entry = m.models.find((x): x is MolarEntry => x.kind === 'molar')!;
+    expect(entry.parts.vectors).toBe('item_vectors.bin');
+    expect(entry.config).toMatchObject({ numItems: 10, textDim: 32, imageDim: 0 });
+    expect(entry.mix.idModel).toBe('sasrec');
+    expect(Object.keys(entry.trainedWith!.mixValid!).length).toBe(5);
+    expect(entry.attributes).toContain('category=tea'); // the fixture's category column, as attribute tokens
+    const e = await molar(['eval', '--bundle', out, '--interactions', path.join(shop, 'interactions.csv'), '--model', 'molar'], cwd);
+    expect(e.code).toBe(0);
+    expect(e.stdout).toMatch(/model\s+molar/);
+    expect(e.stdout).toMatch(/NDCG@10\s+0\.\d{4}/);
+  }, CLI_TIMEOUT * 2);
+
+  it('molar train --model molar trains the content model into a bundle with item vectors (content only without a sasrec), and refuses SASRec-only flags', async () => {
+    const out = path.join(cwd, 'molar-train');
+    expect((await molar(['build', ...data, '--out', out, '--encode', 'hf-text:tiny-bert', '--model-dir', modelDir], cwd)).code).toBe(0);
+    const inter = ['--interactions', path.join(shop, 'interactions.csv')];
+    const bad = await molar(['train', '--bundle', out, ...inter, '--model', 'molar', '--loss', 'ce'], cwd);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('loss configure SASRec only');
+    const r = await molar(['train', '--bundle', out, ...inter, '--model', 'molar', '--epochs', '3', '--align-weight', '0.3'], cwd);
+    expect(r.stderr).not.toContain('error');
+    expect(r.stdout).toContain('trained molar on 3 epochs');
+    const m = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as Manifest;
+    const entry = m.models.find((x): x is MolarEntry => x.kind === 'molar')!;
+    expect(entry.mix).toEqual({ content: 1 }); // no ID model to mix with
+    expect(entry.files).not.toContain('sasrec.bin');
+    const e = await molar(['eval', '--bundle', out, ...inter], cwd); // served first: the molar model
+    expect(e.stdout).toMatch(/model\s+molar/);
+  }, CLI_TIMEOUT * 2);
 
   it('a wrong --model-dir stops the build naming the folder, and writes no --out', async () => {
     const out = path.join(cwd, 'wrong');

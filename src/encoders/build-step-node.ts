@@ -74,11 +74,18 @@ export function encodeStep(o: EncodeStepOptions = {}): BuildStep {
       const missing = items.map((_, i) => i).filter((i) => cached[i] === null);
       ctx.log(`item-vectors: ${items.length - missing.length} of ${items.length} items cached, encoding ${missing.length} with ${encoderId}${hf ? ` (${dtype})` : ''}`);
       let dim = cached.find((c) => c)?.length ?? 0;
-      if (missing.length) {
+      const modality = encoderModality(parts);
+      // where the text half ends in a [text | image] row (models/fusion reads the two apart); kept
+      // beside the cache so a fully cached build need not load the encoders to know it
+      const dimsFile = path.join(cacheDir, 'dims.json');
+      let textDim: number | undefined = await fs.readFile(dimsFile, 'utf8').then((t) => (JSON.parse(t) as { textDim?: number }).textDim, () => undefined);
+      if (missing.length || (modality === 'text+image' && textDim === undefined)) {
         await useNodeBackend(o.backend ?? 'wasm');
         const enc = await loadNodeItemEncoder(encoderId, { modelDir: o.modelDir, transformers: { ...o.transformers, dtype } });
         try {
           dim = enc.dim;
+          textDim = enc.text?.dim ?? 0;
+          await fs.writeFile(dimsFile, JSON.stringify({ textDim }));
           const chunk = 64;
           for (let s = 0; s < missing.length; s += chunk) {
             const idx = missing.slice(s, s + chunk);
@@ -104,7 +111,7 @@ export function encodeStep(o: EncodeStepOptions = {}): BuildStep {
         kind: 'item-vectors',
         files: [ITEM_VECTORS_FILE],
         // the dtype travels with the bundle so the browser's addItems() loads the same weights
-        encoder: { id: encoderId, dim, modality: encoderModality(parts), ...(hf ? { hf: { dtype } } : {}) },
+        encoder: { id: encoderId, dim, modality, ...(modality === 'text+image' ? { textDim } : {}), ...(hf ? { hf: { dtype } } : {}) },
         dim,
       };
       ctx.models.push(entry);

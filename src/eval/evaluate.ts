@@ -35,6 +35,16 @@ export interface EvalResult {
 
 /** Leave-one-out, full-ranking evaluation of any batched scorer. `sequences` are the full per-user sequences. */
 export async function evaluate(scorer: Pick<Scorer, 'score'>, split: LeaveOneOutSplit, sequences: Int32Array[], opts: EvaluateOptions = {}): Promise<EvalResult> {
+  const r = await evaluateVariants({ score: async (h) => ({ only: await scorer.score(h) }) }, split, sequences, opts);
+  return r.only;
+}
+
+/**
+ * Several rankings of the same users in one pass: `scorer` returns, per variant name, one score
+ * row per history (e.g. one model's scores mixed at several weights, computed once). Every variant
+ * sees the same users, histories and protocol.
+ */
+export async function evaluateVariants(scorer: { score(histories: Int32Array[]): Promise<Record<string, Float32Array[]>> }, split: LeaveOneOutSplit, sequences: Int32Array[], opts: EvaluateOptions = {}): Promise<Record<string, EvalResult>> {
   const which = opts.split ?? 'test';
   const ks = opts.ks ?? [10, 20];
   const filterSeen = opts.filterSeen ?? true;
@@ -55,19 +65,22 @@ export async function evaluate(scorer: Pick<Scorer, 'score'>, split: LeaveOneOut
     // the test history is everything before the test target: train prefix + the valid item
     return full.subarray(0, full.length - 1);
   };
-  const acc = new MetricAccumulator(ks);
+  const acc = new Map<string, MetricAccumulator>();
   for (let start = 0; start < users.length; start += batchSize) {
     const batch = users.slice(start, start + batchSize);
     const hist = batch.map(history);
-    const scores = await scorer.score(hist);
-    if (scores.length !== batch.length) throw new MolarError('BAD_INPUT', `scorer returned ${scores.length} rows for ${batch.length} histories`);
+    const variants = Object.entries(await scorer.score(hist));
+    for (const [name, scores] of variants) {
+      if (scores.length !== batch.length) throw new MolarError('BAD_INPUT', `scorer returned ${scores.length} rows for ${batch.length} histories`);
+      if (!acc.has(name)) acc.set(name, new MetricAccumulator(ks));
+    }
     for (let b = 0; b < batch.length; b++) {
       const target = targets[batch[b]];
       const seen = filterSeen ? new Set(hist[b]) : null;
-      const rank = seen && seen.has(target) ? Infinity : rankOf(scores[b], target, seen);
-      acc.add(rank);
+      for (const [name, scores] of variants) acc.get(name)!.add(seen && seen.has(target) ? Infinity : rankOf(scores[b], target, seen));
     }
     opts.onProgress?.(Math.min(start + batchSize, users.length), users.length);
   }
-  return { split: which, filterSeen, ks, users: acc.count, metrics: acc.means() };
+  if (acc.size === 0) acc.set('only', new MetricAccumulator(ks));
+  return Object.fromEntries([...acc].map(([name, a]) => [name, { split: which, filterSeen, ks, users: a.count, metrics: a.means() }]));
 }

@@ -8,7 +8,9 @@ function imports(dir: string): [file: string, spec: string][] {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) out.push(...imports(p));
-    else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts')) {
+    // a build step (build-step.ts) is the bridge from a model to the bundle format, run by `molar
+    // build` only: it may name the build's types; the models themselves may not
+    else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') && e.name !== 'build-step.ts') {
       for (const m of readFileSync(p, 'utf8').matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*'([^']+)'|import\(\s*'([^']+)'\s*\)/g)) out.push([p, m[1] ?? m[2]]);
     }
   }

@@ -1,5 +1,5 @@
 import 'fake-indexeddb/auto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -7,21 +7,11 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { writeBundle } from '../bundle/write.js';
 import { isMolarError } from '../errors.js';
 import type { Reranker } from '../score/rerank.js';
+import { folderFetch } from '../testing/folder-fetch.js';
 import type { MolarWarning } from '../warnings.js';
 import { Recommender } from './recommender.js';
 
-/** fetch over a folder on disk, under the fake origin `disk://b/`; remembers what was asked for */
-function diskFetch(dir: string, asked: string[] = []): typeof fetch {
-  return (async (url: string) => {
-    const name = url.replace('disk://b/', '');
-    asked.push(name);
-    try {
-      return new Response(readFileSync(path.join(dir, name)));
-    } catch {
-      return new Response('missing', { status: 404 });
-    }
-  }) as typeof fetch;
-}
+const diskFetch = (dir: string, asked?: string[]) => folderFetch(dir, 'disk://b/', asked);
 
 const DEMO = path.resolve(import.meta.dirname, '../../demo-data/bundle');
 const COLD = path.resolve(import.meta.dirname, '../../e2e/fixtures/coldstart-bundle');

@@ -1,6 +1,7 @@
 import type { ModelEntry } from '../bundle/manifest.js';
 import { MolarError } from '../errors.js';
 import { COOCCURRENCE_SCORER, POPULARITY_SCORER } from './kinds/baselines.js';
+import { MOLAR_SCORER } from './kinds/molar.js';
 import { SASREC_SCORER } from './kinds/sasrec.js';
 import type { Scorer, ScorerContext, ScorerSpec } from './scorer.js';
 
@@ -14,6 +15,7 @@ const SCORERS = new Map<string, ScorerSpec>([
   ['popularity', POPULARITY_SCORER as ScorerSpec],
   ['cooccurrence', COOCCURRENCE_SCORER as ScorerSpec],
   ['sasrec', SASREC_SCORER as ScorerSpec],
+  ['molar', MOLAR_SCORER as ScorerSpec],
 ]);
 
 export function registerScorer<E extends ModelEntry>(kind: string, spec: ScorerSpec<E>): void {

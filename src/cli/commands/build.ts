@@ -19,6 +19,8 @@ interface BuildOptions extends DataOptions {
   topN?: number;
   /** false with --no-train: leave out steps that train models (BuildStep.trains: sasrec) */
   train: boolean;
+  /** false with --no-molar: item vectors without the Molar model trained on them */
+  molar: boolean;
   /** --encode <encoderId>: also write item_vectors.bin (encodeStep) so the browser's addItems() works */
   encode?: string;
   /** --model-dir: folder of encoder model folders (`<dir>/<model>/` for hf-*, `<dir>/use-lite/` …) */
@@ -55,6 +57,7 @@ export function register(program: Command): void {
     .option('--window <n>', 'co-occurrence window (following items)', (v) => positiveInt(v, '--window'))
     .option('--top-n <n>', 'co-occurrence neighbours kept per item', (v) => positiveInt(v, '--top-n'))
     .option('--no-train', 'skip training the SASRec model (it trains by default, with early stopping)')
+    .option('--no-molar', 'with --encode: keep the item vectors for cold start only, do not train the Molar content model on them')
     .option('--encode <encoderId>', 'also encode item vectors (e.g. "use-lite", "use-lite+mobilenetv2", "hf-text:<model>", "hf-text:<m>+hf-image:<m>") for cold start with addItems()')
     .option('--model-dir <dir>', 'with --encode: folder of model folders, <dir>/<model>/ for hf-text:<model> / hf-image:<model> (config.json, onnx/…), <dir>/use-lite/ for built-ins (default: built-ins from node_modules)')
     .option('--dtype <dtype>', `with --encode hf-*: transformers.js weights, one of ${HF_DTYPES.join(', ')} (default fp32); recorded in the bundle so the browser loads the same`, (v) => oneOf(v, HF_DTYPES, '--dtype', 'BAD_INPUT'))
@@ -63,6 +66,9 @@ export function register(program: Command): void {
     .action(async (o: BuildOptions) => {
       // loaded only when asked: the encoders pull in tfjs and model files
       const encode = o.encode ? [(await import('../../encoders/build-step-node.js')).encodeStep(await encodeOptions(o))] : [];
+      // with item vectors, Molar's content model trains too (after SASRec, aligned to it), unless --no-molar
+      if (o.encode && o.train !== false && o.molar !== false) encode.push((await import('../../train/molar-build-step.js')).molarStep());
+      else if (o.encode && o.molar !== false) process.stderr.write('molar: skipped (--no-train)\n');
       // an encoder flag without --encode would be silently ignored: say so instead
       const stray = ENCODER_FLAGS.find(([k]) => !o.encode && o[k] !== undefined);
       if (stray) throw new MolarError('BAD_INPUT', `only applies with --encode <encoderId>, which is not given`, { field: stray[1] });

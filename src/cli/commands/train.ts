@@ -1,6 +1,7 @@
 import path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { MolarError } from '../../errors.js';
+import { MOLAR_FLAGS } from '../../models/content/flags.js';
 import { SASREC_FLAGS } from '../../models/sasrec/flags.js';
 import { leaveOneOut } from '../../data/split.js';
 import { buildSequences } from '../../data/sequences.js';
@@ -11,6 +12,7 @@ import { openBundleDir } from '../bundle-node.js';
 import { addDataOptions, positiveInt, specFromOptions, type DataOptions } from '../data-options.js';
 import { addFlagTable, parseNumber } from '../flag-table.js';
 import { extraBuildSteps } from './build.js';
+import { trainMolarIntoBundle } from './train-molar.js';
 
 // `molar build` trains SASRec by default; `molar build --no-train` skips it.
 extraBuildSteps.push(sasrecBuildStep);
@@ -18,6 +20,7 @@ extraBuildSteps.push(sasrecBuildStep);
 /** The flags that are not SASRec config fields (those come from models/sasrec/flags.ts). */
 interface TrainOptions extends DataOptions {
   bundle: string;
+  model: 'sasrec' | 'molar';
   minutes?: number;
   workers?: number;
   keepSeen?: boolean;
@@ -28,10 +31,12 @@ interface TrainOptions extends DataOptions {
 export function register(program: Command): void {
   const cmd = program
     .command('train')
-    .description('train the SASRec sequence model on a bundle\'s data and write its checkpoint into the bundle (early stopping on valid NDCG@10)')
-    .requiredOption('--bundle <dir>', 'bundle folder written by `molar build`; rewritten atomically with the sasrec model added');
+    .description('train a model on a bundle\'s data and write its checkpoint into the bundle (early stopping on valid NDCG@10): SASRec, or with --model molar the Molar content model')
+    .requiredOption('--bundle <dir>', 'bundle folder written by `molar build`; rewritten atomically with the trained model added')
+    .addOption(new Option('--model <kind>', 'sasrec, or molar: the content model over the bundle\'s item vectors (needs `molar build --encode`), aligned to its sasrec').choices(['sasrec', 'molar']).default('sasrec'));
   addDataOptions(cmd, false);
   const configOf = addFlagTable(cmd, SASREC_FLAGS);
+  const molarOf = addFlagTable(cmd, MOLAR_FLAGS);
   cmd
     .option('--minutes <m>', 'wall-time cap; the best checkpoint so far is kept', (v) => parseNumber(v, '--minutes', true))
     .option('--keep-seen', 'repeats are recommendable: validate with seen items in the ranking and keep them among the negatives (RecBole protocol); default removes them, as `molar eval`')
@@ -46,6 +51,14 @@ export function register(program: Command): void {
       // the bundle's item table fixes the ids, so the model scores the bundle's items
       const dataset = buildSequences(interactions, bundle.items, { name: spec.name, kcore: spec.kcore });
       const config = configOf(o as unknown as Record<string, unknown>);
+      const molarFlags = molarOf(o as unknown as Record<string, unknown>);
+      if (o.model === 'molar') {
+        if (o.positionWeighting === false || o.weightAverage !== undefined) throw new MolarError('BAD_INPUT', 'applies to --model sasrec only', { field: o.weightAverage !== undefined ? '--weight-average' : '--no-position-weighting' });
+        process.stdout.write(`${await trainMolarIntoBundle(bundle, dataset, { sasrec: config, molar: molarFlags }, { minutes: o.minutes, workers: o.workers, keepSeen: o.keepSeen })} into ${o.bundle}\n`);
+        return;
+      }
+      const stray = Object.keys(molarFlags)[0];
+      if (stray) throw new MolarError('BAD_INPUT', `${stray} configures --model molar only`, { field: stray });
       const decay = o.weightAverage === undefined ? undefined : Number(o.weightAverage);
       if (decay !== undefined && !(decay > 0 && decay < 1)) throw new MolarError('BAD_INPUT', `expected a decay in (0, 1), got ${JSON.stringify(o.weightAverage)}`, { field: '--weight-average' });
       const r = await trainForBuild({ split: leaveOneOut(dataset.sequences), dataset, progress: () => {} }, { config, minutes: o.minutes, workers: o.workers, keepSeen: o.keepSeen, positionWeighting: o.positionWeighting, weightAverage: decay });

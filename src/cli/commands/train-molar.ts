@@ -1,0 +1,68 @@
+import path from 'node:path';
+import { writeBundle, type BundleFile } from '../../bundle/write.js';
+import { entryOf, type ItemVectorsEntry, type MolarEntry, type SasrecEntry } from '../../bundle/manifest.js';
+import type { BuiltDataset } from '../../data/sequences.js';
+import { leaveOneOut } from '../../data/split.js';
+import { MolarError } from '../../errors.js';
+import { ItemVectorStore } from '../../items/store.js';
+import type { ContentConfig, MolarTrainConfig } from '../../models/content/config.js';
+import { MOLAR_SHARED_FIELDS } from '../../models/content/flags.js';
+import { deserializeAttributes } from '../../models/fusion/attributes.js';
+import { featuresFromVectors } from '../../models/fusion/features.js';
+import type { SasrecConfig } from '../../models/sasrec/config.js';
+import { useNodeBackend } from '../../train/backend-node.js';
+import { defaultMaxLen, defaultWorkers, SASREC_FILE } from '../../train/build-step.js';
+import { trainMolar } from '../../train/molar.js';
+import { MOLAR_ATTRIBUTES_FILE, MOLAR_FILE, molarEntry } from '../../train/molar-build-step.js';
+import type { NodeBundle } from '../bundle-node.js';
+
+/**
+ * `molar train --model molar`: (re)trains Molar's content model on a bundle that has item vectors
+ * (`molar build --encode`), aligned to the bundle's SASRec when it has one, and writes the molar
+ * entry into the bundle. The attribute table of an earlier molar entry is kept; a bundle without
+ * one trains without attributes (the catalog is not part of a bundle).
+ */
+export async function trainMolarIntoBundle(
+  bundle: NodeBundle,
+  dataset: BuiltDataset,
+  flags: { sasrec: Partial<SasrecConfig>; molar: Partial<ContentConfig & MolarTrainConfig> },
+  o: { minutes?: number; workers?: number; keepSeen?: boolean; progress?: boolean },
+): Promise<string> {
+  const { manifest } = bundle;
+  const onlySasrec = Object.keys(flags.sasrec).filter((k) => !([...MOLAR_SHARED_FIELDS.architecture, ...MOLAR_SHARED_FIELDS.training] as string[]).includes(k));
+  if (onlySasrec.length) throw new MolarError('BAD_INPUT', `${onlySasrec.join(', ')} configure SASRec only, not --model molar`, { field: '--model' });
+  const pick = (from: Record<string, unknown>, keys: readonly string[]) => Object.fromEntries(keys.filter((k) => from[k] !== undefined).map((k) => [k, from[k]]));
+  const vEntry = manifest.models.map((m) => entryOf(m, 'item-vectors')).find((e): e is ItemVectorsEntry => e !== undefined);
+  if (!vEntry) throw new MolarError('BAD_INPUT', 'the bundle has no item vectors: build it with `molar build --encode <encoder id>`', { field: '--model' });
+  const store = ItemVectorStore.fromArrayBuffer(await bundle.readFile(vEntry.files[0]), vEntry.files[0]);
+  const n = manifest.numItems;
+  const data = new Float32Array((n + 1) * store.dim);
+  for (let r = 1; r <= n; r++) data.set(store.row(r), r * store.dim);
+  const textDim = vEntry.encoder.modality === 'text' ? store.dim : vEntry.encoder.modality === 'image' ? 0 : vEntry.encoder.textDim;
+  if (textDim === undefined) throw new MolarError('BAD_INPUT', `the item vectors of ${vEntry.encoder.id} do not record encoder.textDim; rebuild them with this version`, { file: vEntry.files[0] });
+  const old = manifest.models.map((m) => entryOf(m, 'molar')).find((e): e is MolarEntry => e !== undefined);
+  const attrs = old?.parts.attributes ? deserializeAttributes(await bundle.readFile(old.parts.attributes), n + 1, old.attributes?.length ?? 0, old.parts.attributes) : undefined;
+  const features = featuresFromVectors(data, n + 1, { textDim, imageDim: store.dim - textDim }, attrs);
+  const sasrec = manifest.models.map((m) => entryOf(m, 'sasrec')).find((e): e is SasrecEntry => e !== undefined);
+  await useNodeBackend();
+  const r = await trainMolar({
+    split: leaveOneOut(dataset.sequences),
+    sequences: dataset.sequences,
+    numItems: n,
+    features,
+    idModel: sasrec ? { config: sasrec.config, weights: sasrec.weights, data: new Float32Array(await bundle.readFile(sasrec.files[0])) } : undefined,
+    config: { maxLen: defaultMaxLen(dataset.sequences), ...(sasrec ? { hidden: Number(sasrec.config.hidden) } : {}), ...pick(flags.sasrec, MOLAR_SHARED_FIELDS.architecture), ...pick(flags.molar, ['modalityDropout']) },
+    train: { ...pick(flags.sasrec, MOLAR_SHARED_FIELDS.training), ...pick(flags.molar, ['alignWeight', 'alignTau', 'itWeight', 'itTau', 'saWeight']) },
+    filterSeen: !o.keepSeen,
+    timeBudgetMs: o.minutes !== undefined ? o.minutes * 60_000 : undefined,
+    workers: o.workers ?? defaultWorkers(),
+    progress: o.progress ?? true,
+  });
+  const files = new Map<string, BundleFile>();
+  for (const name of Object.keys(manifest.files)) if (name !== manifest.itemsFile && name !== MOLAR_FILE) files.set(name, { copyFrom: path.join(bundle.dir, name) });
+  files.set(MOLAR_FILE, { data: new Uint8Array(r.weights.data.buffer, r.weights.data.byteOffset, r.weights.data.byteLength) });
+  const entry = molarEntry(r, { vectors: vEntry.files[0], vocab: attrs ? old!.attributes : undefined, withId: !!sasrec });
+  if (!attrs) files.delete(MOLAR_ATTRIBUTES_FILE);
+  await writeBundle({ out: bundle.dir, name: manifest.name, items: bundle.items, files, models: [...manifest.models.filter((m) => m.kind !== 'molar'), entry], stats: manifest.stats, overwrite: true });
+  return `trained molar on ${r.history.length} epochs, best ${r.bestEpoch}, valid NDCG@10 ${r.bestValid?.['ndcg@10']?.toFixed(4) ?? '-'}, mix content ${r.mix.content}${sasrec ? ` (aligned to ${SASREC_FILE})` : ' (no sasrec in the bundle: content only)'}, ${(r.wallMs / 60_000).toFixed(1)} min, stopped by ${r.stoppedBy}; wrote ${MOLAR_FILE}`;
+}

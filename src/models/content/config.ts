@@ -1,0 +1,134 @@
+import { MolarError } from '../../errors.js';
+import { BLOCK_WIRINGS, type BlockWiring } from '../nn/transformer.js';
+import type { WeightInit } from '../nn/weights.js';
+import { SASREC_DEFAULTS } from '../sasrec/config.js';
+
+/**
+ * Molar's content user model (models/content/model.ts) and its item model (models/fusion/): the
+ * architecture a bundle carries, RecBole-style, defaults written once in CONTENT_DEFAULTS.
+ */
+export interface ContentConfig {
+  /** (int) catalog items; ids 1..numItems, 0 = padding */
+  numItems: number;
+  /** (int) most recent items read */
+  maxLen: number;
+  /** (int) width D of the fused item vectors and the user vectors (= the ID model's, for alignment) */
+  hidden: number;
+  /** (int) causal self-attention blocks over the fused item vectors */
+  blocks: number;
+  /** (int) attention heads; must divide hidden */
+  heads: number;
+  /** block wiring (nn/transformer.ts) */
+  block: BlockWiring;
+  /** (float in [0,1)) dropout on inputs, attention and FFN */
+  dropout: number;
+  /**
+   * (float in [0,1)) training only: each present modality of each item is hidden at this rate, so
+   * the model ranks items that lack one (fusion/head.ts)
+   */
+  modalityDropout: number;
+  /** (int) text / image vector widths and the attribute vocabulary size (from the bundle) */
+  textDim: number;
+  imageDim: number;
+  numAttributes: number;
+  /** training only: weight init and seed */
+  init: WeightInit;
+  seed: number;
+}
+
+export const CONTENT_DEFAULTS: Readonly<Omit<ContentConfig, 'numItems' | 'textDim' | 'imageDim' | 'numAttributes'>> = Object.freeze({
+  maxLen: 200,
+  hidden: 64,
+  blocks: 2,
+  heads: 1,
+  block: 'sasrec',
+  dropout: 0.2,
+  modalityDropout: 0.1,
+  init: 'normal',
+  seed: 42,
+});
+
+const INTS: [keyof ContentConfig, number, number][] = [
+  ['numItems', 1, 50_000_000],
+  ['maxLen', 1, 4096],
+  ['hidden', 1, 4096],
+  ['blocks', 1, 64],
+  ['heads', 1, 64],
+  ['textDim', 0, 1 << 16],
+  ['imageDim', 0, 1 << 16],
+  ['numAttributes', 0, 1 << 16],
+  ['seed', -(2 ** 31), 2 ** 31],
+];
+
+/** Defaults filled and every field range-checked (BAD_CONFIG naming the field); nothing clamped. */
+export function resolveContentConfig(partial: Partial<ContentConfig> & Pick<ContentConfig, 'numItems' | 'textDim' | 'imageDim' | 'numAttributes'>): ContentConfig {
+  const cfg = { ...CONTENT_DEFAULTS, ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) } as ContentConfig;
+  const bad = (field: string, expected: string, v: unknown): never => {
+    throw new MolarError('BAD_CONFIG', `content ${field} must be ${expected}, got ${JSON.stringify(v)}`, { field });
+  };
+  for (const [f, lo, hi] of INTS) if (!Number.isInteger(cfg[f]) || (cfg[f] as number) < lo || (cfg[f] as number) > hi) bad(f, `an integer in [${lo}, ${hi}]`, cfg[f]);
+  for (const f of ['dropout', 'modalityDropout'] as const) if (typeof cfg[f] !== 'number' || !(cfg[f] >= 0 && cfg[f] < 1)) bad(f, 'a number in [0, 1)', cfg[f]);
+  if (!(BLOCK_WIRINGS as readonly string[]).includes(cfg.block)) bad('block', `one of ${BLOCK_WIRINGS.join(', ')}`, cfg.block);
+  if (cfg.init !== 'normal' && cfg.init !== 'xavier') bad('init', 'normal or xavier', cfg.init);
+  if (cfg.hidden % cfg.heads !== 0) bad('heads', `a divisor of hidden (${cfg.hidden})`, cfg.heads);
+  if (cfg.textDim + cfg.imageDim === 0) bad('textDim', 'non-zero, or imageDim non-zero: the content model reads item vectors', cfg.textDim);
+  return cfg;
+}
+
+/** The fields the bundle carries to rebuild the network (training knobs excluded). */
+export function contentArchitecture(cfg: ContentConfig): Record<string, unknown> {
+  const { numItems, maxLen, hidden, blocks, heads, block, dropout, textDim, imageDim, numAttributes } = cfg;
+  return { numItems, maxLen, hidden, blocks, heads, block, dropout, textDim, imageDim, numAttributes };
+}
+
+/**
+ * How the content model trains (not in the bundle). The task weights multiply their loss parts
+ * (the loop minimises the sum); 0 switches a part off, as the ablations do.
+ */
+export interface MolarTrainConfig {
+  /** (float > 0) Adam learning rate, and its schedule as SASRec's (models/sasrec/config.ts) */
+  learningRate: number;
+  lrSchedule: 'constant' | 'cosine' | 'cosine-time';
+  warmupSteps: number;
+  batchSize: number;
+  maxEpochs: number;
+  patience: number;
+  /** post-alignment weight α and InfoNCE temperature τ (cosine / τ) against the frozen ID model */
+  alignWeight: number;
+  alignTau: number;
+  /** IT (image ↔ text contrastive) weight and temperature */
+  itWeight: number;
+  itTau: number;
+  /** SA (attributes from text + image) weight */
+  saWeight: number;
+}
+
+// the optimisation knobs start where SASRec's do: the two train on the same sequences
+const { learningRate, lrSchedule, warmupSteps, batchSize, maxEpochs, patience } = SASREC_DEFAULTS;
+export const MOLAR_TRAIN_DEFAULTS: Readonly<MolarTrainConfig> = Object.freeze({
+  learningRate,
+  lrSchedule,
+  warmupSteps,
+  batchSize,
+  maxEpochs,
+  patience,
+  alignWeight: 0.5,
+  alignTau: 0.2,
+  itWeight: 0.1,
+  itTau: 0.07,
+  saWeight: 0.1,
+});
+
+export function resolveMolarTrainConfig(partial: Partial<MolarTrainConfig> = {}): MolarTrainConfig {
+  const cfg = { ...MOLAR_TRAIN_DEFAULTS, ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) } as MolarTrainConfig;
+  const bad = (field: string, expected: string, v: unknown): never => {
+    throw new MolarError('BAD_CONFIG', `molar ${field} must be ${expected}, got ${JSON.stringify(v)}`, { field });
+  };
+  for (const f of ['batchSize', 'maxEpochs', 'patience'] as const) if (!Number.isInteger(cfg[f]) || cfg[f] < 1) bad(f, 'a positive integer', cfg[f]);
+  if (!Number.isInteger(cfg.warmupSteps) || cfg.warmupSteps < 0) bad('warmupSteps', 'a non-negative integer', cfg.warmupSteps);
+  if (!(cfg.learningRate > 0 && cfg.learningRate < 10)) bad('learningRate', 'a number in (0, 10)', cfg.learningRate);
+  if (!['constant', 'cosine', 'cosine-time'].includes(cfg.lrSchedule)) bad('lrSchedule', 'constant, cosine or cosine-time', cfg.lrSchedule);
+  for (const f of ['alignWeight', 'itWeight', 'saWeight'] as const) if (!(cfg[f] >= 0 && cfg[f] <= 100)) bad(f, 'a number in [0, 100]', cfg[f]);
+  for (const f of ['alignTau', 'itTau'] as const) if (!(cfg[f] > 0 && cfg[f] <= 10)) bad(f, 'a number in (0, 10]', cfg[f]);
+  return cfg;
+}

@@ -1,0 +1,23 @@
+import type { ConfigFlag } from '../flags.js';
+import type { ContentConfig, MolarTrainConfig } from './config.js';
+
+/**
+ * `molar train --model molar`'s own flags: the Molar fields SASRec has no counterpart for. The shared
+ * ones (--lr, --batch-size, --epochs, --patience, --dropout, --hidden, --blocks, --heads, --max-len,
+ * --block, --init, --lr-schedule, --warmup-steps, --seed) come from SASRec's table and mean the same
+ * for the content model (MOLAR_SHARED_FIELDS).
+ */
+export const MOLAR_FLAGS: readonly ConfigFlag<ContentConfig & MolarTrainConfig>[] = Object.freeze([
+  { flag: '--align-weight <x>', field: 'alignWeight', kind: 'number', help: 'post-alignment weight α on the InfoNCE to the bundle\'s SASRec (0: off; default 0.5)' },
+  { flag: '--align-tau <x>', field: 'alignTau', kind: 'number', positive: true, help: 'post-alignment temperature τ (default 0.2)' },
+  { flag: '--it-weight <x>', field: 'itWeight', kind: 'number', help: 'image ↔ text contrastive task weight (0: off; default 0.1)' },
+  { flag: '--it-tau <x>', field: 'itTau', kind: 'number', positive: true, help: 'image ↔ text temperature (default 0.07)' },
+  { flag: '--sa-weight <x>', field: 'saWeight', kind: 'number', help: 'attributes-from-content task weight (0: off; default 0.1)' },
+  { flag: '--modality-dropout <x>', field: 'modalityDropout', kind: 'number', help: 'rate at which training hides an item\'s text or image (default 0.1)' },
+]);
+
+/** SASRec flag fields that configure the content model the same way (architecture or training). */
+export const MOLAR_SHARED_FIELDS = Object.freeze({
+  architecture: ['maxLen', 'hidden', 'blocks', 'heads', 'block', 'init', 'seed', 'dropout'],
+  training: ['maxEpochs', 'patience', 'batchSize', 'learningRate', 'lrSchedule', 'warmupSteps'],
+} as const);

@@ -1,0 +1,98 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../random.js';
+import { featuresFromVectors, sliceFeatures, type ItemFeatures } from '../fusion/features.js';
+import { ContentModel } from './model.js';
+
+const N = 12;
+const TEXT = 6;
+const IMAGE = 4;
+
+/** ids 0..N: random text and image rows (row 0 zero), item 5 without an image; attributes a, b, c. */
+function features(seed = 3): ItemFeatures {
+  const rnd = mulberry32(seed);
+  const dim = TEXT + IMAGE;
+  const data = new Float32Array((N + 1) * dim);
+  for (let r = 1; r <= N; r++) for (let j = 0; j < dim; j++) data[r * dim + j] = rnd() * 2 - 1;
+  data.fill(0, 5 * dim + TEXT, 6 * dim); // no image for item 5
+  const ptr = new Int32Array(N + 2);
+  const ids: number[] = [];
+  for (let r = 0; r <= N; r++) {
+    if (r > 0) ids.push(r % 3, ...(r % 4 === 0 ? [(r + 1) % 3] : []));
+    ptr[r + 1] = ids.length;
+  }
+  return featuresFromVectors(data, N + 1, { textDim: TEXT, imageDim: IMAGE }, { ptr, ids: Int32Array.from(ids), count: 3 });
+}
+const cfg = { numItems: N, maxLen: 8, hidden: 8, blocks: 1, heads: 2, dropout: 0, textDim: TEXT, imageDim: IMAGE, numAttributes: 3 };
+const seq = (rows: number[][], L: number) => tf.tensor2d(rows.map((r) => [...Array(L - r.length).fill(0), ...r]), [rows.length, L], 'int32');
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('ContentModel', () => {
+  it('is causal and blind to left padding: scores depend only on the history, not on later items or pad length', () => {
+    const m = new ContentModel(cfg, features());
+    const a = m.fullSortPredict(seq([[3, 7, 1]], 3)).arraySync() as number[][];
+    const padded = m.fullSortPredict(seq([[3, 7, 1]], 8)).arraySync() as number[][];
+    padded[0].forEach((v, i) => expect(v).toBeCloseTo(a[0][i], 4));
+    // outputs at positions 0..2 ignore what comes at position 3
+    const at = (last: number) => m.forward(seq([[3, 7, 1, last]], 4)).slice([0, 0, 0], [1, 3, -1]).arraySync() as number[][][];
+    const x = at(9);
+    const y = at(11);
+    x[0].forEach((row, p) => row.forEach((v, i) => expect(v).toBeCloseTo(y[0][p][i], 5)));
+    m.dispose();
+  });
+
+  it('models a missing image with the learned missing embedding, not a zero vector', async () => {
+    const m = new ContentModel(cfg, features());
+    const before = (m.itemMatrix().arraySync() as number[][])[5];
+    // move only the missing-image embedding: item 5 (no image) changes, item 4 (has one) does not
+    const w = await m.getWeights();
+    let off = 0;
+    for (const s of w.specs) {
+      const size = s.shape.reduce((x, y) => x * y, 1);
+      if (s.name === 'fusion.missing.image') for (let i = 0; i < size; i++) w.data[off + i] += 0.5 + i;
+      off += size;
+    }
+    const items4 = (m.itemMatrix().arraySync() as number[][])[4];
+    m.setWeights(w.specs, w.data);
+    const after = m.itemMatrix().arraySync() as number[][];
+    expect(after[5].some((v, i) => Math.abs(v - before[i]) > 1e-3)).toBe(true);
+    after[4].forEach((v, i) => expect(v).toBeCloseTo(items4[i], 6));
+    expect(after[0].every((v) => v === 0)).toBe(true); // padding row
+    m.dispose();
+  });
+
+  it('scores an item added after training natively: a copy of item 4 ranks as item 4 does', () => {
+    const f = features();
+    const m = new ContentModel(cfg, f);
+    m.freeze();
+    const before = m.fullSortPredict(seq([[2, 9]], 2)).arraySync() as number[][];
+    m.addItems(sliceFeatures(f, 4, 5)); // becomes id N+1
+    const after = m.fullSortPredict(seq([[2, 9]], 2)).arraySync() as number[][];
+    expect(after[0]).toHaveLength(N + 2);
+    expect(after[0][N + 1]).toBeCloseTo(before[0][4], 4);
+    after[0].slice(0, N + 1).forEach((v, i) => expect(v).toBeCloseTo(before[0][i], 4));
+    m.dispose();
+  });
+
+  it('round-trips its weights, and leaks no tensor per call or after dispose', async () => {
+    const baseline = tf.memory().numTensors;
+    const f = features();
+    const m = new ContentModel({ ...cfg, seed: 9 }, f);
+    const w = await m.getWeights();
+    const copy = ContentModel.fromSaved({ config: { ...cfg }, weights: w.specs }, w.data, f);
+    const s = seq([[1, 2, 3], [4, 5]], 3);
+    const [p, q] = [copy.fullSortPredict(s), m.fullSortPredict(s)];
+    expect(Array.from(p.dataSync())).toEqual(Array.from(q.dataSync()));
+    tf.dispose([p, q]);
+    const live = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) m.fullSortPredict(s).dispose();
+    expect(tf.memory().numTensors).toBe(live);
+    s.dispose();
+    m.dispose();
+    copy.dispose();
+    expect(tf.memory().numTensors).toBe(baseline);
+  });
+});

@@ -1,0 +1,244 @@
+import * as tf from '@tensorflow/tfjs';
+import { MolarError } from '../../errors.js';
+import type { LossBatch, LossParts, SequentialModel } from '../types.js';
+import { SeededDropout } from '../nn/dropout.js';
+import { mm } from '../nn/ops.js';
+import { CausalTransformer } from '../nn/transformer.js';
+import { initialWeights, Params, unpackWeights, type WeightBlob, type WeightSpec } from '../nn/weights.js';
+import { fusionInputs, type ItemFeatures } from '../fusion/features.js';
+import { FusionHead, type FusionInputs, type FusionOutput } from '../fusion/head.js';
+import { resolveContentConfig, type ContentConfig } from './config.js';
+
+/** A content model's training batch: SASRec's, plus the ID model's user vectors for alignment. */
+export interface ContentBatch extends LossBatch {
+  /** [B, D] the frozen ID model's user vector of each row (post-alignment's other side) */
+  teacher?: tf.Tensor2D;
+  /** item ids (rows of the item table) the item-model tasks IT and SA train on this step */
+  itemSample?: tf.Tensor1D;
+}
+
+/** What the training objective (train/molar-losses.ts) receives. */
+export interface ContentObjectiveInput {
+  /** [M, D] user vectors at target-bearing positions, [M] their targets and batch rows */
+  user: tf.Tensor2D;
+  targets: tf.Tensor1D;
+  rowUsers: tf.Tensor1D;
+  /** [N+1, D] fused vectors of every item (row 0 = padding, zero) times outputScale: the output layer */
+  items: tf.Tensor2D;
+  historyMask?: tf.Tensor2D;
+  /** [B, D] each row's user vector at its last position, and the teacher's for the same row */
+  last: tf.Tensor2D;
+  teacher?: tf.Tensor2D;
+  /** the head's parts at the sampled items (IT: text ↔ image, SA: attributes from content) */
+  sample?: { text?: tf.Tensor2D; image?: tf.Tensor2D; bothPresent?: tf.Tensor1D; attributeLogits?: tf.Tensor2D; attributes?: tf.Tensor2D };
+}
+export type ContentObjective = (input: ContentObjectiveInput) => LossParts;
+
+/**
+ * Molar's content-based user model (arXiv 2412.18176, DUEG sized for a browser): the shared causal
+ * transformer (nn/) over the fused item vectors of the fusion head (fusion/), scored against the
+ * fused vectors of every item. An item needs no ID embedding, so items added after training
+ * (`addItems`) are scored natively, from their vectors.
+ *
+ * In training the item table is re-fused every step (gradients reach the head); for serving,
+ * `freeze()` fuses it once. Positions are learned and counted from the newest item, so any left
+ * padding scores the same.
+ */
+export class ContentModel implements SequentialModel<ContentBatch> {
+  readonly kind = 'content';
+  readonly config: ContentConfig;
+  readonly specs: WeightSpec[];
+  readonly head: FusionHead;
+  private readonly stack: CausalTransformer;
+  private readonly params: Params;
+  private readonly dropout: SeededDropout;
+  private inputs: FusionInputs;
+  private rows: number;
+  private frozen?: tf.Tensor2D;
+  private objective?: ContentObjective;
+  private hideCalls = 0;
+
+  constructor(config: Partial<ContentConfig> & Pick<ContentConfig, 'numItems' | 'textDim' | 'imageDim' | 'numAttributes'>, features: ItemFeatures, init?: Map<string, Float32Array>) {
+    this.config = resolveContentConfig(config);
+    const c = this.config;
+    if (features.rows !== c.numItems + 1 || features.textDim !== c.textDim || features.imageDim !== c.imageDim || features.numAttributes !== c.numAttributes) {
+      throw new MolarError('BAD_INPUT', `item features are ${features.rows} rows (text ${features.textDim}, image ${features.imageDim}, ${features.numAttributes} attributes), the model expects ${c.numItems + 1} (text ${c.textDim}, image ${c.imageDim}, ${c.numAttributes})`, { field: 'features' });
+    }
+    ({ head: this.head, stack: this.stack, specs: this.specs } = ContentModel.parts(c));
+    this.params = new Params(this.specs, init ?? initialWeights(this.specs, c.seed, c.init), 'content');
+    this.dropout = new SeededDropout(c.dropout);
+    this.inputs = fusionInputs(features);
+    this.rows = features.rows;
+  }
+
+  get numItems(): number {
+    return this.rows - 1;
+  }
+  /**
+   * Scores are u · e / √D. Fused vectors leave a layer norm (each coordinate ~unit variance), so raw
+   * dot products of two such D-vectors start with a spread of √D (8 at D = 64): a full softmax over
+   * thousands of items then begins near one-hot, with a loss twice log N. SASRec's small initial
+   * embeddings avoid this; here the scale does.
+   */
+  get outputScale(): number {
+    return 1 / Math.sqrt(this.config.hidden);
+  }
+  get maxLen(): number {
+    return this.config.maxLen;
+  }
+  get trainable(): tf.Variable[] {
+    return this.params.trainable;
+  }
+
+  setObjective(objective: ContentObjective): void {
+    this.objective = objective;
+  }
+  seedDropout(seed: number): void {
+    this.dropout.seed(seed);
+    this.hideCalls = seed * 7919;
+  }
+
+  /** The head over every row, padding row zeroed; training hides modalities at `modalityDropout`. */
+  private fuse(training: boolean): FusionOutput {
+    return tf.tidy(() => {
+      const rate = this.config.modalityDropout;
+      const hide = training && rate > 0 ? (tf.randomUniform([this.rows, 2], 0, 1, 'float32', this.hideCalls++).less(rate).cast('float32') as tf.Tensor2D) : undefined;
+      const out = this.head.apply(this.inputs, (n) => this.params.get(n), hide);
+      const notPad = tf.concat([tf.zeros([1, 1]), tf.ones([this.rows - 1, 1])]);
+      return { ...out, items: out.items.mul(notPad) as tf.Tensor2D };
+    });
+  }
+
+  /** [N+1, D] fused item vectors: the frozen table when serving, else fused now. */
+  itemMatrix(): tf.Tensor2D {
+    return this.frozen ? this.frozen.clone() : tf.tidy(() => this.fuse(false).items);
+  }
+
+  /** Serving: fuse the item table once (weights no longer change). */
+  freeze(): void {
+    this.alive();
+    this.frozen?.dispose();
+    this.frozen = tf.tidy(() => this.fuse(false).items); // the head's other outputs are freed here
+  }
+
+  /**
+   * Items added after training, as features (rows appended after the current last id). Their fused
+   * vectors join the table, so fullSortPredict ranks them like any other item.
+   */
+  addItems(features: ItemFeatures): void {
+    this.alive();
+    if (features.textDim !== this.config.textDim || features.imageDim !== this.config.imageDim) throw new MolarError('BAD_INPUT', `added items have text ${features.textDim} / image ${features.imageDim} dims, the model reads ${this.config.textDim} / ${this.config.imageDim}`, { field: 'features' });
+    const extra = fusionInputs({ ...features, numAttributes: this.config.numAttributes });
+    try {
+      const old = this.inputs;
+      this.inputs = Object.fromEntries(Object.entries(old).map(([k, v]) => [k, tf.concat([v as tf.Tensor2D, extra[k as keyof FusionInputs]!])])) as FusionInputs;
+      tf.dispose(Object.values(old));
+      this.rows += features.rows;
+      if (this.frozen) {
+        const added = tf.tidy(() => this.head.apply(extra, (n) => this.params.get(n)).items);
+        const next = tf.concat([this.frozen, added]) as tf.Tensor2D;
+        tf.dispose([this.frozen, added]);
+        this.frozen = next;
+      }
+    } finally {
+      tf.dispose(Object.values(extra));
+    }
+  }
+
+  forward(seq: tf.Tensor2D, training = false): tf.Tensor3D {
+    return tf.tidy(() => this.encode(seq, training, training ? this.fuse(true).items : this.itemMatrix()));
+  }
+
+  private encode(seq: tf.Tensor2D, training: boolean, items: tf.Tensor2D): tf.Tensor3D {
+    this.alive();
+    const L = seq.shape[1];
+    if (L > this.config.maxLen) throw new MolarError('BAD_INPUT', `sequence length ${L} exceeds maxLen ${this.config.maxLen}`, { field: 'seq' });
+    const drop = <T extends tf.Tensor>(x: T): T => this.dropout.apply(x, training);
+    const valid = tf.cast(tf.notEqual(seq, 0), 'float32') as tf.Tensor2D;
+    const pos = tf.reverse(this.params.get('content.position_embedding').slice([0, 0], [L, this.config.hidden]), 0);
+    const x = tf.gather(items, tf.cast(seq, 'int32')).add(pos) as tf.Tensor3D;
+    return this.stack.apply(drop(x).mul(valid.expandDims(2)), valid, (n) => this.params.get(n), drop);
+  }
+
+  userVector(seq: tf.Tensor2D): tf.Tensor2D {
+    const L = seq.shape[1];
+    return tf.tidy(() => this.forward(seq, false).slice([0, L - 1, 0], [-1, 1, -1]).squeeze([1]) as tf.Tensor2D);
+  }
+
+  fullSortPredict(seq: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const items = this.itemMatrix();
+      const L = seq.shape[1];
+      const u = this.encode(seq, false, items).slice([0, L - 1, 0], [-1, 1, -1]).squeeze([1]) as tf.Tensor2D;
+      return mm(u, items.mul(this.outputScale) as tf.Tensor2D, false, true);
+    });
+  }
+
+  predict(seq: tf.Tensor2D, candidates: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => tf.gather(this.fullSortPredict(seq), tf.cast(candidates, 'int32'), 1, 1) as tf.Tensor2D);
+  }
+
+  calculateLoss({ seq, targets, historyMask, teacher, itemSample }: ContentBatch): LossParts {
+    this.alive();
+    if (!this.objective) throw new MolarError('BAD_CONFIG', 'no training objective attached; training runs in Node (train/), call setObjective first', { field: 'loss' });
+    const t = targets.dataSync();
+    const [B, L] = seq.shape;
+    const rowsArr: number[] = [];
+    const usersArr: number[] = [];
+    for (let i = 0; i < t.length; i++) if (t[i] !== 0) (rowsArr.push(i), usersArr.push(Math.floor(i / L)));
+    if (rowsArr.length === 0) throw new MolarError('BAD_INPUT', 'batch has no targets (all zero)', { field: 'targets' });
+    const D = this.config.hidden;
+    return tf.tidy(() => {
+      const fused = this.fuse(true);
+      const out = this.encode(seq, true, fused.items);
+      const flat = out.reshape([-1, D]);
+      const rows = tf.tensor1d(rowsArr, 'int32');
+      const user = tf.gather(flat, rows) as tf.Tensor2D;
+      const last = out.slice([0, L - 1, 0], [B, 1, D]).squeeze([1]) as tf.Tensor2D;
+      const tg = tf.gather(tf.cast(targets, 'int32').reshape([-1]), rows) as tf.Tensor1D;
+      let sample: ContentObjectiveInput['sample'];
+      if (itemSample) {
+        const at = <T extends tf.Tensor | undefined>(x: T) => (x ? (tf.gather(x, itemSample) as T) : undefined);
+        const both = this.inputs.hasText && this.inputs.hasImage ? (at(this.inputs.hasText.mul(this.inputs.hasImage) as tf.Tensor2D)!.reshape([-1]) as tf.Tensor1D) : undefined;
+        sample = { text: at(fused.text), image: at(fused.image), bothPresent: both, attributeLogits: at(fused.attributeLogits), attributes: at(this.inputs.attributes) };
+      }
+      return this.objective!({ user, targets: tg, rowUsers: tf.tensor1d(usersArr, 'int32'), items: fused.items.mul(this.outputScale) as tf.Tensor2D, historyMask, last, teacher, sample });
+    });
+  }
+
+  async getWeights(): Promise<WeightBlob> {
+    this.alive();
+    return this.params.getWeights();
+  }
+
+  setWeights(specs: WeightSpec[], data: Float32Array | ArrayBuffer): void {
+    this.alive();
+    this.params.setWeights(specs, data);
+    this.frozen?.dispose();
+    this.frozen = undefined;
+  }
+
+  /** Rebuilds a model from its saved architecture, weights and item features; strict about weights. */
+  static fromSaved(saved: { config: Record<string, unknown>; weights: WeightSpec[] }, data: Float32Array | ArrayBuffer, features: ItemFeatures, file?: string): ContentModel {
+    const cfg = resolveContentConfig(saved.config as unknown as ContentConfig);
+    return new ContentModel(cfg, features, unpackWeights(ContentModel.parts(cfg).specs, saved.weights, data, file));
+  }
+
+  /** The head, the block stack and every weight spec of a config: head, positions, blocks. */
+  private static parts(c: ContentConfig): { head: FusionHead; stack: CausalTransformer; specs: WeightSpec[] } {
+    const head = new FusionHead({ textDim: c.textDim, imageDim: c.imageDim, numAttributes: c.numAttributes, hidden: c.hidden });
+    const stack = new CausalTransformer(c, 'content.');
+    return { head, stack, specs: [...head.specs, { name: 'content.position_embedding', shape: [c.maxLen, c.hidden], dtype: 'float32' }, ...stack.specs] };
+  }
+
+  dispose(): void {
+    if (this.params.isDisposed) return;
+    this.params.dispose();
+    tf.dispose([...Object.values(this.inputs), ...(this.frozen ? [this.frozen] : [])]);
+    this.frozen = undefined;
+  }
+
+  private alive(): void {
+    if (this.params.isDisposed) throw new MolarError('DISPOSED', 'ContentModel used after dispose()');
+  }
+}

@@ -1,0 +1,68 @@
+import type { MolarEntry, SasrecEntry } from '../../bundle/manifest.js';
+import { checkFinite } from '../../bundle/validate.js';
+import { MolarError } from '../../errors.js';
+import { ItemVectorStore } from '../../items/store.js';
+import { ContentModel } from '../../models/content/model.js';
+import { deserializeAttributes } from '../../models/fusion/attributes.js';
+import { featuresFromVectors } from '../../models/fusion/features.js';
+import { mixScores } from '../mix.js';
+import { sequentialScorer, type Scorer, type ScorerSpec } from '../scorer.js';
+import { SASREC_SCORER } from './sasrec.js';
+
+/**
+ * Molar from a bundle entry: the content model over the bundle's item vectors (fused once, on the
+ * active backend), and the bundle's SASRec as the ID side, mixed as log-probabilities with the
+ * weight chosen on validation. Added items go to the content model (`addItems`), which scores them
+ * natively; the ID side never sees them, so they are ranked by content (score/mix.ts).
+ */
+export const MOLAR_SCORER: ScorerSpec<MolarEntry> = {
+  priority: 200,
+  async create(ctx) {
+    const { manifest, entry, readFile } = ctx;
+    const n = manifest.numItems;
+    const textDim = Number(entry.config.textDim);
+    const imageDim = Number(entry.config.imageDim);
+    const store = ItemVectorStore.fromArrayBuffer(await readFile(entry.parts.vectors), entry.parts.vectors);
+    if (store.numItems !== n || store.dim !== textDim + imageDim) {
+      throw new MolarError('BUNDLE_INVALID', `item vectors hold ${store.numItems} x ${store.dim}, the molar model reads ${n} x ${textDim + imageDim}`, { file: entry.parts.vectors });
+    }
+    checkFinite(store.scales, entry.parts.vectors, 'the row scales');
+    const floats = new Float32Array((n + 1) * store.dim);
+    for (let r = 1; r <= n; r++) floats.set(store.row(r), r * store.dim);
+    const attrs = entry.parts.attributes ? deserializeAttributes(await readFile(entry.parts.attributes), n + 1, entry.attributes?.length ?? 0, entry.parts.attributes) : undefined;
+    const features = featuresFromVectors(floats, n + 1, { textDim, imageDim }, attrs);
+    const blob = await readFile(entry.parts.weights);
+    checkFinite(new Float32Array(blob, 0, blob.byteLength >> 2), entry.parts.weights, 'the weight blob');
+    const content = ContentModel.fromSaved(entry, blob, features, entry.parts.weights);
+    let id: Scorer | undefined;
+    try {
+      content.freeze();
+      const w = entry.mix.content;
+      if (w < 1) {
+        const sasrec = manifest.models.find((m): m is SasrecEntry => m.kind === (entry.mix.idModel ?? 'sasrec'));
+        if (!sasrec) throw new MolarError('BUNDLE_INVALID', `the molar model mixes with a ${entry.mix.idModel ?? 'sasrec'} model, which the bundle does not hold`, { field: 'mix.idModel' });
+        id = await SASREC_SCORER.create({ ...ctx, entry: sasrec });
+      }
+    } catch (e) {
+      content.dispose();
+      throw e;
+    }
+    const own = sequentialScorer(content, { owns: true });
+    return {
+      async score(histories) {
+        const c = await own.score(histories);
+        if (!id) return c.map((row) => mixScores(row, undefined, 1));
+        // the ID model knows catalog ids only: added items leave its history
+        const d = await id.score(histories.map((h) => h.filter((i) => i <= n)));
+        return c.map((row, i) => mixScores(row, d[i], entry.mix.content));
+      },
+      addItems(v) {
+        content.addItems(featuresFromVectors(v.data, v.rows, { textDim, imageDim }));
+      },
+      dispose() {
+        own.dispose();
+        id?.dispose();
+      },
+    };
+  },
+};

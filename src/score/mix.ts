@@ -1,0 +1,30 @@
+/**
+ * Molar's combined scoring: both user models rank the catalog, and their scores are mixed as
+ * log-probabilities. Both are trained with a full softmax over the catalog, so log-softmax is
+ * each one's own calibration; a raw-logit mix would let whichever has the larger logit scale win.
+ * score(i) = w · log p_content(i) + (1 - w) · log p_id(i), w chosen on validation (train/molar.ts).
+ * Items the ID model does not know (ids past its row: added with addItems()) take the content
+ * model's log-probability for both terms, i.e. they are ranked by content alone.
+ */
+export function mixScores(content: Float32Array, id: Float32Array | undefined, w: number): Float32Array {
+  const c = logSoftmax(content);
+  if (!id || w >= 1) return c;
+  const d = logSoftmax(id);
+  const out = new Float32Array(c.length);
+  out[0] = -Infinity;
+  for (let i = 1; i < c.length; i++) out[i] = i < d.length ? w * c[i] + (1 - w) * d[i] : c[i];
+  return out;
+}
+
+/** log-softmax over ids 1..len-1; index 0 (padding) is -Infinity and takes no mass. */
+export function logSoftmax(row: Float32Array): Float32Array {
+  let max = -Infinity;
+  for (let i = 1; i < row.length; i++) if (row[i] > max) max = row[i];
+  let sum = 0;
+  for (let i = 1; i < row.length; i++) sum += Math.exp(row[i] - max);
+  const lse = max + Math.log(sum);
+  const out = new Float32Array(row.length);
+  out[0] = -Infinity;
+  for (let i = 1; i < row.length; i++) out[i] = row[i] - lse;
+  return out;
+}

@@ -1,0 +1,103 @@
+import type { BuildContext, BuildStep } from '../bundle/build.js';
+import type { ItemVectorsEntry, MolarEntry } from '../bundle/manifest.js';
+import { FLOAT_ITEM_VECTORS, ITEM_VECTORS_FILE } from '../encoders/build-step-node.js';
+import { MolarError } from '../errors.js';
+import { ItemVectorStore } from '../items/store.js';
+import { contentArchitecture, type ContentConfig, type MolarTrainConfig } from '../models/content/config.js';
+import { buildAttributeTable, serializeAttributes } from '../models/fusion/attributes.js';
+import { featuresFromVectors, type ItemFeatures } from '../models/fusion/features.js';
+import { useNodeBackend } from './backend-node.js';
+import { defaultMaxLen, defaultWorkers, SASREC_FILE, SASREC_TRAINED } from './build-step.js';
+import { trainMolar, type TrainMolarResult } from './molar.js';
+
+export const MOLAR_FILE = 'molar.bin';
+export const MOLAR_ATTRIBUTES_FILE = 'molar_attributes.bin';
+
+export interface MolarStepOptions {
+  config?: Partial<ContentConfig>;
+  train?: Partial<MolarTrainConfig>;
+  minutes?: number;
+  workers?: number;
+  progress?: boolean;
+  /** the history-kept protocol (as sasrecStep's keepSeen) */
+  keepSeen?: boolean;
+}
+
+/**
+ * Build step: Molar's content model over the item vectors (`--encode`), post-aligned to the SASRec
+ * this build trained (when it did), written as a `molar` entry the Recommender serves ahead of
+ * SASRec. It trains on the int8 vectors the page will read (quantised, then read back), so what
+ * validation measured is what ships.
+ */
+export function molarStep(o: MolarStepOptions = {}): BuildStep {
+  return {
+    name: 'molar',
+    after: ['item-vectors'],
+    afterIfPresent: ['sasrec'],
+    trains: true,
+    async run(ctx: BuildContext) {
+      await useNodeBackend();
+      const vEntry = ctx.models.find((m): m is ItemVectorsEntry => m.kind === 'item-vectors');
+      if (!vEntry) throw new MolarError('BAD_CONFIG', 'the molar step needs item vectors: build with --encode <encoder id>', { field: 'encode' });
+      const { features, vocab, attributes } = itemFeatures(ctx, vEntry);
+      const id = ctx.find(SASREC_TRAINED);
+      const r = await trainMolar({
+        split: ctx.split,
+        sequences: ctx.dataset.sequences,
+        numItems: ctx.dataset.numItems,
+        features,
+        idModel: id ? { config: id.config as unknown as Record<string, unknown>, weights: id.weights.specs, data: id.weights.data } : undefined,
+        config: { maxLen: defaultMaxLen(ctx.dataset.sequences), ...(id ? { hidden: id.config.hidden } : {}), ...o.config },
+        train: o.train,
+        filterSeen: !o.keepSeen,
+        timeBudgetMs: o.minutes !== undefined ? o.minutes * 60_000 : undefined,
+        workers: o.workers ?? defaultWorkers(),
+        progress: o.progress ?? true,
+        onEpoch: (e) => ctx.progress(e.epoch, 0),
+      });
+      ctx.files.set(MOLAR_FILE, { data: new Uint8Array(r.weights.data.buffer, r.weights.data.byteOffset, r.weights.data.byteLength) });
+      if (attributes) ctx.files.set(MOLAR_ATTRIBUTES_FILE, { data: attributes });
+      ctx.models.push(molarEntry(r, { vectors: vEntry.files[0] ?? ITEM_VECTORS_FILE, vocab: attributes ? vocab : undefined, withId: !!id }));
+      ctx.log(`molar: ${r.history.length} epochs (best ${r.bestEpoch}, valid NDCG@10 ${r.bestValid?.['ndcg@10']?.toFixed(4) ?? '-'}), mix content ${r.mix.content} (valid ${JSON.stringify(r.mix.valid)}) in ${(r.wallMs / 60_000).toFixed(1)} min`);
+    },
+  };
+}
+
+/**
+ * The head's inputs: the float item vectors as the page will read them (through int8), split at
+ * the encoder's text width, and the catalog's attributes as a vocabulary table.
+ */
+function itemFeatures(ctx: BuildContext, v: ItemVectorsEntry): { features: ItemFeatures; vocab: string[]; attributes?: Uint8Array } {
+  const m = ctx.get(FLOAT_ITEM_VECTORS);
+  const store = ItemVectorStore.fromItems(m);
+  const n = ctx.dataset.numItems;
+  const data = new Float32Array((n + 1) * m.dim);
+  for (let r = 1; r <= n; r++) data.set(store.row(r), r * m.dim);
+  const textDim = v.encoder.modality === 'text' ? m.dim : v.encoder.modality === 'image' ? 0 : v.encoder.textDim;
+  if (textDim === undefined) throw new MolarError('BAD_INPUT', `the item vectors of ${v.encoder.id} do not say where text ends and image begins (encoder.textDim); rebuild them`, { field: 'encoder.textDim' });
+  const byId = new Map(ctx.catalog.map((c) => [c.id, c]));
+  const table = buildAttributeTable(ctx.dataset.items.itemIds.map((id) => byId.get(id)?.attributes));
+  const has = table.vocab.length > 0;
+  const features = featuresFromVectors(data, n + 1, { textDim, imageDim: m.dim - textDim }, has ? { ptr: table.ptr, ids: table.ids, count: table.vocab.length } : undefined);
+  return { features, vocab: table.vocab, ...(has ? { attributes: serializeAttributes(table) } : {}) };
+}
+
+export function molarEntry(r: TrainMolarResult, o: { vectors: string; vocab?: string[]; withId: boolean }): MolarEntry {
+  const parts = { weights: MOLAR_FILE, vectors: o.vectors, ...(o.vocab ? { attributes: MOLAR_ATTRIBUTES_FILE } : {}) };
+  return {
+    kind: 'molar',
+    files: [...Object.values(parts), ...(o.withId && r.mix.content < 1 ? [SASREC_FILE] : [])],
+    config: contentArchitecture(r.config),
+    weights: r.weights.specs.map((s) => ({ ...s, shape: [...s.shape] })),
+    parts,
+    ...(o.vocab ? { attributes: o.vocab } : {}),
+    mix: { content: r.mix.content, ...(o.withId ? { idModel: 'sasrec' as const } : {}) },
+    trainedWith: {
+      epochs: r.bestEpoch,
+      ...(r.bestValid ? { valid: r.bestValid } : {}),
+      mixValid: r.mix.valid,
+      align: { weight: r.train.alignWeight, tau: r.train.alignTau },
+      tasks: { it: r.train.itWeight, sa: r.train.saWeight },
+    },
+  };
+}
