@@ -238,7 +238,7 @@ export class Recommender extends EventTarget {
       const [primary] = await scorer.score([native ? seq : seq.filter((i) => i <= n)]);
       const rows = (native ? this.all.length : n) + 1;
       if (primary.length !== rows) throw new MolarError('BUNDLE_INVALID', `the ${this.modelEntry.kind} model scores ${primary.length - 1} items, the item table holds ${rows - 1}`, { field: 'numItems' });
-      checkScores(primary);
+      checkScores(primary, this.parts.report.backend === 'webgl' || this.parts.report.backend === 'webgpu');
       const scores = !native && this.all.length > n ? fuseAddedItems(primary, seq, coldStart!.store, n, config.score.contentRecencyDecay) : primary;
       const picked = await vectorTopK(scores, depth, excluded);
       checkTopK(picked, scores, depth, excluded);

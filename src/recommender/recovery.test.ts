@@ -60,7 +60,7 @@ describe('DeviceGuard', () => {
     const rows: Record<string, Float32Array> = { webgl: new Float32Array([-Infinity, 0, 0, 0]), wasm: new Float32Array([-Infinity, 1, NaN, 2]), cpu: new Float32Array([-Infinity, 1, 3, 2]) };
     const row = await rt.guard.run(async () => {
       const r = rows[rt.active()];
-      checkScores(r);
+      checkScores(r, rt.active() === 'webgl');
       return r;
     });
     expect(Array.from(row)).toEqual([-Infinity, 1, 3, 2]);
@@ -109,9 +109,16 @@ describe('DeviceGuard', () => {
 });
 
 describe('result checks', () => {
-  it('checkScores passes real rows and faults all-zero or non-finite ones', () => {
-    expect(() => checkScores(new Float32Array([-Infinity, 0, 0.5, -1]))).not.toThrow();
-    for (const bad of [[-Infinity, 0, 0, 0], [-Infinity, 1, NaN], [-Infinity, 1, Infinity]]) expect(() => checkScores(new Float32Array(bad))).toThrow(DeviceFault);
+  it('checkScores passes real rows and faults all-zero or non-finite ones, and on a GPU any constant row', () => {
+    for (const onGpu of [false, true]) {
+      expect(() => checkScores(new Float32Array([-Infinity, 0, 0.5, -1]), onGpu)).not.toThrow();
+      for (const bad of [[-Infinity, 0, 0, 0], [-Infinity, 1, NaN], [-Infinity, 1, Infinity]]) expect(() => checkScores(new Float32Array(bad), onGpu)).toThrow(DeviceFault);
+    }
+    // zeros through a log-softmax: -log N everywhere
+    const constant = new Float32Array([-Infinity, -Math.log(3), -Math.log(3), -Math.log(3)]);
+    expect(() => checkScores(constant, true)).toThrow(DeviceFault);
+    expect(() => checkScores(constant, false)).not.toThrow(); // a uniform popularity on the CPU is honest
+    expect(() => checkScores(new Float32Array([-Infinity, 0]), true)).not.toThrow(); // one item: nothing to compare
   });
 
   it('checkTopK faults a top-k that disagrees with the scores it was picked from', () => {

@@ -21,16 +21,19 @@ export class DeviceFault extends Error {
 /**
  * Scores over ids 0..N as a served model gives them: finite for every item (bundle weights are
  * checked finite at load), and not all zero (no model ranks a catalog by all-equal zeros). A lost
- * WebGL context reads back exactly that: zeros, or NaN from uninitialised memory.
+ * WebGL context reads back exactly that: zeros, or NaN from uninitialised memory. `onGpu` also
+ * refuses any all-equal row: zeros that went through a log-softmax (Molar's score mix) come out as
+ * one constant. Only on a GPU backend, since on the CPU a uniform popularity (a toy catalog) can
+ * give one honestly.
  */
-export function checkScores(row: Float32Array): void {
-  let nonZero = false;
+export function checkScores(row: Float32Array, onGpu: boolean): void {
+  let varies = false;
   for (let i = 1; i < row.length; i++) {
     const v = row[i];
     if (!Number.isFinite(v)) throw new DeviceFault({ reason: 'garbage', message: `the model gave item id ${i} the score ${v}` });
-    if (v !== 0) nonZero = true;
+    if (v !== row[1]) varies = true;
   }
-  if (!nonZero && row.length > 1) throw new DeviceFault({ reason: 'garbage', message: `the model scored all ${row.length - 1} items 0` });
+  if (row.length > 2 && !varies && (onGpu || row[1] === 0)) throw new DeviceFault({ reason: 'garbage', message: `the model scored all ${row.length - 1} items ${row[1]}` });
 }
 
 /**
