@@ -7,6 +7,7 @@
 export const WARNING_CODES = [
   'IMAGE_UNREADABLE', // an item's image could not be fetched or decoded; its image vector is zero
   'HISTORY_NOT_PERSISTENT', // IndexedDB failed; history now lives in memory for this page only
+  'HISTORY_TRIMMED', // the storage quota was full: the oldest events were dropped to make room (history/README.md)
   'ADDED_ITEM_DROPPED', // an item persisted by an earlier addItems() could not be restored
   'UNSAFE_URL', // an item's image or link is not a URL the page may use (e.g. javascript:); dropped
 ] as const;

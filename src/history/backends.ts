@@ -9,9 +9,16 @@ import { DB_VERSION, migrate, namespaceRange, type AddedItem, type HistoryDB, ty
 export interface HistoryBackend {
   readonly persistent: boolean;
   add(ev: StoredEvent): Promise<void>;
-  /** drop the oldest events of `ns` until at most `max` remain */
-  trim(ns: string, max: number): Promise<void>;
-  list(ns: string): Promise<HistoryEvent[]>;
+  /** how many events `ns` holds */
+  count(ns: string): Promise<number>;
+  /**
+   * deletes the oldest events of `ns` beyond the newest `keep`, at most `limit` of them, counting in
+   * the same transaction (so two tabs trimming at once cannot both delete the same excess); `left`
+   * is how many stay over `keep`
+   */
+  trimTo(ns: string, keep: number, limit: number): Promise<{ dropped: number; left: number }>;
+  /** the newest `limit` events of `ns`, oldest first */
+  list(ns: string, limit: number): Promise<HistoryEvent[]>;
   putItem(item: StoredItem): Promise<void>;
   items(ns: string): Promise<AddedItem[]>;
   clear(ns: string): Promise<void>;
@@ -31,6 +38,16 @@ const stripItem = ({ id, record, vector, addedAt }: StoredItem): AddedItem => (v
 /** Safari kills a transaction across a task boundary (idb #201); a closed connection needs reopening. Both are worth one retry. */
 const RETRYABLE = new Set(['TransactionInactiveError', 'InvalidStateError']);
 const errorName = (e: unknown) => (typeof e === 'object' && e !== null && 'name' in e ? String((e as { name: unknown }).name) : '');
+
+/** The browser refused a write for lack of space (the error IndexedDB raises is the cause). */
+export const isQuotaError = (e: unknown): boolean => e instanceof MolarError && errorName(e.cause) === 'QuotaExceededError';
+
+/** What IndexedDB threw, as a MolarError (IO) with the DOMException as its cause: no raw DOMException leaves history/. */
+function asMolarError(e: unknown): MolarError {
+  if (e instanceof MolarError) return e;
+  const what = errorName(e) === 'QuotaExceededError' ? 'the storage quota is full' : `${errorName(e) || 'error'}: ${(e as Error)?.message ?? String(e)}`;
+  return new MolarError('IO', `history: IndexedDB refused the operation (${what})`, { cause: e });
+}
 
 export class IdbBackend implements HistoryBackend {
   readonly persistent = true;
@@ -72,16 +89,18 @@ export class IdbBackend implements HistoryBackend {
 
   /**
    * Every operation is one short transaction that awaits only its own requests, and is idempotent
-   * (add is its own transaction, trim recounts), so retrying once after a Safari
+   * (add and trimTo each commit all or nothing, and trimTo counts inside its own transaction), so retrying once after a Safari
    * TransactionInactiveError cannot write twice what committed once.
    */
   private async run<T>(fn: (db: IDBPDatabase<HistoryDB>) => Promise<T>): Promise<T> {
     try {
       return await fn(await this.connection());
     } catch (e) {
-      if (!RETRYABLE.has(errorName(e))) throw e;
+      if (!RETRYABLE.has(errorName(e))) throw asMolarError(e);
       if (errorName(e) === 'InvalidStateError') this.db = undefined;
-      return fn(await this.connection());
+      return fn(await this.connection()).catch((again: unknown) => {
+        throw asMolarError(again);
+      });
     }
   }
 
@@ -93,24 +112,31 @@ export class IdbBackend implements HistoryBackend {
     });
   }
 
-  trim(ns: string, max: number): Promise<void> {
+  count(ns: string): Promise<number> {
+    return this.run((db) => db.countFromIndex('events', 'by-ns', ns));
+  }
+
+  trimTo(ns: string, keep: number, limit: number): Promise<{ dropped: number; left: number }> {
     return this.run(async (db) => {
       const tx = db.transaction('events', 'readwrite');
       const work = async () => {
-        let excess = (await tx.store.index('by-ns').count(ns)) - max;
-        if (excess <= 0) return;
-        let cursor = await tx.store.index('by-ns-ts').openCursor(namespaceRange(ns));
-        while (cursor && excess-- > 0) {
-          await cursor.delete();
-          cursor = await cursor.continue();
-        }
+        const excess = (await tx.store.index('by-ns').count(ns)) - keep;
+        if (excess <= 0) return { dropped: 0, left: 0 };
+        const keys = await tx.store.index('by-ns-ts').getAllKeys(namespaceRange(ns), Math.min(excess, limit));
+        // issued together, not one cursor step per row: the batch commits in a few ms, so a
+        // record() queued behind it on the same store waits no longer than that
+        await Promise.all(keys.map((k) => tx.store.delete(k)));
+        return { dropped: keys.length, left: excess - keys.length };
       };
-      await Promise.all([work(), tx.done]);
+      const [result] = await Promise.all([work(), tx.done]);
+      return result;
     });
   }
 
-  list(ns: string): Promise<HistoryEvent[]> {
-    return this.run(async (db) => (await db.getAllFromIndex('events', 'by-ns-ts', namespaceRange(ns))).map(stripEvent));
+  list(ns: string, limit: number): Promise<HistoryEvent[]> {
+    // all rows then the newest `limit`: the background trim keeps a namespace near maxEvents, and one
+    // getAll is faster than a reverse cursor over the same rows
+    return this.run(async (db) => (await db.getAllFromIndex('events', 'by-ns-ts', namespaceRange(ns))).slice(-limit).map(stripEvent));
   }
 
   putItem(item: StoredItem): Promise<void> {
@@ -182,12 +208,24 @@ export class MemoryBackend implements HistoryBackend {
     while (i > 0 && events[i - 1].ts > ev.ts) i--;
     events.splice(i, 0, { ...ev, seq: ++this.seq });
   }
-  async trim(ns: string, max: number): Promise<void> {
-    const events = this.table(ns).events;
-    if (events.length > max) events.splice(0, events.length - max);
+  /** Replaces what `ns` holds (a store moving here from a full IndexedDB brings its rows along). */
+  seed(ns: string, events: HistoryEvent[], items: AddedItem[]): void {
+    MemoryBackend.dbs.get(this.dbName)?.delete(ns);
+    const t = this.table(ns);
+    for (const ev of events) t.events.push({ ns, ...ev, seq: ++this.seq });
+    for (const it of items) t.items.set(it.id, { ns, ...it });
   }
-  async list(ns: string): Promise<HistoryEvent[]> {
-    return this.table(ns).events.map(stripEvent);
+  async count(ns: string): Promise<number> {
+    return this.table(ns).events.length;
+  }
+  async trimTo(ns: string, keep: number, limit: number): Promise<{ dropped: number; left: number }> {
+    const events = this.table(ns).events;
+    const excess = Math.max(0, events.length - keep);
+    const dropped = events.splice(0, Math.min(excess, limit)).length;
+    return { dropped, left: excess - dropped };
+  }
+  async list(ns: string, limit: number): Promise<HistoryEvent[]> {
+    return this.table(ns).events.slice(-limit).map(stripEvent);
   }
   async putItem(item: StoredItem): Promise<void> {
     this.table(item.ns).items.set(item.id, item);

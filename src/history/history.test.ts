@@ -226,9 +226,11 @@ describe('Safari TransactionInactiveError', () => {
     expect(await h.list()).toEqual([{ itemId: 'x', type: 'view', ts: 1 }]);
   });
 
-  it('gives up after the one retry and reports the error', async () => {
+  it('gives up after the one retry and reports the error, as a MolarError caused by it', async () => {
     const h = await storeWithFlakyTransactions(2);
-    await expect(h.record({ itemId: 'x', type: 'view', ts: 1 })).rejects.toMatchObject({ name: 'TransactionInactiveError' });
+    const e = await h.record({ itemId: 'x', type: 'view', ts: 1 }).catch((x) => x);
+    expect(isMolarError(e, 'IO')).toBe(true);
+    expect(e.cause).toMatchObject({ name: 'TransactionInactiveError' });
     expect(h.persistent).toBe(true);
   });
 });

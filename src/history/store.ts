@@ -11,15 +11,23 @@
  */
 import { DEFAULT_CONFIG, type HistoryConfig } from '../config.js';
 import { MolarError } from '../errors.js';
-import { IdbBackend, MemoryBackend, type HistoryBackend } from './backends.js';
+import { IdbBackend, isQuotaError, MemoryBackend, type HistoryBackend } from './backends.js';
 import { DB_VERSION, EVENT_TYPES, type AddedItem, type AddedItemRecord, type EventType, type HistoryEvent, type HistoryEventInput } from './schema.js';
-import { consoleWarning } from '../warnings.js';
+import { consoleWarning, type WarningCode } from '../warnings.js';
+
+/** Deletes per transaction when trimming: few enough that a record() queued behind a batch waits only a few ms. */
+export const TRIM_BATCH = 100;
+/** When the quota is full, the share of this namespace's oldest events dropped to make room (README, "Storage quota"). */
+export const QUOTA_DROP_FRACTION = 0.1;
 
 export interface HistoryOpenOptions {
   /** throw HISTORY_UNAVAILABLE instead of falling back to memory when IndexedDB fails */
   strict?: boolean;
-  /** told once when history stops being persistent (and when an upgrade waits on another tab); defaults to consoleWarning */
-  onWarning?: (message: string, cause?: unknown) => void;
+  /**
+   * told once when history stops being persistent, each time a full quota made it drop old events
+   * (`code` HISTORY_TRIMMED), and when an upgrade waits on another tab; defaults to consoleWarning
+   */
+  onWarning?: (message: string, cause?: unknown, code?: WarningCode) => void;
   /** clock for events recorded without `ts` (unix ms) */
   now?: () => number;
 }
@@ -36,6 +44,12 @@ export interface HistoryExport {
 export class HistoryStore {
   private backend: HistoryBackend;
   private closed = false;
+  /** the background trim to maxEvents, while one runs */
+  private trimming?: Promise<void>;
+  /** an event came in while trimming: count again when done */
+  private trimAgain = false;
+  /** the one quota clean-up in progress, which concurrent writes share */
+  private makingRoom?: Promise<number>;
 
   private constructor(
     readonly namespace: string,
@@ -74,17 +88,25 @@ export class HistoryStore {
     return this.backend.persistent;
   }
 
-  /** Resolves once the event is committed (and the namespace trimmed to `maxEvents`); returns what was stored. */
+  /**
+   * Resolves once the event is committed; returns what was stored. The trim to `maxEvents` runs
+   * after, in batches, off this path, so the cost of a call does not grow with the history.
+   */
   async record(input: HistoryEventInput): Promise<HistoryEvent> {
     const ev = validateEvent(input, this.opts.now);
-    await this.use((b) => b.add({ ns: this.namespace, ...ev }));
-    await this.use((b) => b.trim(this.namespace, this.cfg.maxEvents));
+    await this.write((b) => b.add({ ns: this.namespace, ...ev }));
+    this.trimSoon();
     return ev;
   }
 
-  /** Events of this namespace, oldest first (by `ts`, ties in recording order). */
+  /** The newest `maxEvents` events of this namespace, oldest first (by `ts`, ties in recording order). */
   list(): Promise<HistoryEvent[]> {
-    return this.use((b) => b.list(this.namespace));
+    return this.use((b) => b.list(this.namespace, this.cfg.maxEvents));
+  }
+
+  /** Resolves once the background trim has brought the namespace down to `maxEvents`. */
+  async settled(): Promise<void> {
+    while (this.trimming) await this.trimming;
   }
 
   /** Item ids oldest first, optionally only some event types: the input of the sequence models. */
@@ -114,7 +136,7 @@ export class HistoryStore {
       throw new MolarError('BAD_INPUT', 'expected the item vector as a Float32Array', { field: 'vector' });
     }
     const item = { ns: this.namespace, id: record.id, record, addedAt: this.opts.now(), ...(vector ? { vector } : {}) };
-    await this.use((b) => b.putItem(item));
+    await this.write((b) => b.putItem(item));
   }
 
   /** Cold-start items of this namespace, in id order. */
@@ -150,11 +172,75 @@ export class HistoryStore {
     }
   }
 
-  private fallBack(cause: MolarError): void {
+  /**
+   * A write that may meet a full quota. The policy (README, "Storage quota"): drop this namespace's
+   * oldest QUOTA_DROP_FRACTION of events and retry once; if the write still does not fit, keep
+   * everything stored so far in memory and go on there. Nothing else is dropped.
+   */
+  private async write<T>(fn: (b: HistoryBackend) => Promise<T>): Promise<T> {
+    for (let retried = false; ; retried = true) {
+      try {
+        return await this.use(fn);
+      } catch (e) {
+        if (!isQuotaError(e)) throw e;
+        if (!retried && (await this.makeRoom(e)) > 0) continue;
+        if (this.opts.strict) throw e;
+        const events = await this.backend.list(this.namespace, Infinity).catch(() => []);
+        const items = await this.backend.items(this.namespace).catch(() => []);
+        this.fallBack(e as MolarError, { events, items });
+        return fn(this.backend);
+      }
+    }
+  }
+
+  private makeRoom(cause: unknown): Promise<number> {
+    this.makingRoom ??= (async () => {
+      const stored = await this.use((b) => b.count(this.namespace));
+      const dropped = await this.shrinkTo(stored - Math.max(1, Math.ceil(stored * QUOTA_DROP_FRACTION)));
+      if (dropped > 0) this.opts.onWarning(`history: the storage quota is full; dropped the ${dropped} oldest of ${stored} events of this site to make room`, cause, 'HISTORY_TRIMMED');
+      return dropped;
+    })().finally(() => (this.makingRoom = undefined));
+    return this.makingRoom;
+  }
+
+  /** Starts the trim to maxEvents unless one runs (which then counts again when it is done). */
+  private trimSoon(): void {
+    if (this.trimming) {
+      this.trimAgain = true;
+      return;
+    }
+    const run = async () => {
+      do {
+        this.trimAgain = false;
+        await this.shrinkTo(this.cfg.maxEvents);
+      } while (this.trimAgain && !this.closed);
+    };
+    // a failed trim loses nothing and hides nothing: list() already shows only the newest
+    // maxEvents, and the next record() trims again
+    this.trimming = run()
+      .catch(() => undefined)
+      .finally(() => (this.trimming = undefined));
+  }
+
+  /** Drops the oldest events, TRIM_BATCH per transaction, until at most `target` remain; returns how many went. */
+  private async shrinkTo(target: number): Promise<number> {
+    let total = 0;
+    while (!this.closed) {
+      const { dropped, left } = await this.use((b) => b.trimTo(this.namespace, target, TRIM_BATCH));
+      total += dropped;
+      if (left <= 0 || dropped === 0) break;
+    }
+    return total;
+  }
+
+  /** Memory from now on, holding `keep` (what IndexedDB still had) when it could be read. */
+  private fallBack(cause: MolarError, keep?: { events: HistoryEvent[]; items: AddedItem[] }): void {
     if (!this.backend.persistent) return;
     this.backend.close();
-    this.backend = new MemoryBackend(this.cfg.dbName);
-    this.opts.onWarning(`history: ${cause.message}; keeping history in memory only from now on`, cause);
+    const memory = new MemoryBackend(this.cfg.dbName);
+    if (keep) memory.seed(this.namespace, keep.events, keep.items);
+    this.backend = memory;
+    this.opts.onWarning(`history: ${cause.message}; keeping history in memory only from now on${keep ? ' (what was stored is kept)' : ''}`, cause, 'HISTORY_NOT_PERSISTENT');
   }
 }
 
@@ -183,6 +269,6 @@ function checkConfig(cfg: HistoryConfig): void {
   }
 }
 
-function defaultWarn(message: string, cause?: unknown): void {
-  consoleWarning({ code: 'HISTORY_NOT_PERSISTENT', message, cause });
+function defaultWarn(message: string, cause?: unknown, code: WarningCode = 'HISTORY_NOT_PERSISTENT'): void {
+  consoleWarning({ code, message, cause });
 }

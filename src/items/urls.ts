@@ -15,12 +15,12 @@ export function resolveItemUrls(items: readonly ItemRecord[], bundleBase: string
   return items.map((it) => {
     let out = it;
     if (it.image !== undefined) {
-      const image = safeUrl(it.image, bundleBase, (u) => WEB.has(u.protocol) || u.protocol === bundleProtocol || (u.protocol === 'data:' && u.pathname.startsWith('image/')));
+      const image = safeUrl(it.image, bundleBase, (u) => isWebImage(u) || u.protocol === bundleProtocol);
       if (image !== it.image) out = { ...out, image };
       if (image === undefined) warn({ code: 'UNSAFE_URL', itemId: it.id, message: `item "${it.id}": image ${JSON.stringify(it.image.slice(0, 80))} is not an http(s) URL or a path in the bundle; shown without it` });
     }
     if (it.url !== undefined) {
-      const url = safeUrl(it.url, pageBase ?? bundleBase, (u) => WEB.has(u.protocol));
+      const url = safeUrl(it.url, pageBase ?? bundleBase, isWebLink);
       if (url !== it.url) out = { ...out, url };
       if (url === undefined) warn({ code: 'UNSAFE_URL', itemId: it.id, message: `item "${it.id}": link ${JSON.stringify(it.url.slice(0, 80))} is not an http(s) URL; its card links nowhere` });
     }
@@ -29,6 +29,17 @@ export function resolveItemUrls(items: readonly ItemRecord[], bundleBase: string
 }
 
 const WEB = new Set(['http:', 'https:']);
+const isWebLink = (u: URL) => WEB.has(u.protocol);
+const isWebImage = (u: URL) => WEB.has(u.protocol) || (u.protocol === 'data:' && u.pathname.startsWith('image/'));
+
+/**
+ * The same rule at build time, before any base is known (`molar build` drops what fails it, so a
+ * bundle never carries a value the page would refuse): a relative or http(s) link; for an image, a
+ * relative or http(s) URL or a `data:image/…`.
+ */
+export function isSafeCatalogUrl(raw: string, field: 'image' | 'url'): boolean {
+  return safeUrl(raw, 'https://bundle.invalid/', field === 'url' ? isWebLink : isWebImage) !== undefined;
+}
 
 /** `raw` resolved against `base` (URL parsing strips the tabs/newlines that hide a scheme), if `allowed`. */
 function safeUrl(raw: unknown, base: string, allowed: (u: URL) => boolean): string | undefined {

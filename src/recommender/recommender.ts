@@ -4,7 +4,7 @@ import { entryOf, type ItemRecord, type Manifest, type ModelEntry } from '../bun
 import { readBundle, type LoadedBundle, type LoadProgress } from '../bundle/read.js';
 import { HistoryStore, type AddedItemRecord, type EventType, type HistoryEvent } from '../history/index.js';
 import { resolveItemUrls } from '../items/urls.js';
-import { selectBackend, watchDeviceLoss, type BackendReport } from '../runtime/backend.js';
+import { selectBackend, type BackendReport } from '../runtime/backend.js';
 import { fuseAddedItems } from '../score/fuse.js';
 import { createScorer, pickModel } from '../score/registry.js';
 import { KEEP_ORDER, rerank, type Reranker } from '../score/rerank.js';
@@ -12,6 +12,7 @@ import type { Scorer } from '../score/scorer.js';
 import { vectorTopK } from '../score/topk.js';
 import { consoleWarning, type MolarWarning, type WarningHandler } from '../warnings.js';
 import { addedItemRecord, ColdStart } from './cold-start.js';
+import { checkScores, checkTopK, DeviceGuard } from './recovery.js';
 
 export interface LoadOptions {
   /** folder holding manifest.json, e.g. "/bundles/shop/" */
@@ -88,6 +89,8 @@ interface Parts {
 export class Recommender extends EventTarget {
   private disposed = false;
   private stopWatching: () => void = () => {};
+  /** runs recommend()'s device work; moves to the next backend when the GPU goes (recovery.ts) */
+  private guard!: DeviceGuard;
   /** catalog items (ids 1..numItems) then added items (numItems+1…) */
   private readonly all: ItemRecord[];
   private readonly lookup: Map<string, number>;
@@ -115,7 +118,7 @@ export class Recommender extends EventTarget {
     const [report, bundle, history] = await Promise.all([
       selectBackend(backend, config.runtime),
       readBundle(absolute, { fetch: opts.fetch, onProgress, prefetch }),
-      HistoryStore.open(opts.namespace ?? absolute, config.history, { onWarning: (message, cause) => relay({ code: 'HISTORY_NOT_PERSISTENT', message, cause }) }),
+      HistoryStore.open(opts.namespace ?? absolute, config.history, { onWarning: (message, cause, code = 'HISTORY_NOT_PERSISTENT') => relay({ code, message, cause }) }),
     ]);
     const { manifest } = bundle;
     const modelEntry = pickModel(manifest, model);
@@ -211,12 +214,16 @@ export class Recommender extends EventTarget {
     return this.parts.history.record({ itemId: input.itemId, type: input.type ?? 'view', ts: input.ts });
   }
 
-  /** scorer → fuse (added items) → top-N → re-rank → top-k. */
+  /**
+   * scorer → fuse (added items) → top-N → re-rank → top-k. When the GPU goes during a call, the call
+   * moves to the next backend and runs again there (`backendchange` is dispatched); it rejects with
+   * DEVICE_LOST only when no backend is left.
+   */
   async recommend(opts: RecommendOptions = {}): Promise<Recommendation[]> {
     this.alive();
     const { k = 8, exclude = 'seen' } = opts;
     if (!Number.isInteger(k) || k < 1) throw new MolarError('BAD_CONFIG', `k must be a positive integer, got ${k}`, { field: 'k' });
-    const { scorer, coldStart, config, reranker } = this.parts;
+    const { coldStart, config, reranker } = this.parts;
     const seq = Int32Array.from(
       (await this.parts.history.itemSequence()).map((id) => this.lookup.get(id) ?? 0).filter((i) => i > 0),
     );
@@ -224,12 +231,20 @@ export class Recommender extends EventTarget {
     if (exclude === 'seen') excluded.push(...seq);
     else if (Array.isArray(exclude)) for (const id of exclude) excluded.push(this.lookup.get(id) ?? 0);
     const n = this.manifest.numItems;
-    const native = scorer.addItems !== undefined; // a content model scores added items itself
-    const [primary] = await scorer.score([native ? seq : seq.filter((i) => i <= n)]);
-    const rows = (native ? this.all.length : n) + 1;
-    if (primary.length !== rows) throw new MolarError('BUNDLE_INVALID', `the ${this.modelEntry.kind} model scores ${primary.length - 1} items, the item table holds ${rows - 1}`, { field: 'numItems' });
-    const scores = !native && this.all.length > n ? fuseAddedItems(primary, seq, coldStart!.store, n, config.score.contentRecencyDecay) : primary;
-    const top = await vectorTopK(scores, Math.max(k, config.score.rerankDepth), excluded);
+    const depth = Math.max(k, config.score.rerankDepth);
+    const top = await this.guard.run(async () => {
+      const scorer = this.parts.scorer; // read here: a recovery replaces it
+      const native = scorer.addItems !== undefined; // a content model scores added items itself
+      const [primary] = await scorer.score([native ? seq : seq.filter((i) => i <= n)]);
+      const rows = (native ? this.all.length : n) + 1;
+      if (primary.length !== rows) throw new MolarError('BUNDLE_INVALID', `the ${this.modelEntry.kind} model scores ${primary.length - 1} items, the item table holds ${rows - 1}`, { field: 'numItems' });
+      checkScores(primary, this.parts.report.backend === 'webgl' || this.parts.report.backend === 'webgpu');
+      const scores = !native && this.all.length > n ? fuseAddedItems(primary, seq, coldStart!.store, n, config.score.contentRecencyDecay) : primary;
+      const picked = await vectorTopK(scores, depth, excluded);
+      checkTopK(picked, scores, depth, excluded);
+      return picked;
+    });
+    this.alive();
     const candidates = Array.from(top.ids, (id, i) => ({ id, score: top.scores[i] }));
     const ranked = await rerank(reranker, candidates, { history: seq, items: this.all, k });
     return ranked.slice(0, k).map((c) => ({ item: this.all[c.id - 1], score: c.score }));
@@ -288,22 +303,26 @@ export class Recommender extends EventTarget {
 
   /** On GPU loss: move to the next backend, rebuild the model's tensors there, keep the history. */
   private watch(): void {
-    this.stopWatching = watchDeviceLoss(async (lost) => {
-      const p = this.parts;
-      p.report = await selectBackend('auto', p.config.runtime, [p.report.backend]);
-      const old = p.scorer;
-      p.scorer = await createScorer({ manifest: this.manifest, entry: p.modelEntry, readFile: p.bundle.readFile, config: p.config });
-      try {
-        old.dispose(); // its tensors lived on the lost device; this frees what the engine still tracks
-      } catch {
-        // a backend torn down with its device may refuse; nothing of it is reachable any more
-      }
-      // a content scorer is rebuilt from the bundle: hand it the added items again (int8 rows)
-      const store = p.coldStart?.store;
-      if (p.scorer.addItems && store) for (let i = this.manifest.numItems + 1; i <= store.numItems; i++) p.scorer.addItems({ data: store.row(i), rows: 1, dim: store.dim });
-      p.coldStart?.dropEncoder();
-      this.watch();
-      this.dispatchEvent(new CustomEvent('backendchange', { detail: { ...p.report, lost } }));
+    const p = this.parts;
+    this.guard = new DeviceGuard({
+      runtime: p.config.runtime,
+      backend: p.report.backend,
+      rebuild: async (report) => {
+        const old = p.scorer;
+        p.scorer = await createScorer({ manifest: this.manifest, entry: p.modelEntry, readFile: p.bundle.readFile, config: p.config });
+        p.report = report;
+        try {
+          old.dispose(); // its tensors lived on the lost device; this frees what the engine still tracks
+        } catch {
+          // a backend torn down with its device may refuse; nothing of it is reachable any more
+        }
+        // a content scorer is rebuilt from the bundle: hand it the added items again (int8 rows)
+        const store = p.coldStart?.store;
+        if (p.scorer.addItems && store) for (let i = this.manifest.numItems + 1; i <= store.numItems; i++) p.scorer.addItems({ data: store.row(i), rows: 1, dim: store.dim });
+        p.coldStart?.dropEncoder();
+      },
+      changed: (report, lost) => this.dispatchEvent(new CustomEvent('backendchange', { detail: { ...report, lost } })),
     });
+    this.stopWatching = () => this.guard.stop();
   }
 }

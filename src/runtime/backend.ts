@@ -43,16 +43,24 @@ async function prepare(name: BackendName, cfg: RuntimeConfig): Promise<string | 
   }
 }
 
+/** How long the smoke test's read may take: on a lost WebGL context it never finishes (its fence never passes). */
+const SMOKE_TEST_MS = 10_000;
+
 /** A real op on the new backend: some backends initialise but fail at the first kernel. */
 async function smokeTest(): Promise<string | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     // async read: WebGPU's synchronous readback is slow and, on some adapters, returns zeros
     const t = tf.tidy(() => tf.matMul(tf.ones([2, 3]), tf.ones([3, 2])).sum());
-    const v = (await t.data())[0];
+    const timeout = new Promise<null>((resolve) => (timer = setTimeout(resolve, SMOKE_TEST_MS, null)));
+    const read = await Promise.race([t.data(), timeout]);
     t.dispose();
-    return v === 12 ? null : `smoke test gave ${v}, expected 12`;
+    if (read === null) return `smoke test read did not finish in ${SMOKE_TEST_MS / 1000} s (a lost device?)`;
+    return read[0] === 12 ? null : `smoke test gave ${read[0]}, expected 12`;
   } catch (e) {
     return `smoke test threw: ${(e as Error).message}`;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -96,27 +104,70 @@ async function selectNow(choice: BackendChoice, cfg: RuntimeConfig, skip: Backen
   throw new MolarError('BACKEND_UNAVAILABLE', `no compute backend could start: ${tried.map((t) => `${t.backend}: ${t.reason}`).join('; ')}`);
 }
 
+/** What a device loss reports: the browser's reason ('destroyed', 'context-lost', …) and message. */
+export interface LossInfo {
+  reason: string;
+  message: string;
+}
+
+/** WebGPU devices whose `lost` promise has resolved (a device cannot be asked synchronously). */
+const lostDevices = new WeakSet<object>();
+
+const webgpuDevice = (): GPUDevice | undefined => (tf.getBackend() === 'webgpu' ? (tf.backend() as unknown as { device?: GPUDevice }).device : undefined);
+/** tfjs-backend-webgl keeps its context at backend.gpgpu.gl; its canvas is where context loss is announced */
+const webglContext = (): WebGLRenderingContext | undefined =>
+  tf.getBackend() === 'webgl' ? (tf.backend() as unknown as { gpgpu?: { gl?: WebGLRenderingContext } }).gpgpu?.gl : undefined;
+
 /**
- * Calls `onLost` when the active WebGPU device is lost for any reason other than our own dispose().
- * tfjs never subscribes to device.lost itself, so without this a lost GPU only shows up as garbage.
- * Returns an unsubscribe function that marks later losses as deliberate.
+ * Calls `onLost` once when the active GPU backend loses its device for any reason other than our
+ * own unsubscribe: WebGPU's `device.lost`, or WebGL's `webglcontextlost` (a driver reset, a GPU
+ * process crash, the page losing the context). tfjs subscribes to neither, so without this a lost
+ * GPU only shows up as a hang (WebGL fences never pass) or as all-zero reads. wasm and cpu have no
+ * device to lose. Returns an unsubscribe function that marks later losses as deliberate.
  */
-export function watchDeviceLoss(onLost: (info: { reason: string; message: string }) => void): () => void {
+export function watchDeviceLoss(onLost: (info: LossInfo) => void): () => void {
   let deliberate = false;
-  if (tf.getBackend() !== 'webgpu') return () => {};
-  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
-  device?.lost.then((info) => {
-    if (!deliberate) onLost({ reason: info.reason ?? 'unknown', message: info.message });
-  });
+  const report = (info: LossInfo) => {
+    if (deliberate) return;
+    deliberate = true; // once per subscription: the canvas may announce it again on restore attempts
+    onLost(info);
+  };
+  const device = webgpuDevice();
+  if (device) {
+    device.lost.then((info) => {
+      lostDevices.add(device);
+      report({ reason: info.reason ?? 'unknown', message: info.message });
+    });
+  }
+  const gl = webglContext();
+  const canvas = gl?.canvas as (HTMLCanvasElement | OffscreenCanvas) | undefined;
+  const onContextLost = () => report({ reason: 'context-lost', message: 'the WebGL context was lost' });
+  canvas?.addEventListener('webglcontextlost', onContextLost);
+  // lost before we subscribed (during a rebuild): the event has already gone by
+  if (gl?.isContextLost()) queueMicrotask(onContextLost);
   return () => {
     deliberate = true;
+    canvas?.removeEventListener('webglcontextlost', onContextLost);
   };
 }
 
-/** Test hook and recovery drill: destroys the current WebGPU device, which fires device.lost. */
+/** Has the active backend's GPU gone (the event may still be on its way)? Always false on wasm and cpu. */
+export function deviceLost(): boolean {
+  const device = webgpuDevice();
+  return (device !== undefined && lostDevices.has(device)) || webglContext()?.isContextLost() === true;
+}
+
+/**
+ * Test hook and recovery drill: destroys the current WebGPU device (device.lost fires) or loses the
+ * WebGL context through WEBGL_lose_context (webglcontextlost fires). False on other backends.
+ */
 export function loseDeviceForTesting(): boolean {
-  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
-  if (tf.getBackend() !== 'webgpu' || !device) return false;
-  device.destroy();
-  return true;
+  const device = webgpuDevice();
+  if (device) {
+    device.destroy();
+    return true;
+  }
+  const lose = webglContext()?.getExtension('WEBGL_lose_context');
+  lose?.loseContext();
+  return lose != null;
 }

@@ -14,6 +14,8 @@ interface BuildOptions extends DataOptions {
   out: string;
   allData?: boolean;
   images: boolean;
+  /** --images-root: the folder local catalog images may come from (default the catalog's folder) */
+  imagesRoot?: string;
   overwrite?: boolean;
   window?: number;
   topN?: number;
@@ -54,6 +56,7 @@ export function register(program: Command): void {
   addDataOptions(cmd, true)
     .option('--all-data', 'fit on every interaction (production); default fits on leave-one-out training prefixes so `molar eval` stays honest')
     .option('--no-images', 'do not copy catalog images into the bundle')
+    .option('--images-root <dir>', "copy local images only from inside this folder (default: the catalog's folder); others are left out with a warning")
     .option('--overwrite', 'replace an existing bundle at --out')
     .option('--window <n>', 'co-occurrence window (following items)', (v) => positiveInt(v, '--window'))
     .option('--top-n <n>', 'co-occurrence neighbours kept per item', (v) => positiveInt(v, '--top-n'))
@@ -89,7 +92,7 @@ export function register(program: Command): void {
           dataset: loaded.dataset,
           catalog: loaded.catalog,
           catalogDir: loaded.catalogDir,
-          steps: [...defaultSteps({ items: { images: o.images }, cooccurrence }), ...extraBuildSteps.filter((s) => !skipped.includes(s)), ...encode],
+          steps: [...defaultSteps({ items: { images: o.images, ...(o.imagesRoot ? { imagesRoot: path.resolve(o.imagesRoot) } : {}) }, cooccurrence }), ...extraBuildSteps.filter((s) => !skipped.includes(s)), ...encode],
           trainOn: o.allData ? 'all' : 'leave-one-out-train',
           trainMinutes: o.minutes,
           overwrite: o.overwrite,
