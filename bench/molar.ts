@@ -125,6 +125,7 @@ const rows: BenchRow[] = Object.entries(test).map(([model, r]) => ({
   mixValid: aligned.mix.valid,
   encoder: `${proto.encoder}${o.image === false ? ' (image dropped)' : ''}${o.text === false ? ' (text dropped)' : ''}`,
   tasks: { it: train.itWeight, sa: train.saWeight },
+  config: (model === 'content-only' ? plain! : aligned).config,
   curve: (model === 'content-only' ? plain! : aligned).history.map((e) => ({ epoch: e.epoch, minutes: e.minutes, loss: e.loss, parts: e.parts, valid_ndcg10: e.validNdcg10 })),
   filterSeen: proto.filterSeen,
   load1_at_end: loadavg()[0],
