@@ -9,7 +9,7 @@ import { encodeStep } from '../src/encoders/build-step-node.js';
 import { itemsStep } from '../src/items/build-step-node.js';
 import { ItemVectorStore } from '../src/items/store.js';
 import { buildAttributeTable } from '../src/models/fusion/attributes.js';
-import { featuresFromVectors, type ItemFeatures } from '../src/models/fusion/features.js';
+import { featuresFromVectors, textWidth, type ItemFeatures } from '../src/models/fusion/features.js';
 import { useNodeBackend } from '../src/train/backend-node.js';
 
 /** Each data set's protocol (as the SASRec rows: ML-1M seen removed, Amazon seen kept) and encoder. */
@@ -44,14 +44,14 @@ export async function benchFeatures(name: string, encoder: string, data: Pick<Lo
   const s = ItemVectorStore.fromArrayBuffer((await readFile(path.join(out, v.files[0]))).buffer as ArrayBuffer);
   const n = dataset.numItems;
   const dim = s.dim;
-  const textDim = v.encoder.modality === 'text' ? dim : v.encoder.modality === 'image' ? 0 : v.encoder.textDim;
-  if (textDim === undefined) throw new Error(`item vectors of ${v.encoder.id} do not record textDim: rebuild them`);
+  const textDim = textWidth(v.encoder, dim);
   const keepText = keep.text && textDim > 0;
   const keepImage = keep.image && dim - textDim > 0;
   const [tD, iD] = [keepText ? textDim : 0, keepImage ? dim - textDim : 0];
+  const all = s.dequantize().data;
   const rows = new Float32Array((n + 1) * (tD + iD));
   for (let r = 1; r <= n; r++) {
-    const row = s.row(r);
+    const row = all.subarray(r * dim, (r + 1) * dim);
     if (keepText) rows.set(row.subarray(0, textDim), r * (tD + iD));
     if (keepImage) rows.set(row.subarray(textDim), r * (tD + iD) + tD);
   }

@@ -35,16 +35,17 @@ export interface EvalResult {
 
 /** Leave-one-out, full-ranking evaluation of any batched scorer. `sequences` are the full per-user sequences. */
 export async function evaluate(scorer: Pick<Scorer, 'score'>, split: LeaveOneOutSplit, sequences: Int32Array[], opts: EvaluateOptions = {}): Promise<EvalResult> {
-  const r = await evaluateVariants({ score: async (h) => ({ only: await scorer.score(h) }) }, split, sequences, opts);
+  const r = await evaluateVariants({ names: ['only'], score: async (h) => ({ only: await scorer.score(h) }) }, split, sequences, opts);
   return r.only;
 }
 
 /**
  * Several rankings of the same users in one pass: `scorer` returns, per variant name, one score
  * row per history (e.g. one model's scores mixed at several weights, computed once). Every variant
- * sees the same users, histories and protocol.
+ * sees the same users, histories and protocol. `names` lists variants to report even when no user
+ * is eligible (the scorer is then never asked).
  */
-export async function evaluateVariants(scorer: { score(histories: Int32Array[]): Promise<Record<string, Float32Array[]>> }, split: LeaveOneOutSplit, sequences: Int32Array[], opts: EvaluateOptions = {}): Promise<Record<string, EvalResult>> {
+export async function evaluateVariants(scorer: { names?: string[]; score(histories: Int32Array[]): Promise<Record<string, Float32Array[]>> }, split: LeaveOneOutSplit, sequences: Int32Array[], opts: EvaluateOptions = {}): Promise<Record<string, EvalResult>> {
   const which = opts.split ?? 'test';
   const ks = opts.ks ?? [10, 20];
   const filterSeen = opts.filterSeen ?? true;
@@ -65,7 +66,7 @@ export async function evaluateVariants(scorer: { score(histories: Int32Array[]):
     // the test history is everything before the test target: train prefix + the valid item
     return full.subarray(0, full.length - 1);
   };
-  const acc = new Map<string, MetricAccumulator>();
+  const acc = new Map<string, MetricAccumulator>((scorer.names ?? []).map((n) => [n, new MetricAccumulator(ks)]));
   for (let start = 0; start < users.length; start += batchSize) {
     const batch = users.slice(start, start + batchSize);
     const hist = batch.map(history);
@@ -81,6 +82,5 @@ export async function evaluateVariants(scorer: { score(histories: Int32Array[]):
     }
     opts.onProgress?.(Math.min(start + batchSize, users.length), users.length);
   }
-  if (acc.size === 0) acc.set('only', new MetricAccumulator(ks));
   return Object.fromEntries([...acc].map(([name, a]) => [name, { split: which, filterSeen, ks, users: a.count, metrics: a.means() }]));
 }

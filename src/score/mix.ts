@@ -8,8 +8,11 @@
  */
 export function mixScores(content: Float32Array, id: Float32Array | undefined, w: number): Float32Array {
   const c = logSoftmax(content);
-  if (!id || w >= 1) return c;
-  const d = logSoftmax(id);
+  return !id || w >= 1 ? c : mixLogProbs(c, logSoftmax(id), w);
+}
+
+/** The mix of rows already log-softmaxed (`logSoftmax`): for trying several weights on the same scores. */
+export function mixLogProbs(c: Float32Array, d: Float32Array, w: number): Float32Array {
   const out = new Float32Array(c.length);
   out[0] = -Infinity;
   for (let i = 1; i < c.length; i++) out[i] = i < d.length ? w * c[i] + (1 - w) * d[i] : c[i];

@@ -5,7 +5,7 @@ import { MolarError } from '../errors.js';
 import { ItemVectorStore } from '../items/store.js';
 import { contentArchitecture, type ContentConfig, type MolarTrainConfig } from '../models/content/config.js';
 import { buildAttributeTable, serializeAttributes } from '../models/fusion/attributes.js';
-import { featuresFromVectors, type ItemFeatures } from '../models/fusion/features.js';
+import { featuresFromVectors, textWidth, type ItemFeatures } from '../models/fusion/features.js';
 import { useNodeBackend } from './backend-node.js';
 import { defaultMaxLen, defaultWorkers, SASREC_FILE, SASREC_TRAINED } from './build-step.js';
 import { trainMolar, type TrainMolarResult } from './molar.js';
@@ -41,6 +41,8 @@ export function molarStep(o: MolarStepOptions = {}): BuildStep {
       if (!vEntry) throw new MolarError('BAD_CONFIG', 'the molar step needs item vectors: build with --encode <encoder id>', { field: 'encode' });
       const { features, vocab, attributes } = itemFeatures(ctx, vEntry);
       const id = ctx.find(SASREC_TRAINED);
+      // its share of the build's budget, read once: what SASRec left of it (BuildContext.trainMinutes)
+      const minutes = o.minutes ?? ctx.trainMinutes;
       const r = await trainMolar({
         split: ctx.split,
         sequences: ctx.dataset.sequences,
@@ -50,7 +52,7 @@ export function molarStep(o: MolarStepOptions = {}): BuildStep {
         config: { maxLen: defaultMaxLen(ctx.dataset.sequences), ...(id ? { hidden: id.config.hidden } : {}), ...o.config },
         train: o.train,
         filterSeen: !o.keepSeen,
-        timeBudgetMs: (o.minutes ?? ctx.trainMinutes) !== undefined ? (o.minutes ?? ctx.trainMinutes)! * 60_000 : undefined,
+        timeBudgetMs: minutes !== undefined ? minutes * 60_000 : undefined,
         workers: o.workers ?? defaultWorkers(),
         progress: o.progress ?? true,
         onEpoch: (e) => ctx.progress(e.epoch, 0),
@@ -69,12 +71,9 @@ export function molarStep(o: MolarStepOptions = {}): BuildStep {
  */
 function itemFeatures(ctx: BuildContext, v: ItemVectorsEntry): { features: ItemFeatures; vocab: string[]; attributes?: Uint8Array } {
   const m = ctx.get(FLOAT_ITEM_VECTORS);
-  const store = ItemVectorStore.fromItems(m);
+  const data = ItemVectorStore.fromItems(m).dequantize().data;
   const n = ctx.dataset.numItems;
-  const data = new Float32Array((n + 1) * m.dim);
-  for (let r = 1; r <= n; r++) data.set(store.row(r), r * m.dim);
-  const textDim = v.encoder.modality === 'text' ? m.dim : v.encoder.modality === 'image' ? 0 : v.encoder.textDim;
-  if (textDim === undefined) throw new MolarError('BAD_INPUT', `the item vectors of ${v.encoder.id} do not say where text ends and image begins (encoder.textDim); rebuild them`, { field: 'encoder.textDim' });
+  const textDim = textWidth(v.encoder, m.dim);
   const byId = new Map(ctx.catalog.map((c) => [c.id, c]));
   const table = buildAttributeTable(ctx.dataset.items.itemIds.map((id) => byId.get(id)?.attributes));
   const has = table.vocab.length > 0;

@@ -7,7 +7,7 @@ import { ContentModel } from '../models/content/model.js';
 import type { ItemFeatures } from '../models/fusion/features.js';
 import type { WeightBlob, WeightSpec } from '../models/nn/weights.js';
 import { SasrecModel } from '../models/sasrec/model.js';
-import { mixScores } from '../score/mix.js';
+import { logSoftmax, mixLogProbs } from '../score/mix.js';
 import { sequentialScorer } from '../score/scorer.js';
 import { BatchSampler } from './batches.js';
 import { trainLoop, type EpochReport, type TrainLoopResult } from './loop.js';
@@ -112,9 +112,11 @@ async function chooseMix(content: ContentModel, id: SasrecModel, opts: TrainMola
   const d = sequentialScorer(id);
   const r = await evaluateVariants(
     {
+      names: grid.map(String),
       async score(h) {
-        const [cs, ds] = [await c.score(h), await d.score(h)];
-        return Object.fromEntries(grid.map((w) => [String(w), cs.map((row, i) => mixScores(row, ds[i], w))]));
+        // each row normalised once, then mixed at every weight
+        const [cs, ds] = [(await c.score(h)).map(logSoftmax), (await d.score(h)).map(logSoftmax)];
+        return Object.fromEntries(grid.map((w) => [String(w), cs.map((row, i) => mixLogProbs(row, ds[i], w))]));
       },
     },
     opts.split,

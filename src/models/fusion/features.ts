@@ -22,6 +22,17 @@ export interface ItemFeatures {
 }
 
 /**
+ * Width of the text half of a `[text | image]` item-vector row, from the item-vectors entry's record
+ * of its encoder: all of it for text, none for image, `textDim` for text+image (bundles written
+ * before that field existed lack it, and are refused rather than split at a guess).
+ */
+export function textWidth(encoder: { id: string; modality: string; textDim?: number }, dim: number): number {
+  const w = encoder.modality === 'text' ? dim : encoder.modality === 'image' ? 0 : encoder.textDim;
+  if (w === undefined) throw new MolarError('BAD_INPUT', `the item vectors of ${encoder.id} do not say where text ends and image begins (encoder.textDim); rebuild them`, { field: 'encoder.textDim' });
+  return w;
+}
+
+/**
  * Splits `[text | image]` rows (the item-vectors layout, encoders/item-encoder.ts) into the two
  * modalities. A modality whose half is all zero is absent for that row (an undecodable image).
  */

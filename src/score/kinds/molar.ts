@@ -27,10 +27,8 @@ export const MOLAR_SCORER: ScorerSpec<MolarEntry> = {
       throw new MolarError('BUNDLE_INVALID', `item vectors hold ${store.numItems} x ${store.dim}, the molar model reads ${n} x ${textDim + imageDim}`, { file: entry.parts.vectors });
     }
     checkFinite(store.scales, entry.parts.vectors, 'the row scales');
-    const floats = new Float32Array((n + 1) * store.dim);
-    for (let r = 1; r <= n; r++) floats.set(store.row(r), r * store.dim);
     const attrs = entry.parts.attributes ? deserializeAttributes(await readFile(entry.parts.attributes), n + 1, entry.attributes?.length ?? 0, entry.parts.attributes) : undefined;
-    const features = featuresFromVectors(floats, n + 1, { textDim, imageDim }, attrs);
+    const features = featuresFromVectors(store.dequantize().data, n + 1, { textDim, imageDim }, attrs);
     const blob = await readFile(entry.parts.weights);
     checkFinite(new Float32Array(blob, 0, blob.byteLength >> 2), entry.parts.weights, 'the weight blob');
     const content = ContentModel.fromSaved(entry, blob, features, entry.parts.weights);
