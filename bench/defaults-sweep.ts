@@ -39,7 +39,7 @@ for (const name of String(opts.slices).split(',')) {
   const slice = await cutSlice(sliceByName(name), Number(opts.sliceSeed));
   const dataset = buildSequences(slice.interactions, slice.catalog, { name });
   const split = leaveOneOut(dataset.sequences);
-  const maxLen = defaultMaxLen(dataset.sequences);
+  const maxLen = defaultMaxLen(split.train, dataset.numItems);
   const recipe = (dropout: number, batchSize: number): Partial<SasrecConfig> => ({
     loss: 'ce', learningRate: 0.006, warmupSteps: 100, lrSchedule: 'cosine-time', patience: 100, positions: 'from-oldest', maxLen, dropout, batchSize, seed: Number(opts.seed),
   });

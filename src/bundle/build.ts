@@ -5,7 +5,7 @@ import { MolarError } from '../errors.js';
 import { ITEMS, itemsStep, type ItemsStepOptions } from '../items/build-step-node.js';
 import { cooccurrenceStep, type CooccurrenceStepOptions } from '../models/cooccurrence/build-step.js';
 import type { Artifact } from './artifact.js';
-import type { Manifest, ModelEntry } from './manifest.js';
+import type { Manifest, ModelEntry, ServedChoice } from './manifest.js';
 import { writeBundle, type BundleFile } from './write.js';
 
 /**
@@ -24,6 +24,11 @@ export interface BuildContext {
   readonly trainSequences: Int32Array[];
   readonly trainedOn: 'leave-one-out-train' | 'all';
   /**
+   * the ranking protocol models are validated and chosen under: true (default) removes each user's
+   * history items from the ranking; false keeps them (repeats are recommendable, `--keep-seen`)
+   */
+  readonly filterSeen: boolean;
+  /**
    * the running step's share of the build's training budget (`molar build --minutes`), in minutes:
    * what is left of the budget split evenly over the `trains` steps still to run (sasrec, then molar
    * gets the rest); undefined: no limit.
@@ -31,6 +36,10 @@ export interface BuildContext {
   readonly trainMinutes?: number;
   files: Map<string, BundleFile>;
   models: ModelEntry[];
+  /** the model the bundle serves, chosen on validation (the `choose` step sets it); unset: priority order */
+  served?: ServedChoice;
+  /** the steps that have run, in order: wall minutes and the model kinds each added */
+  readonly finished: readonly FinishedStep[];
   /** hands `value` to later steps; only the key's producer may put it, once. Readers must not mutate it. */
   put<T>(key: Artifact<T>, value: T): void;
   /** the value under `key`; a BAD_CONFIG error naming the key and its producer when there is none */
@@ -40,6 +49,14 @@ export interface BuildContext {
   log(message: string): void;
   /** report progress of long work (done of total units) under the step's name */
   progress(done: number, total: number): void;
+}
+
+export interface FinishedStep {
+  name: string;
+  minutes: number;
+  /** kinds of the model entries it pushed */
+  kinds: string[];
+  trains: boolean;
 }
 
 /**
@@ -117,6 +134,8 @@ export interface BuildBundleOptions {
   trainOn?: 'leave-one-out-train' | 'all';
   /** BuildContext.trainMinutes */
   trainMinutes?: number;
+  /** BuildContext.filterSeen (default true) */
+  filterSeen?: boolean;
   overwrite?: boolean;
   source?: string;
   kcore?: number;
@@ -133,6 +152,7 @@ export async function buildBundle(opts: BuildBundleOptions): Promise<Manifest> {
   const artifacts = new Map<string, unknown>();
   const ran = new Set<string>();
   let trainSpentMs = 0;
+  const finished: FinishedStep[] = [];
   let current = '';
   const reader = () => (current === 'write' ? 'writing the bundle' : `build step "${current}"`);
   const missing = (key: Pick<Artifact<unknown>, 'name' | 'producer'>): MolarError => {
@@ -151,6 +171,7 @@ export async function buildBundle(opts: BuildBundleOptions): Promise<Manifest> {
     split,
     trainSequences: trainedOn === 'all' ? opts.dataset.sequences : split.train,
     trainedOn,
+    filterSeen: opts.filterSeen ?? true,
     get trainMinutes() {
       if (opts.trainMinutes === undefined) return undefined;
       const left = steps.filter((s) => s.trains && !ran.has(s.name)).length;
@@ -158,6 +179,7 @@ export async function buildBundle(opts: BuildBundleOptions): Promise<Manifest> {
     },
     files: new Map(),
     models: [],
+    finished,
     put(key, value) {
       if (key.producer !== current) throw new MolarError('BAD_CONFIG', `${reader()} put artifact "${key.name}", which only build step "${key.producer}" may put`, { field: 'steps' });
       if (artifacts.has(key.name)) throw new MolarError('BAD_CONFIG', `build step "${current}" put artifact "${key.name}" twice`, { field: 'steps' });
@@ -178,8 +200,11 @@ export async function buildBundle(opts: BuildBundleOptions): Promise<Manifest> {
     current = step.name;
     opts.onProgress?.(step.name, 0, 1);
     const t0 = Date.now();
+    const before = ctx.models.length;
     await step.run(ctx);
-    if (step.trains) trainSpentMs += Date.now() - t0;
+    const ms = Date.now() - t0;
+    if (step.trains) trainSpentMs += ms;
+    finished.push({ name: step.name, minutes: ms / 60_000, kinds: ctx.models.slice(before).map((m) => m.kind), trains: !!step.trains });
     ran.add(step.name);
     opts.onProgress?.(step.name, 1, 1);
   }
@@ -194,6 +219,7 @@ export async function buildBundle(opts: BuildBundleOptions): Promise<Manifest> {
     items,
     files: ctx.files,
     models: ctx.models,
+    served: ctx.served,
     overwrite: opts.overwrite,
     stats: {
       users: opts.dataset.users.length,

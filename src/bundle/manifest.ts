@@ -76,7 +76,7 @@ export interface SasrecEntry extends ModelEntryBase {
    * loss the model was trained with, the kept epoch (`epochs`), validation metrics at it, and, from
    * writers since issue 22, every epoch's figures (`history`: optional, older bundles lack it)
    */
-  trainedWith?: { loss: string; epochs: number; valid?: Record<string, number>; history?: EpochRecord[] };
+  trainedWith?: { loss: string; epochs: number; valid?: Record<string, number>; history?: EpochRecord[]; settings?: Record<string, number | string> };
 }
 
 /** One training epoch as the bundle records it: mean loss (and its parts), valid NDCG@10, wall minutes since training began. */
@@ -138,8 +138,33 @@ export interface MolarEntry extends ModelEntryBase {
   trainedWith?: { epochs: number; valid?: Record<string, number>; mixValid?: Record<string, number>; align: { weight: number; tau: number }; tasks: Record<string, number> };
 }
 
+/**
+ * A weighted mix of other models of the bundle (score/kinds/blend.ts): each part's scores z-scored
+ * over the catalog, then summed with its weight. `files` is the union of the parts' files.
+ */
+export interface BlendEntry extends ModelEntryBase {
+  kind: 'blend';
+  parts: { kind: string; weight: number }[];
+}
+
 /** The model kinds this reader knows the fields of. */
-export type KnownModelEntry = PopularityEntry | CooccurrenceEntry | SasrecEntry | ItemVectorsEntry | MolarEntry;
+export type KnownModelEntry = PopularityEntry | CooccurrenceEntry | SasrecEntry | ItemVectorsEntry | MolarEntry | BlendEntry;
+
+/**
+ * Which model the bundle serves and why (issue 19): `molar build` scores every candidate it fitted
+ * on the validation split (full ranking, `molar eval`'s protocol) and serves the best. Readers serve
+ * `kind`; a bundle without it (written before) serves by kind priority.
+ */
+export interface ServedChoice {
+  kind: string;
+  /** one sentence for people: what won and by how much */
+  reason: string;
+  /** every candidate's validation figures (ndcg@10, recall@10, …), by kind (a blend as `blend`) */
+  candidates: Record<string, Record<string, number>>;
+  split: 'valid';
+  users: number;
+  filterSeen: boolean;
+}
 
 /**
  * An entry of a kind this reader does not know (written by a newer molar-web): it reads, keeps its
@@ -169,6 +194,8 @@ export interface Manifest {
   itemsFile: string;
   files: Record<string, FileEntry>;
   models: ModelEntry[];
+  /** the model chosen on validation; absent in bundles written before issue 19 (priority order then) */
+  served?: ServedChoice;
   /** training data facts shown by `molar eval` and the demo */
   stats?: {
     users: number;

@@ -41,6 +41,11 @@ export function validateManifest(m: unknown, file: string): Manifest {
     for (const f of entry.files) need(typeof f === 'string' && f in man.files!, `${at}.files`, `names listed in "files" (missing "${f}")`);
     checkKnownEntry(entry as unknown as Record<string, unknown>, man.numItems!, at, need);
   }
+  if (man.served !== undefined) {
+    const kinds = man.models!.map((e) => e.kind);
+    // a choice naming a model the bundle lacks would serve something nobody chose
+    need(isObject(man.served) && typeof man.served.kind === 'string' && kinds.includes(man.served.kind), 'served.kind', `the kind of one of the bundle's models (${kinds.join(', ')})`);
+  }
   return man as Manifest;
 }
 
@@ -76,6 +81,12 @@ function checkKnownEntry(e: Record<string, unknown>, numItems: number, at: strin
       need(parts!.attributes === undefined || (Array.isArray(e.attributes) && e.attributes.every((t) => typeof t === 'string')), `${at}.attributes`, 'the attribute vocabulary (strings) that goes with parts.attributes');
       const mix = e.mix as Record<string, unknown> | undefined;
       need(isObject(mix) && typeof mix.content === 'number' && mix.content >= 0 && mix.content <= 1 && (mix.idModel === undefined || mix.idModel === 'sasrec'), `${at}.mix`, '{content: a number in [0, 1], idModel?: "sasrec"}');
+      break;
+    }
+    case 'blend': {
+      const parts = e.parts;
+      const ok = Array.isArray(parts) && parts.length >= 2 && parts.every((p) => isObject(p) && typeof p.kind === 'string' && p.kind !== 'blend' && typeof p.weight === 'number' && Number.isFinite(p.weight) && p.weight >= 0);
+      need(ok, `${at}.parts`, 'two or more {kind: another model\'s kind, weight: a finite number ≥ 0}');
       break;
     }
     case 'item-vectors': {

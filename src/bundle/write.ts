@@ -16,6 +16,8 @@ export interface WriteBundleOptions {
   files: Map<string, BundleFile>;
   models: ModelEntry[];
   stats?: Manifest['stats'];
+  /** the model chosen on validation (Manifest.served) */
+  served?: Manifest['served'];
   /** replace an existing bundle at `out` (only a folder whose manifest.json says `format: "molar-bundle"` counts as one) */
   overwrite?: boolean;
   /** called after each file, for progress bars */
@@ -76,6 +78,7 @@ export async function writeBundle(opts: WriteBundleOptions): Promise<Manifest> {
     for (const m of opts.models) {
       for (const f of m.files) if (!(f in entries)) throw new MolarError('BAD_INPUT', `model "${m.kind}" names file "${f}" that is not in the bundle`, { field: 'models' });
     }
+    if (opts.served && !opts.models.some((m) => m.kind === opts.served!.kind)) throw new MolarError('BAD_INPUT', `the served model "${opts.served.kind}" is not one of the bundle's models`, { field: 'served' });
     const manifest: Manifest = {
       format: BUNDLE_FORMAT,
       formatVersion: BUNDLE_FORMAT_VERSION,
@@ -86,6 +89,7 @@ export async function writeBundle(opts: WriteBundleOptions): Promise<Manifest> {
       itemsFile: ITEMS_FILE,
       files: entries,
       models: opts.models,
+      ...(opts.served ? { served: opts.served } : {}),
       ...(opts.stats ? { stats: opts.stats } : {}),
     };
     await writeFile(path.join(tmp, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');

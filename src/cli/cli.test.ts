@@ -64,7 +64,10 @@ describe('molar CLI on the fixture shop', () => {
     const t = await molar(['train', ...data, '--keep-seen', '--dropout', '0.1', '--weight-average', '0.9', '--warmup-steps', '2']);
     expect(t.stderr).not.toMatch(/error/i);
     expect(t.code).toBe(0);
-    expect(t.stdout).toMatch(/trained sasrec \(sampled-ce\) on wasm: 2 epochs/);
+    // the data-adaptive defaults (a 10-item catalog: full softmax) are printed, a given flag marked so
+    expect(t.stdout).toMatch(/trained sasrec \(ce\) on wasm: 2 epochs/);
+    expect(t.stderr).toMatch(/loss ce: full softmax/);
+    expect(t.stderr).toMatch(/dropout 0\.1 \(given; data suggests 0\.5\)/);
     const m = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as Manifest;
     const sasrec = m.models.find((x) => x.kind === 'sasrec') as { config: { dropout: number; repeatBias: boolean } } | undefined;
     expect(sasrec?.config.dropout).toBe(0.1);
@@ -191,8 +194,13 @@ describe('molar build --encode hf-text (transformers.js) on the tiny ONNX fixtur
     const entry = m.models.find((x): x is MolarEntry => x.kind === 'molar')!;
     expect(entry.mix).toEqual({ content: 1 }); // no ID model to mix with
     expect(entry.files).not.toContain('sasrec.bin');
-    const e = await molar(['eval', '--bundle', out, ...inter], cwd); // served first: the molar model
-    expect(e.stdout).toMatch(/model\s+molar/);
+    // retraining re-runs the choice among the new models, and eval serves what it chose
+    expect(m.served?.candidates.molar?.['ndcg@10']).toBeGreaterThanOrEqual(0);
+    expect(r.stdout).toContain(`served: ${m.served!.kind}:`);
+    const e = await molar(['eval', '--bundle', out, ...inter], cwd);
+    expect(e.stdout).toMatch(new RegExp(`model\\s+${m.served!.kind}\\n`));
+    const own = await molar(['eval', '--bundle', out, ...inter, '--model', 'molar'], cwd);
+    expect(own.stdout).toMatch(/model\s+molar/);
   }, CLI_TIMEOUT * 2);
 
   it('a wrong --model-dir stops the build naming the folder, and writes no --out', async () => {

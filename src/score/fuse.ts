@@ -59,7 +59,8 @@ function unit(v: Float32Array): Float32Array {
   return v;
 }
 
-function meanStd(xs: Float32Array): { mean: number; std: number } {
+/** Mean and standard deviation of the finite entries (non-finite ones, e.g. -Infinity for padding, are skipped). */
+export function meanStd(xs: Float32Array): { mean: number; std: number } {
   let sum = 0;
   let count = 0;
   for (const x of xs) if (Number.isFinite(x)) { sum += x; count++; }

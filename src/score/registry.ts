@@ -1,6 +1,7 @@
-import type { ModelEntry } from '../bundle/manifest.js';
+import type { Manifest, ModelEntry } from '../bundle/manifest.js';
 import { MolarError } from '../errors.js';
 import { COOCCURRENCE_SCORER, POPULARITY_SCORER } from './kinds/baselines.js';
+import { blendScorerSpec } from './kinds/blend.js';
 import { MOLAR_SCORER } from './kinds/molar.js';
 import { SASREC_SCORER } from './kinds/sasrec.js';
 import type { Scorer, ScorerContext, ScorerSpec } from './scorer.js';
@@ -16,6 +17,8 @@ const SCORERS = new Map<string, ScorerSpec>([
   ['cooccurrence', COOCCURRENCE_SCORER as ScorerSpec],
   ['sasrec', SASREC_SCORER as ScorerSpec],
   ['molar', MOLAR_SCORER as ScorerSpec],
+  // its parts are built by this table's own factory (a function declaration, so in scope here)
+  ['blend', blendScorerSpec((ctx) => createScorer(ctx)) as ScorerSpec],
 ]);
 
 export function registerScorer<E extends ModelEntry>(kind: string, spec: ScorerSpec<E>): void {
@@ -26,10 +29,12 @@ export function registerScorer<E extends ModelEntry>(kind: string, spec: ScorerS
 export const scorerKinds = (): string[] => [...SCORERS.keys()];
 
 /**
- * The model to serve or evaluate: `kind` when given, else the highest-priority kind the bundle
- * holds. Entries of kinds with no scorer (item vectors, a newer writer's kinds) are skipped.
+ * The model to serve or evaluate: `kind` when given; else the one `molar build` chose on validation
+ * (`manifest.served`); else, for bundles written before that choice existed (or whose choice this
+ * reader cannot score), the highest-priority kind the bundle holds. Entries of kinds with no scorer
+ * (item vectors, a newer writer's kinds) are skipped.
  */
-export function pickModel(manifest: { models: ModelEntry[] }, kind?: string): ModelEntry {
+export function pickModel(manifest: Pick<Manifest, 'models' | 'served'>, kind?: string): ModelEntry {
   const kinds = scorerKinds().join(', ');
   if (kind) {
     if (!SCORERS.has(kind)) throw new MolarError('UNKNOWN_KIND', `no scorer for kind "${kind}": expected one of ${kinds}`, { field: 'model' });
@@ -37,6 +42,8 @@ export function pickModel(manifest: { models: ModelEntry[] }, kind?: string): Mo
     if (!e) throw new MolarError('BAD_INPUT', `the bundle has no "${kind}" model; it has ${manifest.models.map((m) => m.kind).join(', ') || 'none'}`, { field: 'model' });
     return e;
   }
+  const served = manifest.served && SCORERS.has(manifest.served.kind) ? manifest.models.find((m) => m.kind === manifest.served!.kind) : undefined;
+  if (served) return served;
   const usable = manifest.models.filter((m) => SCORERS.has(m.kind));
   if (usable.length === 0) {
     throw new MolarError('UNKNOWN_KIND', `no scorer for any model in the bundle (${manifest.models.map((m) => m.kind).join(', ') || 'none'}); known kinds: ${kinds}`);

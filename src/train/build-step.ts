@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { artifact } from '../bundle/artifact.js';
 import type { BuildContext, BuildStep } from '../bundle/build.js';
 import type { SasrecEntry } from '../bundle/manifest.js';
+import { adaptiveSasrecDefaults, describeAdaptive, shapeOf, withAdaptive } from '../models/sasrec/adaptive.js';
 import { architectureOf, type SasrecConfig } from '../models/sasrec/config.js';
 import { useNodeBackend } from './backend-node.js';
 import { trainSasrec, type TrainSasrecResult } from './sasrec.js';
@@ -27,7 +28,7 @@ export interface SasrecStepOptions {
    * repeats are recommendable (RecBole protocol): validate with history items left in the ranking
    * and keep them among the softmax negatives (config.excludeHistory false), and learn how much
    * seen items are worth (config.repeatBias, unless the config says otherwise or the loss is bce).
-   * Default false.
+   * Default: the build's protocol (BuildContext.filterSeen: seen items removed unless `--keep-seen`).
    */
   keepSeen?: boolean;
 }
@@ -35,11 +36,9 @@ export interface SasrecStepOptions {
 /** Cores, capped: past 4 shards a batch of 128 users gets thin and the weight broadcast grows. */
 export const defaultWorkers = (): number => Math.max(1, Math.min(4, availableParallelism()));
 
-/** maxLen by data: 200 where histories are long (ML-1M), 50 for the sparse shop logs typical elsewhere. */
-export function defaultMaxLen(sequences: Int32Array[]): number {
-  const lens = sequences.map((s) => s.length).sort((a, b) => a - b);
-  const median = lens[Math.floor(lens.length / 2)] ?? 0;
-  return median >= 50 ? 200 : 50;
+/** maxLen by data, for models trained without SASRec to follow: the adaptive defaults' rule (models/sasrec/adaptive.ts). */
+export function defaultMaxLen(sequences: Int32Array[], numItems: number): number {
+  return adaptiveSasrecDefaults(shapeOf(sequences, numItems), { budgeted: false }).maxLen.value;
 }
 
 /**
@@ -52,7 +51,7 @@ export function sasrecStep(o: SasrecStepOptions = {}): BuildStep {
     name: 'sasrec',
     trains: true,
     async run(ctx: BuildContext) {
-      const r = await trainForBuild(ctx, o);
+      const r = await trainForBuild(ctx, { ...o, keepSeen: o.keepSeen ?? !ctx.filterSeen });
       ctx.put(SASREC_TRAINED, r);
       ctx.files.set(SASREC_FILE, { data: new Uint8Array(r.weights.data.buffer, r.weights.data.byteOffset, r.weights.data.byteLength) });
       ctx.models.push(sasrecEntry(r));
@@ -64,30 +63,41 @@ export function sasrecStep(o: SasrecStepOptions = {}): BuildStep {
 /** The step `molar build` registers (cli/commands/train.ts), with the defaults. */
 export const sasrecBuildStep: BuildStep = sasrecStep();
 
-export async function trainForBuild(ctx: Pick<BuildContext, 'split' | 'dataset' | 'progress' | 'trainMinutes'>, o: SasrecStepOptions): Promise<TrainSasrecResult> {
+/**
+ * Trains SASRec for a bundle: the data-adaptive defaults (models/sasrec/adaptive.ts) under the
+ * caller's config, printed through `ctx.log` before training starts.
+ */
+export async function trainForBuild(ctx: Pick<BuildContext, 'split' | 'dataset' | 'progress' | 'trainMinutes'> & Partial<Pick<BuildContext, 'log'>>, o: SasrecStepOptions): Promise<TrainSasrecResult> {
   await useNodeBackend();
-  // the step's own cap, else the build's training budget (today all of it: sasrec is the one training step)
+  // the step's own cap, else its share of the build's training budget
   const minutes = o.minutes ?? ctx.trainMinutes;
+  const adaptive = adaptiveSasrecDefaults(shapeOf(ctx.split.train, ctx.dataset.numItems), { budgeted: minutes !== undefined });
+  ctx.log?.(`sasrec settings for this data (a flag overrides its line):\n${describeAdaptive(adaptive, o.config ?? {})}`);
+  const budgetS = minutes !== undefined ? Math.round(minutes * 60) : 0;
   // Always the leave-one-out prefixes, even under --all-data: early stopping needs validation items
   // the model has not trained on, and the last two events per user are a small price for that.
   return trainSasrec({
     split: ctx.split,
     sequences: ctx.dataset.sequences,
     numItems: ctx.dataset.numItems,
-    config: { maxLen: defaultMaxLen(ctx.dataset.sequences), excludeHistory: !o.keepSeen, repeatBias: !!o.keepSeen && o.config?.loss !== 'bce', ...o.config },
+    config: withAdaptive(adaptive, { excludeHistory: !o.keepSeen, repeatBias: !!o.keepSeen && o.config?.loss !== 'bce', ...o.config }),
     filterSeen: !o.keepSeen,
     timeBudgetMs: minutes !== undefined ? minutes * 60_000 : undefined,
     progress: o.progress ?? true,
     workers: o.workers ?? defaultWorkers(),
     positionWeighting: o.positionWeighting,
     weightAverage: o.weightAverage,
-    onEpoch: (e) => ctx.progress(e.epoch, 0),
+    // with a budget the bar runs over its seconds, so its ETA is the time left; else it counts epochs
+    onEpoch: (e) => (budgetS ? ctx.progress(Math.min(budgetS, Math.round(e.minutes * 60)), budgetS) : ctx.progress(e.epoch, 0)),
   });
 }
 
 /** The manifest entry for a trained model (the writer fills in the file's hash): architecture, weight specs, how it was trained. */
 export function sasrecEntry(r: TrainSasrecResult): SasrecEntry {
   const history = r.history.map(({ epoch, loss, parts, validNdcg10, minutes }) => ({ epoch, loss, ...(parts ? { parts } : {}), ...(validNdcg10 !== undefined ? { validNdcg10 } : {}), minutes }));
-  const trainedWith = { loss: r.config.loss, epochs: r.bestEpoch, ...(r.bestValid ? { valid: r.bestValid } : {}), history };
+  const c = r.config;
+  // how it was trained, not needed to serve: the settings an ML engineer compares runs by
+  const settings = { maxLen: c.maxLen, dropout: c.dropout, batchSize: c.batchSize, learningRate: c.learningRate, lrSchedule: c.lrSchedule, warmupSteps: c.warmupSteps, numNegatives: c.numNegatives, patience: c.patience, seed: c.seed };
+  const trainedWith = { loss: r.config.loss, epochs: r.bestEpoch, ...(r.bestValid ? { valid: r.bestValid } : {}), history, settings };
   return { kind: 'sasrec', files: [SASREC_FILE], config: architectureOf(r.config), weights: r.weights.specs.map((s) => ({ ...s, shape: [...s.shape] })), trainedWith };
 }

@@ -19,7 +19,7 @@ export interface MolarStepOptions {
   minutes?: number;
   workers?: number;
   progress?: boolean;
-  /** the history-kept protocol (as sasrecStep's keepSeen) */
+  /** the history-kept protocol (as sasrecStep's keepSeen); default: the build's (BuildContext.filterSeen) */
   keepSeen?: boolean;
 }
 
@@ -49,9 +49,10 @@ export function molarStep(o: MolarStepOptions = {}): BuildStep {
         numItems: ctx.dataset.numItems,
         features,
         idModel: id ? { config: id.config as unknown as Record<string, unknown>, weights: id.weights.specs, data: id.weights.data } : undefined,
-        config: { maxLen: defaultMaxLen(ctx.dataset.sequences), ...(id ? { hidden: id.config.hidden } : {}), ...o.config },
+        // aligned to SASRec, it reads the same window
+        config: { maxLen: id ? id.config.maxLen : defaultMaxLen(ctx.split.train, ctx.dataset.numItems), ...(id ? { hidden: id.config.hidden } : {}), ...o.config },
         train: o.train,
-        filterSeen: !o.keepSeen,
+        filterSeen: o.keepSeen === undefined ? ctx.filterSeen : !o.keepSeen,
         timeBudgetMs: minutes !== undefined ? minutes * 60_000 : undefined,
         workers: o.workers ?? defaultWorkers(),
         progress: o.progress ?? true,

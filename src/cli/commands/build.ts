@@ -1,10 +1,12 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { buildBundle, defaultSteps, type BuildStep } from '../../bundle/build.js';
 import { HF_DTYPES, oneOf, type HfDevice, type HfDtype } from '../../config.js';
 import type { EncodeStepOptions } from '../../encoders/build-step-node.js';
 import { MolarError } from '../../errors.js';
+import { chooseStep, type BuildReport } from '../../eval/choose-step-node.js';
+import { formatReport, reportPath } from '../report.js';
 import { addDataOptions, loadFromOptions, positiveInt, type DataOptions } from '../data-options.js';
 import { parseNumber } from '../flag-table.js';
 import { CATALOG_HELP, MODEL_KINDS_HELP } from '../help.js';
@@ -25,6 +27,7 @@ interface BuildOptions extends DataOptions {
   molar: boolean;
   /** --minutes: the build's training budget (BuildContext.trainMinutes) */
   minutes?: number;
+  keepSeen?: boolean;
   /** --encode <encoderId>: also write item_vectors.bin (encodeStep) so the browser's addItems() works */
   encode?: string;
   /** --model-dir: folder of encoder model folders (`<dir>/<model>/` for hf-*, `<dir>/use-lite/` …) */
@@ -47,6 +50,9 @@ const ENCODER_FLAGS = [['modelDir', '--model-dir'], ['dtype', '--dtype'], ['devi
  */
 export const extraBuildSteps: BuildStep[] = [];
 
+/** `molar build --minutes` when not given: what a shop can wait for on a laptop. */
+export const DEFAULT_BUILD_MINUTES = 10;
+
 export function register(program: Command): void {
   const cmd = program
     .command('build')
@@ -62,7 +68,8 @@ export function register(program: Command): void {
     .option('--top-n <n>', 'co-occurrence neighbours kept per item', (v) => positiveInt(v, '--top-n'))
     .option('--no-train', 'skip training the SASRec model (it trains by default, with early stopping)')
     .option('--no-molar', 'with --encode: keep the item vectors for cold start only, do not train the Molar content model on them')
-    .option('--minutes <m>', 'training budget of the whole build, in minutes (default: none, early stopping decides): split evenly over the models it trains (SASRec, then Molar with --encode takes what is left)', (v) => parseNumber(v, '--minutes', true))
+    .option('--minutes <m>', `training budget of the whole build, in minutes (default ${DEFAULT_BUILD_MINUTES}): split evenly over the models it trains (SASRec, then Molar with --encode takes what is left); early stopping may end sooner`, (v) => parseNumber(v, '--minutes', true))
+    .option('--keep-seen', "repeats are recommendable: validate and choose with the user's history items left in the ranking (RecBole protocol); default removes them")
     .option('--encode <encoderId>', 'also encode item vectors (e.g. "use-lite", "use-lite+mobilenetv2", "hf-text:<model>", "hf-text:<m>+hf-image:<m>") for cold start with addItems()')
     .option('--model-dir <dir>', 'with --encode: folder of model folders, <dir>/<model>/ for hf-text:<model> / hf-image:<model> (config.json, onnx/…), <dir>/use-lite/ for built-ins (default: built-ins from node_modules)')
     .option('--dtype <dtype>', `with --encode hf-*: transformers.js weights, one of ${HF_DTYPES.join(', ')} (default fp32); recorded in the bundle so the browser loads the same`, (v) => oneOf(v, HF_DTYPES, '--dtype', 'BAD_INPUT'))
@@ -79,9 +86,11 @@ export function register(program: Command): void {
       const stray = ENCODER_FLAGS.find(([k]) => !o.encode && o[k] !== undefined);
       if (stray) throw new MolarError('BAD_INPUT', `only applies with --encode <encoderId>, which is not given`, { field: stray[1] });
       if (o.train === false && o.minutes !== undefined) throw new MolarError('BAD_INPUT', 'is a training budget, and --no-train trains nothing', { field: '--minutes' });
+      const minutes = o.minutes ?? (o.train === false ? undefined : DEFAULT_BUILD_MINUTES);
       const loaded = await loadFromOptions(o);
       for (const w of loaded.dataset.warnings) process.stderr.write(`warning: ${w}\n`);
       const bar = progressBar('build');
+      let report: BuildReport | undefined;
       const cooccurrence = { ...(o.window ? { window: o.window } : {}), ...(o.topN ? { topN: o.topN } : {}) };
       const skipped = o.train === false ? extraBuildSteps.filter((s) => s.trains) : [];
       for (const s of skipped) process.stderr.write(`${s.name}: skipped (--no-train)\n`);
@@ -92,9 +101,15 @@ export function register(program: Command): void {
           dataset: loaded.dataset,
           catalog: loaded.catalog,
           catalogDir: loaded.catalogDir,
-          steps: [...defaultSteps({ items: { images: o.images, ...(o.imagesRoot ? { imagesRoot: path.resolve(o.imagesRoot) } : {}) }, cooccurrence }), ...extraBuildSteps.filter((s) => !skipped.includes(s)), ...encode],
+          steps: [
+            ...defaultSteps({ items: { images: o.images, ...(o.imagesRoot ? { imagesRoot: path.resolve(o.imagesRoot) } : {}) }, cooccurrence }),
+            ...extraBuildSteps.filter((s) => !skipped.includes(s)),
+            ...encode,
+            chooseStep({ onReport: (r) => (report = r) }),
+          ],
           trainOn: o.allData ? 'all' : 'leave-one-out-train',
-          trainMinutes: o.minutes,
+          trainMinutes: minutes,
+          filterSeen: !o.keepSeen,
           overwrite: o.overwrite,
           source: loaded.source,
           kcore: loaded.spec.kcore,
@@ -102,6 +117,11 @@ export function register(program: Command): void {
           onProgress: (step, done, total) => bar.update(done, total, step),
         });
         bar.stop();
+        if (report) {
+          const file = reportPath(o.out);
+          await writeFile(file, JSON.stringify({ ...report, budgetMinutes: minutes ?? null }, null, 2) + '\n');
+          process.stdout.write(`${formatReport(report)}report: ${file}\n`);
+        }
         const bytes = Object.values(m.files).reduce((s, f) => s + f.bytes, 0);
         process.stdout.write(
           `wrote ${o.out}: ${m.numItems} items, ${m.stats?.users} users, ${m.stats?.interactions} interactions, ` +

@@ -14,6 +14,7 @@ import { useNodeBackend } from '../../train/backend-node.js';
 import { defaultMaxLen, defaultWorkers, SASREC_FILE } from '../../train/build-step.js';
 import { trainMolar } from '../../train/molar.js';
 import { MOLAR_ATTRIBUTES_FILE, MOLAR_FILE, molarEntry } from '../../train/molar-build-step.js';
+import { chooseAgain } from '../../eval/choose-step-node.js';
 import type { NodeBundle } from '../bundle-node.js';
 
 /**
@@ -43,13 +44,14 @@ export async function trainMolarIntoBundle(
   const features = featuresFromVectors(data, n + 1, { textDim, imageDim: store.dim - textDim }, attrs);
   const sasrec = manifest.models.map((m) => entryOf(m, 'sasrec')).find((e): e is SasrecEntry => e !== undefined);
   await useNodeBackend();
+  const split = leaveOneOut(dataset.sequences);
   const r = await trainMolar({
-    split: leaveOneOut(dataset.sequences),
+    split,
     sequences: dataset.sequences,
     numItems: n,
     features,
     idModel: sasrec ? { config: sasrec.config, weights: sasrec.weights, data: new Float32Array(await bundle.readFile(sasrec.files[0])) } : undefined,
-    config: { maxLen: defaultMaxLen(dataset.sequences), ...(sasrec ? { hidden: Number(sasrec.config.hidden) } : {}), ...pick(flags.sasrec, MOLAR_SHARED_FIELDS.architecture), ...pick(flags.molar, ['modalityDropout']) },
+    config: { maxLen: sasrec ? Number(sasrec.config.maxLen) : defaultMaxLen(split.train, n), ...(sasrec ? { hidden: Number(sasrec.config.hidden) } : {}), ...pick(flags.sasrec, MOLAR_SHARED_FIELDS.architecture), ...pick(flags.molar, ['modalityDropout']) },
     train: { ...pick(flags.sasrec, MOLAR_SHARED_FIELDS.training), ...pick(flags.molar, ['alignWeight', 'alignTau', 'itWeight', 'itTau', 'saWeight']) },
     filterSeen: !o.keepSeen,
     timeBudgetMs: o.minutes !== undefined ? o.minutes * 60_000 : undefined,
@@ -61,6 +63,8 @@ export async function trainMolarIntoBundle(
   files.set(MOLAR_FILE, { data: new Uint8Array(r.weights.data.buffer, r.weights.data.byteOffset, r.weights.data.byteLength) });
   const entry = molarEntry(r, { vectors: vEntry.files[0], vocab: attrs ? old!.attributes : undefined, withId: !!sasrec });
   if (!attrs) files.delete(MOLAR_ATTRIBUTES_FILE);
-  await writeBundle({ out: bundle.dir, name: manifest.name, items: bundle.items, files, models: [...manifest.models.filter((m) => m.kind !== 'molar'), entry], stats: manifest.stats, overwrite: true });
-  return `trained molar on ${r.history.length} epochs, best ${r.bestEpoch}, valid NDCG@10 ${r.bestValid?.['ndcg@10']?.toFixed(4) ?? '-'}, mix content ${r.mix.content}${sasrec ? ` (aligned to ${SASREC_FILE})` : ' (no sasrec in the bundle: content only)'}, ${(r.wallMs / 60_000).toFixed(1)} min, stopped by ${r.stoppedBy}; wrote ${MOLAR_FILE}`;
+  // the served model was chosen among the old models: choose again among the new ones
+  const { models, served } = await chooseAgain({ name: manifest.name, numItems: n, models: [...manifest.models.filter((m) => m.kind !== 'molar'), entry], files, split, sequences: dataset.sequences, filterSeen: !o.keepSeen });
+  await writeBundle({ out: bundle.dir, name: manifest.name, items: bundle.items, files, models, served, stats: manifest.stats, overwrite: true });
+  return `served: ${served.kind}: ${served.reason}\ntrained molar on ${r.history.length} epochs, best ${r.bestEpoch}, valid NDCG@10 ${r.bestValid?.['ndcg@10']?.toFixed(4) ?? '-'}, mix content ${r.mix.content}${sasrec ? ` (aligned to ${SASREC_FILE})` : ' (no sasrec in the bundle: content only)'}, ${(r.wallMs / 60_000).toFixed(1)} min, stopped by ${r.stoppedBy}; wrote ${MOLAR_FILE}`;
 }

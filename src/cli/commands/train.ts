@@ -8,6 +8,7 @@ import { leaveOneOut } from '../../data/split.js';
 import { writeBundle, type BundleFile } from '../../bundle/write.js';
 import { SASREC_FILE, sasrecBuildStep, sasrecEntry, trainForBuild } from '../../train/build-step.js';
 import { useNodeBackend } from '../../train/backend-node.js';
+import { chooseAgain } from '../../eval/choose-step-node.js';
 import { openBundleDir } from '../bundle-node.js';
 import { addDataOptions, loadForBundle, positiveInt, type DataOptions } from '../data-options.js';
 import { addFlagTable, parseNumber } from '../flag-table.js';
@@ -62,15 +63,17 @@ export function register(program: Command): void {
       // the backend loads here (trainForBuild's call is then a no-op), so --minutes counts its start-up too
       await useNodeBackend();
       const minutes = o.minutes === undefined ? undefined : trainingMinutes(o.minutes, manifest);
-      const r = await trainForBuild({ split: leaveOneOut(dataset.sequences), dataset, progress: () => {} }, { config, minutes, workers: o.workers, keepSeen: o.keepSeen, positionWeighting: o.positionWeighting, weightAverage: decay });
+      const split = leaveOneOut(dataset.sequences);
+      const r = await trainForBuild({ split, dataset, progress: () => {}, log: (m) => process.stderr.write(`${m}\n`) }, { config, minutes, workers: o.workers, keepSeen: o.keepSeen, positionWeighting: o.positionWeighting, weightAverage: decay });
       const files = new Map<string, BundleFile>();
       for (const name of Object.keys(manifest.files)) if (name !== manifest.itemsFile && name !== SASREC_FILE) files.set(name, { copyFrom: path.join(bundle.dir, name) });
       files.set(SASREC_FILE, { data: new Uint8Array(r.weights.data.buffer, r.weights.data.byteOffset, r.weights.data.byteLength) });
-      const models = [...manifest.models.filter((m) => m.kind !== 'sasrec'), sasrecEntry(r)];
-      await writeBundle({ out: bundle.dir, name: manifest.name, items: bundle.items, files, models, stats: manifest.stats, overwrite: true });
+      // the bundle's served model was chosen among the old models: choose again among the new ones
+      const { models, served } = await chooseAgain({ name: manifest.name, numItems: manifest.numItems, models: [...manifest.models.filter((m) => m.kind !== 'sasrec'), sasrecEntry(r)], files, split, sequences: dataset.sequences, filterSeen: !o.keepSeen });
+      await writeBundle({ out: bundle.dir, name: manifest.name, items: bundle.items, files, models, served, stats: manifest.stats, overwrite: true });
       process.stdout.write(
         `trained sasrec (${r.config.loss}) on ${r.backend}: ${r.history.length} epochs, best ${r.bestEpoch}, valid NDCG@10 ${r.bestValid?.['ndcg@10']?.toFixed(4) ?? '-'}, ` +
-          `${(r.wallMs / 60_000).toFixed(1)} min, stopped by ${r.stoppedBy}; wrote ${SASREC_FILE} into ${o.bundle}\n`,
+          `${(r.wallMs / 60_000).toFixed(1)} min, stopped by ${r.stoppedBy}; wrote ${SASREC_FILE} into ${o.bundle}\nserved: ${served.kind}: ${served.reason}\n`,
       );
     });
 }
