@@ -15,7 +15,7 @@ export function formatReport(r: BuildReport): string {
   const f = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(4));
   const head = ['model', 'valid NDCG@10', 'valid Recall@10', 'test NDCG@10', 'test Recall@10', 'train min', ''];
   const rows = r.candidates.map((c) => [
-    c.model === 'blend' && r.served.blend ? `blend (${r.served.blend.map((p) => `${p.kind} ${p.weight}`).join(' + ')})` : c.model,
+    c.parts ? `${c.model} (${c.parts.map((p) => `${p.kind} ${p.weight}`).join(' + ')})` : c.model,
     f(c.valid['ndcg@10']),
     f(c.valid['recall@10']),
     f(c.test?.['ndcg@10']),

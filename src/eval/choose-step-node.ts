@@ -20,6 +20,8 @@ export interface ReportCandidate {
   test?: Record<string, number>;
   trainMinutes: number;
   served: boolean;
+  /** a blend's parts and weights */
+  parts?: { kind: string; weight: number }[];
 }
 
 /** What `molar build` prints at the end and writes to report.json beside the bundle (never shipped). */
@@ -28,7 +30,7 @@ export interface BuildReport {
   date: string;
   data: { users: number; items: number; interactions: number; trainedOn: BuildContext['trainedOn'] };
   protocol: { ranking: 'full'; filterSeen: boolean; validUsers: number; testUsers?: number };
-  served: { kind: string; reason: string; blend?: BlendEntry['parts'] };
+  served: { kind: string; reason: string };
   candidates: ReportCandidate[];
   /** why test figures are missing, when they are */
   testNote?: string;
@@ -61,13 +63,13 @@ export function chooseStep(o: ChooseStepOptions = {}): BuildStep {
       ctx.served = r.served;
       ctx.log(`choose: serving ${r.served.kind}: ${r.served.reason}`);
       const minutesOf = (kind: string): number => ctx.finished.find((s) => s.kinds.includes(kind))?.minutes ?? 0;
-      const candidates = r.rows.map((row) => ({ ...row, trainMinutes: row.model === 'blend' ? (r.blend?.parts ?? []).reduce((s, p) => s + minutesOf(p.kind), 0) : minutesOf(row.model) }));
+      const candidates = r.rows.map((row) => ({ ...row, trainMinutes: (row.parts ?? [{ kind: row.model }]).reduce((s, p) => s + minutesOf(p.kind), 0) }));
       o.onReport?.({
         bundle: ctx.name,
         date: new Date().toISOString(),
         data: { users: ctx.dataset.users.length, items: ctx.dataset.numItems, interactions: ctx.dataset.interactions, trainedOn: ctx.trainedOn },
         protocol: { ranking: 'full', filterSeen: ctx.filterSeen, validUsers: r.served.users, ...(r.testUsers !== undefined ? { testUsers: r.testUsers } : {}) },
-        served: { kind: r.served.kind, reason: r.served.reason, ...(r.blend ? { blend: r.blend.parts } : {}) },
+        served: { kind: r.served.kind, reason: r.served.reason },
         candidates,
         ...(ctx.trainedOn === 'all' ? { testNote: 'no test figures: the models were fitted on all data (--all-data), so every test target is training data' } : {}),
       });
@@ -121,7 +123,7 @@ export async function chooseForBundle(
       );
     }
     const served: ServedChoice = { kind: choice.kind, reason: choice.reason, candidates, split: 'valid', users: choice.users, filterSeen: o.filterSeen };
-    const rows = Object.keys(choice.valid).map((model) => ({ model, valid: candidates[model], ...(test ? { test: figures(test[model]) } : {}), served: model === choice.kind }));
+    const rows = Object.keys(choice.valid).map((model) => ({ model, valid: candidates[model], ...(test ? { test: figures(test[model]) } : {}), served: model === choice.kind, ...(model === 'blend' && choice.blend ? { parts: choice.blend.parts } : {}) }));
     return { served, ...(blend ? { blend } : {}), rows, ...(test ? { testUsers: Object.values(test)[0]?.users } : {}) };
   } finally {
     for (const s of scorers) s.scorer.dispose();
