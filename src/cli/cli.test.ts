@@ -34,6 +34,15 @@ describe('molar CLI on the fixture shop', () => {
     expect(items[0]).toMatchObject({ id: 'tea-green', title: 'Green Tea', image: 'images/1.png', price: 6.5 });
     expect(items[6].image).toBe('https://example.com/pot-iron.jpg');
     expect(items[2].text).toBe('Oolong Tea. Roasted, floral oolong. category: tea');
+    // the build chose what to serve on validation, printed the report and wrote it beside the bundle, not in it
+    expect(m.served?.kind).toBe('cooccurrence');
+    expect(b.stdout).toMatch(/build report: shop \(8 users, 10 items, 30 interactions/);
+    expect(b.stdout).toMatch(/^cooccurrence +\d\.\d{4} +\d\.\d{4} +\d\.\d{4} +\d\.\d{4} +0\.0  ← served$/m);
+    const built = JSON.parse(readFileSync(`${out}.report.json`, 'utf8'));
+    expect(built.served.kind).toBe('cooccurrence');
+    expect(built.candidates.map((c: { model: string }) => c.model)).toEqual(['popularity', 'cooccurrence']);
+    expect(built.candidates[1].test['ndcg@10']).toBeGreaterThan(0);
+    expect(existsSync(path.join(out, 'report.json'))).toBe(false);
 
     const json = path.join(dir, 'eval.json');
     const e = await molar(['eval', '--bundle', out, '--interactions', path.join(shop, 'interactions.csv'), '--json', json]);
@@ -167,6 +176,9 @@ describe('molar build --encode hf-text (transformers.js) on the tiny ONNX fixtur
     expect(r.stderr).not.toContain('error');
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/molar: \d+ epochs .* mix content [\d.]+/);
+    // no --minutes: the default 10-minute budget, so SASRec's rate decays over it
+    expect(r.stderr).toMatch(/lrSchedule cosine-time: decays to 0 as the budget is spent/);
+    expect(r.stdout).toMatch(/^molar +\d\.\d{4}/m); // a candidate in the build report
     const m = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as Manifest;
     const entry = m.models.find((x): x is MolarEntry => x.kind === 'molar')!;
     expect(entry.parts.vectors).toBe('item_vectors.bin');
