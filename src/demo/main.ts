@@ -166,7 +166,7 @@ async function main(): Promise<void> {
     if (!s) return;
     const facts = $('detail-facts');
     const values = (key: string, vs: string[]) => (key.toLowerCase() === shop.facet ? vs.map(categoryLabel) : vs).join(', ');
-    facts.replaceChildren(...s.text.facts.flatMap((f) => [el('dt', undefined, f.key.replace(/[-_]+/g, ' ')), el('dd', undefined, values(f.key, f.values))]));
+    facts.replaceChildren(...s.text.facts.flatMap((f) => [el('dt', undefined, categoryLabel(f.key)), el('dd', undefined, values(f.key, f.values))]));
     $('detail-media').replaceChildren(media(s, 'detail-image'));
     $('detail-title').textContent = s.text.title;
     $('detail-description').textContent = s.text.description;

@@ -57,7 +57,7 @@ export class MolarRecs extends HTMLElement {
   private status: HTMLParagraphElement;
   private loading?: Promise<void>;
   /** the card the shopper clicked last, so the page's view of the product it opens is not a second event */
-  private lastCardClick?: { itemId: string; at: number };
+  private lastCardClick?: { itemId: string; at: number; recorded: Promise<void> };
 
   constructor() {
     super();
@@ -112,7 +112,8 @@ export class MolarRecs extends HTMLElement {
     const clicked = this.lastCardClick;
     this.lastCardClick = undefined;
     const sameClick = clicked !== undefined && (event.type ?? 'view') === 'view' && event.itemId === clicked.itemId && Date.now() - clicked.at < SAME_CLICK_MS;
-    if (!sameClick) await this.rec.record(event);
+    // the same click: wait for its own record to land so the refresh leaves the item out as seen
+    await (sameClick ? clicked.recorded : this.rec.record(event));
     await this.refresh();
   }
 
@@ -182,8 +183,10 @@ export class MolarRecs extends HTMLElement {
       title.textContent = decodeEntities(item.title ?? item.id); // entities decoded to characters, set as text
       a.append(title);
       a.addEventListener('click', () => {
-        this.lastCardClick = { itemId: item.id, at: Date.now() };
-        void this.rec?.record({ itemId: item.id, type: 'click' });
+        if (!this.rec) return;
+        // a failed record (the history closed under it) rejects here, not in the host page's record()
+        const recorded = this.rec.record({ itemId: item.id, type: 'click' }).then(() => undefined, () => undefined);
+        this.lastCardClick = { itemId: item.id, at: Date.now(), recorded };
       });
       li.append(a);
       return li;
