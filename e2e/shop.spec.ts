@@ -151,6 +151,24 @@ test('the shop: every category, every page, search, detail in view, keyboard, on
   expect(external, 'requests that left the origin').toEqual([]);
 });
 
+test('while the bundle loads, the shop shows how far it is', async ({ page }) => {
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  await page.route('**/bundles/demo/sasrec.bin', async (route) => {
+    await held; // hold the model file until the progress has been seen
+    await route.continue();
+  });
+  await page.goto('/?backend=wasm');
+  await expect(page.locator('#loading')).toBeVisible();
+  await expect(page.locator('#load-text')).toHaveText(/^Loading the shop's model bundle: [\d.]+ MB of [\d.]+ MB$/);
+  const value = await page.locator('#load-progress').evaluate((p) => (p as HTMLProgressElement).value);
+  expect(value).toBeGreaterThan(0); // the item table is in
+  expect(value).toBeLessThan(1);
+  release();
+  await page.waitForSelector('body[data-ready=true]');
+  await expect(page.locator('#loading')).toBeHidden();
+});
+
 test('scraped catalog text: entities shown as the characters they name, placeholders for missing pictures', async ({ page }) => {
   await page.setViewportSize(DESKTOP);
   await ready(page, '?backend=wasm&bundle=/bundles/scraped-e2e/');
