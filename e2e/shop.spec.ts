@@ -23,6 +23,8 @@ const SCRAPED = [
   { id: 'm2', title: 'Kids&#39; Apron', text: 'Kids&#39; Apron. Cotton &amp;amp; linen. category: kitchen', price: 9 },
   { id: 'm3', title: 'Tea Towel', text: 'Tea Towel. Linen. category: linen', image: 'images/missing.png', price: 5 },
   { id: 'm4', title: 'Bread Knife', text: 'Bread Knife. category: kitchen', image: 'images/2.png', price: 20 },
+  // markup, plain and entity-encoded: decoded entities are text too, so neither may run (hostile.spec.ts does the rest)
+  { id: 'm5', title: '<img src=x onerror="__pwned(1)">', text: '&lt;img src=x onerror=&quot;__pwned(2)&quot;&gt; &lt;script&gt;__pwned(3)&lt;/script&gt;. category: kitchen' },
 ];
 
 test.beforeAll(async () => {
@@ -169,10 +171,12 @@ test('while the bundle loads, the shop shows how far it is', async ({ page }) =>
   await expect(page.locator('#loading')).toBeHidden();
 });
 
-test('scraped catalog text: entities shown as the characters they name, placeholders for missing pictures', async ({ page }) => {
+test('scraped catalog text: entities shown as the characters they name (as text, never markup), placeholders for missing pictures', async ({ page }) => {
+  const ran: number[] = [];
+  await page.exposeFunction('__pwned', (n: number) => ran.push(n));
   await page.setViewportSize(DESKTOP);
   await ready(page, '?backend=wasm&bundle=/bundles/scraped-e2e/');
-  await expect.poll(() => recIds(page)).toHaveLength(4);
+  await expect.poll(() => recIds(page)).toHaveLength(SCRAPED.length);
   await expect(page.locator('#shop-name')).toHaveText('Kitchen Shop');
   const text = async () => `${await page.locator('body').innerText()}\n${await page.locator('molar-recs').evaluate((el) => (el.shadowRoot!.textContent ?? ''))}`;
   await expect(page.locator('#grid')).toContainText('Salt & Pepper Mill');
@@ -181,7 +185,7 @@ test('scraped catalog text: entities shown as the characters they name, placehol
   await expect(page.locator('#grid .product[data-item-id=m2] .placeholder')).toBeVisible();
   await expect(page.locator('#grid .product[data-item-id=m3] .placeholder')).toBeVisible();
   await expect(page.locator('#grid .product[data-item-id=m1] img')).toBeVisible();
-  await expect(page.locator('molar-recs').locator('[part=placeholder]')).toHaveCount(2);
+  await expect(page.locator('molar-recs').locator('[part=placeholder]')).toHaveCount(3); // m2, m3 and m5
   const broken = await page.evaluate(() => [...document.querySelectorAll('img')].filter((i) => i.complete && i.naturalWidth === 0).length);
   expect(broken).toBe(0);
   await page.locator('#grid .product[data-item-id=m2]').click();
@@ -193,6 +197,14 @@ test('scraped catalog text: entities shown as the characters they name, placehol
   expect(all).not.toMatch(/&(amp|quot|#39);/);
   expect(all).toContain('Salt & Pepper Mill');
   await expect(page.locator('#categories .chip')).toHaveCount(3); // All, kitchen, linen
+
+  await page.locator('#grid .product[data-item-id=m5]').click();
+  await expect(page.locator('#detail-title')).toHaveText('<img src=x onerror="__pwned(1)">');
+  await expect(page.locator('#detail-description')).toHaveText('<img src=x onerror="__pwned(2)"> <script>__pwned(3)</script>');
+  await page.screenshot({ path: 'e2e-artifacts/shop-scraped-desktop.png' });
+  await page.waitForTimeout(300); // an onerror would have fired by now
+  expect(ran).toEqual([]);
+  expect(await page.locator('#detail script, #grid script, #detail img[src="x"], #grid img[src="x"]').count()).toBe(0);
 });
 
 test('the results page plots every recorded figure group, fetches nothing, and fits desktop and phone', async ({ page }) => {
