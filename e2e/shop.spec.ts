@@ -218,7 +218,8 @@ test('the results page plots every recorded figure group, fetches nothing, and f
     await page.setViewportSize(viewport);
     await page.waitForTimeout(200); // redrawn for the new width
     const charts = page.locator('svg.chart');
-    await expect(charts).toHaveCount(6);
+    await expect(charts).toHaveCount(8);
+    for (const id of ['cost-ml-1m', 'cost-amazon-scientific']) expect(await page.locator(`svg[data-chart="${id}"] circle`).count(), id).toBeGreaterThan(5);
     for (const id of ['accuracy-ml-1m', 'accuracy-amazon-scientific', 'coldstart', 'history-record', 'train-speed', 'encoders']) {
       const bars = page.locator(`svg[data-chart="${id}"] rect[data-value]`);
       expect(await bars.count(), id).toBeGreaterThan(2);

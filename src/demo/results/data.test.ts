@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { accuracyCharts, allCharts, encoderChart, historyChart, rowsOf } from './data.js';
+import { accuracyCharts, allCharts, costCharts, encoderChart, historyChart, rowsOf } from './data.js';
 
 const DIR = path.resolve(import.meta.dirname, '../../../bench/results');
 const files = Object.fromEntries(readdirSync(DIR).filter((f) => f.endsWith('.json')).map((f) => [`/bench/results/${f}`, JSON.parse(readFileSync(path.join(DIR, f), 'utf8'))]));
@@ -43,10 +43,19 @@ describe('results page data, from the committed bench/results', () => {
     expect(enc.rows.every((r) => Number.isFinite(r.values[0]) && r.values[0] > 0)).toBe(true);
   });
 
+  it('training time against accuracy: SASRec runs with their wall minutes, baselines as reference lines', () => {
+    const ml = costCharts(rows).find((c) => c.id === 'cost-ml-1m')!;
+    const withWall = rows.filter((r) => r.dataset === 'ml-1m' && r.benchmark === 'accuracy' && typeof r.metrics.wall_min === 'number');
+    expect(ml.points).toHaveLength(withWall.length);
+    expect(ml.points.every((p) => p.x > 0 && p.y > 0)).toBe(true);
+    expect(ml.refs).toEqual(expect.arrayContaining([{ label: 'cooccurrence', y: 0.1541 }, { label: 'popularity', y: 0.018 }]));
+  });
+
   it('every chart has rows and finite or missing (NaN) figures only', () => {
     const charts = allCharts(rows);
-    expect(charts.map((c) => c.id)).toEqual(['accuracy-amazon-scientific', 'accuracy-ml-1m', 'coldstart', 'history-record', 'train-speed', 'encoders']);
+    expect(charts.map((c) => c.id)).toEqual(['accuracy-amazon-scientific', 'accuracy-ml-1m', 'cost-amazon-scientific', 'cost-ml-1m', 'coldstart', 'history-record', 'train-speed', 'encoders']);
     for (const c of charts) {
+      if (c.kind === 'scatter') continue;
       expect(c.rows.length).toBeGreaterThan(0);
       for (const r of c.rows) expect(r.values).toHaveLength(c.series.length);
     }

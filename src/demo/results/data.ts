@@ -31,6 +31,7 @@ export interface BarRow {
 }
 
 export interface BarChart {
+  kind: 'bars';
   id: string;
   title: string;
   caption: string;
@@ -84,6 +85,7 @@ export function accuracyCharts(rows: readonly ResultRow[]): BarChart[] {
   const test = rows.filter((r) => (r.benchmark === 'accuracy' || r.benchmark === 'molar') && isTest(r) && !Number.isNaN(num(r.metrics['ndcg@10'])));
   const datasets = [...new Set(test.map((r) => r.dataset))].sort();
   return datasets.map((dataset) => ({
+    kind: 'bars' as const,
     id: `accuracy-${dataset}`,
     title: `Accuracy on ${dataset}, test split`,
     caption: `Every recorded run (${test.filter((r) => r.dataset === dataset).length}), leave-one-out test users, seen items filtered; higher is better. Popularity and co-occurrence are the baselines.`,
@@ -99,7 +101,7 @@ export function coldStartChart(rows: readonly ResultRow[]): BarChart | undefined
   const cold = rows.filter((r) => r.benchmark === 'coldstart' && !Number.isNaN(num(r.metrics['recall@20'])));
   if (cold.length === 0) return undefined;
   return {
-    id: 'coldstart', title: 'Cold start: items never seen in training', unit: '', better: 'higher', series: ['Recall@20', 'NDCG@20'],
+    kind: 'bars', id: 'coldstart', title: 'Cold start: items never seen in training', unit: '', better: 'higher', series: ['Recall@20', 'NDCG@20'],
     caption: 'Recall@20 and NDCG@20 of the held-out items; an ID model cannot rank them (0), random is the floor, content vectors are what cold start rests on.',
     rows: cold.map((r) => ({ label: `${r.dataset}: ${r.model}`, values: [num(r.metrics['recall@20']), num(r.metrics['ndcg@20'])], source: source(r) })),
   };
@@ -110,7 +112,7 @@ export function historyChart(rows: readonly ResultRow[]): BarChart | undefined {
   const h = rows.filter((r) => r.benchmark === 'history-record');
   if (h.length === 0) return undefined;
   return {
-    id: 'history-record', title: 'Recording a click: record() latency', unit: 'ms', log: true, better: 'lower', series: ['p50', 'p95', 'max'],
+    kind: 'bars', id: 'history-record', title: 'Recording a click: record() latency', unit: 'ms', log: true, better: 'lower', series: ['p50', 'p95', 'max'],
     caption: `${h[0].model}, by events already stored; lower is better (log axis).`,
     rows: h.map((r) => ({ label: r.dataset, values: [num(r.metrics.p50Ms), num(r.metrics.p95Ms), num(r.metrics.maxMs)], source: source(r) })),
   };
@@ -121,7 +123,7 @@ export function trainSpeedChart(rows: readonly ResultRow[]): BarChart | undefine
   const t = rows.filter((r) => r.benchmark === 'train-speed' && !Number.isNaN(num(r.metrics.ms_per_step)));
   if (t.length === 0) return undefined;
   return {
-    id: 'train-speed', title: 'Training: time per step', unit: 'ms', log: true, better: 'lower', series: ['ms per step'],
+    kind: 'bars', id: 'train-speed', title: 'Training: time per step', unit: 'ms', log: true, better: 'lower', series: ['ms per step'],
     caption: 'One SASRec step on synthetic ML-1M-shaped batches (each file one shape: hover a bar for it); lower is better (log axis).',
     rows: t.map((r) => ({ label: `${r.file.replace(/^train-speed-?/, '') || 'default'}: ${r.model.replace(/^sasrec-sampled-ce /, '')}`, values: [num(r.metrics.ms_per_step)], source: `${r.dataset}\n${source(r)}` })),
   };
@@ -147,13 +149,54 @@ export function encoderChart(rows: readonly ResultRow[]): BarChart | undefined {
   }
   if (out.length === 0) return undefined;
   return {
-    id: 'encoders', title: 'Encoding an item (cold start): time per item', unit: 'ms', log: true, better: 'lower', series: ['ms per item'],
+    kind: 'bars', id: 'encoders', title: 'Encoding an item (cold start): time per item', unit: 'ms', log: true, better: 'lower', series: ['ms per item'],
     caption: '1000 / items per second as recorded, text (use-lite) and image (mobilenetv2) encoders; lower is better (log axis). The browser rows ran in headless Chromium without a GPU: its WebGPU and WebGL are SwiftShader (software), as each row\'s notes say.',
     rows: out.sort(byFirst('lower')),
   };
 }
 
+export interface ScatterPoint {
+  x: number;
+  y: number;
+  label: string;
+  source: string;
+}
+
+export interface ScatterChart {
+  kind: 'scatter';
+  id: string;
+  title: string;
+  caption: string;
+  xLabel: string;
+  yLabel: string;
+  points: ScatterPoint[];
+  /** horizontal reference lines (the baselines, which train in seconds) */
+  refs: { label: string; y: number }[];
+}
+
+/**
+ * Test NDCG@10 against training minutes, per dataset: what more training time bought. Only rows
+ * that record their own wall time (the accuracy bench's SASRec runs); baselines as reference lines.
+ */
+export function costCharts(rows: readonly ResultRow[]): ScatterChart[] {
+  const test = rows.filter((r) => r.benchmark === 'accuracy' && isTest(r) && !Number.isNaN(num(r.metrics['ndcg@10'])));
+  const datasets = [...new Set(test.map((r) => r.dataset))].sort();
+  return datasets.flatMap((dataset) => {
+    const here = test.filter((r) => r.dataset === dataset);
+    const points = here.filter((r) => num(r.metrics.wall_min) > 0).map((r) => ({ x: num(r.metrics.wall_min), y: num(r.metrics['ndcg@10']), label: accuracyLabel(r), source: source(r) }));
+    if (points.length === 0) return [];
+    const refs = here.filter((r) => !(num(r.metrics.wall_min) > 0) && (r.model === 'cooccurrence' || r.model === 'popularity')).map((r) => ({ label: r.model, y: num(r.metrics['ndcg@10']) }));
+    return [{
+      kind: 'scatter' as const, id: `cost-${dataset}`, title: `Training time against accuracy on ${dataset}`, xLabel: 'training minutes (wall)', yLabel: 'NDCG@10 (test)', points, refs,
+      caption: `Each dot a SASRec run of the accuracy benchmark (${points.length}); dashed lines the baselines. The Molar bench records its stages' minutes apart, so it is in the bars above only.`,
+    }];
+  });
+}
+
+export type Chart = BarChart | ScatterChart;
+
 /** Every chart the rows support, accuracy first. */
-export function allCharts(rows: readonly ResultRow[]): BarChart[] {
-  return [...accuracyCharts(rows), coldStartChart(rows), historyChart(rows), trainSpeedChart(rows), encoderChart(rows)].filter((c): c is BarChart => c !== undefined);
+export function allCharts(rows: readonly ResultRow[]): Chart[] {
+  const charts: (Chart | undefined)[] = [...accuracyCharts(rows), ...costCharts(rows), coldStartChart(rows), historyChart(rows), trainSpeedChart(rows), encoderChart(rows)];
+  return charts.filter((c): c is Chart => c !== undefined);
 }

@@ -2,8 +2,8 @@
  * The results page: every figure in bench/results/*.json, plotted. The files are read at build
  * time (import.meta.glob), so the page fetches nothing; text reaches it through textContent only.
  */
-import { allCharts, rowsOf, type BarChart } from './data.js';
-import { drawBarChart, formatValue } from './svg.js';
+import { allCharts, rowsOf, type Chart } from './data.js';
+import { drawChart, formatValue } from './svg.js';
 
 const files = import.meta.glob('../../../bench/results/*.json', { eager: true, import: 'default' }) as Record<string, unknown>;
 const rows = rowsOf(files);
@@ -17,19 +17,23 @@ const el = <K extends keyof HTMLElementTagNameMap>(tag: K, text?: string, cls?: 
 };
 
 /** The chart's figures as a table too, for screen readers and for copying. */
-function table(chart: BarChart): HTMLElement {
+function table(chart: Chart): HTMLElement {
   const details = el('details');
   details.append(el('summary', 'Figures'));
   const t = el('table');
-  const head = el('tr');
-  head.append(el('th', 'run'), ...chart.series.map((s) => el('th', `${s}${chart.unit ? ` (${chart.unit})` : ''}`)));
-  t.append(head);
-  for (const r of chart.rows) {
+  const cells = (tag: 'th' | 'td', values: string[], title?: string) => {
     const tr = el('tr');
-    const name = el('td', r.label);
-    name.title = r.source;
-    tr.append(name, ...r.values.map((v) => el('td', formatValue(v))));
-    t.append(tr);
+    tr.append(...values.map((v) => el(tag, v)));
+    if (title) (tr.firstChild as HTMLElement).title = title;
+    return tr;
+  };
+  if (chart.kind === 'bars') {
+    t.append(cells('th', ['run', ...chart.series.map((s) => `${s}${chart.unit ? ` (${chart.unit})` : ''}`)]));
+    for (const r of chart.rows) t.append(cells('td', [r.label, ...r.values.map(formatValue)], r.source));
+  } else {
+    t.append(cells('th', ['run', chart.xLabel, chart.yLabel]));
+    for (const p of chart.points) t.append(cells('td', [p.label, formatValue(p.x), formatValue(p.y)], p.source));
+    for (const r of chart.refs) t.append(cells('td', [`${r.label} (baseline)`, '–', formatValue(r.y)]));
   }
   details.append(t);
   return details;
@@ -44,7 +48,7 @@ const figures = charts.map((chart) => {
 });
 
 function draw(): void {
-  for (const { chart, plot } of figures) plot.replaceChildren(drawBarChart(chart, plot.clientWidth));
+  for (const { chart, plot } of figures) plot.replaceChildren(drawChart(chart, plot.clientWidth));
 }
 
 const dates = rows.map((r) => r.date).filter((d): d is string => !!d).sort();

@@ -3,7 +3,7 @@
  * textContent or setAttribute (figures come from files, and files are data, never markup). Drawn
  * for one width; the page draws again when its width changes.
  */
-import type { BarChart } from './data.js';
+import type { BarChart, Chart, ScatterChart } from './data.js';
 
 const NS = 'http://www.w3.org/2000/svg';
 export const SERIES_COLOURS = ['#4b32c3', '#b7a9f5', '#e08a2c'];
@@ -120,4 +120,47 @@ export function drawBarChart(chart: BarChart, width: number): SVGSVGElement {
     root.append(g);
   });
   return root;
+}
+
+/** Dots on linear axes from round numbers below and above the data, with dashed reference lines. */
+export function drawScatter(chart: ScatterChart, width: number): SVGSVGElement {
+  const w = Math.max(280, Math.round(width));
+  const h = Math.round(Math.min(360, Math.max(240, w * 0.45)));
+  const m = { left: 48, right: 12, top: 24, bottom: 38 };
+  const pw = w - m.left - m.right;
+  const ph = h - m.top - m.bottom;
+  const root = svg('svg', { viewBox: `0 0 ${w} ${h}`, width: w, height: h, role: 'img', 'aria-labelledby': `${chart.id}-t`, class: 'chart', 'data-chart': chart.id });
+  root.append(svg('title', { id: `${chart.id}-t` }, chart.title));
+  const xs = axis(chart.points.map((p) => p.x), false, pw);
+  const ys = [...chart.points.map((p) => p.y), ...chart.refs.map((r) => r.y)];
+  const yAxis = axis(ys, false, ph);
+  const X = (v: number) => m.left + xs.x(v);
+  const Y = (v: number) => m.top + ph - yAxis.x(v);
+  for (const t of xs.ticks) {
+    root.append(svg('line', { x1: X(t), x2: X(t), y1: m.top, y2: m.top + ph, class: 'grid' }));
+    root.append(svg('text', { x: X(t), y: m.top + ph + 14, 'text-anchor': 'middle', class: 'tick' }, formatTick(t)));
+  }
+  for (const t of yAxis.ticks) {
+    root.append(svg('line', { x1: m.left, x2: m.left + pw, y1: Y(t), y2: Y(t), class: 'grid' }));
+    root.append(svg('text', { x: m.left - 4, y: Y(t) + 3, 'text-anchor': 'end', class: 'tick' }, formatTick(t)));
+  }
+  root.append(svg('text', { x: m.left + pw / 2, y: h - 4, 'text-anchor': 'middle', class: 'legend' }, chart.xLabel));
+  root.append(svg('text', { x: m.left, y: 12, class: 'legend' }, chart.yLabel));
+  for (const r of chart.refs) {
+    const g = svg('g', { class: 'ref' });
+    g.append(svg('line', { x1: m.left, x2: m.left + pw, y1: Y(r.y), y2: Y(r.y), stroke: SERIES_COLOURS[2], 'stroke-dasharray': '5 4' }));
+    g.append(svg('text', { x: m.left + pw - 2, y: Y(r.y) - 3, 'text-anchor': 'end', class: 'value' }, `${r.label} ${formatValue(r.y)}`));
+    root.append(g);
+  }
+  for (const p of chart.points) {
+    const g = svg('g', { class: 'row', 'data-label': p.label });
+    g.append(svg('title', {}, `${p.label}\n${chart.yLabel}: ${formatValue(p.y)}, ${chart.xLabel}: ${formatValue(p.x)}\n${p.source}`));
+    g.append(svg('circle', { cx: X(p.x), cy: Y(p.y), r: 4.5, fill: SERIES_COLOURS[0], 'fill-opacity': 0.7, 'data-x': p.x, 'data-y': p.y }));
+    root.append(g);
+  }
+  return root;
+}
+
+export function drawChart(chart: Chart, width: number): SVGSVGElement {
+  return chart.kind === 'bars' ? drawBarChart(chart, width) : drawScatter(chart, width);
 }
