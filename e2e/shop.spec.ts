@@ -124,6 +124,15 @@ test('the shop: every category, every page, search, detail in view, keyboard, on
   await page.keyboard.press(' ');
   await expect(page.locator('#detail-title')).toHaveText(DEMO_ITEMS[5].title);
   await expect(page.locator('#detail')).toBeInViewport();
+  // a recommendation card: focusable, Space opens it (one event, as a click)
+  const count = Number((await page.locator('#history-count').textContent())!.split(' ')[0]);
+  const recCard = page.locator('molar-recs').locator('[part=card]').first();
+  const recCardId = (await recCard.getAttribute('data-item-id'))!;
+  await recCard.focus();
+  await page.keyboard.press(' ');
+  await expect(page.locator('#detail-title')).toHaveText(DEMO_ITEMS.find((it) => it.id === recCardId)!.title);
+  await expect(page.locator('#history-count')).toHaveText(`${count + 1} events on this device`);
+  expect((await eventsOf(page)).at(-1)).toBe(`click:${recCardId}`);
 
   // README's snippet with a product newer than the bundle: recorded, announced, nothing thrown
   const warned = page.waitForEvent('console', (m) => m.text().includes('st-newer-than-the-bundle'));

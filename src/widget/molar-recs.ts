@@ -188,6 +188,12 @@ export class MolarRecs extends HTMLElement {
         const recorded = this.rec.record({ itemId: item.id, type: 'click' }).then(() => undefined, () => undefined);
         this.lastCardClick = { itemId: item.id, at: Date.now(), recorded };
       });
+      // a card is a link (Enter follows it); Space opens it too, as it would a button-like card
+      a.addEventListener('keydown', (e) => {
+        if (e.key !== ' ' || e.repeat) return;
+        e.preventDefault();
+        a.click();
+      });
       li.append(a);
       return li;
     });
