@@ -184,8 +184,11 @@ export class MolarRecs extends HTMLElement {
       a.append(title);
       a.addEventListener('click', () => {
         if (!this.rec) return;
-        // a failed record (the history closed under it) rejects here, not in the host page's record()
-        const recorded = this.rec.record({ itemId: item.id, type: 'click' }).then(() => undefined, () => undefined);
+        // a failed record (the Recommender disposed under it) is a molar-error, not an unhandled rejection
+        const recorded = this.rec.record({ itemId: item.id, type: 'click' }).then(
+          () => undefined,
+          (error: unknown) => void this.dispatchEvent(new CustomEvent('molar-error', { detail: { error }, bubbles: true, composed: true })),
+        );
         this.lastCardClick = { itemId: item.id, at: Date.now(), recorded };
       });
       // a card is a link (Enter follows it); Space opens it too, as it would a button-like card
