@@ -180,6 +180,21 @@ test('while the bundle loads, the shop shows how far it is', async ({ page }) =>
   await expect(page.locator('#loading')).toBeHidden();
 });
 
+test('a link to a product opens it without counting a view; Back closes it again', async ({ page }) => {
+  const id = DEMO_ITEMS[100].id;
+  await ready(page, `?backend=wasm#item=${id}`);
+  await expect(page.locator('#detail-title')).toHaveText(DEMO_ITEMS[100].title);
+  await expect(page.locator('#detail')).toBeInViewport();
+  await expect(page.locator('#history-count')).toHaveText('0 events on this device'); // a reload is not a view
+  await page.locator('#close-detail').click();
+  await expect(page.locator('#detail')).toBeHidden();
+  expect(page.url()).toBe(`${ORIGIN}/?backend=wasm`);
+  await page.locator('#grid .product').nth(2).click();
+  await expect(page.locator('#detail-title')).toHaveText(DEMO_ITEMS[2].title);
+  await page.goBack();
+  await expect(page.locator('#detail')).toBeHidden();
+});
+
 test('scraped catalog text: entities shown as the characters they name (as text, never markup), placeholders for missing pictures', async ({ page }) => {
   const ran: number[] = [];
   await page.exposeFunction('__pwned', (n: number) => ran.push(n));
