@@ -77,6 +77,6 @@ export default defineConfig({
     include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgpu', '@tensorflow/tfjs-backend-wasm', 'idb'],
   },
   build: {
-    rollupOptions: { input: { demo: resolve(root, 'index.html') } },
+    rollupOptions: { input: { demo: resolve(root, 'index.html'), results: resolve(root, 'results.html') } },
   },
 });

@@ -36,7 +36,7 @@ test('a shopper session sends nothing off the origin and no history item id in a
     await expect.poll(() => recIds(page)).not.toEqual(before);
     if (!page.url().startsWith(ORIGIN)) await page.goBack();
   }
-  // (a card click is recorded as a click, and the product it opens as a view)
+  // (a card click is one click event: the view the page records for the product it opens is that same click)
   await expect(page.locator('#history-count')).toHaveText(/^\d+ events on this device$/);
   expect(Number((await page.locator('#history-count').textContent())!.split(' ')[0])).toBeGreaterThanOrEqual(history.length);
   await page.reload();

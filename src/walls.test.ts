@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
  * writes nothing to the console (warnings go through onWarning, src/warnings.ts).
  */
 const SRC = path.resolve(import.meta.dirname);
-const BROWSER_ENTRIES = ['index.ts', 'widget/index.ts', 'demo/main.ts'].map((f) => path.join(SRC, f));
+const BROWSER_ENTRIES = ['index.ts', 'widget/index.ts', 'demo/main.ts', 'demo/results/main.ts'].map((f) => path.join(SRC, f));
 /** packages that exist only in Node (or pull in Node built-ins) */
 const NODE_ONLY = /^(node:|fs$|fs\/|path$|os$|url$|crypto$|worker_threads$|child_process$|sharp$|commander$|cli-progress$|tsx|onnxruntime-node$|@tensorflow\/tfjs-node)/;
 const SPECIFIERS = /(?:^|[\s;])(?:import|export)\s[^'"`]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s+['"]([^'"]+)['"]/gm;

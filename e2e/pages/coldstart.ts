@@ -30,6 +30,26 @@ export async function addAndRecommend(k: number) {
   return { backend: rec.backend, before, duplicate, added, ids: top.map((r) => r.item.id), scores: top.map((r) => r.score), events };
 }
 
+/**
+ * A view of a product newer than the bundle (issue 22 §7), recorded before addItems(): kept, one
+ * UNKNOWN_ITEM warning, left out of scoring; once added, that early view counts (the item is seen).
+ */
+export async function recordBeforeAdd(k: number) {
+  const warnings: string[] = [];
+  const rec = await Recommender.load({ bundleUrl: BUNDLE, backend: 'wasm', namespace: `${NS}-early`, onWarning: (w) => warnings.push(`${w.code}:${w.itemId}`) });
+  await rec.clearHistory();
+  await rec.record({ itemId: 'tea-green', type: 'view', ts: 1_000 });
+  const ids = async () => (await rec.recommend({ k })).map((r) => r.item.id);
+  const before = await ids();
+  await rec.record({ itemId: NEW_ITEM.id, type: 'view', ts: 2_000 });
+  const unknown = await ids();
+  await rec.addItems([NEW_ITEM]);
+  const added = await ids();
+  const events = (await rec.events()).map((e) => `${e.type}:${e.itemId}`);
+  rec.dispose();
+  return { warnings, before, unknown, added, events };
+}
+
 /** After a reload: the added item comes back from IndexedDB and is still recommendable. */
 export async function afterReload(k: number) {
   const rec = await Recommender.load({ bundleUrl: BUNDLE, backend: 'wasm', namespace: NS });

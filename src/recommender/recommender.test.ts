@@ -1,9 +1,13 @@
 import 'fake-indexeddb/auto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { writeBundle } from '../bundle/write.js';
 import { isMolarError } from '../errors.js';
+import { folderFetch } from '../testing/folder-fetch.js';
+import type { MolarWarning } from '../warnings.js';
 import { Recommender } from './recommender.js';
 
 const BUNDLE = path.resolve(import.meta.dirname, '../../demo-data/bundle');
@@ -46,17 +50,53 @@ describe('Recommender (demo bundle, cpu backend)', () => {
     rec.dispose();
   });
 
-  it('refuses unknown items and bad k with clear errors, and is unusable but safe after dispose()', async () => {
+  it('refuses a bad item id and bad k with clear errors, and is unusable but safe after dispose()', async () => {
     const rec = await load('cooccurrence');
-    const notFound = await rec.record({ itemId: 'no-such-sku' }).catch((e) => e);
-    expect(isMolarError(notFound, 'NOT_FOUND')).toBe(true);
-    expect(notFound.message).toContain('no-such-sku');
+    const bad = await rec.record({ itemId: '' }).catch((e) => e);
+    expect(isMolarError(bad, 'BAD_INPUT')).toBe(true);
+    expect(bad.field).toBe('itemId');
     const badK = await rec.recommend({ k: 0 }).catch((e) => e);
     expect(isMolarError(badK, 'BAD_CONFIG')).toBe(true);
     rec.dispose();
     rec.dispose();
     const after = await rec.recommend().catch((e) => e);
     expect(isMolarError(after, 'DISPOSED')).toBe(true);
+  });
+
+  it('records a product newer than the bundle, says so once, and leaves it out of scoring until a bundle knows it', async () => {
+    const warnings: MolarWarning[] = [];
+    const namespace = `t${ns++}`;
+    // bundle A is the demo catalog without st-1f436: the shop added that product after A was built
+    const dir = mkdtempSync(path.join(tmpdir(), 'molar-old-bundle-'));
+    const demoItems = JSON.parse(readFileSync(path.join(BUNDLE, 'items.json'), 'utf8')) as { id: string }[];
+    const oldItems = demoItems.filter((it) => it.id !== 'st-1f436');
+    const pop = Float32Array.from({ length: oldItems.length + 1 }, (_, i) => (i === 0 ? 0 : 1 / i));
+    await writeBundle({ out: path.join(dir, 'b'), name: 'old', items: oldItems, files: new Map([['popularity.bin', { data: new Uint8Array(pop.buffer) }]]), models: [{ kind: 'popularity', files: ['popularity.bin'] }] });
+    const old = await Recommender.load({ bundleUrl: 'disk://b/', backend: 'cpu', fetch: folderFetch(path.join(dir, 'b'), 'disk://b/'), namespace, onWarning: (w) => warnings.push(w) });
+    const events: MolarWarning[] = [];
+    old.addEventListener('warning', (e) => events.push((e as CustomEvent<MolarWarning>).detail));
+    const cold = (await old.recommend({ k: 5 })).map((r) => r.item.id);
+    await old.record({ itemId: 'st-1f436', type: 'view' });
+    await old.record({ itemId: 'st-1f436', type: 'view' });
+    expect((await old.events()).map((e) => e.itemId)).toEqual(['st-1f436', 'st-1f436']);
+    expect(warnings.map((w) => [w.code, w.itemId])).toEqual([['UNKNOWN_ITEM', 'st-1f436']]);
+    expect(warnings[0].message).toContain('addItems()');
+    expect(events).toEqual(warnings);
+    expect((await old.recommend({ k: 5 })).map((r) => r.item.id)).toEqual(cold);
+    old.dispose();
+
+    // the rebuilt bundle knows it: the events recorded earlier now count, exactly as fresh views would
+    const rebuilt = await Recommender.load({ bundleUrl: 'disk://demo/', backend: 'cpu', fetch: diskFetch, namespace, model: 'cooccurrence', onWarning: (w) => warnings.push(w) });
+    const fresh = await load('cooccurrence');
+    const demoCold = (await fresh.recommend({ k: 5 })).map((r) => r.item.id);
+    await fresh.record({ itemId: 'st-1f436', type: 'view' });
+    await fresh.record({ itemId: 'st-1f436', type: 'view' });
+    const expected = (await fresh.recommend({ k: 5 })).map((r) => r.item.id);
+    expect(expected).not.toEqual(demoCold);
+    expect((await rebuilt.recommend({ k: 5 })).map((r) => r.item.id)).toEqual(expected);
+    expect(warnings).toHaveLength(1);
+    rebuilt.dispose();
+    fresh.dispose();
   });
 
   it('exports and clears the history of its namespace', async () => {

@@ -94,6 +94,8 @@ export class Recommender extends EventTarget {
   /** catalog items (ids 1..numItems) then added items (numItems+1…) */
   private readonly all: ItemRecord[];
   private readonly lookup: Map<string, number>;
+  /** unknown ids record() has warned about already (one warning per id, not per view) */
+  private readonly unknownWarned = new Set<string>();
 
   private constructor(private readonly parts: Parts) {
     super();
@@ -206,12 +208,21 @@ export class Recommender extends EventTarget {
     return items.map((it, r) => this.attach(it, m.data.subarray(r * m.dim, (r + 1) * m.dim)));
   }
 
+  /**
+   * Adds one event to the shopper's history. An id the bundle does not know (a product newer than
+   * the bundle: a shop's catalog moves faster than its bundle) is still recorded, and an
+   * UNKNOWN_ITEM warning says so, once per id: recommend() leaves it out until addItems() or a
+   * rebuilt bundle knows it, and then counts it where it stands in the history.
+   */
   async record(input: RecordInput): Promise<HistoryEvent> {
     this.alive();
-    if (!this.lookup.has(input?.itemId)) {
-      throw new MolarError('NOT_FOUND', `item "${input?.itemId}" is neither in the bundle's catalog nor added with addItems()`, { field: 'itemId' });
+    // the store checks the event (BAD_INPUT naming the field) before anything is said about it
+    const ev = await this.parts.history.record({ itemId: input?.itemId, type: input?.type ?? 'view', ts: input?.ts });
+    if (!this.lookup.has(ev.itemId) && !this.unknownWarned.has(ev.itemId)) {
+      this.unknownWarned.add(ev.itemId);
+      this.warn({ code: 'UNKNOWN_ITEM', itemId: ev.itemId, message: `item "${ev.itemId}" is neither in the bundle's catalog nor added with addItems(): recorded, but left out of recommendations until addItems() or a rebuilt bundle knows it` });
     }
-    return this.parts.history.record({ itemId: input.itemId, type: input.type ?? 'view', ts: input.ts });
+    return ev;
   }
 
   /**

@@ -1,19 +1,31 @@
 import type { BackendChoice } from '../config.js';
-import { Recommender, type Recommendation, type RecordInput } from '../recommender/index.js';
+import { decodeEntities } from '../items/display.js';
+import { Recommender, type LoadProgress, type Recommendation, type RecordInput } from '../recommender/index.js';
 
 /** One Recommender per bundle URL + backend, shared by every <molar-recs> on the page. */
-const shared = new Map<string, Promise<Recommender>>();
+const shared = new Map<string, { loading: Promise<Recommender>; listeners: Set<(p: LoadProgress) => void> }>();
 
-export function recommenderFor(bundle: string, backend: BackendChoice = 'auto'): Promise<Recommender> {
+/**
+ * The page's Recommender for a bundle and backend, loaded once. `onProgress` hears the bundle's
+ * download progress while it loads (every caller that asked before it finished), so a host page can
+ * show one bar for the Recommender its <molar-recs> elements share.
+ */
+export function recommenderFor(bundle: string, backend: BackendChoice = 'auto', { onProgress }: { onProgress?: (p: LoadProgress) => void } = {}): Promise<Recommender> {
   const key = `${bundle}|${backend}`;
-  let p = shared.get(key);
-  if (!p) {
-    p = Recommender.load({ bundleUrl: bundle, backend });
-    p.catch(() => shared.delete(key));
-    shared.set(key, p);
+  let s = shared.get(key);
+  if (!s) {
+    const listeners = new Set<(p: LoadProgress) => void>();
+    const loading = Recommender.load({ bundleUrl: bundle, backend, onProgress: (p) => listeners.forEach((l) => l(p)) });
+    loading.then(() => listeners.clear(), () => shared.delete(key));
+    s = { loading, listeners };
+    shared.set(key, s);
   }
-  return p;
+  if (onProgress) s.listeners.add(onProgress);
+  return s.loading;
 }
+
+/** A page's view of a product this long after a click on its card is that click (the page opening it). */
+const SAME_CLICK_MS = 10_000;
 
 const STYLE = `
 :host { display: block; font: inherit; color: inherit; }
@@ -22,7 +34,8 @@ const STYLE = `
 [part=card] { display: flex; flex-direction: column; align-items: center; gap: .35rem; padding: .6rem; border: 1px solid #e3e3e8;
   border-radius: 10px; text-decoration: none; color: inherit; background: #fff; height: 100%; box-sizing: border-box; }
 [part=card]:hover { border-color: #7a5cff; }
-[part=image] { width: 72px; height: 72px; object-fit: contain; }
+[part=image], [part=placeholder] { width: 72px; height: 72px; object-fit: contain; flex: none; }
+[part=placeholder] { border-radius: 8px; background: repeating-linear-gradient(45deg, #f0eef8 0 8px, #e6e2f5 8px 16px); }
 [part=title] { font-size: .85rem; text-align: center; line-height: 1.2; }
 [part=status] { font-size: .8rem; color: #666; }
 `;
@@ -33,7 +46,8 @@ const STYLE = `
  * product views with `el.record({ itemId })`.
  *
  * Events: `molar-ready` (detail: { backend, report }), `molar-recommend` (detail: { items }),
- * `molar-error` (detail: { error }). Style with ::part(list|card|image|title|heading|status).
+ * `molar-error` (detail: { error }). Style with ::part(list|card|image|placeholder|title|heading|status); an item without a
+ * picture (or whose picture fails) gets the placeholder part.
  */
 export class MolarRecs extends HTMLElement {
   static observedAttributes = ['bundle', 'k', 'backend'];
@@ -42,6 +56,8 @@ export class MolarRecs extends HTMLElement {
   private list: HTMLUListElement;
   private status: HTMLParagraphElement;
   private loading?: Promise<void>;
+  /** the card the shopper clicked last, so the page's view of the product it opens is not a second event */
+  private lastCardClick?: { itemId: string; at: number; recorded: Promise<void> };
 
   constructor() {
     super();
@@ -83,10 +99,21 @@ export class MolarRecs extends HTMLElement {
     }
   }
 
-  /** Record a host-page event (a product view, an add to cart) and refresh. */
+  /**
+   * Record a host-page event (a product view, an add to cart) and refresh. A product newer than the
+   * bundle is recorded too (an UNKNOWN_ITEM warning on the Recommender, see record() there); when
+   * the bundle did not load there is nothing to record into, and molar-error has said why already.
+   * The view a page records for the product one of this element's cards just opened is that same
+   * click, already recorded: it is not counted twice.
+   */
   async record(event: RecordInput): Promise<void> {
     await this.load();
-    await this.rec!.record(event);
+    if (!this.rec) return;
+    const clicked = this.lastCardClick;
+    this.lastCardClick = undefined;
+    const sameClick = clicked !== undefined && (event.type ?? 'view') === 'view' && event.itemId === clicked.itemId && Date.now() - clicked.at < SAME_CLICK_MS;
+    // the same click: wait for its own record to land so the refresh leaves the item out as seen
+    await (sameClick ? clicked.recorded : this.rec.record(event));
     await this.refresh();
   }
 
@@ -135,19 +162,41 @@ export class MolarRecs extends HTMLElement {
       a.href = item.url ?? `#item=${encodeURIComponent(item.id)}`;
       a.dataset.itemId = item.id;
       a.dataset.score = String(score);
+      const placeholder = () => {
+        const p = document.createElement('span');
+        p.part.add('placeholder');
+        p.setAttribute('aria-hidden', 'true');
+        return p;
+      };
       if (item.image) {
         const img = document.createElement('img');
         img.part.add('image');
         img.src = item.image;
         img.alt = '';
         img.loading = 'lazy';
+        // a missing or undecodable picture shows the placeholder, not the browser's broken-image icon
+        img.addEventListener('error', () => img.replaceWith(placeholder()), { once: true });
         a.append(img);
-      }
+      } else a.append(placeholder());
       const title = document.createElement('span');
       title.part.add('title');
-      title.textContent = item.title ?? item.id;
+      title.textContent = decodeEntities(item.title ?? item.id); // entities decoded to characters, set as text
       a.append(title);
-      a.addEventListener('click', () => void this.rec?.record({ itemId: item.id, type: 'click' }));
+      a.addEventListener('click', () => {
+        if (!this.rec) return;
+        // a failed record (the Recommender disposed under it) is a molar-error, not an unhandled rejection
+        const recorded = this.rec.record({ itemId: item.id, type: 'click' }).then(
+          () => undefined,
+          (error: unknown) => void this.dispatchEvent(new CustomEvent('molar-error', { detail: { error }, bubbles: true, composed: true })),
+        );
+        this.lastCardClick = { itemId: item.id, at: Date.now(), recorded };
+      });
+      // a card is a link (Enter follows it); Space opens it too, as it would a button-like card
+      a.addEventListener('keydown', (e) => {
+        if (e.key !== ' ' || e.repeat) return;
+        e.preventDefault();
+        a.click();
+      });
       li.append(a);
       return li;
     });
