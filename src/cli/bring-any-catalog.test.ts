@@ -76,7 +76,7 @@ describe('molar build on files that are not ours', () => {
       '--attribute-cols <a,b>', '--flag-cols', '--delimiter <sep>', '--no-header', '--columns <a,b>', '--encoding <label>', '--minutes <m>', 'movie_title', 'Model kinds: popularity, cooccurrence, sasrec']) {
       expect(build).toContain(s);
     }
-    expect((await molar(['train', '--help'])).stdout.replace(/\s+/g, ' ')).toContain('--patience <n> epochs without a better valid NDCG@10 before stopping (default: 20)');
+    expect((await molar(['train', '--help'])).stdout.replace(/\s+/g, ' ')).toContain('--patience <n> epochs without a better valid NDCG@10 before stopping (default: 20; 100 with --minutes, whose end stops training)');
   }, CLI_TIMEOUT);
 });
 
