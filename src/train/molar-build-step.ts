@@ -56,7 +56,8 @@ export function molarStep(o: MolarStepOptions = {}): BuildStep {
         timeBudgetMs: minutes !== undefined ? minutes * 60_000 : undefined,
         workers: o.workers ?? defaultWorkers(),
         progress: o.progress ?? true,
-        onEpoch: (e) => ctx.progress(e.epoch, 0),
+        // over the budget's seconds when there is one, so the bar's ETA is the time left (as sasrec's)
+        onEpoch: (e) => (minutes !== undefined ? ctx.progress(Math.min(minutes * 60, Math.round(e.minutes * 60)), Math.round(minutes * 60)) : ctx.progress(e.epoch, 0)),
       });
       ctx.files.set(MOLAR_FILE, { data: new Uint8Array(r.weights.data.buffer, r.weights.data.byteOffset, r.weights.data.byteLength) });
       if (attributes) ctx.files.set(MOLAR_ATTRIBUTES_FILE, { data: attributes });
