@@ -1,14 +1,15 @@
-import type { BackendChoice } from '../config.js';
+import type { BackendChoice, DeepPartial, MolarConfig } from '../config.js';
 import { Recommender, type Recommendation, type RecordInput } from '../recommender/index.js';
+import { CONFIG_ATTRIBUTES, configFromAttributes } from './attributes.js';
 
 /** One Recommender per bundle URL + backend, shared by every <molar-recs> on the page. */
 const shared = new Map<string, Promise<Recommender>>();
 
-export function recommenderFor(bundle: string, backend: BackendChoice = 'auto'): Promise<Recommender> {
-  const key = `${bundle}|${backend}`;
+export function recommenderFor(bundle: string, backend: BackendChoice = 'auto', config: DeepPartial<MolarConfig> = {}): Promise<Recommender> {
+  const key = `${bundle}|${backend}|${JSON.stringify(config)}`;
   let p = shared.get(key);
   if (!p) {
-    p = Recommender.load({ bundleUrl: bundle, backend });
+    p = Recommender.load({ bundleUrl: bundle, backend, config });
     p.catch(() => shared.delete(key));
     shared.set(key, p);
   }
@@ -30,13 +31,14 @@ const STYLE = `
 /**
  * `<molar-recs bundle="/bundles/shop/" k="8" backend="auto">`: recommendations for the current
  * shopper, from their private history. Clicks on its own cards are recorded; the host page records
- * product views with `el.record({ itemId })`.
+ * product views with `el.record({ itemId })`. `tfjs-wasm-path`, `ort-wasm-path`, `model-base-url`
+ * and `config` (JSON) set where its files come from (widget/attributes.ts).
  *
  * Events: `molar-ready` (detail: { backend, report }), `molar-recommend` (detail: { items }),
  * `molar-error` (detail: { error }). Style with ::part(list|card|image|title|heading|status).
  */
 export class MolarRecs extends HTMLElement {
-  static observedAttributes = ['bundle', 'k', 'backend'];
+  static observedAttributes = ['bundle', 'k', 'backend', ...CONFIG_ATTRIBUTES];
   private rec?: Recommender;
   private readonly root: ShadowRoot;
   private list: HTMLUListElement;
@@ -113,7 +115,7 @@ export class MolarRecs extends HTMLElement {
     this.loading ??= (async () => {
       this.status.textContent = 'Loading recommendations…';
       try {
-        this.rec = await recommenderFor(bundle, (this.getAttribute('backend') ?? 'auto') as BackendChoice);
+        this.rec = await recommenderFor(bundle, (this.getAttribute('backend') ?? 'auto') as BackendChoice, configFromAttributes((n) => this.getAttribute(n)));
         this.status.textContent = '';
         this.dispatchEvent(new CustomEvent('molar-ready', { detail: { backend: this.rec.backend, report: this.rec.backendReport }, bubbles: true, composed: true }));
         await this.update();
