@@ -14,7 +14,7 @@ export { CONFIG_ATTRIBUTES, PATH_ATTRIBUTES, configFromAttributes, setWidgetDefa
 // the dev server) the config defaults stand: /wasm/tfjs/ and /wasm/ort/ on the page's origin.
 if (import.meta.env?.MOLAR_WIDGET_BUILD) {
   setWidgetDefaults({
-    runtime: { tfjsWasmPath: new URL('./wasm/tfjs/', import.meta.url).href, ortWasmPath: new URL('./wasm/ort/', import.meta.url).href },
+    runtime: { tfjsWasmPath: new URL(/* @vite-ignore */ './wasm/tfjs/', import.meta.url).href, ortWasmPath: new URL(/* @vite-ignore */ './wasm/ort/', import.meta.url).href },
   });
 }
 defineMolarRecs();
