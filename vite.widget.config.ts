@@ -95,6 +95,8 @@ function wasmFiles(): Plugin {
  */
 export default defineConfig({
   publicDir: false,
+  // chunk preloads resolve against molar-recs.js's own URL, so the folder can live at any path
+  base: './',
   plugins: [browserOnly(), tfjsCoreOnly(), wasmFiles()],
   // the built widget finds wasm/ next to molar-recs.js (src/widget/index.ts reads this)
   define: { 'import.meta.env.MOLAR_WIDGET_BUILD': 'true' },

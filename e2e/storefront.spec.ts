@@ -39,6 +39,10 @@ const statusText = (page: Page) => page.locator('molar-recs').evaluate((el) => e
 test('one script tag + one element: the built widget loads, recommends, records host-page views', async ({ page }) => {
   const external = watchNetwork(page, ORIGIN);
   const wasm = wasmResponses(page);
+  const missing: string[] = [];
+  page.on('response', (r) => {
+    if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) missing.push(`${r.status()} ${r.url()}`);
+  });
   await page.goto('/e2e/pages/storefront.html');
   await expect.poll(() => recIds(page)).toHaveLength(4);
   const before = await recIds(page);
@@ -50,6 +54,8 @@ test('one script tag + one element: the built widget loads, recommends, records 
   await expect.poll(() => recIds(page)).not.toEqual(before);
   expect(await recIds(page)).not.toContain('st-1f436');
   expect(external).toEqual([]);
+  // every chunk (and its preload) resolved beside molar-recs.js, whatever path the folder is served at
+  expect(missing).toEqual([]);
 });
 
 test('a wrong tfjs-wasm-path is an error naming the URL it could not load', async ({ page }) => {

@@ -13,8 +13,9 @@ export { CONFIG_ATTRIBUTES, PATH_ATTRIBUTES, configFromAttributes, setWidgetDefa
 // molar-recs.js itself, so import.meta.url is the script's own URL. Anywhere else (a shop's bundler,
 // the dev server) the config defaults stand: /wasm/tfjs/ and /wasm/ort/ on the page's origin.
 if (import.meta.env?.MOLAR_WIDGET_BUILD) {
-  setWidgetDefaults({
-    runtime: { tfjsWasmPath: new URL(/* @vite-ignore */ './wasm/tfjs/', import.meta.url).href, ortWasmPath: new URL(/* @vite-ignore */ './wasm/ort/', import.meta.url).href },
-  });
+  // the base goes through a variable: a literal `new URL('./x/', import.meta.url)` is an asset
+  // reference to bundlers and to Vite's dev server, which rewrites it to a file path and drops the slash
+  const script = String(import.meta.url);
+  setWidgetDefaults({ runtime: { tfjsWasmPath: new URL('wasm/tfjs/', script).href, ortWasmPath: new URL('wasm/ort/', script).href } });
 }
 defineMolarRecs();
