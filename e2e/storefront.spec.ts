@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { ORIGIN } from '../playwright.config.js';
 import { recIds, watchNetwork } from './helpers.js';
@@ -87,4 +90,37 @@ test('a bad path attribute is refused naming the attribute', async ({ page }) =>
   await widgetPage(page, { bundle: '/bundles/demo/', backend: 'wasm', 'tfjs-wasm-path': 'no-trailing-slash' });
   await expect.poll(() => statusText(page)).toContain('attribute tfjs-wasm-path');
   expect(await statusText(page)).toContain('ending in "/"');
+});
+
+test.describe('hf-* cold start in the built widget', () => {
+  // a bundle whose item vectors come from transformers.js (tiny BERT fixture): addItems() then
+  // loads the transformers.js chunk, which loads onnxruntime's wasm from the build's wasm/ort/
+  const root = path.resolve(import.meta.dirname, '..');
+  const out = path.join(root, '.cache/e2e/hf-bundle');
+  test.beforeAll(() => {
+    rmSync(out, { recursive: true, force: true });
+    const shop = path.join(root, 'src/cli/fixtures/shop');
+    execFileSync(process.execPath, ['bin/molar.js', 'build', '--catalog', `${shop}/catalog.csv`, '--interactions', `${shop}/interactions.csv`, '--no-train', '--no-images',
+      '--encode', 'hf-text:tiny-bert', '--model-dir', 'e2e/fixtures/tiny-hf', '--out', out], { cwd: root, stdio: 'pipe' });
+  });
+  test.afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  test('addItems() encodes with onnxruntime loaded from the built wasm/ort/, models from model-base-url', async ({ page }) => {
+    const external = watchNetwork(page, ORIGIN);
+    const ort: { url: string; status: number }[] = [];
+    page.on('response', (r) => r.url().includes('/ort-wasm') && ort.push({ url: r.url(), status: r.status() }));
+    await widgetPage(page, { bundle: '/.cache/e2e/hf-bundle/', k: '4', backend: 'wasm', 'model-base-url': '/e2e/fixtures/tiny-hf/' });
+    await expect.poll(() => recIds(page)).toHaveLength(4);
+    const added = await page.locator('molar-recs').evaluate(async (el: any) => {
+      await el.recommender.addItems([{ id: 'tea-matcha', title: 'Matcha Tea', description: 'Stone-ground green tea' }]);
+      return el.recommender.items.some((it: { id: string }) => it.id === 'tea-matcha');
+    });
+    expect(added).toBe(true);
+    expect(ort.length).toBeGreaterThan(0);
+    for (const r of ort) {
+      expect(r.url).toMatch(new RegExp(`^${ORIGIN}/dist/widget/wasm/ort/ort-wasm-simd-threaded\\.asyncify\\.(mjs|wasm)$`));
+      expect(r.status).toBe(200);
+    }
+    expect(external).toEqual([]);
+  });
 });
