@@ -73,7 +73,9 @@ test('a wrong tfjs-wasm-path is an error naming the URL it could not load', asyn
   expect(errors).toEqual([]);
 });
 
-test('backend auto with a wrong wasm path falls to cpu, and the report says which URL failed', async ({ page }) => {
+test('backend auto with a wrong wasm path falls to cpu, and the report and a warning say which URL failed', async ({ page }) => {
+  const warnings: string[] = [];
+  page.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()));
   await widgetPage(page, {
     bundle: '/bundles/demo/',
     k: '4',
@@ -83,7 +85,14 @@ test('backend auto with a wrong wasm path falls to cpu, and the report says whic
   await expect.poll(() => recIds(page)).toHaveLength(4);
   const report = await page.locator('molar-recs').evaluate((el: any) => el.recommender.backendReport);
   expect(report.backend).toBe('cpu');
-  expect(report.tried[0]).toMatchObject({ backend: 'wasm', ok: false, reason: expect.stringContaining(`${ORIGIN}/no-such-folder/tfjs-backend-wasm`) });
+  expect(report.tried[0]).toMatchObject({
+    backend: 'wasm',
+    ok: false,
+    reason: expect.stringContaining(`${ORIGIN}/no-such-folder/tfjs-backend-wasm`),
+    missingFile: expect.stringMatching(new RegExp(`^${ORIGIN}/no-such-folder/tfjs-backend-wasm`)),
+  });
+  // not silent: the default onWarning prints one line naming the file and the backend used instead
+  expect(warnings.filter((w) => w.includes('wasm backend skipped') && w.includes('/no-such-folder/tfjs-backend-wasm') && w.endsWith('using cpu'))).toHaveLength(1);
 });
 
 test('a bad path attribute is refused naming the attribute', async ({ page }) => {

@@ -9,7 +9,7 @@ import { MolarError } from '../errors.js';
 export interface BackendReport {
   backend: BackendName;
   /** one entry per backend tried or skipped, in order */
-  tried: { backend: BackendName; ok: boolean; reason: string }[];
+  tried: { backend: BackendName; ok: boolean; reason: string; missingFile?: string }[];
 }
 
 /** every backend the runtime knows, in its default order (config.ts holds the list once) */
@@ -85,12 +85,17 @@ export async function probeWasmFile(url: string, fetchFn: typeof fetch = fetch):
   return null;
 }
 
-/** The reason a backend whose init failed gives: for wasm in a page, the file it could not load. */
-async function initFailure(name: BackendName, cfg: RuntimeConfig, fallback: string): Promise<string> {
-  if (name !== 'wasm' || !isBrowser) return fallback;
+/**
+ * Why a backend whose init failed did so: for wasm in a page, the file it could not load, named in
+ * the reason and returned as `missingFile` (a deployment mistake, which the Recommender warns about
+ * even when `auto` moves on to the next backend).
+ */
+async function initFailure(name: BackendName, cfg: RuntimeConfig, fallback: string): Promise<{ reason: string; missingFile?: string }> {
+  if (name !== 'wasm' || !isBrowser) return { reason: fallback };
   const url = await tfjsWasmFileUrl(new URL(cfg.tfjsWasmPath, location.href).href);
   const why = await probeWasmFile(url);
-  return why ? `${why} (set runtime.tfjsWasmPath, or the widget's tfjs-wasm-path attribute, to the folder holding tfjs-backend-wasm's .wasm files)` : fallback;
+  if (!why) return { reason: fallback };
+  return { reason: `${why} (set runtime.tfjsWasmPath, or the widget's tfjs-wasm-path attribute, to the folder holding tfjs-backend-wasm's .wasm files)`, missingFile: url };
 }
 
 /** How long the smoke test's read may take: on a lost WebGL context it never finishes (its fence never passes). */
@@ -140,15 +145,16 @@ async function selectNow(choice: BackendChoice, cfg: RuntimeConfig, skip: Backen
   const tried: BackendReport['tried'] = [];
   for (const name of order) {
     let reason = await prepare(name, cfg).catch((e: Error) => `could not load: ${e.message}`);
+    let missingFile: string | undefined;
     if (reason === null) {
       const ok = await tf.setBackend(name).catch((e: Error) => (reason = `init threw: ${e.message}`, false));
-      if (!ok) reason = await initFailure(name, cfg, reason ?? 'setBackend() resolved false (init failed)');
+      if (!ok) ({ reason, missingFile } = await initFailure(name, cfg, reason ?? 'setBackend() resolved false (init failed)'));
       if (ok) {
         await tf.ready();
         reason = await smokeTest();
       }
     }
-    tried.push({ backend: name, ok: reason === null, reason: reason ?? 'selected' });
+    tried.push({ backend: name, ok: reason === null, reason: reason ?? 'selected', ...(missingFile && { missingFile }) });
     if (reason === null) return { backend: name, tried };
   }
   throw new MolarError('BACKEND_UNAVAILABLE', `no compute backend could start: ${tried.map((t) => `${t.backend}: ${t.reason}`).join('; ')}`);
