@@ -40,6 +40,7 @@ describe('configFromAttributes', () => {
     expect(refusal(() => configFromAttributes(attrs({ 'tfjs-wasm-path': 'no-slash' }))).message).toBe(
       'attribute tfjs-wasm-path: field "runtime.tfjsWasmPath": expected a non-empty URL prefix ending in "/", got "no-slash"',
     );
+    expect(refusal(() => configFromAttributes(attrs({ 'model-base-url': '/models' }))).message).toContain('attribute model-base-url: field "encoders.modelBaseUrl"');
     expect(refusal(() => configFromAttributes(attrs({ config: '{"runtime":' }))).message).toMatch(/^field "config": the config attribute is not JSON/);
     expect(refusal(() => configFromAttributes(attrs({ config: '[1]' }))).message).toContain('must be a JSON object');
     expect(refusal(() => configFromAttributes(attrs({ config: '{"runtime":{"fallbackOrder":["tpu"]}}' }))).message).toContain('attribute config: field "runtime.fallbackOrder[0]"');
