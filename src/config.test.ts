@@ -34,6 +34,7 @@ describe('resolveConfig', () => {
       [{ device: 'gpu' }, 'encoders.device', 'expected one of webgpu, wasm, cpu, got "gpu"'],
       [{ allowRemoteModels: 'yes' }, 'encoders.allowRemoteModels', 'expected true or false, got "yes"'],
       [{ modelBaseUrl: '' }, 'encoders.modelBaseUrl', 'expected a non-empty URL prefix'],
+      [{ modelBaseUrl: '/models' }, 'encoders.modelBaseUrl', 'expected a non-empty URL prefix ending in "/", got "/models"'],
     ];
     for (const [encoders, field, message] of cases) {
       const e = errorOf(() => resolveConfig({ encoders } as never));

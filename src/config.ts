@@ -142,7 +142,8 @@ const SCHEMA: { [S in keyof MolarConfig]: { [F in keyof MolarConfig[S]]-?: Check
   score: { tileSize: int(1, 1 << 24), rerankDepth: int(1, 100_000), contentRecencyDecay: num(0, 1, { openLo: true }) },
   baseline: { recencyDecay: num(0, 1, { openLo: true }), maxHistory: int(1, 100_000), popularityWeight: num(0, 1e6) },
   encoders: {
-    modelBaseUrl: nonEmpty('a non-empty URL prefix'),
+    // `<base><encoder id>/` is joined by concatenation: without the slash "/models" + "use-lite" is a wrong URL
+    modelBaseUrl: urlPrefix,
     dtype: enumOf(HF_DTYPES),
     device: enumOf(HF_DEVICES, { optional: true }),
     allowRemoteModels: bool,

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 /**
  * The walls of ARCHITECTURE.md § 1, enforced: browser code (everything the public entry, the
@@ -84,14 +84,57 @@ describe('walls', () => {
     expect(offenders).toEqual([]);
   });
 
-  it('the production widget build holds no module from train/, cli/ or *-node.ts', async () => {
-    const { build } = await import('vite');
-    const out = await build({ configFile: path.join(SRC, '../vite.widget.config.ts'), logLevel: 'silent', build: { write: false } });
-    const outputs = (Array.isArray(out) ? out : [out]) as { output: { type: string; fileName: string; moduleIds?: string[]; modules?: Record<string, unknown> }[] }[];
-    const chunks = outputs.flatMap((o) => o.output).filter((c) => c.type === 'chunk');
-    const ids = chunks.flatMap((c) => c.moduleIds ?? Object.keys(c.modules ?? {}));
-    expect(ids.some((id) => id.includes('/src/widget/'))).toBe(true); // module ids are really listed
-    expect(ids.filter((id) => id.startsWith(SRC) && nodeOnlyFile(id.split('?')[0]))).toEqual([]);
-    expect(chunks.map((c) => c.fileName).filter((n) => /backend-node|grad-worker|cli/.test(n))).toEqual([]);
-  }, 120_000);
+  describe('the production widget build', () => {
+    type Output = { type: string; fileName: string; isEntry?: boolean; imports?: string[]; moduleIds?: string[]; modules?: Record<string, unknown>; code?: string; source?: string | Uint8Array };
+    let files: Output[] = [];
+    beforeAll(async () => {
+      const { build } = await import('vite');
+      const out = await build({ configFile: path.join(SRC, '../vite.widget.config.ts'), logLevel: 'silent', build: { write: false } });
+      files = ((Array.isArray(out) ? out : [out]) as { output: Output[] }[]).flatMap((o) => o.output);
+    }, 120_000);
+    const chunks = () => files.filter((c) => c.type === 'chunk');
+    const idsOf = (c: Output) => c.moduleIds ?? Object.keys(c.modules ?? {});
+    /** the entry and every chunk it imports statically: what a page with <molar-recs> loads before any dynamic import */
+    const eager = () => {
+      const byName = new Map(chunks().map((c) => [c.fileName, c]));
+      const seen = new Set<string>();
+      const todo = chunks().filter((c) => c.isEntry).map((c) => c.fileName);
+      for (let f = todo.pop(); f !== undefined; f = todo.pop()) if (!seen.has(f)) (seen.add(f), todo.push(...(byName.get(f)!.imports ?? [])));
+      return [...seen].map((f) => byName.get(f)!);
+    };
+
+    it('holds no module from train/, cli/ or *-node.ts', () => {
+      const ids = chunks().flatMap(idsOf);
+      expect(ids.some((id) => id.includes('/src/widget/'))).toBe(true); // module ids are really listed
+      expect(ids.filter((id) => id.startsWith(SRC) && nodeOnlyFile(id.split('?')[0]))).toEqual([]);
+      expect(chunks().map((c) => c.fileName).filter((n) => /backend-node|grad-worker|cli/.test(n))).toEqual([]);
+    });
+
+    it('loads tfjs backends, layers, converter and transformers.js only when reached (dynamic imports)', () => {
+      const entry = chunks().filter((c) => c.isEntry);
+      expect(entry.map((c) => c.fileName)).toEqual(['molar-recs.js']);
+      const eagerIds = eager().flatMap(idsOf);
+      expect(eagerIds.some((id) => id.includes('@tensorflow/tfjs-core'))).toBe(true);
+      const lazyOnly = /@tensorflow\/tfjs-(backend-(cpu|webgl|wasm|webgpu)|layers|converter|data)\/|@huggingface\/transformers|onnxruntime-web/;
+      expect([...new Set(eagerIds.filter((id) => lazyOnly.test(id)).map((id) => id.match(lazyOnly)![0]))]).toEqual([]);
+      // and they are in the build, in chunks of their own
+      const all = chunks().flatMap(idsOf);
+      for (const pkg of ['tfjs-backend-cpu', 'tfjs-backend-webgl', 'tfjs-backend-wasm', 'tfjs-backend-webgpu', 'tfjs-layers', 'tfjs-converter', '@huggingface/transformers']) {
+        expect(all.some((id) => id.includes(pkg)), pkg).toBe(true);
+      }
+    });
+
+    it('ships the wasm binaries as files and inlines none (no base64 "\\0asm" in any chunk)', () => {
+      const assets = files.filter((f) => f.type === 'asset').map((f) => f.fileName);
+      expect(assets.filter((f) => f.startsWith('wasm/')).sort()).toEqual([
+        'wasm/ort/ort-wasm-simd-threaded.asyncify.mjs',
+        'wasm/ort/ort-wasm-simd-threaded.asyncify.wasm',
+        'wasm/tfjs/tfjs-backend-wasm-simd.wasm',
+        'wasm/tfjs/tfjs-backend-wasm-threaded-simd.wasm',
+        'wasm/tfjs/tfjs-backend-wasm.wasm',
+      ]);
+      // "AGFzbQ" is base64 of the wasm magic; a chunk over 2 MB would be an inlined binary too
+      expect(chunks().filter((c) => c.code!.includes('AGFzbQ') || c.code!.length > 2_000_000).map((c) => c.fileName)).toEqual([]);
+    });
+  });
 });

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { isMolarError } from '../errors.js';
-import { encoderModality, encoderParts } from './registry.js';
+import { MOBILENET_ID } from './mobilenet.js';
+import { ENCODERS, encoderModality, encoderParts } from './registry.js';
+import { USE_LITE_ID } from './use-lite.js';
+
+describe('ENCODERS', () => {
+  it('is keyed by the ids the encoder modules export (the table writes them out so it can import the modules lazily)', () => {
+    expect(Object.keys(ENCODERS).sort()).toEqual([MOBILENET_ID, USE_LITE_ID].sort());
+    expect(ENCODERS[USE_LITE_ID].modality).toBe('text');
+    expect(ENCODERS[MOBILENET_ID].modality).toBe('image');
+  });
+});
 
 describe('encoderParts', () => {
   it('splits built-in and transformers.js parts and tells their modality', () => {

@@ -3,10 +3,8 @@ import { MolarError } from '../errors.js';
 import { loadTransformersImageEncoder, loadTransformersTextEncoder, type TransformersOptions } from './hf.js';
 import type { ImageDecoder } from './image-decode.js';
 import { ItemEncoder } from './item-encoder.js';
-import { MOBILENET_ID, MobileNetV2Encoder } from './mobilenet.js';
 import type { ModelFiles } from './sources.js';
 import type { Encoder, ImageEncoder, ProgressCallback, TextEncoder } from './types.js';
-import { USE_LITE_ID, UseLiteEncoder } from './use-lite.js';
 
 export interface EncoderLoadContext {
   /** where the files of one built-in encoder live (a URL base in the browser, a folder in Node) */
@@ -17,19 +15,28 @@ export interface EncoderLoadContext {
   transformers?: TransformersOptions;
 }
 
-/** Built-in encoders by id (a frozen table, as transformers.js keeps SUPPORTED_TASKS). */
+/**
+ * Built-in encoders by id (a frozen table, as transformers.js keeps SUPPORTED_TASKS). Each model
+ * module is imported on first load, not here: they need tfjs-layers / tfjs-converter, which a
+ * storefront page should download only when cold start runs (vite.widget.config.ts). The ids are
+ * written out for the same reason; registry.test.ts checks they match USE_LITE_ID and MOBILENET_ID.
+ */
 export const ENCODERS: Readonly<Record<string, { modality: 'text' | 'image'; load(ctx: EncoderLoadContext): Promise<Encoder> }>> = Object.freeze({
-  [USE_LITE_ID]: {
+  'use-lite': {
     modality: 'text',
     async load(ctx) {
+      const { USE_LITE_ID, UseLiteEncoder } = await import('./use-lite.js');
       const f = ctx.filesFor(USE_LITE_ID);
       if (!('readBytes' in f)) throw new MolarError('BAD_CONFIG', 'use-lite loads from files (model.json, shards, vocab.json)');
       return UseLiteEncoder.load(f, ctx.onProgress);
     },
   },
-  [MOBILENET_ID]: {
+  mobilenetv2: {
     modality: 'image',
-    load: (ctx) => MobileNetV2Encoder.load(ctx.filesFor(MOBILENET_ID), ctx.decodeImage, { onProgress: ctx.onProgress }),
+    async load(ctx) {
+      const { MOBILENET_ID, MobileNetV2Encoder } = await import('./mobilenet.js');
+      return MobileNetV2Encoder.load(ctx.filesFor(MOBILENET_ID), ctx.decodeImage, { onProgress: ctx.onProgress });
+    },
   },
 });
 

@@ -122,6 +122,10 @@ export class Recommender extends EventTarget {
       readBundle(absolute, { fetch: opts.fetch, onProgress, prefetch }),
       HistoryStore.open(opts.namespace ?? absolute, config.history, { onWarning: (message, cause, code = 'HISTORY_NOT_PERSISTENT') => relay({ code, message, cause }) }),
     ]);
+    // a missing wasm file is a deployment mistake, not a browser's limit: say so even though auto moved on
+    for (const t of report.tried) {
+      if (t.missingFile) relay({ code: 'BACKEND_FILE_MISSING', message: `${t.backend} backend skipped: ${t.reason}; using ${report.backend}` });
+    }
     const { manifest } = bundle;
     const modelEntry = pickModel(manifest, model);
     const scorer = await createScorer({ manifest, entry: modelEntry, readFile: bundle.readFile, config });

@@ -1,4 +1,7 @@
-import * as tf from '@tensorflow/tfjs';
+// tfjs-core, not the @tensorflow/tfjs umbrella: the umbrella registers cpu and webgl (and pulls in
+// layers, converter, data) on import, which a storefront would download before its first card.
+// Each backend package is imported by prepare() only when the walk reaches it.
+import * as tf from '@tensorflow/tfjs-core';
 import { BACKEND_NAMES, DEFAULT_CONFIG, type BackendChoice, type BackendName, type RuntimeConfig } from '../config.js';
 import { MolarError } from '../errors.js';
 
@@ -6,7 +9,7 @@ import { MolarError } from '../errors.js';
 export interface BackendReport {
   backend: BackendName;
   /** one entry per backend tried or skipped, in order */
-  tried: { backend: BackendName; ok: boolean; reason: string }[];
+  tried: { backend: BackendName; ok: boolean; reason: string; missingFile?: string }[];
 }
 
 /** every backend the runtime knows, in its default order (config.ts holds the list once) */
@@ -31,6 +34,7 @@ async function prepare(name: BackendName, cfg: RuntimeConfig): Promise<string | 
     }
     case 'webgl':
       if (!isBrowser) return 'WebGL exists only in a browser';
+      await import('@tensorflow/tfjs-backend-webgl');
       return null;
     case 'wasm': {
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
@@ -39,8 +43,59 @@ async function prepare(name: BackendName, cfg: RuntimeConfig): Promise<string | 
       return null;
     }
     case 'cpu':
+      await import('@tensorflow/tfjs-backend-cpu');
       return null;
   }
+}
+
+/**
+ * The .wasm file tfjs-backend-wasm will fetch from `prefix`: it picks one of three by feature
+ * (getPathToWasmBinary in its backend_wasm.js), reading the two flags its import registered.
+ */
+async function tfjsWasmFileUrl(prefix: string): Promise<string> {
+  const [simd, threads] = await Promise.all([tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'), tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')]);
+  const file = simd && threads ? 'tfjs-backend-wasm-threaded-simd.wasm' : simd ? 'tfjs-backend-wasm-simd.wasm' : 'tfjs-backend-wasm.wasm';
+  return new URL(file, prefix).href;
+}
+
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d]; // "\0asm"
+
+/**
+ * Why `url` is not a WebAssembly module the backend could start from, or null when it is one. A
+ * failed wasm init only tells tfjs "resolved false"; this names the file. A dev server or a shop's
+ * catch-all route may answer a missing path with 200 and an HTML page, hence the magic check.
+ */
+export async function probeWasmFile(url: string, fetchFn: typeof fetch = fetch): Promise<string | null> {
+  let res: Response;
+  try {
+    res = await fetchFn(url);
+  } catch (e) {
+    return `could not fetch ${url}: ${(e as Error).message}`;
+  }
+  if (!res.ok) return `could not fetch ${url}: HTTP ${res.status}`;
+  const reader = res.body?.getReader();
+  const head: number[] = [];
+  while (reader && head.length < 4) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    head.push(...value.subarray(0, 4 - head.length));
+  }
+  await reader?.cancel().catch(() => undefined);
+  if (WASM_MAGIC.some((b, i) => head[i] !== b)) return `${url} is not a WebAssembly module (served as ${res.headers.get('content-type') ?? 'no content type'})`;
+  return null;
+}
+
+/**
+ * Why a backend whose init failed did so: for wasm in a page, the file it could not load, named in
+ * the reason and returned as `missingFile` (a deployment mistake, which the Recommender warns about
+ * even when `auto` moves on to the next backend).
+ */
+async function initFailure(name: BackendName, cfg: RuntimeConfig, fallback: string): Promise<{ reason: string; missingFile?: string }> {
+  if (name !== 'wasm' || !isBrowser) return { reason: fallback };
+  const url = await tfjsWasmFileUrl(new URL(cfg.tfjsWasmPath, location.href).href);
+  const why = await probeWasmFile(url);
+  if (!why) return { reason: fallback };
+  return { reason: `${why} (set runtime.tfjsWasmPath, or the widget's tfjs-wasm-path attribute, to the folder holding tfjs-backend-wasm's .wasm files)`, missingFile: url };
 }
 
 /** How long the smoke test's read may take: on a lost WebGL context it never finishes (its fence never passes). */
@@ -51,7 +106,7 @@ async function smokeTest(): Promise<string | null> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     // async read: WebGPU's synchronous readback is slow and, on some adapters, returns zeros
-    const t = tf.tidy(() => tf.matMul(tf.ones([2, 3]), tf.ones([3, 2])).sum());
+    const t = tf.tidy(() => tf.sum(tf.matMul(tf.ones([2, 3]), tf.ones([3, 2]))));
     const timeout = new Promise<null>((resolve) => (timer = setTimeout(resolve, SMOKE_TEST_MS, null)));
     const read = await Promise.race([t.data(), timeout]);
     t.dispose();
@@ -90,15 +145,16 @@ async function selectNow(choice: BackendChoice, cfg: RuntimeConfig, skip: Backen
   const tried: BackendReport['tried'] = [];
   for (const name of order) {
     let reason = await prepare(name, cfg).catch((e: Error) => `could not load: ${e.message}`);
+    let missingFile: string | undefined;
     if (reason === null) {
       const ok = await tf.setBackend(name).catch((e: Error) => (reason = `init threw: ${e.message}`, false));
-      if (!ok && reason === null) reason = 'setBackend() resolved false (init failed)';
+      if (!ok) ({ reason, missingFile } = await initFailure(name, cfg, reason ?? 'setBackend() resolved false (init failed)'));
       if (ok) {
         await tf.ready();
         reason = await smokeTest();
       }
     }
-    tried.push({ backend: name, ok: reason === null, reason: reason ?? 'selected' });
+    tried.push({ backend: name, ok: reason === null, reason: reason ?? 'selected', ...(missingFile && { missingFile }) });
     if (reason === null) return { backend: name, tried };
   }
   throw new MolarError('BACKEND_UNAVAILABLE', `no compute backend could start: ${tried.map((t) => `${t.backend}: ${t.reason}`).join('; ')}`);

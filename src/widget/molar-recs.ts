@@ -1,21 +1,22 @@
-import type { BackendChoice } from '../config.js';
+import type { BackendChoice, DeepPartial, MolarConfig } from '../config.js';
 import { decodeEntities } from '../items/display.js';
 import { Recommender, type LoadProgress, type Recommendation, type RecordInput } from '../recommender/index.js';
+import { CONFIG_ATTRIBUTES, configFromAttributes } from './attributes.js';
 
 /** One Recommender per bundle URL + backend, shared by every <molar-recs> on the page. */
 const shared = new Map<string, { loading: Promise<Recommender>; listeners: Set<(p: LoadProgress) => void> }>();
 
 /**
- * The page's Recommender for a bundle and backend, loaded once. `onProgress` hears the bundle's
- * download progress while it loads (every caller that asked before it finished), so a host page can
- * show one bar for the Recommender its <molar-recs> elements share.
+ * The page's Recommender for a bundle, backend and config, loaded once. `onProgress` hears the
+ * bundle's download progress while it loads (every caller that asked before it finished), so a host
+ * page can show one bar for the Recommender its <molar-recs> elements share.
  */
-export function recommenderFor(bundle: string, backend: BackendChoice = 'auto', { onProgress }: { onProgress?: (p: LoadProgress) => void } = {}): Promise<Recommender> {
-  const key = `${bundle}|${backend}`;
+export function recommenderFor(bundle: string, backend: BackendChoice = 'auto', { onProgress, config = {} }: { onProgress?: (p: LoadProgress) => void; config?: DeepPartial<MolarConfig> } = {}): Promise<Recommender> {
+  const key = `${bundle}|${backend}|${JSON.stringify(config)}`;
   let s = shared.get(key);
   if (!s) {
     const listeners = new Set<(p: LoadProgress) => void>();
-    const loading = Recommender.load({ bundleUrl: bundle, backend, onProgress: (p) => listeners.forEach((l) => l(p)) });
+    const loading = Recommender.load({ bundleUrl: bundle, backend, config, onProgress: (p) => listeners.forEach((l) => l(p)) });
     loading.then(() => listeners.clear(), () => shared.delete(key));
     s = { loading, listeners };
     shared.set(key, s);
@@ -43,14 +44,15 @@ const STYLE = `
 /**
  * `<molar-recs bundle="/bundles/shop/" k="8" backend="auto">`: recommendations for the current
  * shopper, from their private history. Clicks on its own cards are recorded; the host page records
- * product views with `el.record({ itemId })`.
+ * product views with `el.record({ itemId })`. `tfjs-wasm-path`, `ort-wasm-path`, `model-base-url`
+ * and `config` (JSON) set where its files come from (widget/attributes.ts).
  *
  * Events: `molar-ready` (detail: { backend, report }), `molar-recommend` (detail: { items }),
  * `molar-error` (detail: { error }). Style with ::part(list|card|image|placeholder|title|heading|status); an item without a
  * picture (or whose picture fails) gets the placeholder part.
  */
 export class MolarRecs extends HTMLElement {
-  static observedAttributes = ['bundle', 'k', 'backend'];
+  static observedAttributes = ['bundle', 'k', 'backend', ...CONFIG_ATTRIBUTES];
   private rec?: Recommender;
   private readonly root: ShadowRoot;
   private list: HTMLUListElement;
@@ -140,7 +142,7 @@ export class MolarRecs extends HTMLElement {
     this.loading ??= (async () => {
       this.status.textContent = 'Loading recommendations…';
       try {
-        this.rec = await recommenderFor(bundle, (this.getAttribute('backend') ?? 'auto') as BackendChoice);
+        this.rec = await recommenderFor(bundle, (this.getAttribute('backend') ?? 'auto') as BackendChoice, { config: configFromAttributes((n) => this.getAttribute(n)) });
         this.status.textContent = '';
         this.dispatchEvent(new CustomEvent('molar-ready', { detail: { backend: this.rec.backend, report: this.rec.backendReport }, bubbles: true, composed: true }));
         await this.update();
