@@ -19,7 +19,9 @@ describe('adaptiveSasrecDefaults', () => {
     expect(shop.dropout.value).toBe(0.5);
     expect(shop.batchSize.value).toBe(32);
     expect([shop.lrSchedule.value, shop.patience.value]).toEqual(['constant', 20]);
-    expect(adaptiveSasrecDefaults({ users: 3000, numItems: 500, interactions: 300_000, lengths: lengths(3000, 400) }, { budgeted: true }).dropout.value).toBe(0.3);
+    // what sets dropout is the history length, not the log's size: 300 long histories still get 0.1
+    expect(adaptiveSasrecDefaults({ users: 300, numItems: 3416, interactions: 47_000, lengths: lengths(300, 150) }, { budgeted: true }).dropout.value).toBe(0.1);
+    expect(adaptiveSasrecDefaults({ users: 60_000, numItems: 9000, interactions: 400_000, lengths: lengths(60_000, 7) }, { budgeted: true }).dropout.value).toBe(0.5);
   });
 
   it('every derived config is valid, and what the user gives wins (a given loss keeps its own negatives)', () => {

@@ -31,6 +31,6 @@ export const SASREC_FLAGS: readonly ConfigFlag<SasrecConfig>[] = Object.freeze([
   { flag: '--lr-schedule <s>', field: 'lrSchedule', kind: 'enum', values: LR_SCHEDULES, help: 'constant | cosine (decays to 0 over --epochs) | cosine-time (decays to 0 over --minutes, then stops)', default: 'cosine-time with --minutes, else constant' },
   { flag: '--warmup-steps <n>', field: 'warmupSteps', kind: 'int', help: `steps over which the learning rate rises linearly to its schedule (default: ${R.warmupSteps})` },
   { flag: '--seed <n>', field: 'seed', kind: 'int', help: 'random seed', default: D.seed },
-  { flag: '--dropout <x>', field: 'dropout', kind: 'number', help: 'dropout rate in [0, 1)', default: `from the data: 0.1 from ${R.lowDropoutFrom} training interactions, 0.5 below ${R.highDropoutBelow}, else 0.3` },
+  { flag: '--dropout <x>', field: 'dropout', kind: 'number', help: 'dropout rate in [0, 1)', default: `from the data: 0.5 where the median history is under ${R.shortHistoryMedian} events, else 0.1` },
   { flag: '--no-repeat-bias', field: 'repeatBias', kind: 'bool', help: 'with --keep-seen: do not learn a score offset for items already in the history' },
 ]);
