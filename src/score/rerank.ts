@@ -15,6 +15,12 @@ export interface RerankContext {
   items: readonly ItemRecord[];
   /** how many the caller will keep */
   k: number;
+  /**
+   * the scores the candidates were picked by, over every id 0..N (index 0 padding): lets a
+   * re-ranker put a candidate's score on a catalog-wide scale (a log-probability). Absent when the
+   * caller has no full row.
+   */
+  scores?: Float32Array;
 }
 
 /**
