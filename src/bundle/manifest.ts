@@ -138,8 +138,25 @@ export interface MolarEntry extends ModelEntryBase {
   trainedWith?: { epochs: number; valid?: Record<string, number>; mixValid?: Record<string, number>; align: { weight: number; tau: number }; tasks: Record<string, number> };
 }
 
+/**
+ * MLLM-MSR stage 1 (summary/tags.ts): every item's best catalog attributes as a provider tagged
+ * them, and the provider itself for items added later. Data the summary reads, not a model that ranks.
+ */
+export interface ItemTagsEntry extends ModelEntryBase {
+  kind: 'item-tags';
+  provider: 'linear-tagger';
+  /** `key=value` tokens the tag ids index */
+  vocab: string[];
+  /** tags kept per item in the tags file */
+  perItem: number;
+  /** width of the item-vector rows the tagger reads */
+  dim: number;
+  parts: { tags: string; tagger: string };
+  fit?: { ridge: number; heldOut: number; heldOutPrecision?: number };
+}
+
 /** The model kinds this reader knows the fields of. */
-export type KnownModelEntry = PopularityEntry | CooccurrenceEntry | SasrecEntry | ItemVectorsEntry | MolarEntry;
+export type KnownModelEntry = PopularityEntry | CooccurrenceEntry | SasrecEntry | ItemVectorsEntry | MolarEntry | ItemTagsEntry;
 
 /**
  * An entry of a kind this reader does not know (written by a newer molar-web): it reads, keeps its

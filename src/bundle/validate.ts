@@ -78,6 +78,14 @@ function checkKnownEntry(e: Record<string, unknown>, numItems: number, at: strin
       need(isObject(mix) && typeof mix.content === 'number' && mix.content >= 0 && mix.content <= 1 && (mix.idModel === undefined || mix.idModel === 'sasrec'), `${at}.mix`, '{content: a number in [0, 1], idModel?: "sasrec"}');
       break;
     }
+    case 'item-tags': {
+      const parts = e.parts as Record<string, unknown> | undefined;
+      need(isObject(parts) && typeof parts.tags === 'string' && typeof parts.tagger === 'string' && files.includes(parts.tags) && files.includes(parts.tagger), `${at}.parts`, "{tags, tagger}: names listed in the entry's files");
+      need(e.provider === 'linear-tagger', `${at}.provider`, '"linear-tagger"');
+      need(Array.isArray(e.vocab) && e.vocab.length > 0 && e.vocab.every((t) => typeof t === 'string'), `${at}.vocab`, 'a non-empty array of key=value strings');
+      need(isCount(e.perItem) && (e.perItem as number) > 0 && isCount(e.dim) && (e.dim as number) > 0, `${at}.perItem`, 'positive integers perItem and dim');
+      break;
+    }
     case 'item-vectors': {
       need(files.length >= 1, `${at}.files`, 'one file (item_vectors.bin)');
       const enc = e.encoder;
