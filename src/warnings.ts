@@ -10,6 +10,7 @@ export const WARNING_CODES = [
   'HISTORY_TRIMMED', // the storage quota was full: the oldest events were dropped to make room (history/README.md)
   'ADDED_ITEM_DROPPED', // an item persisted by an earlier addItems() could not be restored
   'UNSAFE_URL', // an item's image or link is not a URL the page may use (e.g. javascript:); dropped
+  'RERANKER_SKIPPED', // the bundle's re-ranker was trained over another model than the one served; recommending without it
 ] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
 

@@ -155,8 +155,27 @@ export interface ItemTagsEntry extends ModelEntryBase {
   fit?: { ridge: number; heldOut: number; heldOutPrecision?: number };
 }
 
+/**
+ * MLLM-MSR stages 2 + 3, default providers (models/msr/model.ts): the recurrent preference summary
+ * and the re-ranker over the first stage's top N. Not a scorer: the Recommender runs it behind the
+ * re-ranking seam when the model it serves is `firstStage` (the one it was trained over).
+ */
+export interface MsrEntry extends ModelEntryBase {
+  kind: 'msr';
+  /** architecture (models/msr/config.ts msrArchitecture) */
+  config: Record<string, unknown>;
+  weights: WeightSpec[];
+  /** Float32 weight blob (`weights` order) and the item-vectors file it reads */
+  parts: { weights: string; vectors: string };
+  /** kind of the first-stage model whose scores it was trained on */
+  firstStage: string;
+  /** mix weight w of  w · rerank logit + (1 - w) · first-stage log-probability, chosen on validation */
+  weight: number;
+  trainedWith?: { epochs: number; valid?: Record<string, number>; weights?: Record<string, Record<string, number>>; negatives: number; hardShare: number };
+}
+
 /** The model kinds this reader knows the fields of. */
-export type KnownModelEntry = PopularityEntry | CooccurrenceEntry | SasrecEntry | ItemVectorsEntry | MolarEntry | ItemTagsEntry;
+export type KnownModelEntry = PopularityEntry | CooccurrenceEntry | SasrecEntry | ItemVectorsEntry | MolarEntry | ItemTagsEntry | MsrEntry;
 
 /**
  * An entry of a kind this reader does not know (written by a newer molar-web): it reads, keeps its

@@ -10,6 +10,7 @@ import { createScorer, pickModel } from '../score/registry.js';
 import { KEEP_ORDER, rerank, type Reranker } from '../score/rerank.js';
 import type { Scorer } from '../score/scorer.js';
 import { vectorTopK } from '../score/topk.js';
+import { loadMsrReranker } from '../summary/load.js';
 import { consoleWarning, type MolarWarning, type WarningHandler } from '../warnings.js';
 import { addedItemRecord, ColdStart } from './cold-start.js';
 import { checkScores, checkTopK, DeviceGuard } from './recovery.js';
@@ -29,7 +30,11 @@ export interface LoadOptions {
    * that is not http(s)). Default: one console line each. They are also 'warning' events.
    */
   onWarning?: WarningHandler;
-  /** the last stage of recommend() (score/rerank.ts); default: keep the model's order */
+  /**
+   * the last stage of recommend() (score/rerank.ts); default: the bundle's MLLM-MSR re-ranker when
+   * it has one over the served model (summary/; off with `config.summary.rerank: false`), else
+   * keep the model's order
+   */
   reranker?: Reranker;
   fetch?: typeof fetch;
   /** URL prefix of the encoder model folders addItems() loads; default `config.encoders.modelBaseUrl` ("/models/") */
@@ -123,18 +128,21 @@ export class Recommender extends EventTarget {
     const { manifest } = bundle;
     const modelEntry = pickModel(manifest, model);
     const scorer = await createScorer({ manifest, entry: modelEntry, readFile: bundle.readFile, config });
+    let bundled: Reranker | undefined;
     try {
+      if (!opts.reranker && config.summary.rerank) bundled = await loadMsrReranker(manifest, bundle.readFile, { served: modelEntry.kind, weight: config.summary.weight, warn: relay });
       const vEntry = manifest.models.map((m) => entryOf(m, 'item-vectors')).find((e) => e !== undefined);
       const coldStart = vEntry
         ? ColdStart.fromFile(vEntry, await bundle.readFile(vEntry.files[0]), vEntry.files[0], manifest.numItems, { config, modelBaseUrl: opts.modelBaseUrl, warn: relay })
         : null;
       const items = resolveItemUrls(bundle.items, bundle.baseUrl, page, relay);
-      const rec = new Recommender({ bundle, items, modelEntry, scorer, report, history, config, coldStart, reranker: opts.reranker ?? KEEP_ORDER, onWarning: opts.onWarning ?? consoleWarning });
+      const rec = new Recommender({ bundle, items, modelEntry, scorer, report, history, config, coldStart, reranker: opts.reranker ?? bundled ?? KEEP_ORDER, onWarning: opts.onWarning ?? consoleWarning });
       warn = (w) => rec.warn(w);
       if (coldStart) for (const a of await coldStart.restore(history, (id) => rec.lookup.has(id))) rec.attach(a.record, a.vector);
       return rec;
     } catch (e) {
       scorer.dispose();
+      bundled?.dispose?.();
       history.close();
       throw e;
     }
@@ -242,11 +250,11 @@ export class Recommender extends EventTarget {
       const scores = !native && this.all.length > n ? fuseAddedItems(primary, seq, coldStart!.store, n, config.score.contentRecencyDecay) : primary;
       const picked = await vectorTopK(scores, depth, excluded);
       checkTopK(picked, scores, depth, excluded);
-      return picked;
+      return { picked, scores };
     });
     this.alive();
-    const candidates = Array.from(top.ids, (id, i) => ({ id, score: top.scores[i] }));
-    const ranked = await rerank(reranker, candidates, { history: seq, items: this.all, k });
+    const candidates = Array.from(top.picked.ids, (id, i) => ({ id, score: top.picked.scores[i] }));
+    const ranked = await rerank(reranker, candidates, { history: seq, items: this.all, k, scores: top.scores });
     return ranked.slice(0, k).map((c) => ({ item: this.all[c.id - 1], score: c.score }));
   }
 
@@ -289,6 +297,7 @@ export class Recommender extends EventTarget {
     const cold = this.parts.coldStart!;
     cold.store.append({ data: vector, rows: 1, dim: vector.length });
     this.parts.scorer.addItems?.({ data: vector, rows: 1, dim: vector.length });
+    this.parts.reranker.addItems?.({ data: vector, rows: 1, dim: vector.length });
     // an added item's image or link is relative to the page that added it
     const page = typeof location !== 'undefined' ? location.href : this.parts.bundle.baseUrl;
     const [item] = resolveItemUrls([addedItemRecord(it)], page, page, (w) => this.warn(w));

@@ -33,6 +33,8 @@ export interface RerankContext {
 export interface Reranker {
   readonly name: string;
   rerank(candidates: Candidate[], ctx: RerankContext): Promise<Candidate[]> | Candidate[];
+  /** items added with addItems(), as float rows in the bundle's item-vector layout, for a re-ranker that reads item vectors */
+  addItems?(vectors: { data: Float32Array; rows: number; dim: number }): void;
   dispose?(): void;
 }
 

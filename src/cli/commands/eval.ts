@@ -5,7 +5,9 @@ import { resolveConfig } from '../../config.js';
 import { leaveOneOut } from '../../data/split.js';
 import { MolarError } from '../../errors.js';
 import { evaluate, type EvalResult } from '../../eval/evaluate.js';
+import { rerankedScorer } from '../../eval/reranked.js';
 import { evaluateSampled, type SampledResult } from '../../eval/sampled.js';
+import { loadMsrReranker } from '../../summary/load.js';
 import { createScorer, pickModel, scorerKinds } from '../../score/registry.js';
 import { useNodeBackend } from '../../train/backend-node.js';
 import { openBundleDir } from '../bundle-node.js';
@@ -23,6 +25,8 @@ interface EvalOptions extends DataOptions {
   protocol: 'full' | 'sampled';
   negatives: number;
   seed: number;
+  rerank?: boolean;
+  rerankWeight?: string;
 }
 
 /** What `molar eval` prints and writes: the full-ranking result, or the sampled protocol's (eval/sampled.ts). */
@@ -47,6 +51,8 @@ export function register(program: Command): void {
     .option('--protocol <protocol>', 'full: rank the whole catalog (NDCG/Recall@10, @20, MRR); sampled: rank the target among --negatives sampled unseen items (AUC, HR@5, NDCG@5; MLLM-MSR\'s protocol)', 'full')
     .option('--negatives <n>', 'sampled protocol: negatives per user', (v) => positiveInt(v, '--negatives'), 20)
     .option('--seed <n>', 'sampled protocol: seed of the negatives (the same seed gives every model the same candidates)', (v) => positiveInt(v, '--seed'), 42)
+    .option('--rerank', 'follow the model with the bundle\'s MLLM-MSR re-ranker (`molar train --model msr`), as recommend() does: over its top score.rerankDepth (full) or the candidates (sampled); reported as <model>+rerank')
+    .option('--rerank-weight <w>', 'with --rerank: the re-ranker\'s mix weight in [0, 1] instead of the one the bundle chose on validation')
     .option('--json <file>', 'also write the result as JSON')
     .action(async (o: EvalOptions) => {
       if (o.protocol !== 'full' && o.protocol !== 'sampled') throw new MolarError('BAD_INPUT', `expected full or sampled, got ${JSON.stringify(o.protocol)}`, { field: '--protocol' });
@@ -70,16 +76,27 @@ export function register(program: Command): void {
       // Node's default tfjs backend is the slow pure-JS 'cpu'; wasm scores the same within 1e-4
       // (model.test.ts) and much faster. The CLI chooses it here, before any scorer exists.
       await useNodeBackend('wasm');
-      const scorer = await createScorer({ manifest, entry, readFile: bundle.readFile, config: resolveConfig() });
-      const bar = progressBar(`eval ${entry.kind}`);
+      const weight = o.rerankWeight === undefined ? undefined : Number(o.rerankWeight);
+      if (weight !== undefined && !(weight >= 0 && weight <= 1)) throw new MolarError('BAD_INPUT', `expected a weight in [0, 1], got ${JSON.stringify(o.rerankWeight)}`, { field: '--rerank-weight' });
+      if (weight !== undefined && !o.rerank) throw new MolarError('BAD_INPUT', 'only applies with --rerank', { field: '--rerank-weight' });
+      const config = resolveConfig();
+      const scorer = await createScorer({ manifest, entry, readFile: bundle.readFile, config });
+      const reranker = o.rerank ? await loadMsrReranker(manifest, bundle.readFile, { served: entry.kind, weight, warn: (w) => process.stderr.write(`warning: ${w.message}\n`) }) : undefined;
+      if (o.rerank && !reranker) {
+        scorer.dispose();
+        throw new MolarError('BAD_INPUT', `the bundle has no re-ranker over its "${entry.kind}" model: train one with \`molar train --model msr\``, { field: '--rerank' });
+      }
+      const name = reranker ? `${entry.kind}+rerank` : entry.kind;
+      const bar = progressBar(`eval ${name}`);
       const common = { split: o.split, maxUsers: o.maxUsers, batchSize: o.batchSize, onProgress: (d: number, t: number) => bar.update(d, t) };
       const result =
         o.protocol === 'sampled'
-          ? await evaluateSampled(scorer, split, dataset.sequences, manifest.numItems, { ...common, negatives: o.negatives, seed: o.seed, k: 5 })
-          : await evaluate(scorer, split, dataset.sequences, { ...common, ks: [10, 20], filterSeen: !o.keepSeen });
+          ? await evaluateSampled(scorer, split, dataset.sequences, manifest.numItems, { ...common, negatives: o.negatives, seed: o.seed, k: 5, reranker, items: bundle.items })
+          : await evaluate(reranker ? rerankedScorer(scorer, reranker, { depth: config.score.rerankDepth, filterSeen: !o.keepSeen, items: bundle.items }) : scorer, split, dataset.sequences, { ...common, ks: [10, 20], filterSeen: !o.keepSeen });
       bar.stop();
       scorer.dispose();
-      const report: EvalReport = { bundle: manifest.name, model: entry.kind, dataset: spec.name, date: new Date().toISOString(), ...result };
+      reranker?.dispose();
+      const report: EvalReport = { bundle: manifest.name, model: name, dataset: spec.name, date: new Date().toISOString(), ...result };
       process.stdout.write(formatTable(report));
       if (o.json) await writeFile(path.resolve(o.json), JSON.stringify(report, null, 2) + '\n');
     });
