@@ -10,7 +10,9 @@ import { createScorer, pickModel } from '../score/registry.js';
 import { KEEP_ORDER, rerank, type Reranker } from '../score/rerank.js';
 import type { Scorer } from '../score/scorer.js';
 import { vectorTopK } from '../score/topk.js';
+import type { PreferenceSummary } from '../summary/describe.js';
 import { loadMsrReranker } from '../summary/load.js';
+import { MsrReranker } from '../summary/rerank.js';
 import { consoleWarning, type MolarWarning, type WarningHandler } from '../warnings.js';
 import { addedItemRecord, ColdStart } from './cold-start.js';
 import { checkScores, checkTopK, DeviceGuard } from './recovery.js';
@@ -256,6 +258,18 @@ export class Recommender extends EventTarget {
     const candidates = Array.from(top.picked.ids, (id, i) => ({ id, score: top.picked.scores[i] }));
     const ranked = await rerank(reranker, candidates, { history: seq, items: this.all, k, scores: top.scores });
     return ranked.slice(0, k).map((c) => ({ item: this.all[c.id - 1], score: c.score }));
+  }
+
+  /**
+   * The shopper's preference summary (MLLM-MSR stage 2, read through stage 1's tags: "Prefers …;
+   * lately …"), when the bundle's re-ranker is in use; null otherwise. Text only.
+   */
+  async preferenceSummary(): Promise<PreferenceSummary | null> {
+    this.alive();
+    const r = this.parts.reranker;
+    if (!(r instanceof MsrReranker)) return null;
+    const seq = Int32Array.from((await this.parts.history.itemSequence()).map((id) => this.lookup.get(id) ?? 0).filter((i) => i > 0));
+    return r.describe(seq, this.all);
   }
 
   /** The shopper's events, oldest first. */

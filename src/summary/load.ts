@@ -5,7 +5,9 @@ import { ItemVectorStore } from '../items/store.js';
 import { resolveMsrConfig, type MsrConfig } from '../models/msr/config.js';
 import { MsrModel } from '../models/msr/model.js';
 import type { WarningHandler } from '../warnings.js';
+import type { TagSource } from './describe.js';
 import { MsrReranker } from './rerank.js';
+import { deserializeTagTable } from './tags.js';
 
 /** The bundle's `msr` entry, if it has one. */
 export const msrEntryOf = (m: Pick<Manifest, 'models'>): MsrEntry | undefined => m.models.map((e) => entryOf(e, 'msr')).find((e) => e !== undefined);
@@ -35,5 +37,13 @@ export async function loadMsrReranker(manifest: Manifest, readFile: (name: strin
     model.dispose();
     throw err;
   }
-  return new MsrReranker(model, o.weight ?? e.weight);
+  const t = manifest.models.map((m) => entryOf(m, 'item-tags')).find((x) => x !== undefined);
+  let tags: TagSource | undefined;
+  try {
+    if (t) tags = { vocab: t.vocab, table: deserializeTagTable(await readFile(t.parts.tags), manifest.numItems + 1, t.perItem, t.vocab.length, t.parts.tags) };
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+  return new MsrReranker(model, o.weight ?? e.weight, tags);
 }

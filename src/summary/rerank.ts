@@ -4,7 +4,9 @@
  * with the first stage as  w · rerank logit + (1 - w) · first-stage log-probability  (w chosen on
  * validation at build time, `summary.weight` overrides it; w = 0 is the first stage's order).
  */
+import type { ItemRecord } from '../bundle/manifest.js';
 import type { MsrModel } from '../models/msr/model.js';
+import { describePreference, type PreferenceSummary, type TagSource } from './describe.js';
 import { logSoftmax } from '../score/mix.js';
 import type { Candidate, Reranker, RerankContext } from '../score/rerank.js';
 
@@ -30,7 +32,14 @@ export class MsrReranker implements Reranker {
     private readonly model: MsrModel,
     /** the mix weight w */
     readonly weight: number,
+    /** stage 1's tags of the bundle's items, which make the state readable */
+    private readonly tags?: TagSource,
   ) {}
+
+  /** The shopper's preference summary as text (describe.ts): "Prefers …; lately …". */
+  describe(history: Int32Array, items: readonly ItemRecord[]): Promise<PreferenceSummary> {
+    return describePreference(this.model, history, { tags: this.tags, items, blockSize: this.model.config.blockSize });
+  }
 
   async rerank(candidates: Candidate[], ctx: RerankContext): Promise<Candidate[]> {
     if (candidates.length === 0 || this.weight === 0) return candidates;

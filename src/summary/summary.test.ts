@@ -101,10 +101,24 @@ describe('molar build with the summary steps', () => {
     for (const [i, x] of a.entries()) expect(x.score).toBeCloseTo(ranked[i].score, 4);
     // walking clockwise from 3..7, the re-ranker's best is near the walk's end
     expect(Math.abs(Number(a[0].item.id.slice(3)) - 8)).toBeLessThanOrEqual(3);
+    // stage 2 read through stage 1: a walk through the north arc (items 1..10) reads as north
+    const summary = await on.preferenceSummary();
+    expect(summary!.text).toMatch(/^Prefers north/);
+    expect(summary!.lately.map((t) => t.token)).toContain('arc=north');
+    expect(await off.preferenceSummary()).toBeNull();
     reranker.dispose();
     scorer.dispose();
     on.dispose();
     off.dispose();
+  });
+
+  it('"lately" follows the newest block: a walk from the north arc into the east one', async () => {
+    const rec = await Recommender.load({ bundleUrl: 'disk://b/', backend: 'cpu', fetch: folderFetch(out, 'disk://b/'), namespace: `msr-${Math.random()}` });
+    for (const i of [2, 3, 4, 5, 6, 7, 8, 12, 13, 14]) await rec.record({ itemId: `it-${i}` });
+    const s = (await rec.preferenceSummary())!;
+    expect(s.lately[0].token).toBe('arc=east');
+    expect(s.text).toContain('east');
+    rec.dispose();
   });
 });
 
