@@ -233,7 +233,7 @@ export class Recommender extends EventTarget {
     this.alive();
     const { k = 8, exclude = 'seen' } = opts;
     if (!Number.isInteger(k) || k < 1) throw new MolarError('BAD_CONFIG', `k must be a positive integer, got ${k}`, { field: 'k' });
-    const { coldStart, config, reranker } = this.parts;
+    const { coldStart, config } = this.parts;
     const seq = Int32Array.from(
       (await this.parts.history.itemSequence()).map((id) => this.lookup.get(id) ?? 0).filter((i) => i > 0),
     );
@@ -256,7 +256,8 @@ export class Recommender extends EventTarget {
     });
     this.alive();
     const candidates = Array.from(top.picked.ids, (id, i) => ({ id, score: top.picked.scores[i] }));
-    const ranked = await rerank(reranker, candidates, { history: seq, items: this.all, k, scores: top.scores });
+    // read after the device work: a recovery there replaces the bundle's re-ranker too
+    const ranked = await rerank(this.parts.reranker, candidates, { history: seq, items: this.all, k, scores: top.scores });
     return ranked.slice(0, k).map((c) => ({ item: this.all[c.id - 1], score: c.score }));
   }
 
@@ -342,6 +343,17 @@ export class Recommender extends EventTarget {
         // a content scorer is rebuilt from the bundle: hand it the added items again (int8 rows)
         const store = p.coldStart?.store;
         if (p.scorer.addItems && store) for (let i = this.manifest.numItems + 1; i <= store.numItems; i++) p.scorer.addItems({ data: store.row(i), rows: 1, dim: store.dim });
+        // the bundle's re-ranker holds tensors too: rebuilt the same way (a re-ranker the page passed is its own)
+        if (p.reranker instanceof MsrReranker) {
+          const lost = p.reranker;
+          p.reranker = (await loadMsrReranker(this.manifest, p.bundle.readFile, { served: p.modelEntry.kind, weight: lost.weight })) ?? KEEP_ORDER;
+          if (store) for (let i = this.manifest.numItems + 1; i <= store.numItems; i++) p.reranker.addItems?.({ data: store.row(i), rows: 1, dim: store.dim });
+          try {
+            lost.dispose();
+          } catch {
+            // as the scorer's: its device is gone
+          }
+        }
         p.coldStart?.dropEncoder();
       },
       changed: (report, lost) => this.dispatchEvent(new CustomEvent('backendchange', { detail: { ...report, lost } })),
