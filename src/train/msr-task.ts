@@ -112,12 +112,15 @@ function makeShard(ex: { history: Int32Array; target: number; slot: number }[], 
     firstStage[b * C] = pools.target[e.slot];
     const hard = Math.round(o.hardShare * o.negatives);
     const taken = new Set<number>([e.target]);
-    // up to 8 tries in a pool for an id not yet taken; a tiny catalog may then repeat one
+    // 8 random tries in a pool for an id not yet taken, then a scan; a tiny catalog may then repeat one
     const draw = (ids: Int32Array, lps: Float32Array, width: number, distinct: boolean): [number, number] | undefined => {
+      const ok = (p: number) => ids[p] !== 0 && !(distinct && taken.has(ids[p]));
       for (let t = 0; t < 8; t++) {
         const p = e.slot * width + Math.floor(rnd() * width);
-        if (ids[p] !== 0 && !(distinct && taken.has(ids[p]))) return [ids[p], lps[p]];
+        if (ok(p)) return [ids[p], lps[p]];
       }
+      // a sparse pool (a small catalog leaves most slots empty): the first usable slot
+      for (let p = e.slot * width; p < (e.slot + 1) * width; p++) if (ok(p)) return [ids[p], lps[p]];
       return undefined;
     };
     for (let j = 1; j < C; j++) {

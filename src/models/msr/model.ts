@@ -154,16 +154,19 @@ export class MsrModel {
     const [B, K, S] = grid.shape;
     const H = this.config.hidden;
     const p = (n: string) => this.params.get(n);
+    // 2-D ops only: WebGPU's broadcasting multiply over [B, K, S, H] × [B, K, S, 1] ignored the mask
+    // (Chromium 150), and every backend is fast at these shapes anyway
     return tf.tidy(() => {
-      const e = tf.gather(emb, grid.reshape([B * K * S])).reshape([B, K, S, H]);
-      const mask = grid.greater(0).cast('float32').reshape([B, K, S, 1]);
-      const count = mask.sum(2); // [B, K, 1]
-      const u = e.mul(mask).sum(2).div(count.maximum(1)) as tf.Tensor3D; // block means [B, K, H]
-      const has = count.greater(0).cast('float32') as tf.Tensor3D;
+      const ids = grid.reshape([B * K * S]);
+      const mask = ids.greater(0).cast('float32').reshape([B * K * S, 1]);
+      const e = tf.gather(emb, ids).mul(mask); // [B*K*S, H], padding rows zero
+      const count = mask.reshape([B * K, S]).sum(1, true); // [B*K, 1]
+      const u = e.reshape([B * K, S, H]).sum(1).div(count.maximum(1)).reshape([B, K * H]) as tf.Tensor2D; // block means
+      const has = count.greater(0).cast('float32').reshape([B, K]);
       let s = tf.tile(p('state0'), [B, 1]) as tf.Tensor2D;
       const out: tf.Tensor2D[] = [];
       for (let k = 0; k < K; k++) {
-        const uk = u.slice([0, k, 0], [B, 1, H]).reshape([B, H]) as tf.Tensor2D;
+        const uk = u.slice([0, k * H], [B, H]);
         const gx = mm(uk, p('gru.w') as tf.Tensor2D).add(p('gru.b'));
         const gh = mm(s, p('gru.u') as tf.Tensor2D);
         const [xz, xr, xn] = tf.split(gx, 3, 1);
@@ -172,7 +175,7 @@ export class MsrModel {
         const r = tf.sigmoid(xr.add(hr));
         const n = tf.tanh(xn.add(r.mul(hn)));
         const next = tf.sub(1, z).mul(n).add(z.mul(s)) as tf.Tensor2D;
-        const m = has.slice([0, k, 0], [B, 1, 1]).reshape([B, 1]);
+        const m = has.slice([0, k], [B, 1]);
         s = s.add(next.sub(s).mul(m)) as tf.Tensor2D;
         out.push(s);
       }
