@@ -5,7 +5,7 @@
  * Recall@10), each for the first stage alone (`<kind>`) and re-ranked (`<kind>+rerank`). Every run
  * is a row in BENCHMARKS.md and bench/results/<name>.json, the re-ranker's training facts beside it.
  *
- *   npx tsx bench/msr.ts --bundle <dir> --preset amazon-scientific --keep-seen --name msr-amazon-scientific
+ *   npx tsx bench/msr.ts --bundle <dir> --preset amazon-scientific --keep-seen --name msr-amazon-scientific --setup '<the commands that made the bundle>'
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -26,6 +26,8 @@ if (!bundle || !preset) throw new Error('usage: tsx bench/msr.ts --bundle <dir> 
 const keepSeen = process.argv.includes('--keep-seen');
 const name = arg('name') ?? `msr-${preset}`;
 const maxUsers = arg('max-users');
+/** how the bundle was made (its training commands), recorded before the eval command of each row */
+const setup = arg('setup');
 
 const manifest = JSON.parse(readFileSync(path.join(bundle, 'manifest.json'), 'utf8')) as Manifest;
 const msr = manifest.models.find((m): m is MsrEntry => m.kind === 'msr');
@@ -44,7 +46,7 @@ for (const protocol of ['sampled', 'full'] as const) {
       dataset: preset,
       model: r.model,
       metrics: r.metrics,
-      command: `molar ${args.join(' ')}`,
+      command: `${setup ? `${setup} && ` : ''}molar ${args.join(' ')}`,
       date: BENCH_DATE,
       machine: BENCH_MACHINE,
       protocol,

@@ -7,7 +7,7 @@ import { MsrModel } from '../models/msr/model.js';
 import type { WarningHandler } from '../warnings.js';
 import type { TagSource } from './describe.js';
 import { MsrReranker } from './rerank.js';
-import { deserializeTagTable } from './tags.js';
+import { deserializeTagTable, LinearTagger } from './tags.js';
 
 /** The bundle's `msr` entry, if it has one. */
 export const msrEntryOf = (m: Pick<Manifest, 'models'>): MsrEntry | undefined => m.models.map((e) => entryOf(e, 'msr')).find((e) => e !== undefined);
@@ -39,11 +39,16 @@ export async function loadMsrReranker(manifest: Manifest, readFile: (name: strin
   }
   const t = manifest.models.map((m) => entryOf(m, 'item-tags')).find((x) => x !== undefined);
   let tags: TagSource | undefined;
+  let tagger: LinearTagger | undefined;
   try {
-    if (t) tags = { vocab: t.vocab, table: deserializeTagTable(await readFile(t.parts.tags), manifest.numItems + 1, t.perItem, t.vocab.length, t.parts.tags) };
+    if (t) {
+      const [tagBytes, taggerBytes] = await Promise.all([readFile(t.parts.tags), readFile(t.parts.tagger)]);
+      tags = { vocab: t.vocab, table: deserializeTagTable(tagBytes, manifest.numItems + 1, t.perItem, t.vocab.length, t.parts.tags) };
+      tagger = LinearTagger.fromBytes(taggerBytes, t.vocab, t.dim, t.parts.tagger);
+    }
   } catch (err) {
     model.dispose();
     throw err;
   }
-  return new MsrReranker(model, o.weight ?? e.weight, tags);
+  return new MsrReranker(model, o.weight ?? e.weight, tags, tagger);
 }

@@ -7,6 +7,7 @@
 import type { ItemRecord } from '../bundle/manifest.js';
 import type { MsrModel } from '../models/msr/model.js';
 import { describePreference, type PreferenceSummary, type TagSource } from './describe.js';
+import { tagTableOf, topTags, type LinearTagger } from './tags.js';
 import { logSoftmax } from '../score/mix.js';
 import type { Candidate, Reranker, RerankContext } from '../score/rerank.js';
 
@@ -33,7 +34,9 @@ export class MsrReranker implements Reranker {
     /** the mix weight w */
     readonly weight: number,
     /** stage 1's tags of the bundle's items, which make the state readable */
-    private readonly tags?: TagSource,
+    private tags?: TagSource,
+    /** stage 1's provider, which tags items added with addItems() */
+    private readonly tagger?: LinearTagger,
   ) {}
 
   /** The shopper's preference summary as text (describe.ts): "Prefers …; lately …". */
@@ -58,6 +61,15 @@ export class MsrReranker implements Reranker {
   /** Items added with addItems() (rows in the item-vector layout): re-ranked from their vectors from then on. */
   addItems(vectors: { data: Float32Array; rows: number; dim: number }): void {
     this.model.addItems(vectors.data);
+    // their tags, computed now, so the summary reads them as it reads catalog items
+    if (this.tags && this.tagger && this.tagger.dim === vectors.dim) {
+      const t = this.tags.table;
+      const rows = Array.from({ length: t.rows + vectors.rows }, (_, r) => (r < t.rows ? [] : topTags(this.tagger!.scores(vectors.data.subarray((r - t.rows) * vectors.dim, (r - t.rows + 1) * vectors.dim)), t.perItem)));
+      const added = tagTableOf(rows, t.perItem);
+      added.ids.set(t.ids);
+      added.scores.set(t.scores);
+      this.tags = { vocab: this.tags.vocab, table: added };
+    }
   }
 
   dispose(): void {

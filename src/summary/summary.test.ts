@@ -122,6 +122,26 @@ describe('molar build with the summary steps', () => {
   });
 });
 
+describe('items added after the build', () => {
+  it('are tagged on demand by the bundle\'s tagger and read by the summary and the re-ranker from their vectors', async () => {
+    await tf.setBackend('cpu');
+    const read = async (name: string) => {
+      const buf = readFileSync(path.join(out, name));
+      return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+    };
+    const reranker = (await loadMsrReranker(manifest, read, { served: 'cooccurrence', weight: 1 }))!;
+    // a new item at the angle of item 14 (east arc), twice over: ids 41 and 42
+    const a = (2 * Math.PI * 14) / N;
+    const v = [Math.cos(a), Math.sin(a), Math.cos(2 * a), Math.sin(2 * a), 0.3, 0];
+    reranker.addItems({ data: Float32Array.from([...v, ...v]), rows: 2, dim: 6 });
+    const s = await reranker.describe(Int32Array.from([2, 3, 4, 41, 42]), []);
+    expect(s.lately[0].token).toBe('arc=east');
+    const ranked = await reranker.rerank([{ id: 42, score: 0 }, { id: 30, score: 0 }], { history: Int32Array.from([12, 13, 41]), items: [], k: 2 });
+    expect(ranked[0].id).toBe(42);
+    reranker.dispose();
+  });
+});
+
 describe('a bundle\'s msr entry is untrusted', () => {
   const copy = (edit: (m: Record<string, any>) => void, weights?: (f: Float32Array) => void): string => {
     const dir = path.join(mkdtempSync(path.join(tmpdir(), 'molar-msr-bad-')), 'b');
