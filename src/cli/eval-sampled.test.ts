@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -32,4 +32,27 @@ describe('molar eval --protocol sampled', () => {
     const badP = await molar(['eval', '--bundle', out, ...data, '--protocol', 'loo']);
     expect(badP.stderr).toContain('--protocol');
   }, 120_000);
+
+  it('molar train --model msr writes a re-ranker over the bundle\'s best model; eval --rerank reports <model>+rerank in both protocols', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'molar-msr-cli-'));
+    const out = path.join(dir, 'bundle');
+    cpSync(path.join(__dirname, '../../e2e/fixtures/coldstart-bundle'), out, { recursive: true });
+    const data = ['--interactions', path.join(shop, 'interactions.csv')];
+    const t = await molar(['train', '--bundle', out, ...data, '--model', 'msr']);
+    expect(t.stderr).not.toContain('error');
+    expect(t.code).toBe(0);
+    expect(t.stdout).toMatch(/trained msr over cooccurrence: \d+ epochs .* weight [\d.]+/);
+    const m = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+    expect(m.models.find((e: { kind: string }) => e.kind === 'msr')).toMatchObject({ firstStage: 'cooccurrence', files: ['msr.bin', 'item_vectors.bin'] });
+    const json = path.join(dir, 'r.json');
+    for (const protocol of ['sampled', 'full']) {
+      const e = await molar(['eval', '--bundle', out, ...data, '--protocol', protocol, '--rerank', '--rerank-weight', '1', '--json', json]);
+      expect(e.code, e.stderr).toBe(0);
+      expect(JSON.parse(readFileSync(json, 'utf8')).model).toBe('cooccurrence+rerank');
+    }
+    const stray = await molar(['eval', '--bundle', out, ...data, '--rerank-weight', '0.5']);
+    expect(stray.stderr).toContain('--rerank-weight');
+    const none = await molar(['eval', '--bundle', out, ...data, '--rerank', '--model', 'popularity']);
+    expect(none.stderr).toContain('no re-ranker over its "popularity" model');
+  }, 180_000);
 });
