@@ -77,7 +77,7 @@ export async function trainMsrOver(src: MsrSource, o: MsrStepOptions): Promise<{
 
 /** One line of what was trained, for the build log and `molar train`. */
 export const msrSummary = (r: TrainMsrResult, first: string): string =>
-  `msr over ${first}: ${r.history.length} epochs (best ${r.bestEpoch}, stage-2 valid NDCG@10 ${r.bestValid?.['ndcg@10']?.toFixed(4) ?? '-'}), weight ${r.weight} (valid ${Object.entries(r.valid).map(([w, m]) => `${w}: ndcg@5 ${m['ndcg@5'].toFixed(4)} ndcg@10 ${m['ndcg@10'].toFixed(4)}`).join(', ')}), first stage ${(r.firstStageMs / 1000).toFixed(0)} s, ${(r.wallMs / 60_000).toFixed(1)} min`;
+  `msr over ${first}: ${r.history.length} epochs (best ${r.bestEpoch}, stage-2 valid NDCG@10 ${r.bestValid?.['ndcg@10']?.toFixed(4) ?? '-'}), weight ${r.weight} (valid ${Object.entries(r.valid).sort((a, b) => Number(a[0]) - Number(b[0])).map(([w, m]) => `${w}: ndcg@5 ${m['ndcg@5'].toFixed(4)} ndcg@10 ${m['ndcg@10'].toFixed(4)}`).join(', ')}), first stage ${(r.firstStageMs / 1000).toFixed(0)} s, ${(r.wallMs / 60_000).toFixed(1)} min`;
 
 /**
  * Build step `msr`: stages 2 + 3 over the first stage this build trained (after sasrec and molar
