@@ -21,6 +21,24 @@ export function firstStageLogProbs(row: Float32Array): Float32Array {
   return out;
 }
 
+/**
+ * The first stage's scores standardised over the catalog (ids 1..; mean 0, deviation 1 over the
+ * finite ones; non-finite ones at -LP_FLOOR deviations below): a scale-free view of the same
+ * ranking. A softmax-trained model's log-probabilities already carry its scale; a co-occurrence
+ * model's [0, 1] scores make a nearly flat log-softmax, and this is what the re-ranker reads of them.
+ */
+export function firstStageZ(row: Float32Array): Float32Array {
+  let n = 0;
+  let sum = 0;
+  let sq = 0;
+  for (let i = 1; i < row.length; i++) if (Number.isFinite(row[i])) (n++, (sum += row[i]), (sq += row[i] * row[i]));
+  const mean = n ? sum / n : 0;
+  const sd = n > 1 ? Math.sqrt(Math.max(0, sq / n - mean * mean)) : 0;
+  const out = new Float32Array(row.length);
+  for (let i = 1; i < row.length; i++) out[i] = Number.isFinite(row[i]) ? (sd > 0 ? (row[i] - mean) / sd : 0) : LP_FLOOR;
+  return out;
+}
+
 /** w · rerank + (1 - w) · first stage, per candidate. */
 export function mixRerank(rerank: Float32Array, firstStage: Float32Array, w: number): Float32Array {
   return Float32Array.from(rerank, (r, i) => w * r + (1 - w) * firstStage[i]);
@@ -48,12 +66,14 @@ export class MsrReranker implements Reranker {
     if (candidates.length === 0 || this.weight === 0) return candidates;
     // catalog-wide log-probabilities when the caller has the full row (recommend() and molar eval
     // do); else the candidates' own log-softmax, a per-list shift of the same scale
-    const row = ctx.scores ? firstStageLogProbs(ctx.scores) : undefined;
-    const own = row ? undefined : firstStageLogProbs(Float32Array.from([-Infinity, ...candidates.map((c) => c.score)]));
-    const lp = Float32Array.from(candidates, (c, i) => (row ? (c.id < row.length ? row[c.id] : LP_FLOOR) : own![i + 1]));
+    const full = ctx.scores ?? Float32Array.from([-Infinity, ...candidates.map((c) => c.score)]);
+    const [lpRow, zRow] = [firstStageLogProbs(full), firstStageZ(full)];
+    const at = (c: Candidate, i: number) => (ctx.scores ? c.id : i + 1);
+    const lp = Float32Array.from(candidates, (c, i) => (at(c, i) < lpRow.length ? lpRow[at(c, i)] : LP_FLOOR));
+    const z = Float32Array.from(candidates, (c, i) => (at(c, i) < zRow.length ? zRow[at(c, i)] : LP_FLOOR));
     const known = ctx.history.filter((i) => i > 0 && i <= this.model.numItems);
     const ids = Int32Array.from(candidates, (c) => (c.id <= this.model.numItems ? c.id : 0));
-    const [rr] = await this.model.rerankScores([known], [ids], [lp]);
+    const [rr] = await this.model.rerankScores([known], [ids], [lp], [z]);
     const final = mixRerank(rr, lp, this.weight);
     return candidates.map((c, i) => ({ id: c.id, score: final[i] })).sort((a, b) => b.score - a.score);
   }

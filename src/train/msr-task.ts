@@ -27,22 +27,26 @@ export interface MsrShard {
   candidates: Int32Array;
   C: number;
   firstStage: Float32Array;
+  firstStageZ: Float32Array;
 }
 
 /**
  * Per trainable user, what stage 3's examples are drawn from: the target's first-stage
  * log-probability, the first stage's top `hardDepth` other items and `uniform` random unseen ones,
- * each with its log-probability. Flat arrays, `hardDepth` / `uniform` slots per user (id 0 = none).
+ * each with its log-probability and its standardised score (the `*Z` arrays). Flat arrays, `hardDepth` / `uniform` slots per user (id 0 = none).
  */
 export interface FirstStagePools {
   users: number[];
   target: Float32Array;
+  targetZ: Float32Array;
   hardDepth: number;
   hard: Int32Array;
   hardLp: Float32Array;
+  hardZ: Float32Array;
   uniform: number;
   rand: Int32Array;
   randLp: Float32Array;
+  randZ: Float32Array;
 }
 
 export function shardTensors(s: MsrShard): MsrBatch {
@@ -54,6 +58,7 @@ export function shardTensors(s: MsrShard): MsrBatch {
     nextRows: s.nextRows,
     candidates: tf.tensor2d(s.candidates, [s.B, s.C], 'int32'),
     firstStage: tf.tensor2d(s.firstStage, [s.B, s.C]),
+    firstStageZ: tf.tensor2d(s.firstStageZ, [s.B, s.C]),
   };
 }
 
@@ -107,28 +112,33 @@ function makeShard(ex: { history: Int32Array; target: number; slot: number }[], 
   const C = 1 + o.negatives;
   const candidates = new Int32Array(B * C);
   const firstStage = new Float32Array(B * C);
+  const firstStageZ = new Float32Array(B * C);
   ex.forEach((e, b) => {
     candidates[b * C] = e.target;
     firstStage[b * C] = pools.target[e.slot];
+    firstStageZ[b * C] = pools.targetZ[e.slot];
     const hard = Math.round(o.hardShare * o.negatives);
     const taken = new Set<number>([e.target]);
     // 8 random tries in a pool for an id not yet taken, then a scan; a tiny catalog may then repeat one
-    const draw = (ids: Int32Array, lps: Float32Array, width: number, distinct: boolean): [number, number] | undefined => {
+    const draw = (ids: Int32Array, lps: Float32Array, zs: Float32Array, width: number, distinct: boolean): [number, number, number] | undefined => {
       const ok = (p: number) => ids[p] !== 0 && !(distinct && taken.has(ids[p]));
       for (let t = 0; t < 8; t++) {
         const p = e.slot * width + Math.floor(rnd() * width);
-        if (ok(p)) return [ids[p], lps[p]];
+        if (ok(p)) return [ids[p], lps[p], zs[p]];
       }
       // a sparse pool (a small catalog leaves most slots empty): the first usable slot
-      for (let p = e.slot * width; p < (e.slot + 1) * width; p++) if (ok(p)) return [ids[p], lps[p]];
+      for (let p = e.slot * width; p < (e.slot + 1) * width; p++) if (ok(p)) return [ids[p], lps[p], zs[p]];
       return undefined;
     };
+    const hardPool = (distinct: boolean) => draw(pools.hard, pools.hardLp, pools.hardZ, pools.hardDepth, distinct);
+    const randPool = (distinct: boolean) => draw(pools.rand, pools.randLp, pools.randZ, pools.uniform, distinct);
     for (let j = 1; j < C; j++) {
-      const got = (j <= hard ? draw(pools.hard, pools.hardLp, pools.hardDepth, true) : undefined) ?? draw(pools.rand, pools.randLp, pools.uniform, true) ?? draw(pools.rand, pools.randLp, pools.uniform, false) ?? draw(pools.hard, pools.hardLp, pools.hardDepth, false);
+      const got = (j <= hard ? hardPool(true) : undefined) ?? randPool(true) ?? randPool(false) ?? hardPool(false);
       if (!got) throw new MolarError('BAD_INPUT', 'no item is left to sample as a negative: the catalog is too small for the re-ranker', { field: 'negatives' });
       taken.add(got[0]);
       candidates[b * C + j] = got[0];
       firstStage[b * C + j] = got[1];
+      firstStageZ[b * C + j] = got[2];
     }
   });
   // stage 2: every block's next items (the last block's: the target) go into the shared softmax
@@ -158,5 +168,5 @@ function makeShard(ex: { history: Int32Array; target: number; slot: number }[], 
   const grid = Int32Array.from(g.grid, local);
   const cand = Int32Array.from(candidates, local);
   const sampleLocal = Int32Array.from(sample, local);
-  return { ids: Int32Array.from(index.keys()), grid, B, K, blockSize: S, sample: sampleLocal, nextTargets, nextRows, candidates: cand, C, firstStage };
+  return { ids: Int32Array.from(index.keys()), grid, B, K, blockSize: S, sample: sampleLocal, nextTargets, nextRows, candidates: cand, C, firstStage, firstStageZ };
 }

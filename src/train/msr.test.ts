@@ -6,7 +6,7 @@ import { blockGrid, MsrModel } from '../models/msr/model.js';
 import { resolveMsrConfig } from '../models/msr/config.js';
 import { mulberry32 } from '../random.js';
 import { functionScorer } from '../score/scorer.js';
-import { MsrReranker } from '../summary/rerank.js';
+import { firstStageZ, MsrReranker } from '../summary/rerank.js';
 import { useNodeBackend } from './backend-node.js';
 import { chooseWeight, trainMsr } from './msr.js';
 
@@ -46,6 +46,18 @@ describe('blockGrid', () => {
   });
 });
 
+describe('firstStageZ', () => {
+  it('standardises a score row over the catalog by hand, padding and -Infinity left at the floor', () => {
+    // ids 1..3 score 1, 2, 3: mean 2, deviation sqrt(2/3)
+    const z = firstStageZ(Float32Array.from([-Infinity, 1, 2, 3, -Infinity]));
+    expect(z[2]).toBeCloseTo(0, 6);
+    expect(z[3]).toBeCloseTo(1 / Math.sqrt(2 / 3), 6);
+    expect(z[1]).toBeCloseTo(-1 / Math.sqrt(2 / 3), 6);
+    expect(z[4]).toBe(-30);
+    expect([...firstStageZ(Float32Array.from([0, 5, 5]))].slice(1)).toEqual([0, 0]);
+  });
+});
+
 describe('MsrModel', () => {
   it('an empty block leaves the state as it was, and scoring leaves no tensor behind', async () => {
     const { vectors, dim } = ring();
@@ -58,7 +70,7 @@ describe('MsrModel', () => {
     expect(Math.max(...Array.from({ length: 8 }, (_, j) => Math.abs(bv[8 + j] - av[j])))).toBeGreaterThan(1e-3);
     tf.dispose([a, b]);
     const before = tf.memory().numTensors;
-    await m.rerankScores([Int32Array.from([1, 2])], [Int32Array.from([3, 4, 5])], [Float32Array.from([-1, -2, -3])]);
+    await m.rerankScores([Int32Array.from([1, 2])], [Int32Array.from([3, 4, 5])], [Float32Array.from([-1, -2, -3])], [Float32Array.from([1, 0, -1])]);
     expect(tf.memory().numTensors).toBe(before);
     m.dispose();
   });

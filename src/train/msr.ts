@@ -10,7 +10,7 @@ import { MsrModel } from '../models/msr/model.js';
 import type { WeightBlob } from '../models/nn/weights.js';
 import { mulberry32 } from '../random.js';
 import type { Scorer } from '../score/scorer.js';
-import { firstStageLogProbs, mixRerank } from '../summary/rerank.js';
+import { firstStageLogProbs, firstStageZ, mixRerank } from '../summary/rerank.js';
 import { trainLoop, type EpochReport, type TrainLoopResult } from './loop.js';
 import { exampleOf, msrBatches, msrTrainable, type FirstStagePools } from './msr-task.js';
 
@@ -120,7 +120,8 @@ export function chooseWeight(valid: Record<string, WeightValid>): number {
 async function firstStagePools(o: TrainMsrOptions, t: MsrTrainConfig, seed: number): Promise<FirstStagePools> {
   const users = o.split.train.map((s, u) => (s.length >= 2 ? u : -1)).filter((u) => u >= 0);
   const n = users.length;
-  const pools: FirstStagePools = { users, target: new Float32Array(n), hardDepth: t.hardDepth, hard: new Int32Array(n * t.hardDepth), hardLp: new Float32Array(n * t.hardDepth), uniform: UNIFORM_POOL, rand: new Int32Array(n * UNIFORM_POOL), randLp: new Float32Array(n * UNIFORM_POOL) };
+  const [H, U] = [t.hardDepth, UNIFORM_POOL];
+  const pools: FirstStagePools = { users, target: new Float32Array(n), targetZ: new Float32Array(n), hardDepth: H, hard: new Int32Array(n * H), hardLp: new Float32Array(n * H), hardZ: new Float32Array(n * H), uniform: U, rand: new Int32Array(n * U), randLp: new Float32Array(n * U), randZ: new Float32Array(n * U) };
   const rnd = mulberry32(seed ^ 0xf1257);
   for (let start = 0; start < n; start += 256) {
     const batch = users.slice(start, start + 256);
@@ -128,11 +129,12 @@ async function firstStagePools(o: TrainMsrOptions, t: MsrTrainConfig, seed: numb
     const rows = await o.firstStage.score(ex.map((e) => e.history));
     batch.forEach((u, i) => {
       const slot = start + i;
-      const lp = firstStageLogProbs(rows[i]);
+      const [lp, z] = [firstStageLogProbs(rows[i]), firstStageZ(rows[i])];
       const seen = new Set(o.split.train[u]);
       pools.target[slot] = lp[ex[i].target];
-      topCandidates(rows[i], t.hardDepth, seen).forEach((c, j) => ((pools.hard[slot * t.hardDepth + j] = c.id), (pools.hardLp[slot * t.hardDepth + j] = lp[c.id])));
-      sampleNegatives(o.numItems, seen, UNIFORM_POOL, rnd).forEach((id, j) => ((pools.rand[slot * UNIFORM_POOL + j] = id), (pools.randLp[slot * UNIFORM_POOL + j] = lp[id])));
+      pools.targetZ[slot] = z[ex[i].target];
+      topCandidates(rows[i], H, seen).forEach((c, j) => ((pools.hard[slot * H + j] = c.id), (pools.hardLp[slot * H + j] = lp[c.id]), (pools.hardZ[slot * H + j] = z[c.id])));
+      sampleNegatives(o.numItems, seen, U, rnd).forEach((id, j) => ((pools.rand[slot * U + j] = id), (pools.randLp[slot * U + j] = lp[id]), (pools.randZ[slot * U + j] = z[id])));
     });
   }
   return pools;
@@ -151,11 +153,12 @@ async function validateWeights(model: MsrModel, o: TrainMsrOptions, grid: number
     const hist = batch.map((u) => o.split.train[u]);
     const rows = await o.firstStage.score(hist);
     const lps = rows.map(firstStageLogProbs);
+    const zs = rows.map(firstStageZ);
     const sampled = batch.map((u) => sampledCandidates(u, o.split.valid[u], o.sequences[u], o.numItems, negatives, seed));
     const tops = batch.map((u, i) => Int32Array.from(topCandidates(rows[i], depth, o.filterSeen === false ? null : new Set(hist[i])), (c) => c.id));
-    const lpOf = (ids: Int32Array[]) => ids.map((c, i) => Float32Array.from(c, (id) => lps[i][id]));
-    const [sLp, tLp] = [lpOf(sampled), lpOf(tops)];
-    const [sRr, tRr] = [await model.rerankScores(hist, sampled, sLp), await model.rerankScores(hist, tops, tLp)];
+    const of = (ids: Int32Array[], from: Float32Array[]) => ids.map((c, i) => Float32Array.from(c, (id) => from[i][id]));
+    const [sLp, tLp] = [of(sampled, lps), of(tops, lps)];
+    const [sRr, tRr] = [await model.rerankScores(hist, sampled, sLp, of(sampled, zs)), await model.rerankScores(hist, tops, tLp, of(tops, zs))];
     batch.forEach((u, i) => {
       const target = o.split.valid[u];
       const at = tops[i].indexOf(target);

@@ -9,7 +9,8 @@
  * may be partial; the state after it is the one read.
  *
  * Stage 3, summary-conditioned re-ranking: a small MLP over (state, candidate, state ⊙ candidate)
- * plus a learned multiple of the first stage's log-probability of the candidate, trained with BCE
+ * plus learned multiples of the first stage's log-probability of the candidate and of its score
+ * standardised over the catalog (scale-free: co-occurrence scores have a nearly flat log-softmax), trained with BCE
  * on 1 positive : `negatives` sampled negatives (the paper's 1 : 20 yes/no training).
  *
  * Items enter only through their `[text | image]` vectors (the bundle's item_vectors.bin), so items
@@ -66,6 +67,8 @@ export interface MsrBatch {
   candidates: tf.Tensor2D;
   /** [B, C] the first stage's log-probability of each candidate */
   firstStage: tf.Tensor2D;
+  /** [B, C] the first stage's score standardised over the catalog */
+  firstStageZ: tf.Tensor2D;
 }
 
 export class MsrModel {
@@ -101,6 +104,7 @@ export class MsrModel {
       { name: 'rr.w2', shape: [R, 1], dtype: 'float32' },
       { name: 'rr.b2', shape: [1], dtype: 'float32' },
       { name: 'rr.a', shape: [1], dtype: 'float32' },
+      { name: 'rr.c', shape: [1], dtype: 'float32' },
     ];
     const init = initialWeights(this.specs, config.seed, 'xavier');
     // the re-ranker starts as the first stage's order: the first-stage log-probability at weight 1
@@ -188,8 +192,8 @@ export class MsrModel {
     return tf.tidy(() => mm(states, this.params.get('next.w') as tf.Tensor2D).add(this.params.get('next.b')) as tf.Tensor2D);
   }
 
-  /** [B, C] stage 3's logits: candidates (local ids into `emb`) given each row's state and first-stage log-probabilities. */
-  rerankLogits(state: tf.Tensor2D, emb: tf.Tensor2D, candidates: tf.Tensor2D, firstStage: tf.Tensor2D): tf.Tensor2D {
+  /** [B, C] stage 3's logits: candidates (local ids into `emb`) given each row's state and the first stage's log-probabilities and standardised scores. */
+  rerankLogits(state: tf.Tensor2D, emb: tf.Tensor2D, candidates: tf.Tensor2D, firstStage: tf.Tensor2D, firstStageZ: tf.Tensor2D): tf.Tensor2D {
     const [B, C] = candidates.shape;
     const H = this.config.hidden;
     const p = (n: string) => this.params.get(n);
@@ -198,7 +202,7 @@ export class MsrModel {
       const s = tf.tile(state.reshape([B, 1, H]), [1, C, 1]).reshape([B * C, H]);
       const h = tf.relu(mm(tf.concat([s, c, s.mul(c)], 1) as tf.Tensor2D, p('rr.w1') as tf.Tensor2D).add(p('rr.b1'))) as tf.Tensor2D;
       const out = mm(h, p('rr.w2') as tf.Tensor2D).add(p('rr.b2')).reshape([B, C]);
-      return out.add(firstStage.mul(p('rr.a'))) as tf.Tensor2D;
+      return out.add(firstStage.mul(p('rr.a'))).add(firstStageZ.mul(p('rr.c'))) as tf.Tensor2D;
     });
   }
 
@@ -213,7 +217,7 @@ export class MsrModel {
     const logp = logits.sub(logSumExpRows(logits).expandDims(1));
     const next = logp.mul(b.nextTargets).sum().neg().div(Math.max(1, b.nextRows)).mul(this.lossWeights.next) as tf.Scalar;
     const read = S.slice([0, K - 1, 0], [B, 1, H]).reshape([B, H]) as tf.Tensor2D;
-    const r = this.rerankLogits(read, emb, b.candidates, b.firstStage);
+    const r = this.rerankLogits(read, emb, b.candidates, b.firstStage, b.firstStageZ);
     const labels = tf.concat([tf.ones([B, 1]), tf.zeros([B, b.candidates.shape[1] - 1])], 1);
     const rerank = tf.losses.sigmoidCrossEntropy(labels, r).mul(this.lossWeights.rerank) as tf.Scalar;
     return { next, rerank };
@@ -232,16 +236,18 @@ export class MsrModel {
    * Stage 3 for a batch of histories: the logits of each one's candidates (global ids) from their
    * first-stage log-probabilities. Rows may differ in length (padded here, cut back on return).
    */
-  async rerankScores(histories: readonly Int32Array[], candidates: readonly Int32Array[], firstStage: readonly Float32Array[]): Promise<Float32Array[]> {
+  async rerankScores(histories: readonly Int32Array[], candidates: readonly Int32Array[], firstStage: readonly Float32Array[], firstStageZ: readonly Float32Array[]): Promise<Float32Array[]> {
     const B = histories.length;
     if (B === 0) return [];
     const C = Math.max(1, ...candidates.map((c) => c.length));
     const ids = new Int32Array(B * C);
     const lp = new Float32Array(B * C);
+    const z = new Float32Array(B * C);
     candidates.forEach((c, b) => {
-      if (firstStage[b].length !== c.length) throw new MolarError('BAD_INPUT', `${c.length} candidates but ${firstStage[b].length} first-stage scores`, { field: 'firstStage' });
+      if (firstStage[b].length !== c.length || firstStageZ[b].length !== c.length) throw new MolarError('BAD_INPUT', `${c.length} candidates but ${firstStage[b].length} / ${firstStageZ[b].length} first-stage scores`, { field: 'firstStage' });
       ids.set(c, b * C);
       lp.set(firstStage[b], b * C);
+      z.set(firstStageZ[b], b * C);
     });
     const out = tf.tidy(() => {
       const state = this.summaryStates(histories);
@@ -253,7 +259,7 @@ export class MsrModel {
         return l;
       });
       const emb = this.project(tf.tensor1d(Int32Array.from(index.keys()), 'int32'));
-      return this.rerankLogits(state, emb, tf.tensor2d(local, [B, C], 'int32'), tf.tensor2d(lp, [B, C]));
+      return this.rerankLogits(state, emb, tf.tensor2d(local, [B, C], 'int32'), tf.tensor2d(lp, [B, C]), tf.tensor2d(z, [B, C]));
     });
     const v = (await out.data()) as Float32Array;
     out.dispose();
