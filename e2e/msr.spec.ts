@@ -43,3 +43,13 @@ test('the re-ranked list scores the same in Node (tfjs-wasm) and in the browser 
   }
   expect(external, 'requests that left localhost').toEqual([]);
 });
+
+test('a lost WebGL context moves the re-ranked list to wasm unchanged: the bundle\'s re-ranker is rebuilt with the scorer', async ({ page }) => {
+  await page.goto('/e2e/pages/blank.html');
+  const r = await call(page, 'msrAfterLoss', HISTORY);
+  expect(r.before.backend).toBe('webgl');
+  expect(r.lost, 'WEBGL_lose_context').toBe(true);
+  expect(r.after.backend).toBe('wasm');
+  expect(r.after.ids).toEqual(r.before.ids);
+  expect(r.summary).toMatch(/^Prefers /);
+});
