@@ -48,7 +48,10 @@ describe('resolveConfig', () => {
 describe('resolveConfig checks every section', () => {
   it('refuses unknown sections and fields, and bad values in every section, naming the field', () => {
     const cases: [unknown, string, string][] = [
-      [{ summary: { blockSize: 3 } }, 'summary', 'a known config section (runtime, history, score, baseline, encoders)'],
+      [{ explain: { on: true } }, 'explain', 'a known config section (runtime, history, score, baseline, encoders, summary)'],
+      [{ summary: { blockSize: 3 } }, 'summary.blockSize', 'a known field of "summary" (rerank, weight)'],
+      [{ summary: { rerank: 'yes' } }, 'summary.rerank', 'true or false'],
+      [{ summary: { weight: 1.5 } }, 'summary.weight', 'a number in [0, 1]'],
       [{ score: { tileSize: 0 } }, 'score.tileSize', 'an integer in [1, '],
       [{ score: { tileSize: 2.5 } }, 'score.tileSize', 'an integer'],
       [{ score: { rerankDepth: -1 } }, 'score.rerankDepth', 'an integer in [1, '],
@@ -78,6 +81,8 @@ describe('resolveConfig checks every section', () => {
     order.push('wasm');
     expect(c.runtime.fallbackOrder).toEqual(['wasm', 'cpu']);
     expect(c.score).toEqual({ tileSize: 1, rerankDepth: 8, contentRecencyDecay: 1 });
+    expect(resolveConfig().summary).toEqual({ rerank: true });
+    expect(resolveConfig({ summary: { rerank: false, weight: 0.25 } }).summary).toEqual({ rerank: false, weight: 0.25 });
   });
 });
 

@@ -80,6 +80,17 @@ export interface EncoderConfig {
   allowRemoteModels: boolean;
 }
 
+export interface SummaryConfig {
+  /**
+   * run the bundle's MLLM-MSR re-ranker (an `msr` entry, summary/) over the first stage's top
+   * score.rerankDepth when it has one trained over the served model; a reranker passed to
+   * Recommender.load wins over it
+   */
+  rerank: boolean;
+  /** its mix weight w in [0, 1] (w · re-ranker + (1 - w) · first stage); undefined: the bundle's, chosen on validation */
+  weight?: number;
+}
+
 export interface MolarConfig {
   runtime: RuntimeConfig;
   history: HistoryConfig;
@@ -87,6 +98,8 @@ export interface MolarConfig {
   baseline: BaselineConfig;
   /** item encoders of cold start (Recommender.addItems); tfjs encoders run on the runtime's backend */
   encoders: EncoderConfig;
+  /** MLLM-MSR's preference summary and re-ranker (summary/) */
+  summary: SummaryConfig;
 }
 
 export const DEFAULT_CONFIG: Readonly<MolarConfig> = Object.freeze({
@@ -97,6 +110,7 @@ export const DEFAULT_CONFIG: Readonly<MolarConfig> = Object.freeze({
   // fp32 by default: transformers.js alone would pick q8 on wasm, and then page-side vectors would
   // not come from the weights the bundle (built in Node, fp32) was encoded with
   encoders: { modelBaseUrl: '/models/', dtype: 'fp32' as HfDtype, allowRemoteModels: false },
+  summary: { rerank: true },
 });
 
 /** The backends `runtime.fallbackOrder` may name. */
@@ -111,6 +125,9 @@ const int = (lo: number, hi: number): Check => (v, f) => {
 };
 const num = (lo: number, hi: number, { openLo = false } = {}): Check => (v, f) => {
   if (typeof v !== 'number' || !Number.isFinite(v) || v > hi || (openLo ? v <= lo : v < lo)) bad(f, `a number in ${openLo ? '(' : '['}${lo}, ${hi}]`, v);
+};
+const optional = (check: Check): Check => (v, f) => {
+  if (v !== undefined) check(v, f);
 };
 const bool: Check = (v, f) => {
   if (typeof v !== 'boolean') bad(f, 'true or false', v);
@@ -148,6 +165,7 @@ const SCHEMA: { [S in keyof MolarConfig]: { [F in keyof MolarConfig[S]]-?: Check
     device: enumOf(HF_DEVICES, { optional: true }),
     allowRemoteModels: bool,
   },
+  summary: { rerank: bool, weight: optional(num(0, 1)) },
 };
 
 /**

@@ -6,4 +6,5 @@ export { selectBackend, type BackendReport } from './runtime/backend.js';
 export type { LoadProgress } from './bundle/read.js';
 export type { Manifest, ItemRecord } from './bundle/manifest.js';
 export { KEEP_ORDER, type Reranker, type Candidate, type RerankContext } from './score/rerank.js';
+export type { PreferenceSummary } from './summary/describe.js';
 export { WARNING_CODES, type MolarWarning, type WarningCode, type WarningHandler } from './warnings.js';

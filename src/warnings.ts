@@ -12,6 +12,7 @@ export const WARNING_CODES = [
   'UNSAFE_URL', // an item's image or link is not a URL the page may use (e.g. javascript:); dropped
   'UNKNOWN_ITEM', // record() of an id the bundle does not know: kept in history, not scored until addItems() or a rebuild
   'BACKEND_FILE_MISSING', // a backend's file (tfjs-backend-wasm's .wasm) was not at its configured URL; `auto` used the next backend
+  'RERANKER_SKIPPED', // the bundle's re-ranker was trained over another model than the one served; recommending without it
 ] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
 

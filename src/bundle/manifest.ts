@@ -147,9 +147,6 @@ export interface BlendEntry extends ModelEntryBase {
   parts: { kind: string; weight: number }[];
 }
 
-/** The model kinds this reader knows the fields of. */
-export type KnownModelEntry = PopularityEntry | CooccurrenceEntry | SasrecEntry | ItemVectorsEntry | MolarEntry | BlendEntry;
-
 /**
  * Which model the bundle serves and why (issue 19): `molar build` scores every candidate it fitted
  * on the validation split (full ranking, `molar eval`'s protocol) and serves the best. Readers serve
@@ -165,6 +162,45 @@ export interface ServedChoice {
   users: number;
   filterSeen: boolean;
 }
+
+/**
+ * MLLM-MSR stage 1 (summary/tags.ts): every item's best catalog attributes as a provider tagged
+ * them, and the provider itself for items added later. Data the summary reads, not a model that ranks.
+ */
+export interface ItemTagsEntry extends ModelEntryBase {
+  kind: 'item-tags';
+  provider: 'linear-tagger';
+  /** `key=value` tokens the tag ids index */
+  vocab: string[];
+  /** tags kept per item in the tags file */
+  perItem: number;
+  /** width of the item-vector rows the tagger reads */
+  dim: number;
+  parts: { tags: string; tagger: string };
+  fit?: { ridge: number; heldOut: number; heldOutPrecision?: number };
+}
+
+/**
+ * MLLM-MSR stages 2 + 3, default providers (models/msr/model.ts): the recurrent preference summary
+ * and the re-ranker over the first stage's top N. Not a scorer: the Recommender runs it behind the
+ * re-ranking seam when the model it serves is `firstStage` (the one it was trained over).
+ */
+export interface MsrEntry extends ModelEntryBase {
+  kind: 'msr';
+  /** architecture (models/msr/config.ts msrArchitecture) */
+  config: Record<string, unknown>;
+  weights: WeightSpec[];
+  /** Float32 weight blob (`weights` order) and the item-vectors file it reads */
+  parts: { weights: string; vectors: string };
+  /** kind of the first-stage model whose scores it was trained on */
+  firstStage: string;
+  /** mix weight w of  w · rerank logit + (1 - w) · first-stage log-probability, chosen on validation */
+  weight: number;
+  trainedWith?: { epochs: number; valid?: Record<string, number>; weights?: Record<string, Record<string, number>>; negatives: number; hardShare: number };
+}
+
+/** The model kinds this reader knows the fields of. */
+export type KnownModelEntry = PopularityEntry | CooccurrenceEntry | SasrecEntry | ItemVectorsEntry | MolarEntry | ItemTagsEntry | MsrEntry | BlendEntry;
 
 /**
  * An entry of a kind this reader does not know (written by a newer molar-web): it reads, keeps its

@@ -89,6 +89,23 @@ function checkKnownEntry(e: Record<string, unknown>, numItems: number, at: strin
       need(ok, `${at}.parts`, 'two or more {kind: another model\'s kind, weight: a finite number ≥ 0}');
       break;
     }
+    case 'item-tags': {
+      const parts = e.parts as Record<string, unknown> | undefined;
+      need(isObject(parts) && typeof parts.tags === 'string' && typeof parts.tagger === 'string' && files.includes(parts.tags) && files.includes(parts.tagger), `${at}.parts`, "{tags, tagger}: names listed in the entry's files");
+      need(e.provider === 'linear-tagger', `${at}.provider`, '"linear-tagger"');
+      need(Array.isArray(e.vocab) && e.vocab.length > 0 && e.vocab.every((t) => typeof t === 'string'), `${at}.vocab`, 'a non-empty array of key=value strings');
+      need(isCount(e.perItem) && (e.perItem as number) > 0 && isCount(e.dim) && (e.dim as number) > 0, `${at}.perItem`, 'positive integers perItem and dim');
+      break;
+    }
+    case 'msr': {
+      need(isObject(e.config) && (e.config as Record<string, unknown>).numItems === numItems, `${at}.config.numItems`, `the manifest's numItems (${numItems})`);
+      need(Array.isArray(e.weights) && e.weights.length > 0, `${at}.weights`, 'a non-empty array of {name, shape, dtype}');
+      const parts = e.parts as Record<string, unknown> | undefined;
+      need(isObject(parts) && typeof parts.weights === 'string' && typeof parts.vectors === 'string' && files.includes(parts.weights) && files.includes(parts.vectors), `${at}.parts`, "{weights, vectors}: names listed in the entry's files");
+      need(typeof e.firstStage === 'string' && e.firstStage !== '', `${at}.firstStage`, 'the kind of the model it re-ranks');
+      need(typeof e.weight === 'number' && e.weight >= 0 && e.weight <= 1, `${at}.weight`, 'a number in [0, 1]');
+      break;
+    }
     case 'item-vectors': {
       need(files.length >= 1, `${at}.files`, 'one file (item_vectors.bin)');
       const enc = e.encoder;

@@ -2,6 +2,7 @@ import { MolarError } from '../errors.js';
 import type { LeaveOneOutSplit } from '../data/types.js';
 import type { Scorer } from '../score/scorer.js';
 import { MetricAccumulator, rankOf } from './metrics.js';
+import { evalUsers, historyOf } from './users.js';
 
 export interface EvaluateOptions {
   /** 'valid': history = train prefix; 'test': history = train prefix + valid item */
@@ -52,20 +53,8 @@ export async function evaluateVariants(scorer: { names?: string[]; score(histori
   const batchSize = opts.batchSize ?? 256;
   if (ks.some((k) => !Number.isInteger(k) || k <= 0)) throw new MolarError('BAD_CONFIG', `ks must be positive integers, got ${ks.join(', ')}`, { field: 'ks' });
   const targets = which === 'test' ? split.test : split.valid;
-  const users: number[] = [];
-  for (let u = 0; u < targets.length; u++) if (targets[u] !== 0) users.push(u);
-  if (opts.maxUsers !== undefined && opts.maxUsers < users.length) {
-    const n = opts.maxUsers;
-    const all = users.slice();
-    users.length = 0;
-    for (let i = 0; i < n; i++) users.push(all[Math.floor((i * all.length) / n)]);
-  }
-  const history = (u: number): Int32Array => {
-    if (which === 'valid') return split.train[u];
-    const full = sequences[u];
-    // the test history is everything before the test target: train prefix + the valid item
-    return full.subarray(0, full.length - 1);
-  };
+  const users = evalUsers(targets, opts.maxUsers);
+  const history = (u: number): Int32Array => historyOf(which, split, sequences, u);
   const acc = new Map<string, MetricAccumulator>((scorer.names ?? []).map((n) => [n, new MetricAccumulator(ks)]));
   for (let start = 0; start < users.length; start += batchSize) {
     const batch = users.slice(start, start + batchSize);

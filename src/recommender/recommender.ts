@@ -10,6 +10,9 @@ import { createScorer, pickModel } from '../score/registry.js';
 import { KEEP_ORDER, rerank, type Reranker } from '../score/rerank.js';
 import type { Scorer } from '../score/scorer.js';
 import { vectorTopK } from '../score/topk.js';
+import type { PreferenceSummary } from '../summary/describe.js';
+import { loadMsrReranker } from '../summary/load.js';
+import { MsrReranker } from '../summary/rerank.js';
 import { consoleWarning, type MolarWarning, type WarningHandler } from '../warnings.js';
 import { addedItemRecord, ColdStart } from './cold-start.js';
 import { checkScores, checkTopK, DeviceGuard } from './recovery.js';
@@ -29,7 +32,11 @@ export interface LoadOptions {
    * that is not http(s)). Default: one console line each. They are also 'warning' events.
    */
   onWarning?: WarningHandler;
-  /** the last stage of recommend() (score/rerank.ts); default: keep the model's order */
+  /**
+   * the last stage of recommend() (score/rerank.ts); default: the bundle's MLLM-MSR re-ranker when
+   * it has one over the served model (summary/; off with `config.summary.rerank: false`), else
+   * keep the model's order
+   */
   reranker?: Reranker;
   fetch?: typeof fetch;
   /** URL prefix of the encoder model folders addItems() loads; default `config.encoders.modelBaseUrl` ("/models/") */
@@ -129,18 +136,21 @@ export class Recommender extends EventTarget {
     const { manifest } = bundle;
     const modelEntry = pickModel(manifest, model);
     const scorer = await createScorer({ manifest, entry: modelEntry, readFile: bundle.readFile, config });
+    let bundled: Reranker | undefined;
     try {
+      if (!opts.reranker && config.summary.rerank) bundled = await loadMsrReranker(manifest, bundle.readFile, { served: modelEntry.kind, weight: config.summary.weight, warn: relay });
       const vEntry = manifest.models.map((m) => entryOf(m, 'item-vectors')).find((e) => e !== undefined);
       const coldStart = vEntry
         ? ColdStart.fromFile(vEntry, await bundle.readFile(vEntry.files[0]), vEntry.files[0], manifest.numItems, { config, modelBaseUrl: opts.modelBaseUrl, warn: relay })
         : null;
       const items = resolveItemUrls(bundle.items, bundle.baseUrl, page, relay);
-      const rec = new Recommender({ bundle, items, modelEntry, scorer, report, history, config, coldStart, reranker: opts.reranker ?? KEEP_ORDER, onWarning: opts.onWarning ?? consoleWarning });
+      const rec = new Recommender({ bundle, items, modelEntry, scorer, report, history, config, coldStart, reranker: opts.reranker ?? bundled ?? KEEP_ORDER, onWarning: opts.onWarning ?? consoleWarning });
       warn = (w) => rec.warn(w);
       if (coldStart) for (const a of await coldStart.restore(history, (id) => rec.lookup.has(id))) rec.attach(a.record, a.vector);
       return rec;
     } catch (e) {
       scorer.dispose();
+      bundled?.dispose?.();
       history.close();
       throw e;
     }
@@ -238,7 +248,7 @@ export class Recommender extends EventTarget {
     this.alive();
     const { k = 8, exclude = 'seen' } = opts;
     if (!Number.isInteger(k) || k < 1) throw new MolarError('BAD_CONFIG', `k must be a positive integer, got ${k}`, { field: 'k' });
-    const { coldStart, config, reranker } = this.parts;
+    const { coldStart, config } = this.parts;
     const seq = Int32Array.from(
       (await this.parts.history.itemSequence()).map((id) => this.lookup.get(id) ?? 0).filter((i) => i > 0),
     );
@@ -257,12 +267,25 @@ export class Recommender extends EventTarget {
       const scores = !native && this.all.length > n ? fuseAddedItems(primary, seq, coldStart!.store, n, config.score.contentRecencyDecay) : primary;
       const picked = await vectorTopK(scores, depth, excluded);
       checkTopK(picked, scores, depth, excluded);
-      return picked;
+      return { picked, scores };
     });
     this.alive();
-    const candidates = Array.from(top.ids, (id, i) => ({ id, score: top.scores[i] }));
-    const ranked = await rerank(reranker, candidates, { history: seq, items: this.all, k });
+    const candidates = Array.from(top.picked.ids, (id, i) => ({ id, score: top.picked.scores[i] }));
+    // read after the device work: a recovery there replaces the bundle's re-ranker too
+    const ranked = await rerank(this.parts.reranker, candidates, { history: seq, items: this.all, k, scores: top.scores });
     return ranked.slice(0, k).map((c) => ({ item: this.all[c.id - 1], score: c.score }));
+  }
+
+  /**
+   * The shopper's preference summary (MLLM-MSR stage 2, read through stage 1's tags: "Prefers …;
+   * lately …"), when the bundle's re-ranker is in use; null otherwise. Text only.
+   */
+  async preferenceSummary(): Promise<PreferenceSummary | null> {
+    this.alive();
+    const r = this.parts.reranker;
+    if (!(r instanceof MsrReranker)) return null;
+    const seq = Int32Array.from((await this.parts.history.itemSequence()).map((id) => this.lookup.get(id) ?? 0).filter((i) => i > 0));
+    return r.describe(seq, this.all);
   }
 
   /** The shopper's events, oldest first. */
@@ -304,6 +327,7 @@ export class Recommender extends EventTarget {
     const cold = this.parts.coldStart!;
     cold.store.append({ data: vector, rows: 1, dim: vector.length });
     this.parts.scorer.addItems?.({ data: vector, rows: 1, dim: vector.length });
+    this.parts.reranker.addItems?.({ data: vector, rows: 1, dim: vector.length });
     // an added item's image or link is relative to the page that added it
     const page = typeof location !== 'undefined' ? location.href : this.parts.bundle.baseUrl;
     const [item] = resolveItemUrls([addedItemRecord(it)], page, page, (w) => this.warn(w));
@@ -334,6 +358,17 @@ export class Recommender extends EventTarget {
         // a content scorer is rebuilt from the bundle: hand it the added items again (int8 rows)
         const store = p.coldStart?.store;
         if (p.scorer.addItems && store) for (let i = this.manifest.numItems + 1; i <= store.numItems; i++) p.scorer.addItems({ data: store.row(i), rows: 1, dim: store.dim });
+        // the bundle's re-ranker holds tensors too: rebuilt the same way (a re-ranker the page passed is its own)
+        if (p.reranker instanceof MsrReranker) {
+          const lost = p.reranker;
+          p.reranker = (await loadMsrReranker(this.manifest, p.bundle.readFile, { served: p.modelEntry.kind, weight: lost.weight })) ?? KEEP_ORDER;
+          if (store) for (let i = this.manifest.numItems + 1; i <= store.numItems; i++) p.reranker.addItems?.({ data: store.row(i), rows: 1, dim: store.dim });
+          try {
+            lost.dispose();
+          } catch {
+            // as the scorer's: its device is gone
+          }
+        }
         p.coldStart?.dropEncoder();
       },
       changed: (report, lost) => this.dispatchEvent(new CustomEvent('backendchange', { detail: { ...report, lost } })),

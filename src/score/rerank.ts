@@ -15,6 +15,12 @@ export interface RerankContext {
   items: readonly ItemRecord[];
   /** how many the caller will keep */
   k: number;
+  /**
+   * the scores the candidates were picked by, over every id 0..N (index 0 padding): lets a
+   * re-ranker put a candidate's score on a catalog-wide scale (a log-probability). Absent when the
+   * caller has no full row.
+   */
+  scores?: Float32Array;
 }
 
 /**
@@ -27,6 +33,8 @@ export interface RerankContext {
 export interface Reranker {
   readonly name: string;
   rerank(candidates: Candidate[], ctx: RerankContext): Promise<Candidate[]> | Candidate[];
+  /** items added with addItems(), as float rows in the bundle's item-vector layout, for a re-ranker that reads item vectors */
+  addItems?(vectors: { data: Float32Array; rows: number; dim: number }): void;
   dispose?(): void;
 }
 

@@ -5,6 +5,9 @@ import { resolveConfig } from '../../config.js';
 import { leaveOneOut } from '../../data/split.js';
 import { MolarError } from '../../errors.js';
 import { evaluate, type EvalResult } from '../../eval/evaluate.js';
+import { rerankedScorer } from '../../eval/reranked.js';
+import { evaluateSampled, type SampledResult } from '../../eval/sampled.js';
+import { loadMsrReranker } from '../../summary/load.js';
 import { createScorer, pickModel, scorerKinds } from '../../score/registry.js';
 import { useNodeBackend } from '../../train/backend-node.js';
 import { openBundleDir } from '../bundle-node.js';
@@ -19,14 +22,20 @@ interface EvalOptions extends DataOptions {
   model?: string;
   maxUsers?: number;
   batchSize: number;
+  protocol: 'full' | 'sampled';
+  negatives: number;
+  seed: number;
+  rerank?: boolean;
+  rerankWeight?: string;
 }
 
-export interface EvalReport extends EvalResult {
+/** What `molar eval` prints and writes: the full-ranking result, or the sampled protocol's (eval/sampled.ts). */
+export type EvalReport = (EvalResult | SampledResult) & {
   bundle: string;
   model: string;
   dataset: string;
   date: string;
-}
+};
 
 export function register(program: Command): void {
   const cmd = program
@@ -39,8 +48,15 @@ export function register(program: Command): void {
     .option('--model <kind>', `evaluate this model kind instead of the best one in the bundle: ${scorerKinds().join(', ')}`)
     .option('--max-users <n>', 'evaluate only n users, spread evenly over the log (quick check)', (v) => positiveInt(v, '--max-users'))
     .option('--batch-size <n>', 'histories scored per scorer call', (v) => positiveInt(v, '--batch-size'), 256)
+    .option('--protocol <protocol>', 'full: rank the whole catalog (NDCG/Recall@10, @20, MRR); sampled: rank the target among --negatives sampled unseen items (AUC, HR@5, NDCG@5; MLLM-MSR\'s protocol)', 'full')
+    .option('--negatives <n>', 'sampled protocol: negatives per user', (v) => positiveInt(v, '--negatives'), 20)
+    .option('--seed <n>', 'sampled protocol: seed of the negatives (the same seed gives every model the same candidates)', (v) => positiveInt(v, '--seed'), 42)
+    .option('--rerank', 'follow the model with the bundle\'s MLLM-MSR re-ranker (`molar train --model msr`), as recommend() does: over its top score.rerankDepth (full) or the candidates (sampled); reported as <model>+rerank')
+    .option('--rerank-weight <w>', 'with --rerank: the re-ranker\'s mix weight in [0, 1] instead of the one the bundle chose on validation')
     .option('--json <file>', 'also write the result as JSON')
     .action(async (o: EvalOptions) => {
+      if (o.protocol !== 'full' && o.protocol !== 'sampled') throw new MolarError('BAD_INPUT', `expected full or sampled, got ${JSON.stringify(o.protocol)}`, { field: '--protocol' });
+      if (o.protocol === 'sampled' && o.keepSeen) throw new MolarError('BAD_INPUT', 'the sampled protocol ranks unseen items only; --keep-seen applies to --protocol full', { field: '--keep-seen' });
       if (o.split !== 'test' && o.split !== 'valid') throw new MolarError('BAD_INPUT', `expected test or valid, got ${JSON.stringify(o.split)}`, { field: '--split' });
       const bundle = await openBundleDir(path.resolve(o.bundle));
       const { manifest } = bundle;
@@ -60,19 +76,27 @@ export function register(program: Command): void {
       // Node's default tfjs backend is the slow pure-JS 'cpu'; wasm scores the same within 1e-4
       // (model.test.ts) and much faster. The CLI chooses it here, before any scorer exists.
       await useNodeBackend('wasm');
-      const scorer = await createScorer({ manifest, entry, readFile: bundle.readFile, config: resolveConfig() });
-      const bar = progressBar(`eval ${entry.kind}`);
-      const result = await evaluate(scorer, split, dataset.sequences, {
-        split: o.split,
-        ks: [10, 20],
-        filterSeen: !o.keepSeen,
-        maxUsers: o.maxUsers,
-        batchSize: o.batchSize,
-        onProgress: (d, t) => bar.update(d, t),
-      });
+      const weight = o.rerankWeight === undefined ? undefined : Number(o.rerankWeight);
+      if (weight !== undefined && !(weight >= 0 && weight <= 1)) throw new MolarError('BAD_INPUT', `expected a weight in [0, 1], got ${JSON.stringify(o.rerankWeight)}`, { field: '--rerank-weight' });
+      if (weight !== undefined && !o.rerank) throw new MolarError('BAD_INPUT', 'only applies with --rerank', { field: '--rerank-weight' });
+      const config = resolveConfig();
+      const scorer = await createScorer({ manifest, entry, readFile: bundle.readFile, config });
+      const reranker = o.rerank ? await loadMsrReranker(manifest, bundle.readFile, { served: entry.kind, weight, warn: (w) => process.stderr.write(`warning: ${w.message}\n`) }) : undefined;
+      if (o.rerank && !reranker) {
+        scorer.dispose();
+        throw new MolarError('BAD_INPUT', `the bundle has no re-ranker over its "${entry.kind}" model: train one with \`molar train --model msr\``, { field: '--rerank' });
+      }
+      const name = reranker ? `${entry.kind}+rerank` : entry.kind;
+      const bar = progressBar(`eval ${name}`);
+      const common = { split: o.split, maxUsers: o.maxUsers, batchSize: o.batchSize, onProgress: (d: number, t: number) => bar.update(d, t) };
+      const result =
+        o.protocol === 'sampled'
+          ? await evaluateSampled(scorer, split, dataset.sequences, manifest.numItems, { ...common, negatives: o.negatives, seed: o.seed, k: 5, reranker, items: bundle.items })
+          : await evaluate(reranker ? rerankedScorer(scorer, reranker, { depth: config.score.rerankDepth, filterSeen: !o.keepSeen, items: bundle.items }) : scorer, split, dataset.sequences, { ...common, ks: [10, 20], filterSeen: !o.keepSeen });
       bar.stop();
       scorer.dispose();
-      const report: EvalReport = { bundle: manifest.name, model: entry.kind, dataset: spec.name, date: new Date().toISOString(), ...result };
+      reranker?.dispose();
+      const report: EvalReport = { bundle: manifest.name, model: name, dataset: spec.name, date: new Date().toISOString(), ...result };
       process.stdout.write(formatTable(report));
       if (o.json) await writeFile(path.resolve(o.json), JSON.stringify(report, null, 2) + '\n');
     });
@@ -84,8 +108,8 @@ export function formatTable(r: EvalReport): string {
     ['dataset', r.dataset],
     ['split', r.split],
     ['users', String(r.users)],
-    ['filterSeen', String(r.filterSeen)],
-    ...Object.entries(r.metrics).map(([k, v]) => [k.replace('ndcg', 'NDCG').replace('recall', 'Recall').replace('mrr', 'MRR'), v.toFixed(4)] as [string, string]),
+    ...('protocol' in r ? [['protocol', `sampled, ${r.negatives} negatives, seed ${r.seed}`] as [string, string]] : [['filterSeen', String(r.filterSeen)] as [string, string]]),
+    ...Object.entries(r.metrics).map(([k, v]) => [k.replace('ndcg', 'NDCG').replace('recall', 'Recall').replace('mrr', 'MRR').replace('hr', 'HR').replace('auc', 'AUC'), v.toFixed(4)] as [string, string]),
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n';

@@ -14,14 +14,18 @@ import { addDataOptions, loadForBundle, positiveInt, type DataOptions } from '..
 import { addFlagTable, parseNumber } from '../flag-table.js';
 import { extraBuildSteps } from './build.js';
 import { trainMolarIntoBundle } from './train-molar.js';
+import { trainMsrIntoBundle } from './train-msr.js';
+import { itemTagsStep } from '../../summary/tags-build-step.js';
 
 // `molar build` trains SASRec by default; `molar build --no-train` skips it.
 extraBuildSteps.push(sasrecBuildStep);
+// with --encode and catalog attributes, every item's tags (MLLM-MSR stage 1; fitted in seconds, not a training step)
+extraBuildSteps.push(itemTagsStep());
 
 /** The flags that are not SASRec config fields (those come from models/sasrec/flags.ts). */
 interface TrainOptions extends DataOptions {
   bundle: string;
-  model: 'sasrec' | 'molar';
+  model: 'sasrec' | 'molar' | 'msr';
   minutes?: number;
   workers?: number;
   keepSeen?: boolean;
@@ -34,7 +38,7 @@ export function register(program: Command): void {
     .command('train')
     .description('train a model on a bundle\'s data and write its checkpoint into the bundle (early stopping on valid NDCG@10): SASRec, or with --model molar the Molar content model')
     .requiredOption('--bundle <dir>', 'bundle folder written by `molar build`; rewritten atomically with the trained model added')
-    .addOption(new Option('--model <kind>', 'sasrec, or molar: the content model over the bundle\'s item vectors (needs `molar build --encode`), aligned to its sasrec').choices(['sasrec', 'molar']).default('sasrec'));
+    .addOption(new Option('--model <kind>', 'sasrec; molar: the content model over the bundle\'s item vectors (needs `molar build --encode`), aligned to its sasrec; msr: MLLM-MSR\'s preference summary and re-ranker over the bundle\'s best model and its item vectors').choices(['sasrec', 'molar', 'msr']).default('sasrec'));
   addDataOptions(cmd, false);
   const configOf = addFlagTable(cmd, SASREC_FLAGS);
   const molarOf = addFlagTable(cmd, MOLAR_FLAGS);
@@ -51,6 +55,12 @@ export function register(program: Command): void {
       const { dataset } = await loadForBundle(o, bundle);
       const config = configOf(o as unknown as Record<string, unknown>);
       const molarFlags = molarOf(o as unknown as Record<string, unknown>);
+      if (o.model === 'msr') {
+        const stray = [...Object.keys(config), ...Object.keys(molarFlags)][0];
+        if (stray || o.positionWeighting === false || o.weightAverage !== undefined) throw new MolarError('BAD_INPUT', 'configures another model, not --model msr', { field: stray ?? (o.weightAverage !== undefined ? '--weight-average' : '--no-position-weighting') });
+        process.stdout.write(`${await trainMsrIntoBundle(bundle, dataset, { minutes: o.minutes, keepSeen: o.keepSeen })} into ${o.bundle}\n`);
+        return;
+      }
       if (o.model === 'molar') {
         if (o.positionWeighting === false || o.weightAverage !== undefined) throw new MolarError('BAD_INPUT', 'applies to --model sasrec only', { field: o.weightAverage !== undefined ? '--weight-average' : '--no-position-weighting' });
         process.stdout.write(`${await trainMolarIntoBundle(bundle, dataset, { sasrec: config, molar: molarFlags }, { minutes: o.minutes, workers: o.workers, keepSeen: o.keepSeen })} into ${o.bundle}\n`);
