@@ -4,6 +4,7 @@ import { isMolarError } from '../errors.js';
 import { flagName } from '../models/flags.js';
 import { resolveSasrecConfig, SASREC_DEFAULTS } from '../models/sasrec/config.js';
 import { SASREC_FLAGS } from '../models/sasrec/flags.js';
+import { ADAPTIVE_RULES } from '../models/sasrec/adaptive.js';
 import { addFlagTable } from './flag-table.js';
 import * as train from './commands/train.js';
 
@@ -73,9 +74,13 @@ describe('--help shows the defaults', () => {
     addFlagTable(cmd, SASREC_FLAGS);
     const help = cmd.helpInformation().replace(/\s+/g, ' ');
     const d = SASREC_DEFAULTS;
-    for (const [flag, value] of [['--loss <loss>', d.loss], ['--hidden <n>', d.hidden], ['--epochs <n>', d.maxEpochs], ['--patience <n>', d.patience], ['--lr <x>', d.learningRate], ['--dropout <x>', d.dropout], ['--batch-size <n>', d.batchSize]] as const) {
+    for (const [flag, value] of [['--hidden <n>', d.hidden], ['--epochs <n>', d.maxEpochs], ['--blocks <n>', d.blocks], ['--seed <n>', d.seed]] as const) {
       expect(help).toMatch(new RegExp(`${flag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} .*?\\(default: ${String(value).replace('.', '\\.')}\\)`));
     }
+    // the settings derived from the data say so, with the rule's numbers (models/sasrec/adaptive.ts)
+    expect(help).toContain(`--loss <loss> bce | gbce | ce | sampled-ce (default: from the data: ce up to ${ADAPTIVE_RULES.fullSoftmaxItems} items, else sampled-ce)`);
+    expect(help).toContain(`(default: from the data: 32 below ${ADAPTIVE_RULES.smallBatchBelow} users, else 64)`);
+    expect(help).toContain(`(default: ${d.patience}; 100 with --minutes`);
     expect(help).toContain('3000 for sampled-ce');
     expect(parse([])).toEqual({});
   });
