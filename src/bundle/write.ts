@@ -8,6 +8,14 @@ import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, isSafeBundlePath, type FileEntry,
 /** A bundle file: bytes made in memory, or a file on disk copied as is (images). */
 export type BundleFile = { data: Uint8Array | ArrayBuffer | string } | { copyFrom: string };
 
+/** The bytes of a file a build step has put (inline or to be copied), for steps that read what earlier ones wrote. */
+export async function bundleFileBytes(files: ReadonlyMap<string, BundleFile>, name: string): Promise<ArrayBuffer> {
+  const f = files.get(name);
+  if (!f) throw new MolarError('BAD_CONFIG', `no build step has written "${name}"`, { field: 'steps' });
+  const bytes = 'copyFrom' in f ? await readFile(f.copyFrom) : typeof f.data === 'string' ? new TextEncoder().encode(f.data) : f.data;
+  return bytes instanceof ArrayBuffer ? bytes : (bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+}
+
 export interface WriteBundleOptions {
   out: string;
   name: string;

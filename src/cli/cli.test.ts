@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ItemRecord, ItemVectorsEntry, Manifest, MolarEntry } from '../bundle/manifest.js';
+import type { ItemRecord, ItemVectorsEntry, Manifest, MolarEntry, MsrEntry } from '../bundle/manifest.js';
 import { loadTransformersTextEncoder } from '../encoders/hf.js';
 import { ItemVectorStore } from '../items/store.js';
 import { molar, repo } from './fixtures/run-molar.js';
@@ -172,7 +172,7 @@ describe('molar build --encode hf-text (transformers.js) on the tiny ONNX fixtur
   it('with training on, --encode also trains Molar: a molar entry aligned to the sasrec one, served first and evaluable', async () => {
     const out = path.join(cwd, 'molar');
     const train = data.filter((f) => f !== '--no-train');
-    const r = await molar(['build', ...train, '--out', out, '--encode', 'hf-text:tiny-bert', '--model-dir', modelDir], cwd);
+    const r = await molar(['build', ...train, '--out', out, '--encode', 'hf-text:tiny-bert', '--model-dir', modelDir, '--rerank'], cwd);
     expect(r.stderr).not.toContain('error');
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/molar: \d+ epochs .* mix content [\d.]+/);
@@ -186,6 +186,10 @@ describe('molar build --encode hf-text (transformers.js) on the tiny ONNX fixtur
     expect(entry.mix.idModel).toBe('sasrec');
     expect(Object.keys(entry.trainedWith!.mixValid!).length).toBe(5);
     expect(entry.attributes).toContain('category=tea'); // the fixture's category column, as attribute tokens
+    // --rerank: MLLM-MSR's re-ranker, trained over the model the build chose to serve
+    const msr = m.models.find((x): x is MsrEntry => x.kind === 'msr')!;
+    expect(msr.firstStage).toBe(m.served!.kind);
+    expect(r.stderr).toMatch(new RegExp(`msr over ${m.served!.kind}: \\d+ epochs`));
     const e = await molar(['eval', '--bundle', out, '--interactions', path.join(shop, 'interactions.csv'), '--model', 'molar'], cwd);
     expect(e.code).toBe(0);
     expect(e.stdout).toMatch(/model\s+molar/);

@@ -1,9 +1,7 @@
-import { readFile as readDisk } from 'node:fs/promises';
 import type { BuildContext, BuildStep } from '../bundle/build.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type BlendEntry, type Manifest, type ModelEntry, type ServedChoice } from '../bundle/manifest.js';
-import type { BundleFile } from '../bundle/write.js';
+import { bundleFileBytes, type BundleFile } from '../bundle/write.js';
 import { resolveConfig } from '../config.js';
-import { MolarError } from '../errors.js';
 import type { LeaveOneOutSplit } from '../data/types.js';
 import { blendRow } from '../score/kinds/blend.js';
 import { createScorer, scorerKinds } from '../score/registry.js';
@@ -54,7 +52,7 @@ export function chooseStep(o: ChooseStepOptions = {}): BuildStep {
     afterIfPresent: ['sasrec', 'molar'],
     async run(ctx) {
       const draft = draftManifest({ name: ctx.name, models: ctx.models, numItems: ctx.dataset.numItems });
-      const r = await chooseForBundle(draft, (name) => fileBytes(ctx.files, name), ctx.split, ctx.dataset.sequences, {
+      const r = await chooseForBundle(draft, (name) => bundleFileBytes(ctx.files, name), ctx.split, ctx.dataset.sequences, {
         filterSeen: ctx.filterSeen,
         withTest: ctx.trainedOn === 'leave-one-out-train',
         onProgress: (d, t) => ctx.progress(d, t),
@@ -142,15 +140,6 @@ function draftManifest(ctx: Pick<BuildContext, 'name' | 'models'> & { numItems: 
  */
 export async function chooseAgain(o: { name: string; numItems: number; models: ModelEntry[]; files: ReadonlyMap<string, BundleFile>; split: LeaveOneOutSplit; sequences: Int32Array[]; filterSeen: boolean; trainedOn?: BuildContext['trainedOn'] }): Promise<{ models: ModelEntry[]; served: ServedChoice }> {
   const models = o.models.filter((m) => m.kind !== 'blend');
-  const r = await chooseForBundle(draftManifest({ name: o.name, numItems: o.numItems, models }), (name) => fileBytes(o.files, name), o.split, o.sequences, { filterSeen: o.filterSeen, withTest: false });
+  const r = await chooseForBundle(draftManifest({ name: o.name, numItems: o.numItems, models }), (name) => bundleFileBytes(o.files, name), o.split, o.sequences, { filterSeen: o.filterSeen, withTest: false });
   return { models: r.blend ? [...models, r.blend] : models, served: r.served };
 }
-
-export async function fileBytes(files: ReadonlyMap<string, BundleFile>, name: string): Promise<ArrayBuffer> {
-  const f = files.get(name);
-  if (!f) throw new MolarError('BAD_CONFIG', `build step "choose" needs file "${name}", which no step of this build wrote`, { field: 'steps' });
-  if ('copyFrom' in f) return toArrayBuffer(await readDisk(f.copyFrom));
-  return typeof f.data === 'string' ? toArrayBuffer(new TextEncoder().encode(f.data)) : f.data instanceof ArrayBuffer ? f.data : toArrayBuffer(f.data);
-}
-
-const toArrayBuffer = (u: Uint8Array): ArrayBuffer => u.buffer.slice(u.byteOffset, u.byteOffset + u.byteLength) as ArrayBuffer;

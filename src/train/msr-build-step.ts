@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import type { BuildContext, BuildStep } from '../bundle/build.js';
 import type { ItemVectorsEntry, Manifest, ModelEntry, MsrEntry } from '../bundle/manifest.js';
-import type { BundleFile } from '../bundle/write.js';
+import { bundleFileBytes } from '../bundle/write.js';
 import { resolveConfig } from '../config.js';
 import type { LeaveOneOutSplit } from '../data/types.js';
 import { MolarError } from '../errors.js';
@@ -28,7 +27,7 @@ export interface MsrSource {
   split: LeaveOneOutSplit;
   sequences: Int32Array[];
   /** numItems and the model entries so far (the first stage is the best scorer among them) */
-  manifest: Pick<Manifest, 'numItems' | 'models'>;
+  manifest: Pick<Manifest, 'numItems' | 'models' | 'served'>;
   readFile(name: string): Promise<ArrayBuffer>;
 }
 
@@ -80,35 +79,23 @@ export const msrSummary = (r: TrainMsrResult, first: string): string =>
   `msr over ${first}: ${r.history.length} epochs (best ${r.bestEpoch}, stage-2 valid NDCG@10 ${r.bestValid?.['ndcg@10']?.toFixed(4) ?? '-'}), weight ${r.weight} (valid ${Object.entries(r.valid).sort((a, b) => Number(a[0]) - Number(b[0])).map(([w, m]) => `${w}: ndcg@5 ${m['ndcg@5'].toFixed(4)} ndcg@10 ${m['ndcg@10'].toFixed(4)}`).join(', ')}), first stage ${(r.firstStageMs / 1000).toFixed(0)} s, ${(r.wallMs / 60_000).toFixed(1)} min`;
 
 /**
- * Build step `msr`: stages 2 + 3 over the first stage this build trained (after sasrec and molar
- * when present; the baselines otherwise), with the item vectors of `--encode`. Without item vectors
+ * Build step `msr` (`molar build --rerank`): stages 2 + 3 over the model the build serves (after
+ * `choose`; the highest-priority one without it), with the item vectors of `--encode`. Without item vectors
  * it says so and adds nothing.
  */
 export function msrStep(o: MsrStepOptions = {}): BuildStep {
   return {
     name: 'msr',
-    afterIfPresent: ['item-vectors', 'popularity+cooccurrence', 'sasrec', 'molar', 'item-tags'],
+    // after choose: it re-ranks the model the bundle serves
+    afterIfPresent: ['item-vectors', 'popularity+cooccurrence', 'sasrec', 'molar', 'item-tags', 'choose'],
     trains: true,
     async run(ctx: BuildContext) {
       if (!ctx.models.some((m) => m.kind === 'item-vectors')) return ctx.log('msr: no item vectors (--encode), so no re-ranker');
-      const src: MsrSource = { split: ctx.split, sequences: ctx.dataset.sequences, manifest: { numItems: ctx.dataset.numItems, models: ctx.models as ModelEntry[] }, readFile: (name) => fileBytes(ctx.files.get(name), name) };
+      const src: MsrSource = { split: ctx.split, sequences: ctx.dataset.sequences, manifest: { numItems: ctx.dataset.numItems, models: ctx.models as ModelEntry[], served: ctx.served }, readFile: (name) => bundleFileBytes(ctx.files, name) };
       const { r, entry, bytes } = await trainMsrOver(src, { ...o, minutes: o.minutes ?? ctx.trainMinutes });
       ctx.files.set(MSR_FILE, { data: bytes });
       ctx.models.push(entry);
       ctx.log(msrSummary(r, entry.firstStage));
     },
   };
-}
-
-/** A file a build step has put so far, as bytes. */
-async function fileBytes(f: BundleFile | undefined, name: string): Promise<ArrayBuffer> {
-  if (!f) throw new MolarError('BAD_CONFIG', `no build step has written ${name} yet`, { field: 'steps' });
-  if ('copyFrom' in f) {
-    const b = await readFile(f.copyFrom);
-    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-  }
-  const d = f.data;
-  if (typeof d === 'string') return new TextEncoder().encode(d).buffer as ArrayBuffer;
-  if (d instanceof ArrayBuffer) return d;
-  return d.buffer.slice(d.byteOffset, d.byteOffset + d.byteLength) as ArrayBuffer;
 }

@@ -25,6 +25,8 @@ interface BuildOptions extends DataOptions {
   train: boolean;
   /** false with --no-molar: item vectors without the Molar model trained on them */
   molar: boolean;
+  /** --rerank: train MLLM-MSR's re-ranker over the served model (msrStep) */
+  rerank?: boolean;
   /** --minutes: the build's training budget (BuildContext.trainMinutes) */
   minutes?: number;
   keepSeen?: boolean;
@@ -68,6 +70,7 @@ export function register(program: Command): void {
     .option('--top-n <n>', 'co-occurrence neighbours kept per item', (v) => positiveInt(v, '--top-n'))
     .option('--no-train', 'skip training the SASRec model (it trains by default, with early stopping)')
     .option('--no-molar', 'with --encode: keep the item vectors for cold start only, do not train the Molar content model on them')
+    .option('--rerank', 'with --encode: also train the MLLM-MSR re-ranker (a preference summary over blocks of the history, re-ranking the top candidates) over the model the bundle serves; it shares --minutes')
     .option('--minutes <m>', `training budget of the whole build, in minutes (default ${DEFAULT_BUILD_MINUTES}): split evenly over the models it trains (SASRec, then Molar with --encode takes what is left); early stopping may end sooner`, (v) => parseNumber(v, '--minutes', true))
     .option('--keep-seen', "repeats are recommendable: validate and choose with the user's history items left in the ranking (RecBole protocol); default removes them")
     .option('--encode <encoderId>', 'also encode item vectors (e.g. "use-lite", "use-lite+mobilenetv2", "hf-text:<model>", "hf-text:<m>+hf-image:<m>") for cold start with addItems()')
@@ -82,6 +85,9 @@ export function register(program: Command): void {
       // with item vectors, Molar's content model trains too (after SASRec, aligned to it), unless --no-molar
       if (o.encode && o.train !== false && o.molar !== false) encode.push((await import('../../train/molar-build-step.js')).molarStep());
       else if (o.encode && o.molar !== false) process.stderr.write('molar: skipped (--no-train)\n');
+      if (o.rerank && !o.encode) throw new MolarError('BAD_INPUT', 'the re-ranker reads item vectors: add --encode <encoderId>', { field: '--rerank' });
+      if (o.rerank && o.train === false) throw new MolarError('BAD_INPUT', 'trains the re-ranker, and --no-train trains nothing', { field: '--rerank' });
+      if (o.rerank) encode.push((await import('../../train/msr-build-step.js')).msrStep());
       // an encoder flag without --encode would be silently ignored: say so instead
       const stray = ENCODER_FLAGS.find(([k]) => !o.encode && o[k] !== undefined);
       if (stray) throw new MolarError('BAD_INPUT', `only applies with --encode <encoderId>, which is not given`, { field: stray[1] });
