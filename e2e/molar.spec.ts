@@ -50,7 +50,8 @@ test('an item added in the page is scored natively by the content model, as Node
   const store = ItemVectorStore.fromArrayBuffer(await bundle.readFile('item_vectors.bin'));
   const oolong = bundle.items.findIndex((it) => it.id === 'tea-oolong') + 1;
   expect(bundle.items[oolong - 1].text).toBe('Oolong Tea. Roasted, floral oolong. category: tea');
-  scorer.addItems!({ data: store.row(oolong), rows: 1, dim: store.dim });
+  // with its catalog attribute, as the page adds it: the fusion head reads both
+  scorer.addItems!({ data: store.row(oolong), rows: 1, dim: store.dim, attributes: [{ category: 'tea' }] });
   const ids = HISTORY.map((id) => bundle.items.findIndex((it) => it.id === id) + 1);
   const [row] = await scorer.score([Int32Array.from(ids)]);
   scorer.dispose();

@@ -101,6 +101,8 @@ export class Recommender extends EventTarget {
   /** catalog items (ids 1..numItems) then added items (numItems+1…) */
   private readonly all: ItemRecord[];
   private readonly lookup: Map<string, number>;
+  /** the catalog attributes of the items added with addItems(), in the order added (ids numItems+1…) */
+  private readonly addedAttributes: (Record<string, string> | undefined)[] = [];
   /** unknown ids record() has warned about already (one warning per id, not per view) */
   private readonly unknownWarned = new Set<string>();
 
@@ -326,7 +328,9 @@ export class Recommender extends EventTarget {
   private attach(it: AddedItemRecord, vector: Float32Array): ItemRecord {
     const cold = this.parts.coldStart!;
     cold.store.append({ data: vector, rows: 1, dim: vector.length });
-    this.parts.scorer.addItems?.({ data: vector, rows: 1, dim: vector.length });
+    // its attributes too: a content model's fusion head reads them as it read the catalog's
+    this.addedAttributes.push(it.attributes);
+    this.parts.scorer.addItems?.({ data: vector, rows: 1, dim: vector.length, attributes: [it.attributes] });
     this.parts.reranker.addItems?.({ data: vector, rows: 1, dim: vector.length });
     // an added item's image or link is relative to the page that added it
     const page = typeof location !== 'undefined' ? location.href : this.parts.bundle.baseUrl;
@@ -357,7 +361,7 @@ export class Recommender extends EventTarget {
         }
         // a content scorer is rebuilt from the bundle: hand it the added items again (int8 rows)
         const store = p.coldStart?.store;
-        if (p.scorer.addItems && store) for (let i = this.manifest.numItems + 1; i <= store.numItems; i++) p.scorer.addItems({ data: store.row(i), rows: 1, dim: store.dim });
+        if (p.scorer.addItems && store) for (let i = this.manifest.numItems + 1; i <= store.numItems; i++) p.scorer.addItems({ data: store.row(i), rows: 1, dim: store.dim, attributes: [this.addedAttributes[i - this.manifest.numItems - 1]] });
         // the bundle's re-ranker holds tensors too: rebuilt the same way (a re-ranker the page passed is its own)
         if (p.reranker instanceof MsrReranker) {
           const lost = p.reranker;

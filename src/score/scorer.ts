@@ -18,9 +18,20 @@ export interface Scorer {
    * Content models that score any item from its vector (Molar's content user model) take items
    * added with addItems() here (float rows, the bundle's item-vector layout) and score them from
    * then on: score() rows grow by their count. A scorer without it (ID models, baselines) leaves
-   * added items to the content fusion in score/fuse.ts.
+   * added items to the content fusion in score/fuse.ts. `attributes`: each row's catalog attributes
+   * (`{ genre: 'Drama|War' }`), for models that read them as Molar's fusion head does.
    */
-  addItems?(vectors: { data: Float32Array; rows: number; dim: number }): void;
+  addItems?(vectors: AddedRows): void;
+}
+
+/** Items added with addItems(), as a scorer or re-ranker receives them. */
+export interface AddedRows {
+  /** float rows in the bundle's item-vector layout */
+  data: Float32Array;
+  rows: number;
+  dim: number;
+  /** per row: the item's catalog attributes, when it has any */
+  attributes?: (Record<string, string> | undefined)[];
 }
 
 /** What a scorer factory gets: the bundle's manifest, its own entry, and a file reader. */

@@ -3,7 +3,7 @@ import { checkFinite } from '../../bundle/validate.js';
 import { MolarError } from '../../errors.js';
 import { ItemVectorStore } from '../../items/store.js';
 import { ContentModel } from '../../models/content/model.js';
-import { deserializeAttributes } from '../../models/fusion/attributes.js';
+import { attributeTokens, deserializeAttributes, encodeAttributes } from '../../models/fusion/attributes.js';
 import { featuresFromVectors } from '../../models/fusion/features.js';
 import { mixScores } from '../mix.js';
 import { sequentialScorer, type Scorer, type ScorerSpec } from '../scorer.js';
@@ -55,7 +55,11 @@ export const MOLAR_SCORER: ScorerSpec<MolarEntry> = {
         return c.map((row, i) => mixScores(row, d[i], entry.mix.content));
       },
       addItems(v) {
-        content.addItems(featuresFromVectors(v.data, v.rows, { textDim, imageDim }));
+        // the head reads attributes as the catalog's were read: the same key=value tokens, the bundle's vocabulary
+        // (a value the catalog never had adds nothing, as a rare one did not in training)
+        const table = entry.attributes && v.attributes ? encodeAttributes(v.attributes.map(attributeTokens), entry.attributes) : undefined;
+        const attrs = table ? { ptr: table.ptr.subarray(1), ids: table.ids, count: entry.attributes!.length } : undefined;
+        content.addItems(featuresFromVectors(v.data, v.rows, { textDim, imageDim }, attrs));
       },
       dispose() {
         own.dispose();
