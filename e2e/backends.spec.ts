@@ -26,11 +26,11 @@ test('the scoring op gives the same top-K, scores within 1e-4, on webgpu, webgl 
   }
 });
 
-test('the trained SASRec bundle gives the same recommendations and scores (1e-4) on webgpu, webgl and wasm', async ({ page }) => {
+test("the demo bundle's served model (a blend over Molar and co-occurrence) gives the same recommendations and scores (1e-4) on webgpu, webgl and wasm", async ({ page }) => {
   await open(page);
   const results = [];
   for (const b of ['wasm', 'webgl', 'webgpu'] as const) results.push(await call(page, 'modelScores', b, HISTORY));
-  expect(results.every((r) => r.model === 'sasrec')).toBe(true);
+  expect(results.every((r) => r.model === 'blend')).toBe(true);
   const [ref, ...rest] = results;
   for (const r of rest) {
     expect(r.backend).not.toBe(ref.backend);
@@ -50,7 +50,7 @@ test('a lost WebGPU device falls back to the next backend and keeps the history'
   expect(r.tensors.afterDispose, 'live tensors after dispose, vs before load').toBe(r.tensors.baseline);
 });
 
-test('the same SASRec weights score the same in Node (tfjs wasm, as `molar eval` runs) and in the browser', async ({ page }) => {
+test('the served model scores the same in Node (tfjs wasm, as `molar eval` runs) and in the browser', async ({ page }) => {
   // Node side: the very scorer `molar eval` uses, on the bundle folder read from disk.
   const tf = await import('@tensorflow/tfjs');
   const { openBundleDir } = await import('../src/cli/bundle-node.js');
@@ -61,7 +61,7 @@ test('the same SASRec weights score the same in Node (tfjs wasm, as `molar eval`
   await useNodeBackend('wasm'); // as `molar eval` does before it makes a scorer
   const bundle = await openBundleDir('demo-data/bundle');
   const entry = pickModel(bundle.manifest);
-  expect(entry.kind).toBe('sasrec');
+  expect(entry.kind).toBe(bundle.manifest.served!.kind);
   const scorer = await createScorer({ manifest: bundle.manifest, entry, readFile: bundle.readFile, config: DEFAULT_CONFIG as never });
   const ids = HISTORY.map((id) => bundle.items.findIndex((it) => it.id === id) + 1);
   const [scores] = await scorer.score([Int32Array.from(ids)]);

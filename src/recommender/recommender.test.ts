@@ -39,9 +39,10 @@ describe('Recommender (demo bundle, cpu backend)', () => {
     rec.dispose();
   });
 
-  it('serves the trained SASRec model by default, without leaking tensors per call', async () => {
+  it('serves the model the build chose on validation (the demo: a blend over Molar), without leaking tensors per call', async () => {
     const rec = await load();
-    expect(rec.modelEntry.kind).toBe('sasrec');
+    expect(rec.modelEntry.kind).toBe(rec.manifest.served!.kind);
+    expect(rec.modelEntry.kind).toBe('blend');
     await rec.record({ itemId: 'st-1f600' });
     await rec.recommend({ k: 3 });
     const before = tf.memory().numTensors;

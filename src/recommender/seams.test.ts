@@ -28,7 +28,7 @@ describe('Recommender lifecycle', () => {
     await tf.setBackend('cpu');
     const baseline = tf.memory().numTensors;
     for (let cycle = 0; cycle < 3; cycle++) {
-      const rec = await load(DEMO);
+      const rec = await load(DEMO, { model: 'sasrec' });
       expect(rec.modelEntry.kind).toBe('sasrec');
       await rec.record({ itemId: 'st-1f600' });
       await rec.recommend({ k: 5 });
@@ -41,11 +41,15 @@ describe('Recommender lifecycle', () => {
   it('fetches only the files of the model it serves', async () => {
     const asked: string[] = [];
     const rec = await load(DEMO, { model: 'cooccurrence' }, asked);
-    expect(asked.sort()).toEqual(['cooccurrence.bin', 'items.json', 'manifest.json', 'popularity.bin']);
+    expect(asked.sort()).toEqual(['cooccurrence.bin', 'item_vectors.bin', 'items.json', 'manifest.json', 'popularity.bin']);
     rec.dispose();
     asked.length = 0;
+    (await load(DEMO, { model: 'sasrec' }, asked)).dispose();
+    expect(asked.sort()).toEqual(['item_vectors.bin', 'items.json', 'manifest.json', 'sasrec.bin']); // the vectors: addItems() reads them
+    asked.length = 0;
+    // the served blend reads its parts' files: Molar's (its weights, vectors, attributes and SASRec) and co-occurrence's
     (await load(DEMO, {}, asked)).dispose();
-    expect(asked.sort()).toEqual(['items.json', 'manifest.json', 'sasrec.bin']);
+    expect(asked.sort()).toEqual(['cooccurrence.bin', 'item_vectors.bin', 'items.json', 'manifest.json', 'molar.bin', 'molar_attributes.bin', 'popularity.bin', 'sasrec.bin']);
   });
 
   it('loads encoders from config.encoders.modelBaseUrl when no modelBaseUrl option is given', async () => {
