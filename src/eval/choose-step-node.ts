@@ -69,7 +69,8 @@ export function chooseStep(o: ChooseStepOptions = {}): BuildStep {
         protocol: { ranking: 'full', filterSeen: ctx.filterSeen, validUsers: r.served.users, ...(r.testUsers !== undefined ? { testUsers: r.testUsers } : {}) },
         served: { kind: r.served.kind, reason: r.served.reason },
         candidates,
-        ...(ctx.trainedOn === 'all' ? { testNote: 'no test figures: the models were fitted on all data (--all-data), so every test target is training data' } : {}),
+        // --all-data fits the count models on every event, validation items included (SASRec keeps to the prefixes)
+        ...(ctx.trainedOn === 'all' ? { testNote: 'no test figures: the models were fitted on all data (--all-data), so every test target is training data; popularity and co-occurrence also saw the validation items, so their validation figures read high' } : {}),
       });
     },
   };
@@ -138,7 +139,7 @@ function draftManifest(ctx: Pick<BuildContext, 'name' | 'models'> & { numItems: 
  * old models, so it is made again among the new ones, an old blend entry dropped first. Returns the
  * models to write (with a new blend when one wins) and the served record.
  */
-export async function chooseAgain(o: { name: string; numItems: number; models: ModelEntry[]; files: ReadonlyMap<string, BundleFile>; split: LeaveOneOutSplit; sequences: Int32Array[]; filterSeen: boolean; trainedOn?: BuildContext['trainedOn'] }): Promise<{ models: ModelEntry[]; served: ServedChoice }> {
+export async function chooseAgain(o: { name: string; numItems: number; models: ModelEntry[]; files: ReadonlyMap<string, BundleFile>; split: LeaveOneOutSplit; sequences: Int32Array[]; filterSeen: boolean }): Promise<{ models: ModelEntry[]; served: ServedChoice }> {
   const models = o.models.filter((m) => m.kind !== 'blend');
   const r = await chooseForBundle(draftManifest({ name: o.name, numItems: o.numItems, models }), (name) => bundleFileBytes(o.files, name), o.split, o.sequences, { filterSeen: o.filterSeen, withTest: false });
   return { models: r.blend ? [...models, r.blend] : models, served: r.served };
