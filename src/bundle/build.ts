@@ -56,7 +56,6 @@ export interface FinishedStep {
   minutes: number;
   /** kinds of the model entries it pushed */
   kinds: string[];
-  trains: boolean;
 }
 
 /**
@@ -204,7 +203,7 @@ export async function buildBundle(opts: BuildBundleOptions): Promise<Manifest> {
     await step.run(ctx);
     const ms = Date.now() - t0;
     if (step.trains) trainSpentMs += ms;
-    finished.push({ name: step.name, minutes: ms / 60_000, kinds: ctx.models.slice(before).map((m) => m.kind), trains: !!step.trains });
+    finished.push({ name: step.name, minutes: ms / 60_000, kinds: ctx.models.slice(before).map((m) => m.kind) });
     ran.add(step.name);
     opts.onProgress?.(step.name, 1, 1);
   }

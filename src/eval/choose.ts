@@ -10,6 +10,9 @@ export interface ServeCandidate {
   scorer: Pick<Scorer, 'score'>;
 }
 
+/** The model each learned one is blended with. */
+const BLEND_PARTNER = 'cooccurrence';
+
 /** Weights of the blend's second part (co-occurrence) tried on validation; the first part gets 1 − w. */
 export const BLEND_WEIGHTS: readonly number[] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 
@@ -34,9 +37,9 @@ export interface ServeChoice {
  * candidate sees the same users. On an exact tie the candidate listed first (pass the simplest
  * first) keeps the place: it is as good and cheaper to serve.
  */
-export async function chooseServed(candidates: readonly ServeCandidate[], split: LeaveOneOutSplit, sequences: Int32Array[], opts: { filterSeen: boolean; blendWith?: string; maxUsers?: number; onProgress?: (done: number, total: number) => void }): Promise<ServeChoice> {
+export async function chooseServed(candidates: readonly ServeCandidate[], split: LeaveOneOutSplit, sequences: Int32Array[], opts: { filterSeen: boolean; onProgress?: (done: number, total: number) => void }): Promise<ServeChoice> {
   if (candidates.length === 0) throw new MolarError('BAD_CONFIG', 'no model to choose from: the build fitted none', { field: 'steps' });
-  const base = opts.blendWith ?? 'cooccurrence';
+  const base = BLEND_PARTNER;
   const partner = candidates.find((c) => c.kind === base);
   const learned = partner ? candidates.filter((c) => c.kind !== base && c.kind !== 'popularity') : [];
   const blendName = (kind: string, w: number) => `blend:${kind}@${w}`;
@@ -56,7 +59,7 @@ export async function chooseServed(candidates: readonly ServeCandidate[], split:
     },
     split,
     sequences,
-    { split: 'valid', ks: [10, 20], filterSeen: opts.filterSeen, maxUsers: opts.maxUsers, onProgress: opts.onProgress },
+    { split: 'valid', ks: [10, 20], filterSeen: opts.filterSeen, onProgress: opts.onProgress },
   );
   const ndcg = (r: EvalResult) => r.metrics['ndcg@10'] ?? 0;
   const valid: Record<string, EvalResult> = {};

@@ -73,7 +73,6 @@ export async function trainForBuild(ctx: Pick<BuildContext, 'split' | 'dataset' 
   const minutes = o.minutes ?? ctx.trainMinutes;
   const adaptive = adaptiveSasrecDefaults(shapeOf(ctx.split.train, ctx.dataset.numItems), { budgeted: minutes !== undefined });
   ctx.log?.(`sasrec settings for this data (a flag overrides its line):\n${describeAdaptive(adaptive, o.config ?? {})}`);
-  const budgetS = minutes !== undefined ? Math.round(minutes * 60) : 0;
   // Always the leave-one-out prefixes, even under --all-data: early stopping needs validation items
   // the model has not trained on, and the last two events per user are a small price for that.
   return trainSasrec({
@@ -87,9 +86,17 @@ export async function trainForBuild(ctx: Pick<BuildContext, 'split' | 'dataset' 
     workers: o.workers ?? defaultWorkers(),
     positionWeighting: o.positionWeighting,
     weightAverage: o.weightAverage,
-    // with a budget the bar runs over its seconds, so its ETA is the time left; else it counts epochs
-    onEpoch: (e) => (budgetS ? ctx.progress(Math.min(budgetS, Math.round(e.minutes * 60)), budgetS) : ctx.progress(e.epoch, 0)),
+    onEpoch: epochProgress(ctx.progress, minutes),
   });
+}
+
+/**
+ * A training step's per-epoch progress for the build's bar: over the budget's seconds when there is
+ * one, so the bar's ETA is the time left; else the epoch count.
+ */
+export function epochProgress(progress: BuildContext['progress'], minutes: number | undefined): (e: { epoch: number; minutes: number }) => void {
+  const budgetS = minutes !== undefined ? Math.round(minutes * 60) : 0;
+  return (e) => (budgetS ? progress(Math.min(budgetS, Math.round(e.minutes * 60)), budgetS) : progress(e.epoch, 0));
 }
 
 /** The manifest entry for a trained model (the writer fills in the file's hash): architecture, weight specs, how it was trained. */

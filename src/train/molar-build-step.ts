@@ -7,7 +7,7 @@ import { contentArchitecture, type ContentConfig, type MolarTrainConfig } from '
 import { buildAttributeTable, serializeAttributes } from '../models/fusion/attributes.js';
 import { featuresFromVectors, textWidth, type ItemFeatures } from '../models/fusion/features.js';
 import { useNodeBackend } from './backend-node.js';
-import { defaultMaxLen, defaultWorkers, SASREC_FILE, SASREC_TRAINED } from './build-step.js';
+import { defaultMaxLen, defaultWorkers, epochProgress, SASREC_FILE, SASREC_TRAINED } from './build-step.js';
 import { trainMolar, type TrainMolarResult } from './molar.js';
 
 export const MOLAR_FILE = 'molar.bin';
@@ -56,8 +56,7 @@ export function molarStep(o: MolarStepOptions = {}): BuildStep {
         timeBudgetMs: minutes !== undefined ? minutes * 60_000 : undefined,
         workers: o.workers ?? defaultWorkers(),
         progress: o.progress ?? true,
-        // over the budget's seconds when there is one, so the bar's ETA is the time left (as sasrec's)
-        onEpoch: (e) => (minutes !== undefined ? ctx.progress(Math.min(minutes * 60, Math.round(e.minutes * 60)), Math.round(minutes * 60)) : ctx.progress(e.epoch, 0)),
+        onEpoch: epochProgress(ctx.progress, minutes),
       });
       ctx.files.set(MOLAR_FILE, { data: new Uint8Array(r.weights.data.buffer, r.weights.data.byteOffset, r.weights.data.byteLength) });
       if (attributes) ctx.files.set(MOLAR_ATTRIBUTES_FILE, { data: attributes });
