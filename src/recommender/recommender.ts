@@ -251,9 +251,7 @@ export class Recommender extends EventTarget {
     const { k = 8, exclude = 'seen' } = opts;
     if (!Number.isInteger(k) || k < 1) throw new MolarError('BAD_CONFIG', `k must be a positive integer, got ${k}`, { field: 'k' });
     const { coldStart, config } = this.parts;
-    const seq = Int32Array.from(
-      (await this.parts.history.itemSequence()).map((id) => this.lookup.get(id) ?? 0).filter((i) => i > 0),
-    );
+    const seq = await this.historyIds();
     const excluded: number[] = [];
     if (exclude === 'seen') excluded.push(...seq);
     else if (Array.isArray(exclude)) for (const id of exclude) excluded.push(this.lookup.get(id) ?? 0);
@@ -286,8 +284,7 @@ export class Recommender extends EventTarget {
     this.alive();
     const r = this.parts.reranker;
     if (!(r instanceof MsrReranker)) return null;
-    const seq = Int32Array.from((await this.parts.history.itemSequence()).map((id) => this.lookup.get(id) ?? 0).filter((i) => i > 0));
-    return r.describe(seq, this.all);
+    return r.describe(await this.historyIds(), this.all);
   }
 
   /** The shopper's events, oldest first. */
@@ -317,6 +314,11 @@ export class Recommender extends EventTarget {
     this.parts.coldStart?.dropEncoder();
     this.parts.reranker.dispose?.();
     this.parts.history.close();
+  }
+
+  /** The history as internal ids, oldest first; ids nothing knows yet (recorded before addItems()) are left out. */
+  private async historyIds(): Promise<Int32Array> {
+    return Int32Array.from((await this.parts.history.itemSequence()).map((id) => this.lookup.get(id) ?? 0).filter((i) => i > 0));
   }
 
   /** Hands a warning to `onWarning` and dispatches it as a 'warning' event. */
