@@ -7,7 +7,7 @@
  * Issue 23's target: eval ≤ one epoch.
  *
  * Logs: `ml-1m` (the shared data, written as a shop's CSVs; skipped when absent) and
- * `synthetic-50k` (bench/synthetic-log.ts: 50,000 users, 20,000 items, mean history 9).
+ * `synthetic-50k` (bench/synthetic-log.ts: 50,000 users, 20,000 items, mean history 9, as a shop's files).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ import { defaultDataRoot } from '../src/data/load-node.js';
 import type { EvalReport } from '../src/cli/commands/eval.js';
 import { BENCH_DATE, BENCH_MACHINE, recordBench, type BenchRow } from './record.js';
 import { cutSlice, sliceByName, writeSlice, type Slice } from './slices.js';
-import { syntheticLog } from './synthetic-log.js';
+import { syntheticShop } from './synthetic-log.js';
 
 const opts = new Command()
   .option('--logs <list>', 'ml-1m, synthetic-50k', 'ml-1m,synthetic-50k')
@@ -47,7 +47,7 @@ for (const name of String(opts.logs).split(',')) {
     }
     slice = await cutSlice(sliceByName('ml-1m'));
   } else if (name === 'synthetic-50k') {
-    slice = { spec: { name, preset: 'ml-1m' }, ...syntheticLog({ users: 50_000, items: 20_000, meanLength: 9, seed: 1 }) };
+    slice = { spec: { name, preset: 'ml-1m' }, ...syntheticShop({ users: 50_000, items: 20_000, meanLength: 9 }) };
   } else throw new Error(`unknown log ${name}: expected ml-1m or synthetic-50k`);
   const dir = path.join(String(opts.work), name);
   const files = await writeSlice(slice, dir);
