@@ -10,7 +10,7 @@ import { validateManifest } from '../bundle/validate.js';
 import { buildSequences } from '../data/sequences.js';
 import type { CatalogItem } from '../data/types.js';
 import { itemsStep } from '../items/build-step-node.js';
-import { IMAGE_SUMMARIES_FILE, MAX_SUMMARY_CHARS, parseImageSummaries, serializeImageSummaries } from './image-summaries.js';
+import { IMAGE_SUMMARIES_FILE, loadImageSummaries, MAX_SUMMARY_CHARS, parseImageSummaries, serializeImageSummaries } from './image-summaries.js';
 import { imageSummariesStep } from './image-summaries-step-node.js';
 
 /**
@@ -68,6 +68,9 @@ describe('the image-summaries build step', () => {
     const broken = { ...first.manifest, models: first.manifest.models.map((m) => (m.kind === 'image-summaries' ? { ...m, parts: { texts: 'elsewhere.json' } } : m)) };
     expect(() => validateManifest(broken, 'manifest.json')).toThrow(/field "models\[\d+\]\.parts"/);
     expect(first.logs.some((l) => /warning: item "gone": .*no image summary/.test(l))).toBe(true);
+    const read = async (name: string) => bytesOf(readFileSync(path.join(dir, 'b1', name)));
+    expect(await loadImageSummaries(first.manifest, read)).toEqual(first.texts);
+    expect(await loadImageSummaries({ ...first.manifest, models: [] }, read)).toBeUndefined();
     const second = await build('b2');
     expect(second.texts).toEqual(first.texts);
     expect(second.logs.find((l) => l.startsWith('image-summaries:'))).toContain('4 images, 4 cached, captioning 0');

@@ -4,6 +4,7 @@
  * can rebuild or drop it alone. Read in the page and in Node; the bundle is untrusted, so every
  * entry is checked and a flaw is BUNDLE_INVALID naming the file and the index.
  */
+import { entryOf, type Manifest } from '../bundle/manifest.js';
 import { MolarError } from '../errors.js';
 
 export const IMAGE_SUMMARIES_FILE = 'summary_images.json';
@@ -28,4 +29,13 @@ export function parseImageSummaries(bytes: ArrayBuffer, numItems: number, file =
     if (t.length > MAX_SUMMARY_CHARS) throw new MolarError('BUNDLE_INVALID', `expected at most ${MAX_SUMMARY_CHARS} characters, got ${t.length}`, { file, field: `[${i}]` });
   });
   return v as string[];
+}
+
+/**
+ * The bundle's image summaries by internal id (`texts[id - 1]`), or undefined when it has none;
+ * what the page hands the generative summarizer and re-ranker as each item's `image` text.
+ */
+export async function loadImageSummaries(manifest: Pick<Manifest, 'models' | 'numItems'>, readFile: (name: string) => Promise<ArrayBuffer>): Promise<string[] | undefined> {
+  const e = manifest.models.map((m) => entryOf(m, 'image-summaries')).find((x) => x !== undefined);
+  return e ? parseImageSummaries(await readFile(e.parts.texts), manifest.numItems, e.parts.texts) : undefined;
 }
