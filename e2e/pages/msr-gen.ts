@@ -24,7 +24,20 @@ interface Expected {
 
 const pixels = (b64: string) => Uint8ClampedArray.from(atob(b64), (c) => c.charCodeAt(0));
 
-export async function run(device: 'wasm' | 'webgpu') {
+/** The worker's own count of WebGPU submissions (msr-gen-worker.ts answers this outside the protocol). */
+function gpuSubmits(w: Worker): Promise<number> {
+  return new Promise((resolve) => {
+    const on = (e: MessageEvent) => {
+      if (typeof e.data?.gpuSubmits !== 'number') return;
+      w.removeEventListener('message', on);
+      resolve(e.data.gpuSubmits);
+    };
+    w.addEventListener('message', on);
+    w.postMessage({ op: 'gpuSubmits' });
+  });
+}
+
+export async function run(device: 'wasm' | 'webgpu', o: { captions?: boolean } = {}) {
   const expected = (await (await fetch(`${BASE}expected.json`)).json()) as Expected;
   // main-thread liveness: the longest gap between 10 ms timer ticks while the worker works
   let last = performance.now();
@@ -35,7 +48,9 @@ export async function run(device: 'wasm' | 'webgpu') {
     last = now;
   }, 10);
 
-  const lm = await createWorkerLm('tiny-gpt2', { localModelPath: BASE, device });
+  let worker: Worker | undefined;
+  const make = () => (worker = new Worker(new URL('./msr-gen-worker.ts', import.meta.url), { type: 'module' }));
+  const lm = await createWorkerLm('tiny-gpt2', { localModelPath: BASE, device }, make);
   const gen = new GenerativeSummarizer(lm, { maxNewTokens: expected.max_new_tokens.summary });
   const summaries: string[] = [];
   await gen.advance({ summary: '', blocks: 0 }, expected.summary_steps.flatMap((s) => s.block), (s) => summaries.push(s.summary));
@@ -45,6 +60,7 @@ export async function run(device: 'wasm' | 'webgpu') {
   const rr = new YesNoReranker(lm, { summary: () => expected.rerank.summary, imageSummary: (id) => cands[id - 1]?.image });
   const ranked = await rr.rerank(cands.map((_, i) => ({ id: i + 1, score: -i })), { history: new Int32Array([1]), items, k: cands.length });
   clearInterval(tick);
+  const submits = await gpuSubmits(worker!);
   lm.dispose();
   let afterDispose = '';
   await lm.generate('x', 1).catch((e: { code?: string }) => (afterDispose = e.code ?? 'no code'));
@@ -52,6 +68,7 @@ export async function run(device: 'wasm' | 'webgpu') {
   // what the main thread itself fetched: neither onnxruntime nor the LM's weights (the worker did)
   const mainFetched = performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname);
 
+  if (o.captions === false) return { name: lm.name, summaries, ranked, longestGap, afterDispose, mainFetched, mainFetchedLater: [], captions: [], submits };
   const cap = await loadCaptioner('tiny-captioner', browserImageDecoder, { localModelPath: BASE, device, maxNewTokens: expected.max_new_tokens.caption });
   const images: DecodedImage[] = expected.images.map((i) => ({ width: i.width, height: i.height, data: pixels(i.rgba_base64) }));
   const captions = await cap.summarize(images);
@@ -59,7 +76,7 @@ export async function run(device: 'wasm' | 'webgpu') {
   // the control: a model loaded in the page does show in the page's timeline
   const mainFetchedLater = performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname);
 
-  return { name: lm.name, summaries, ranked, longestGap, afterDispose, mainFetched, mainFetchedLater, captions };
+  return { name: lm.name, summaries, ranked, longestGap, afterDispose, mainFetched, mainFetchedLater, captions, submits };
 }
 
 /** A worker asked for a model that is not there: the error crosses back as a MolarError. */
