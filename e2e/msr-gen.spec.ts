@@ -26,6 +26,10 @@ test('generative MSR on wasm: the worker summary, P(yes) and captions equal Node
   await page.goto('/e2e/pages/blank.html');
   const r = await call(page, 'run', 'wasm');
   expect(r.name).toBe('hf-lm:tiny-gpt2');
+  // load progress crossed back from the worker: the weights file, then one ready, last
+  expect(r.progress).toContain('load onnx/model.onnx');
+  expect(r.progress.at(-1)).toBe('ready');
+  expect(r.progress.filter((p) => p === 'ready')).toHaveLength(1);
   expect(r.summaries).toEqual(expected.summary_steps.map((s) => s.summary));
   const ref = expected.rerank.items.map((x, i) => ({ id: i + 1, p: x.p_yes })).sort((a, b) => b.p - a.p);
   expect(r.ranked.map((c) => c.id)).toEqual(ref.map((x) => x.id));

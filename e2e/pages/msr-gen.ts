@@ -50,7 +50,9 @@ export async function run(device: 'wasm' | 'webgpu', o: { captions?: boolean } =
 
   let worker: Worker | undefined;
   const make = () => (worker = new Worker(new URL('./msr-gen-worker.ts', import.meta.url), { type: 'module' }));
-  const lm = await createWorkerLm('tiny-gpt2', { localModelPath: BASE, device }, make);
+  const progress: string[] = [];
+  const onProgress = (e: { status: string; file?: string }) => progress.push(e.status === 'load' ? `load ${e.file}` : e.status);
+  const lm = await createWorkerLm('tiny-gpt2', { localModelPath: BASE, device, onProgress }, make);
   const gen = new GenerativeSummarizer(lm, { maxNewTokens: expected.max_new_tokens.summary });
   const summaries: string[] = [];
   await gen.advance({ summary: '', blocks: 0 }, expected.summary_steps.flatMap((s) => s.block), (s) => summaries.push(s.summary));
@@ -68,7 +70,7 @@ export async function run(device: 'wasm' | 'webgpu', o: { captions?: boolean } =
   // what the main thread itself fetched: neither onnxruntime nor the LM's weights (the worker did)
   const mainFetched = performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname);
 
-  if (o.captions === false) return { name: lm.name, summaries, ranked, longestGap, afterDispose, mainFetched, mainFetchedLater: [], captions: [], submits };
+  if (o.captions === false) return { name: lm.name, summaries, ranked, longestGap, afterDispose, mainFetched, mainFetchedLater: [], captions: [], submits, progress };
   const cap = await loadCaptioner('tiny-captioner', browserImageDecoder, { localModelPath: BASE, device, maxNewTokens: expected.max_new_tokens.caption });
   const images: DecodedImage[] = expected.images.map((i) => ({ width: i.width, height: i.height, data: pixels(i.rgba_base64) }));
   const captions = await cap.summarize(images);
@@ -76,7 +78,7 @@ export async function run(device: 'wasm' | 'webgpu', o: { captions?: boolean } =
   // the control: a model loaded in the page does show in the page's timeline
   const mainFetchedLater = performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname);
 
-  return { name: lm.name, summaries, ranked, longestGap, afterDispose, mainFetched, mainFetchedLater, captions, submits };
+  return { name: lm.name, summaries, ranked, longestGap, afterDispose, mainFetched, mainFetchedLater, captions, submits, progress };
 }
 
 /** A worker asked for a model that is not there: the error crosses back as a MolarError. */

@@ -2,9 +2,9 @@
  * The page's side of worker.ts: a `TextLm` whose every call is a message to a module worker, so
  * loading the generator and running it never block the main thread. Stage 2
  * (GenerativeSummarizer) and stage 3 (YesNoReranker) take it exactly as they take the in-thread
- * LM in Node. Load progress is not forwarded (a callback cannot cross the worker boundary).
+ * LM in Node. Load progress (`onProgress`) comes back as messages, since a callback cannot cross.
  */
-import type { TransformersOptions } from '../encoders/hf.js';
+import type { TransformersLoadOptions } from '../encoders/hf.js';
 import { MolarError } from '../errors.js';
 import type { TextLm } from './gen-lm.js';
 import type { LmReply, LmRequest } from './worker-protocol.js';
@@ -15,7 +15,8 @@ type Body<R> = R extends unknown ? Omit<R, 'id'> : never;
 /** A new worker from our own module; `make` lets a test or a shop's bundler hand in its own. */
 export const summaryWorker = (): Worker => new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
 
-export async function createWorkerLm(model: string, options: TransformersOptions = {}, make: () => Worker = summaryWorker): Promise<TextLm> {
+export async function createWorkerLm(model: string, o: TransformersLoadOptions = {}, make: () => Worker = summaryWorker): Promise<TextLm> {
+  const { onProgress, ...options } = o;
   const worker = make();
   const pending = new Map<number, Pending>();
   let next = 0;
@@ -27,6 +28,7 @@ export async function createWorkerLm(model: string, options: TransformersOptions
   };
   worker.onmessage = (e: MessageEvent<LmReply>) => {
     const r = e.data;
+    if ('progress' in r) return onProgress?.(r.progress);
     const p = pending.get(r.id);
     if (!p) return;
     pending.delete(r.id);
@@ -46,7 +48,7 @@ export async function createWorkerLm(model: string, options: TransformersOptions
     });
   };
 
-  const name = await call<string>({ op: 'load', model, options });
+  const name = await call<string>({ op: 'load', model, options, progress: !!onProgress });
   return {
     name,
     generate: (prompt, maxNewTokens) => call({ op: 'generate', prompt, maxNewTokens }),

@@ -3,10 +3,11 @@
  * the generative LM). Plain data only; errors travel as their MolarError parts.
  */
 import type { TransformersOptions } from '../encoders/hf.js';
+import type { EncodeProgress } from '../encoders/types.js';
 import type { MolarErrorCode } from '../errors.js';
 
 export type LmRequest =
-  | { id: number; op: 'load'; model: string; options: TransformersOptions }
+  | { id: number; op: 'load'; model: string; options: TransformersOptions; progress: boolean }
   | { id: number; op: 'generate'; prompt: string; maxNewTokens: number }
   | { id: number; op: 'yesNo'; prompts: string[]; words?: { yes: string; no: string } }
   | { id: number; op: 'dispose' };
@@ -19,4 +20,5 @@ export interface WireError {
   field?: string;
 }
 
-export type LmReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError };
+/** `progress` messages come while a load runs (only when asked for); then exactly one ok / error reply. */
+export type LmReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError } | { id: number; progress: EncodeProgress };

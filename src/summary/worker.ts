@@ -31,7 +31,7 @@ async function handle(r: LmRequest): Promise<unknown> {
   switch (r.op) {
     case 'load':
       lm?.dispose();
-      lm = await loadCausalLm(r.model, r.options);
+      lm = await loadCausalLm(r.model, { ...r.options, ...(r.progress ? { onProgress: (progress) => scope.postMessage({ id: r.id, progress }) } : {}) });
       return lm.name;
     case 'generate':
       return loaded().generate(r.prompt, r.maxNewTokens);
