@@ -71,6 +71,7 @@ export async function loadCausalLm(model: string, o: TransformersLoadOptions = {
       const out = (await m.generate({ ...inputs, max_new_tokens: maxNewTokens, do_sample: false })) as Tensor;
       const ids = (out.tolist() as bigint[][])[0].slice(len).map(Number);
       out.dispose();
+      Object.values(inputs).forEach((x) => x.dispose?.());
       return { ids, text: tokenizer.decode(ids, { skip_special_tokens: true }) };
     },
     async yesNo(prompts, words = YES_NO) {

@@ -109,6 +109,18 @@ describe('generative LM (tiny-gpt2)', () => {
     expect(out.map((c) => c.id)).toEqual([...ref.map((r) => r.id), 4]);
     out.slice(0, 3).forEach((c, i) => expect(Math.abs(c.score - ref[i].p)).toBeLessThan(1e-5));
     expect(out[3].score).toBeLessThan(0);
+    // weight 0 keeps the first stage's order; 0.5 mixes log P(yes) with the first stage's log-softmax
+    const keep = new YesNoReranker(lm, { summary: () => expected.rerank.summary, imageSummary: (id) => images.get(id), n: 3, weight: 0 });
+    expect((await keep.rerank([1, 2, 3, 4].map((id, i) => ({ id, score: 10 - i })), { history: new Int32Array([1]), items, k: 4 })).map((c) => c.id)).toEqual([1, 2, 3, 4]);
+    const half = new YesNoReranker(lm, { summary: () => expected.rerank.summary, imageSummary: (id) => images.get(id), n: 3, weight: 0.5 });
+    const scores = Float32Array.from([-Infinity, 3, 0, 0, 0]); // a catalog-wide row: item 1 far ahead
+    const mixed = await half.rerank([1, 2, 3, 4].map((id, i) => ({ id, score: 10 - i })), { history: new Int32Array([1]), items, k: 4, scores });
+    const lse = Math.log(Math.exp(3) + 3);
+    const want = expected.rerank.items.map((r, i) => ({ id: i + 1, s: 0.5 * Math.log(r.p_yes) + 0.5 * ((i === 0 ? 3 : 0) - lse) })).sort((a, b) => b.s - a.s);
+    expect(mixed.slice(0, 3).map((c) => c.id)).toEqual(want.map((x) => x.id));
+    mixed.slice(0, 3).forEach((c, i) => expect(Math.abs(c.score - want[i].s)).toBeLessThan(1e-5));
+    expect(mixed[3].score).toBeLessThan(Math.min(...mixed.slice(0, 3).map((c) => c.score)));
+    expect(() => new YesNoReranker(lm, { summary: () => 'x', weight: 2 })).toThrow(/weight/);
     const none = new YesNoReranker(lm, { summary: () => '' });
     expect((await none.rerank([{ id: 2, score: 1 }, { id: 1, score: 0 }], { history: new Int32Array(), items, k: 2 })).map((c) => c.id)).toEqual([2, 1]);
   });
