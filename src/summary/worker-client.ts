@@ -48,7 +48,14 @@ export async function createWorkerLm(model: string, o: TransformersLoadOptions =
     });
   };
 
-  const name = await call<string>({ op: 'load', model, options, progress: !!onProgress });
+  let name: string;
+  try {
+    name = await call<string>({ op: 'load', model, options, progress: !!onProgress });
+  } catch (e) {
+    // nothing will use a worker whose model did not load
+    worker.terminate();
+    throw e;
+  }
   return {
     name,
     generate: (prompt, maxNewTokens) => call({ op: 'generate', prompt, maxNewTokens }),

@@ -9,8 +9,7 @@ import type { MolarErrorCode } from '../errors.js';
 export type LmRequest =
   | { id: number; op: 'load'; model: string; options: TransformersOptions; progress: boolean }
   | { id: number; op: 'generate'; prompt: string; maxNewTokens: number }
-  | { id: number; op: 'yesNo'; prompts: string[]; words?: { yes: string; no: string } }
-  | { id: number; op: 'dispose' };
+  | { id: number; op: 'yesNo'; prompts: string[]; words?: { yes: string; no: string } };
 
 export interface WireError {
   code: MolarErrorCode | 'ERROR';

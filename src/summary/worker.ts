@@ -1,7 +1,7 @@
 /**
  * Module worker that holds MLLM-MSR's generative LM (gen-lm.ts) off the main thread: loading,
  * greedy summary steps and yes/no scoring all run here, one request at a time in arrival order
- * (the LM is not re-entrant). Started by worker-client.ts as
+ * (the LM is not re-entrant). Disposing is terminating it (worker-client.ts). Started by worker-client.ts as
  * `new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' })`, which Vite bundles.
  */
 import { MolarError } from '../errors.js';
@@ -37,10 +37,6 @@ async function handle(r: LmRequest): Promise<unknown> {
       return loaded().generate(r.prompt, r.maxNewTokens);
     case 'yesNo':
       return loaded().yesNo(r.prompts, r.words);
-    case 'dispose':
-      lm?.dispose();
-      lm = null;
-      return null;
   }
 }
 
