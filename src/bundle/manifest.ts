@@ -86,6 +86,8 @@ export interface EpochRecord {
   parts?: Record<string, number>;
   validNdcg10?: number;
   minutes: number;
+  /** the epoch's training steps alone, validation excluded (writers since issue 23) */
+  epochSeconds?: number;
 }
 
 /** int8 item vectors with a per-row Float32 scale: value = int8 * scale[row]. Row 0 = padding. */

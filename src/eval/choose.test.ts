@@ -8,6 +8,7 @@ import { validateManifest } from '../bundle/validate.js';
 import { buildSequences } from '../data/sequences.js';
 import { leaveOneOut } from '../data/split.js';
 import { isMolarError } from '../errors.js';
+import { mulberry32 } from '../random.js';
 import { blendRow } from '../score/kinds/blend.js';
 import { pickModel } from '../score/registry.js';
 import { functionScorer } from '../score/scorer.js';
@@ -100,6 +101,32 @@ describe('the served choice in a bundle', () => {
     expect(report!.candidates.map((c) => c.model)).toEqual(['popularity', 'cooccurrence']);
     expect(report!.candidates.every((c) => c.test && c.valid)).toBe(true);
     expect(report!.protocol).toMatchObject({ ranking: 'full', filterSeen: true, validUsers: 40, testUsers: 40 });
+  });
+
+  it('under --all-data the counts are judged as fitted on the training prefixes, and served as fitted on everything', async () => {
+    // seeded random histories: nothing in the prefixes predicts the validation item, but counts that
+    // saw it (every user's train-last → valid pair) would "predict" it and win the choice unfairly
+    const rand = mulberry32(3);
+    const M = 30;
+    const cat = Array.from({ length: M }, (_, i) => ({ id: `q${i + 1}`, title: `Q ${i + 1}` }));
+    const rows = Array.from({ length: 80 }, (_, u) => Array.from({ length: 6 }, (_, t) => ({ user: `u${u}`, item: `q${1 + Math.floor(rand() * M)}`, ts: t }))).flat();
+    const dataset = buildSequences(rows, cat);
+    const reports: Record<string, BuildReport> = {};
+    const manifests = Object.fromEntries(
+      await Promise.all(
+        (['leave-one-out-train', 'all'] as const).map(async (trainOn) => {
+          const out = path.join(mkdtempSync(path.join(tmpdir(), 'molar-choose-all-')), 'b');
+          const m = await buildBundle({ out, dataset, catalog: cat, trainOn, steps: [...defaultSteps({ items: { images: false } }), chooseStep({ onReport: (r) => (reports[trainOn] = r) })] });
+          return [trainOn, m] as const;
+        }),
+      ),
+    );
+    const valid = (r: BuildReport) => Object.fromEntries(r.candidates.map((c) => [c.model, c.valid['ndcg@10']]));
+    expect(valid(reports.all)).toEqual(valid(reports['leave-one-out-train']));
+    expect(manifests.all.served?.candidates).toEqual(manifests['leave-one-out-train'].served?.candidates);
+    // what ships is still fitted on everything
+    expect(manifests.all.files['cooccurrence.bin'].sha256).not.toBe(manifests['leave-one-out-train'].files['cooccurrence.bin'].sha256);
+    expect(reports.all.testNote).toMatch(/fitted on the training prefixes/);
   });
 
   it('a choice overrides priority; a choice naming a model the bundle lacks is refused; a blend entry is checked', () => {

@@ -82,6 +82,18 @@ describe('evaluate', () => {
     await evaluate({ score: scorer }, leaveOneOut(seqs), seqs, { split: 'test', ks: [1], maxUsers: 50 });
     expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
+  it('scores users in batches of similar history length, with the same figures as one user at a time', async () => {
+    // lengths 8, 3, 8, 3, 5, 3: a batch pads to its longest, so mixing lengths wastes the short rows' work
+    const lens = [8, 3, 8, 3, 5, 3];
+    const seqs = lens.map((n, u) => Int32Array.from({ length: n }, (_, t) => 1 + ((u * 7 + t * 3) % 29)));
+    const batchLens: number[][] = [];
+    const scorer = async (h: Int32Array[]) => (batchLens.push(h.map((x) => x.length)), h.map((x) => Float32Array.from({ length: 30 }, (_, i) => (i === 0 ? -Infinity : Math.sin(i * x.length + x[0])))));
+    const batched = await evaluate({ score: scorer }, leaveOneOut(seqs), seqs, { split: 'test', ks: [5, 10], batchSize: 2 });
+    expect(batchLens).toEqual([[2, 2], [2, 4], [7, 7]]);
+    const single = await evaluate({ score: scorer }, leaveOneOut(seqs), seqs, { split: 'test', ks: [5, 10], batchSize: 1 });
+    for (const [k, v] of Object.entries(single.metrics)) expect(batched.metrics[k]).toBeCloseTo(v, 12);
+    expect(batched.users).toBe(6);
+  });
   it('a target inside the history is a miss under filterSeen', async () => {
     const seqs = [Int32Array.from([1, 2, 1])];
     const r = await evaluate({ score: lowIds }, leaveOneOut(seqs), seqs, { ks: [10] });

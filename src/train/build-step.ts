@@ -101,7 +101,7 @@ export function epochProgress(progress: BuildContext['progress'], minutes: numbe
 
 /** The manifest entry for a trained model (the writer fills in the file's hash): architecture, weight specs, how it was trained. */
 export function sasrecEntry(r: TrainSasrecResult): SasrecEntry {
-  const history = r.history.map(({ epoch, loss, parts, validNdcg10, minutes }) => ({ epoch, loss, ...(parts ? { parts } : {}), ...(validNdcg10 !== undefined ? { validNdcg10 } : {}), minutes }));
+  const history = r.history.map(({ epoch, loss, parts, validNdcg10, minutes, epochMs }) => ({ epoch, loss, ...(parts ? { parts } : {}), ...(validNdcg10 !== undefined ? { validNdcg10 } : {}), minutes, epochSeconds: epochMs / 1000 }));
   const c = r.config;
   // how it was trained, not needed to serve: the settings an ML engineer compares runs by
   const settings = { maxLen: c.maxLen, dropout: c.dropout, batchSize: c.batchSize, learningRate: c.learningRate, lrSchedule: c.lrSchedule, warmupSteps: c.warmupSteps, numNegatives: c.numNegatives, patience: c.patience, seed: c.seed };

@@ -3,11 +3,13 @@ import type { ItemVectorsEntry, MolarEntry } from '../bundle/manifest.js';
 import { FLOAT_ITEM_VECTORS, ITEM_VECTORS_FILE } from '../encoders/build-step-node.js';
 import { MolarError } from '../errors.js';
 import { ItemVectorStore } from '../items/store.js';
+import { adaptiveMolarDefaults, describeAdaptiveMolar, withAdaptiveMolar } from '../models/content/adaptive.js';
+import { shapeOf } from '../models/sasrec/adaptive.js';
 import { contentArchitecture, type ContentConfig, type MolarTrainConfig } from '../models/content/config.js';
 import { buildAttributeTable, serializeAttributes } from '../models/fusion/attributes.js';
 import { featuresFromVectors, textWidth, type ItemFeatures } from '../models/fusion/features.js';
 import { useNodeBackend } from './backend-node.js';
-import { defaultMaxLen, defaultWorkers, epochProgress, SASREC_FILE, SASREC_TRAINED } from './build-step.js';
+import { defaultWorkers, epochProgress, SASREC_FILE, SASREC_TRAINED } from './build-step.js';
 import { trainMolar, type TrainMolarResult } from './molar.js';
 
 export const MOLAR_FILE = 'molar.bin';
@@ -43,15 +45,18 @@ export function molarStep(o: MolarStepOptions = {}): BuildStep {
       const id = ctx.find(SASREC_TRAINED);
       // its share of the build's budget, read once: what SASRec left of it (BuildContext.trainMinutes)
       const minutes = o.minutes ?? ctx.trainMinutes;
+      const adaptive = adaptiveMolarDefaults(shapeOf(ctx.split.train, ctx.dataset.numItems), { budgeted: minutes !== undefined, alignedMaxLen: id?.config.maxLen });
+      ctx.log(`molar settings for this data (a flag overrides its line):\n${describeAdaptiveMolar(adaptive, o)}`);
+      // aligned to SASRec, it reads the same window (adaptive) at the same width
+      const { config, train } = withAdaptiveMolar(adaptive, { config: { ...(id ? { hidden: id.config.hidden } : {}), ...o.config }, train: o.train });
       const r = await trainMolar({
         split: ctx.split,
         sequences: ctx.dataset.sequences,
         numItems: ctx.dataset.numItems,
         features,
         idModel: id ? { config: id.config as unknown as Record<string, unknown>, weights: id.weights.specs, data: id.weights.data } : undefined,
-        // aligned to SASRec, it reads the same window
-        config: { maxLen: id ? id.config.maxLen : defaultMaxLen(ctx.split.train, ctx.dataset.numItems), ...(id ? { hidden: id.config.hidden } : {}), ...o.config },
-        train: o.train,
+        config,
+        train,
         filterSeen: o.keepSeen === undefined ? ctx.filterSeen : !o.keepSeen,
         timeBudgetMs: minutes !== undefined ? minutes * 60_000 : undefined,
         workers: o.workers ?? defaultWorkers(),

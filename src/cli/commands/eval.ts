@@ -35,6 +35,8 @@ export type EvalReport = (EvalResult | SampledResult) & {
   model: string;
   dataset: string;
   date: string;
+  /** wall seconds of the scoring and ranking (the bundle and the log already loaded) */
+  seconds: number;
 };
 
 export function register(program: Command): void {
@@ -88,15 +90,17 @@ export function register(program: Command): void {
       }
       const name = reranker ? `${entry.kind}+rerank` : entry.kind;
       const bar = progressBar(`eval ${name}`);
+      const t0 = Date.now();
       const common = { split: o.split, maxUsers: o.maxUsers, batchSize: o.batchSize, onProgress: (d: number, t: number) => bar.update(d, t) };
       const result =
         o.protocol === 'sampled'
           ? await evaluateSampled(scorer, split, dataset.sequences, manifest.numItems, { ...common, negatives: o.negatives, seed: o.seed, k: 5, reranker, items: bundle.items })
           : await evaluate(reranker ? rerankedScorer(scorer, reranker, { depth: config.score.rerankDepth, filterSeen: !o.keepSeen, items: bundle.items }) : scorer, split, dataset.sequences, { ...common, ks: [10, 20], filterSeen: !o.keepSeen });
       bar.stop();
+      const seconds = (Date.now() - t0) / 1000;
       scorer.dispose();
       reranker?.dispose();
-      const report: EvalReport = { bundle: manifest.name, model: name, dataset: spec.name, date: new Date().toISOString(), ...result };
+      const report: EvalReport = { bundle: manifest.name, model: name, dataset: spec.name, date: new Date().toISOString(), seconds, ...result };
       process.stdout.write(formatTable(report));
       if (o.json) await writeFile(path.resolve(o.json), JSON.stringify(report, null, 2) + '\n');
     });
@@ -107,7 +111,7 @@ export function formatTable(r: EvalReport): string {
     ['model', r.model],
     ['dataset', r.dataset],
     ['split', r.split],
-    ['users', String(r.users)],
+    ['users', `${r.users} (${r.seconds.toFixed(1)} s)`],
     ...('protocol' in r ? [['protocol', `sampled, ${r.negatives} negatives, seed ${r.seed}`] as [string, string]] : [['filterSeen', String(r.filterSeen)] as [string, string]]),
     ...Object.entries(r.metrics).map(([k, v]) => [k.replace('ndcg', 'NDCG').replace('recall', 'Recall').replace('mrr', 'MRR').replace('hr', 'HR').replace('auc', 'AUC'), v.toFixed(4)] as [string, string]),
   ];

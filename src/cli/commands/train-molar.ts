@@ -6,12 +6,14 @@ import { leaveOneOut } from '../../data/split.js';
 import { MolarError } from '../../errors.js';
 import { ItemVectorStore } from '../../items/store.js';
 import type { ContentConfig, MolarTrainConfig } from '../../models/content/config.js';
+import { adaptiveMolarDefaults, describeAdaptiveMolar, withAdaptiveMolar } from '../../models/content/adaptive.js';
 import { MOLAR_SHARED_FIELDS } from '../../models/content/flags.js';
+import { shapeOf } from '../../models/sasrec/adaptive.js';
 import { deserializeAttributes } from '../../models/fusion/attributes.js';
 import { featuresFromVectors, textWidth } from '../../models/fusion/features.js';
 import type { SasrecConfig } from '../../models/sasrec/config.js';
 import { useNodeBackend } from '../../train/backend-node.js';
-import { defaultMaxLen, defaultWorkers, SASREC_FILE } from '../../train/build-step.js';
+import { defaultWorkers, SASREC_FILE } from '../../train/build-step.js';
 import { trainMolar } from '../../train/molar.js';
 import { MOLAR_ATTRIBUTES_FILE, MOLAR_FILE, molarEntry } from '../../train/molar-build-step.js';
 import { chooseAgain } from '../../eval/choose-step-node.js';
@@ -27,7 +29,7 @@ export async function trainMolarIntoBundle(
   bundle: NodeBundle,
   dataset: BuiltDataset,
   flags: { sasrec: Partial<SasrecConfig>; molar: Partial<ContentConfig & MolarTrainConfig> },
-  o: { minutes?: number; workers?: number; keepSeen?: boolean; progress?: boolean },
+  o: { minutes?: number; workers?: number; keepSeen?: boolean; progress?: boolean; log?: (line: string) => void },
 ): Promise<string> {
   const { manifest } = bundle;
   const onlySasrec = Object.keys(flags.sasrec).filter((k) => !([...MOLAR_SHARED_FIELDS.architecture, ...MOLAR_SHARED_FIELDS.training] as string[]).includes(k));
@@ -45,14 +47,21 @@ export async function trainMolarIntoBundle(
   const sasrec = manifest.models.map((m) => entryOf(m, 'sasrec')).find((e): e is SasrecEntry => e !== undefined);
   await useNodeBackend();
   const split = leaveOneOut(dataset.sequences);
+  const given = {
+    config: { ...(sasrec ? { hidden: Number(sasrec.config.hidden) } : {}), ...pick(flags.sasrec, MOLAR_SHARED_FIELDS.architecture), ...pick(flags.molar, ['modalityDropout']) },
+    train: { ...pick(flags.sasrec, MOLAR_SHARED_FIELDS.training), ...pick(flags.molar, ['alignWeight', 'alignTau', 'itWeight', 'itTau', 'saWeight']) },
+  };
+  const adaptive = adaptiveMolarDefaults(shapeOf(split.train, n), { budgeted: o.minutes !== undefined, alignedMaxLen: sasrec ? Number(sasrec.config.maxLen) : undefined });
+  o.log?.(`molar settings for this data (a flag overrides its line):\n${describeAdaptiveMolar(adaptive, given)}`);
+  const { config, train } = withAdaptiveMolar(adaptive, given);
   const r = await trainMolar({
     split,
     sequences: dataset.sequences,
     numItems: n,
     features,
     idModel: sasrec ? { config: sasrec.config, weights: sasrec.weights, data: new Float32Array(await bundle.readFile(sasrec.files[0])) } : undefined,
-    config: { maxLen: sasrec ? Number(sasrec.config.maxLen) : defaultMaxLen(split.train, n), ...(sasrec ? { hidden: Number(sasrec.config.hidden) } : {}), ...pick(flags.sasrec, MOLAR_SHARED_FIELDS.architecture), ...pick(flags.molar, ['modalityDropout']) },
-    train: { ...pick(flags.sasrec, MOLAR_SHARED_FIELDS.training), ...pick(flags.molar, ['alignWeight', 'alignTau', 'itWeight', 'itTau', 'saWeight']) },
+    config,
+    train,
     filterSeen: !o.keepSeen,
     timeBudgetMs: o.minutes !== undefined ? o.minutes * 60_000 : undefined,
     workers: o.workers ?? defaultWorkers(),

@@ -63,7 +63,7 @@ export function register(program: Command): void {
       }
       if (o.model === 'molar') {
         if (o.positionWeighting === false || o.weightAverage !== undefined) throw new MolarError('BAD_INPUT', 'applies to --model sasrec only', { field: o.weightAverage !== undefined ? '--weight-average' : '--no-position-weighting' });
-        process.stdout.write(`${await trainMolarIntoBundle(bundle, dataset, { sasrec: config, molar: molarFlags }, { minutes: o.minutes, workers: o.workers, keepSeen: o.keepSeen })} into ${o.bundle}\n`);
+        process.stdout.write(`${await trainMolarIntoBundle(bundle, dataset, { sasrec: config, molar: molarFlags }, { minutes: o.minutes, workers: o.workers, keepSeen: o.keepSeen, log: (m) => process.stderr.write(`${m}\n`) })} into ${o.bundle}\n`);
         return;
       }
       const stray = Object.keys(molarFlags)[0];

@@ -1,6 +1,15 @@
+import { artifact } from '../../bundle/artifact.js';
 import type { BuildStep } from '../../bundle/build.js';
 import { COOCCURRENCE_DEFAULTS, type CooccurrenceArgs } from './config.js';
 import { buildCooccurrence, serializeCsr, serializeFloat32 } from './cooccurrence.js';
+
+/**
+ * Under `--all-data` the served counts include every user's validation and test events, so the
+ * choose step cannot judge them on validation: it judges these instead, the same counts over the
+ * leave-one-out training prefixes only (file name → bytes, the served files' names), and serves the
+ * all-data ones. Counting is seconds, so fitting twice costs nothing next to training.
+ */
+export const COUNTS_ON_PREFIXES = artifact<Map<string, ArrayBuffer>>('popularity+cooccurrence/prefixes');
 
 /** Overrides of COOCCURRENCE_DEFAULTS (`molar build --window`, `--top-n`). */
 export type CooccurrenceStepOptions = Partial<CooccurrenceArgs>;
@@ -20,6 +29,9 @@ export function cooccurrenceStep(args: CooccurrenceStepOptions = {}): BuildStep 
       ctx.models.push({ kind: 'popularity', files: ['popularity.bin'] });
       ctx.models.push({ kind: 'cooccurrence', files: ['cooccurrence.bin', 'popularity.bin'], nnz: csr.indices.length, topN: full.topN, window: full.window });
       ctx.log(`cooccurrence: ${csr.indices.length} neighbour weights (window ${full.window}, topN ${full.topN})`);
+      // empty when the served counts are already the prefixes' (the default, evaluable build)
+      const fair = ctx.trainedOn === 'all' ? buildCooccurrence(ctx.split.train, ctx.dataset.numItems, args) : undefined;
+      ctx.put(COUNTS_ON_PREFIXES, new Map(fair ? [['popularity.bin', serializeFloat32(fair.popularity)], ['cooccurrence.bin', serializeCsr(fair.csr)]] : []));
     },
   };
 }
