@@ -8,3 +8,13 @@ export type { Manifest, ItemRecord } from './bundle/manifest.js';
 export { KEEP_ORDER, type Reranker, type Candidate, type RerankContext } from './score/rerank.js';
 export type { PreferenceSummary } from './summary/describe.js';
 export { WARNING_CODES, type MolarWarning, type WarningCode, type WarningHandler } from './warnings.js';
+// MLLM-MSR's generative providers (transformers.js, by model id or path): the LM in a module worker
+// for the page (createWorkerLm) or in this thread (loadCausalLm), stage 2's recurrent summary,
+// stage 3's yes/no re-ranker (pass it as Recommender.load({ reranker })), stage 1's captioner
+export { createWorkerLm } from './summary/worker-client.js';
+export { loadCausalLm, type TextLm } from './summary/gen-lm.js';
+export { GenerativeSummarizer, type SummaryState } from './summary/gen-summary.js';
+export { YesNoReranker, type YesNoRerankOptions } from './summary/gen-rerank.js';
+export { loadCaptioner, type ImageSummaryProvider } from './summary/gen-caption.js';
+export { loadImageSummaries } from './summary/image-summaries.js';
+export type { GenItem } from './summary/gen-prompts.js';

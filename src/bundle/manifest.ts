@@ -183,6 +183,20 @@ export interface ItemTagsEntry extends ModelEntryBase {
 }
 
 /**
+ * MLLM-MSR stage 1, generative provider (summary/gen-caption.ts, `molar build --image-summaries`):
+ * one text per item image, written at build time. Data the summary reads, not a model that ranks.
+ */
+export interface ImageSummariesEntry extends ModelEntryBase {
+  kind: 'image-summaries';
+  /** the provider that wrote them: "hf-caption:<model>" */
+  provider: string;
+  /** a JSON array of numItems strings: internal id i+1's text at index i ('' = no image, or unreadable) */
+  parts: { texts: string };
+  /** how they were made: transformers.js weights and the greedy length limit */
+  hf: { dtype: string; maxNewTokens: number };
+}
+
+/**
  * MLLM-MSR stages 2 + 3, default providers (models/msr/model.ts): the recurrent preference summary
  * and the re-ranker over the first stage's top N. Not a scorer: the Recommender runs it behind the
  * re-ranking seam when the model it serves is `firstStage` (the one it was trained over).
@@ -202,7 +216,7 @@ export interface MsrEntry extends ModelEntryBase {
 }
 
 /** The model kinds this reader knows the fields of. */
-export type KnownModelEntry = PopularityEntry | CooccurrenceEntry | SasrecEntry | ItemVectorsEntry | MolarEntry | ItemTagsEntry | MsrEntry | BlendEntry;
+export type KnownModelEntry = PopularityEntry | CooccurrenceEntry | SasrecEntry | ItemVectorsEntry | MolarEntry | ItemTagsEntry | ImageSummariesEntry | MsrEntry | BlendEntry;
 
 /**
  * An entry of a kind this reader does not know (written by a newer molar-web): it reads, keeps its

@@ -97,6 +97,14 @@ function checkKnownEntry(e: Record<string, unknown>, numItems: number, at: strin
       need(isCount(e.perItem) && (e.perItem as number) > 0 && isCount(e.dim) && (e.dim as number) > 0, `${at}.perItem`, 'positive integers perItem and dim');
       break;
     }
+    case 'image-summaries': {
+      const parts = e.parts as Record<string, unknown> | undefined;
+      need(isObject(parts) && typeof parts.texts === 'string' && files.includes(parts.texts), `${at}.parts`, "{texts}: a name listed in the entry's files");
+      need(typeof e.provider === 'string' && e.provider !== '', `${at}.provider`, 'the id of the provider that wrote them');
+      const hf = e.hf as Record<string, unknown> | undefined;
+      need(isObject(hf) && typeof hf.dtype === 'string' && isCount(hf.maxNewTokens), `${at}.hf`, '{dtype: string, maxNewTokens: integer}');
+      break;
+    }
     case 'msr': {
       need(isObject(e.config) && (e.config as Record<string, unknown>).numItems === numItems, `${at}.config.numItems`, `the manifest's numItems (${numItems})`);
       need(Array.isArray(e.weights) && e.weights.length > 0, `${at}.weights`, 'a non-empty array of {name, shape, dtype}');

@@ -64,7 +64,8 @@ const TEXT_TOWERS: Record<string, [keyof HF, string]> = {
 
 const isNode = typeof process !== 'undefined' && process.release?.name === 'node';
 
-async function transformers(o: TransformersOptions): Promise<HF> {
+/** transformers.js configured offline (shared with summary/gen-*.ts, the generative providers). */
+export async function transformers(o: TransformersOptions): Promise<HF> {
   const hf = await import('@huggingface/transformers');
   hf.env.allowRemoteModels = o.allowRemoteModels ?? false;
   hf.env.allowLocalModels = true;
@@ -83,7 +84,7 @@ function modelPlace(hf: HF, model: string): string {
 }
 
 /** Runs every from_pretrained of one encoder; any failure becomes a MolarError naming the model and where it was looked for. */
-async function loading<T>(hf: HF, encoderId: string, model: string, run: (opts: Record<string, unknown>) => Promise<T>, o: TransformersLoadOptions): Promise<T> {
+export async function loading<T>(hf: HF, encoderId: string, model: string, run: (opts: Record<string, unknown>) => Promise<T>, o: TransformersLoadOptions): Promise<T> {
   const progress_callback = o.onProgress
     ? (e: { status: string; file?: string; loaded?: number; total?: number }) => {
         if (e.status === 'progress' && e.file) o.onProgress!({ status: 'load', file: e.file, loaded: e.loaded ?? 0, total: e.total ?? 0 });

@@ -3,9 +3,10 @@
  * summary (stage 2) is made readable through. The paper has a 7B MLLM write a paragraph per image;
  * this stage has one interface, `TagProvider`, with one provider so far: the default `LinearTagger`,
  * a multi-label map from the item's `[text | image]` vector to the catalog's `key=value` attributes
- * (models/fusion/attributes.ts), fitted on the catalog at build time (fit-tagger.ts). A generative
- * provider (transformers.js image-to-text by model id or path) is to plug in behind the same
- * interface; it is not written yet.
+ * (models/fusion/attributes.ts), fitted on the catalog at build time (fit-tagger.ts). The generative
+ * provider (a transformers.js image-to-text model by id or path) writes free text rather than tags,
+ * so it has a sibling interface: `ImageSummaryProvider` in gen-caption.ts, run at build time by
+ * image-summaries-step-node.ts (`molar build --image-summaries`).
  */
 import { MolarError } from '../errors.js';
 

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { buildBundle, defaultSteps, type BuildStep } from '../../bundle/build.js';
 import { HF_DTYPES, oneOf, type HfDevice, type HfDtype } from '../../config.js';
 import type { EncodeStepOptions } from '../../encoders/build-step-node.js';
+import type { ImageSummariesStepOptions } from '../../summary/image-summaries-step-node.js';
 import { MolarError } from '../../errors.js';
 import { chooseStep, type BuildReport } from '../../eval/choose-step-node.js';
 import { formatReport, reportPath } from '../report.js';
@@ -38,6 +39,8 @@ interface BuildOptions extends DataOptions {
   dtype?: HfDtype;
   device?: NodeHfDevice;
   allowRemoteModels?: boolean;
+  /** --image-summaries <model>: stage 1's generative provider, a transformers.js captioner (imageSummariesStep) */
+  imageSummaries?: string;
 }
 
 /** transformers.js devices in Node (onnxruntime-node); wasm is the browser's */
@@ -77,6 +80,7 @@ export function register(program: Command): void {
     .option('--model-dir <dir>', 'with --encode: folder of model folders, <dir>/<model>/ for hf-text:<model> / hf-image:<model> (config.json, onnx/…), <dir>/use-lite/ for built-ins (default: built-ins from node_modules)')
     .option('--dtype <dtype>', `with --encode hf-*: transformers.js weights, one of ${HF_DTYPES.join(', ')} (default fp32); recorded in the bundle so the browser loads the same`, (v) => oneOf(v, HF_DTYPES, '--dtype', 'BAD_INPUT'))
     .option('--device <device>', `with --encode hf-*: transformers.js device in Node, one of ${NODE_HF_DEVICES.join(', ')} (default cpu)`, (v) => oneOf(v, NODE_HF_DEVICES, '--device', 'BAD_INPUT'))
+    .option('--image-summaries <model>', "caption every local catalog image with a transformers.js image-to-text model (a folder under --model-dir, or a path) into the bundle's summary_images.json (MLLM-MSR stage 1); cached per image in .cache/image-summaries")
     .option('--allow-remote-models', 'with --encode hf-*: download model files missing from --model-dir from huggingface.co (off: nothing is fetched)')
     .addHelpText('after', `\n${CATALOG_HELP}\n\n${MODEL_KINDS_HELP}`)
     .action(async (o: BuildOptions) => {
@@ -88,9 +92,10 @@ export function register(program: Command): void {
       if (o.rerank && !o.encode) throw new MolarError('BAD_INPUT', 'the re-ranker reads item vectors: add --encode <encoderId>', { field: '--rerank' });
       if (o.rerank && o.train === false) throw new MolarError('BAD_INPUT', 'trains the re-ranker, and --no-train trains nothing', { field: '--rerank' });
       if (o.rerank) encode.push((await import('../../train/msr-build-step.js')).msrStep());
-      // an encoder flag without --encode would be silently ignored: say so instead
-      const stray = ENCODER_FLAGS.find(([k]) => !o.encode && o[k] !== undefined);
-      if (stray) throw new MolarError('BAD_INPUT', `only applies with --encode <encoderId>, which is not given`, { field: stray[1] });
+      // an encoder flag without --encode (or --image-summaries) would be silently ignored: say so instead
+      const stray = ENCODER_FLAGS.find(([k]) => !o.encode && !o.imageSummaries && o[k] !== undefined);
+      if (stray) throw new MolarError('BAD_INPUT', `only applies with --encode <encoderId>, which is not given (or with --image-summaries <model>)`, { field: stray[1] });
+      if (o.imageSummaries) encode.push((await import('../../summary/image-summaries-step-node.js')).imageSummariesStep(await imageSummaryOptions(o)));
       if (o.train === false && o.minutes !== undefined) throw new MolarError('BAD_INPUT', 'is a training budget, and --no-train trains nothing', { field: '--minutes' });
       const minutes = o.minutes ?? (o.train === false ? undefined : DEFAULT_BUILD_MINUTES);
       const loaded = await loadFromOptions(o);
@@ -147,7 +152,7 @@ async function encodeOptions(o: BuildOptions): Promise<EncodeStepOptions> {
   const { encoderParts } = await import('../../encoders/registry.js');
   const parts = encoderParts(o.encode!, '--encode');
   const hf = parts.filter((p) => p.provider === 'hf');
-  if (!hf.length) {
+  if (!hf.length && !o.imageSummaries) {
     const flag = o.dtype !== undefined ? '--dtype' : o.device !== undefined ? '--device' : o.allowRemoteModels ? '--allow-remote-models' : undefined;
     if (flag) throw new MolarError('BAD_INPUT', `applies to hf-text:<model> / hf-image:<model> encoders only, and --encode ${o.encode} has none`, { field: flag });
   }
@@ -172,6 +177,24 @@ async function encodeOptions(o: BuildOptions): Promise<EncodeStepOptions> {
     encoder: o.encode,
     ...(modelDir !== undefined ? { modelDir } : {}),
     ...(hf.length ? { transformers: { dtype: o.dtype, device: o.device, allowRemoteModels: o.allowRemoteModels } } : {}),
+  };
+}
+
+/** The captioner's model, found before any data is read: under --model-dir, or a path, or (opted in) remote. */
+async function imageSummaryOptions(o: BuildOptions): Promise<ImageSummariesStepOptions> {
+  const model = o.imageSummaries!;
+  const isPath = /^(\/|\.{1,2}\/)/.test(model);
+  const modelDir = o.modelDir === undefined ? undefined : path.resolve(o.modelDir);
+  const want = isPath ? path.resolve(model) : modelDir !== undefined ? path.join(modelDir, model) : undefined;
+  if (want === undefined && !o.allowRemoteModels) throw new MolarError('BAD_INPUT', `${model} needs --model-dir <dir> holding ${model}/, a path to the model folder, or --allow-remote-models`, { field: '--image-summaries' });
+  if (want !== undefined && !o.allowRemoteModels && !(await stat(want).then((s) => s.isDirectory(), () => false))) {
+    throw new MolarError('BAD_INPUT', `expected a model folder (config.json, onnx/…) here${modelDir !== undefined && !isPath ? `; --model-dir ${modelDir} holds ${await listing(modelDir)}` : ''}`, { field: '--image-summaries', file: want });
+  }
+  // a path is its own folder: transformers.js resolves it against localModelPath, so give it the parent
+  return {
+    model: isPath ? path.basename(path.resolve(model)) : model,
+    ...(isPath ? { modelDir: path.dirname(path.resolve(model)) } : modelDir !== undefined ? { modelDir } : {}),
+    dtype: o.dtype, device: o.device, allowRemoteModels: o.allowRemoteModels,
   };
 }
 

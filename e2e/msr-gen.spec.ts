@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import { expect, test, type Page } from '@playwright/test';
+import { ORIGIN } from '../playwright.config.js';
+import { pageModule, watchNetwork } from './helpers.js';
+
+/**
+ * MLLM-MSR's generative providers in headless Chromium: the recurrent summary and the yes/no
+ * re-ranker on the LM in a module worker, the captioner in the page, all on onnxruntime-web wasm,
+ * against the torch reference that src/summary/gen.test.ts matches in Node
+ * (e2e/fixtures/tiny-gen/expected.json, scripts/make-tiny-gen-onnx.py).
+ */
+type Gen = typeof import('./pages/msr-gen.js');
+interface Expected {
+  summary_steps: { summary: string }[];
+  rerank: { items: { p_yes: number }[] };
+  captions: { text: string }[];
+}
+const expected = JSON.parse(readFileSync(new URL('./fixtures/tiny-gen/expected.json', import.meta.url), 'utf8')) as Expected;
+
+function call<F extends keyof Gen & string>(page: Page, fn: F, ...args: Parameters<Gen[F]>) {
+  return pageModule<Gen>(page, '/e2e/pages/msr-gen.ts')(fn, ...args);
+}
+
+test('generative MSR on wasm: the worker summary, P(yes) and captions equal Node/torch; the main thread never ran the LM; nothing leaves localhost', async ({ page }) => {
+  const external = watchNetwork(page, ORIGIN);
+  await page.goto('/e2e/pages/blank.html');
+  const r = await call(page, 'run', 'wasm');
+  expect(r.name).toBe('hf-lm:tiny-gpt2');
+  // load progress crossed back from the worker: the weights file, then one ready, last
+  expect(r.progress).toContain('load onnx/model.onnx');
+  expect(r.progress.at(-1)).toBe('ready');
+  expect(r.progress.filter((p) => p === 'ready')).toHaveLength(1);
+  expect(r.summaries).toEqual(expected.summary_steps.map((s) => s.summary));
+  const ref = expected.rerank.items.map((x, i) => ({ id: i + 1, p: x.p_yes })).sort((a, b) => b.p - a.p);
+  expect(r.ranked.map((c) => c.id)).toEqual(ref.map((x) => x.id));
+  r.ranked.forEach((c, i) => expect(Math.abs(c.score - ref[i].p), `P(yes) of item ${c.id}`).toBeLessThan(1e-5));
+  expect(r.captions).toEqual(expected.captions.map((c) => c.text));
+  expect(r.afterDispose).toBe('DISPOSED');
+  expect(r.submits, 'GPU command buffers the worker submitted').toBe(0);
+  // the worker fetched the LM and onnxruntime; the page's own timeline has neither before the captioner
+  expect(r.mainFetched).not.toContain('/e2e/fixtures/tiny-gen/tiny-gpt2/onnx/model.onnx');
+  expect(r.mainFetched.filter((p) => p.startsWith('/wasm/ort/'))).toEqual([]);
+  expect(r.mainFetchedLater, 'the page timeline does record fetches').toContain('/e2e/fixtures/tiny-gen/tiny-captioner/onnx/encoder_model.onnx');
+  // a guard, not the proof (the tiny LM would be quick even on the main thread; the timeline above
+  // is the proof): a 10 ms timer never waited a second, with slack for a loaded two-core machine
+  expect(r.longestGap, 'longest main-thread timer gap, ms').toBeLessThan(1000);
+
+  const err = await call(page, 'missing');
+  expect(err?.name).toBe('MolarError');
+  expect(err?.code).toBe('IO');
+  expect(err?.message).toContain('"no-such-model"');
+  expect(external, 'requests that left localhost').toEqual([]);
+});
+
+// SwiftShader's WebGPU (--enable-unsafe-webgpu): the same summaries and P(yes) with the LM on
+// WebGPU inside the worker, where the logits and the key/value cache come off the GPU.
+test('generative MSR on webgpu: the worker summary and P(yes) equal Node/torch', async ({ page }) => {
+  await page.goto('/e2e/pages/blank.html');
+  const r = await call(page, 'run', 'webgpu', { captions: false });
+  expect(r.submits, 'GPU command buffers the worker submitted').toBeGreaterThan(0);
+  expect(r.summaries).toEqual(expected.summary_steps.map((s) => s.summary));
+  const ref = expected.rerank.items.map((x, i) => ({ id: i + 1, p: x.p_yes })).sort((a, b) => b.p - a.p);
+  expect(r.ranked.map((c) => c.id)).toEqual(ref.map((x) => x.id));
+  r.ranked.forEach((c, i) => expect(Math.abs(c.score - ref[i].p), `P(yes) of item ${c.id}`).toBeLessThan(1e-4));
+});
