@@ -10,10 +10,11 @@ export function rankOf(scores: ArrayLike<number>, target: number, excluded?: Rea
   const t = scores[target];
   // a NaN score would otherwise beat nothing and rank first
   if (Number.isNaN(t)) return Infinity;
+  // count every item above the target in one tight pass, then take back the excluded ones above it:
+  // a Set lookup per item above the target was most of a 20,000-item ranking's time
   let above = 0;
-  for (let i = 1; i < scores.length; i++) {
-    if (scores[i] > t && i !== target && !(excluded && excluded.has(i))) above++;
-  }
+  for (let i = 1; i < scores.length; i++) if (scores[i] > t) above++;
+  if (excluded) for (const e of excluded) if (e > 0 && e < scores.length && e !== target && scores[e] > t) above--;
   return above + 1;
 }
 
