@@ -140,7 +140,7 @@ export class Recommender extends EventTarget {
     const scorer = await createScorer({ manifest, entry: modelEntry, readFile: bundle.readFile, config });
     let bundled: Reranker | undefined;
     try {
-      if (!opts.reranker && config.summary.rerank) bundled = await loadMsrReranker(manifest, bundle.readFile, { served: modelEntry.kind, weight: config.summary.weight, warn: relay });
+      if (!opts.reranker && config.summary.rerank) bundled = await loadMsrReranker(manifest, bundle.readFile, { served: modelEntry.kind, weight: config.summary.weight, warn: relay, storage: history });
       const vEntry = manifest.models.map((m) => entryOf(m, 'item-vectors')).find((e) => e !== undefined);
       const coldStart = vEntry
         ? ColdStart.fromFile(vEntry, await bundle.readFile(vEntry.files[0]), vEntry.files[0], manifest.numItems, { config, modelBaseUrl: opts.modelBaseUrl, warn: relay })
@@ -367,7 +367,7 @@ export class Recommender extends EventTarget {
         // the bundle's re-ranker holds tensors too: rebuilt the same way (a re-ranker the page passed is its own)
         if (p.reranker instanceof MsrReranker) {
           const lost = p.reranker;
-          p.reranker = (await loadMsrReranker(this.manifest, p.bundle.readFile, { served: p.modelEntry.kind, weight: lost.weight })) ?? KEEP_ORDER;
+          p.reranker = (await loadMsrReranker(this.manifest, p.bundle.readFile, { served: p.modelEntry.kind, weight: lost.weight, storage: p.history })) ?? KEEP_ORDER;
           if (store) for (let i = this.manifest.numItems + 1; i <= store.numItems; i++) p.reranker.addItems?.({ data: store.row(i), rows: 1, dim: store.dim });
           try {
             lost.dispose();

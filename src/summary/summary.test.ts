@@ -122,6 +122,29 @@ describe('molar build with the summary steps', () => {
   });
 });
 
+describe('the summary state beside the history', () => {
+  it('recommend() keeps it in the history store; exportHistory() holds it and clearHistory() forgets it', async () => {
+    await tf.setBackend('cpu');
+    const namespace = `msr-kept-${Math.random()}`;
+    const load = () => Recommender.load({ bundleUrl: 'disk://b/', backend: 'cpu', fetch: folderFetch(out, 'disk://b/'), namespace, config: { summary: { weight: 1 } } });
+    const rec = await load();
+    for (const i of [2, 3, 4, 5, 6, 7, 8]) await rec.record({ itemId: `it-${i}` });
+    const first = await rec.recommend({ k: 5 });
+    const doc = JSON.parse(await rec.exportHistory());
+    expect(doc.summaries).toHaveLength(1);
+    expect(doc.summaries[0]).toMatchObject({ provider: 'msr', blocks: 2, items: ['it-2', 'it-3', 'it-4', 'it-5', 'it-6', 'it-7'] });
+    const msr = manifest.models.find((m): m is MsrEntry => m.kind === 'msr')!;
+    expect(doc.summaries[0].source).toBe(`${manifest.files[msr.parts.weights].sha256}:${manifest.files[msr.parts.vectors].sha256}`);
+    rec.dispose();
+    // a reload reads the kept state and serves the same list
+    const again = await load();
+    expect((await again.recommend({ k: 5 })).map((r) => r.item.id)).toEqual(first.map((r) => r.item.id));
+    await again.clearHistory();
+    expect(JSON.parse(await again.exportHistory()).summaries).toEqual([]);
+    again.dispose();
+  });
+});
+
 describe('items added after the build', () => {
   it('are tagged on demand by the bundle\'s tagger and read by the summary and the re-ranker from their vectors', async () => {
     await tf.setBackend('cpu');

@@ -153,8 +153,11 @@ export class MsrModel {
     });
   }
 
-  /** [B, K, H]: the state after each block of `grid` (local ids into `emb` [U, H]); an empty block leaves it as it was. */
-  states(emb: tf.Tensor2D, grid: tf.Tensor3D): tf.Tensor3D {
+  /**
+   * [B, K, H]: the state after each block of `grid` (local ids into `emb` [U, H]); an empty block
+   * leaves it as it was. `init` [B, H]: the states before the first block (default `state0`).
+   */
+  states(emb: tf.Tensor2D, grid: tf.Tensor3D, init?: tf.Tensor2D): tf.Tensor3D {
     const [B, K, S] = grid.shape;
     const H = this.config.hidden;
     const p = (n: string) => this.params.get(n);
@@ -167,7 +170,7 @@ export class MsrModel {
       const count = mask.reshape([B * K, S]).sum(1, true); // [B*K, 1]
       const u = e.reshape([B * K, S, H]).sum(1).div(count.maximum(1)).reshape([B, K * H]) as tf.Tensor2D; // block means
       const has = count.greater(0).cast('float32').reshape([B, K]);
-      let s = tf.tile(p('state0'), [B, 1]) as tf.Tensor2D;
+      let s = init ?? (tf.tile(p('state0'), [B, 1]) as tf.Tensor2D);
       const out: tf.Tensor2D[] = [];
       for (let k = 0; k < K; k++) {
         const uk = u.slice([0, k * H], [B, H]);
@@ -236,8 +239,9 @@ export class MsrModel {
    * Stage 3 for a batch of histories: the logits of each one's candidates (global ids) from their
    * first-stage log-probabilities. Rows may differ in length (padded here, cut back on return).
    */
-  async rerankScores(histories: readonly Int32Array[], candidates: readonly Int32Array[], firstStage: readonly Float32Array[], firstStageZ: readonly Float32Array[]): Promise<Float32Array[]> {
+  async rerankScores(histories: readonly Int32Array[], candidates: readonly Int32Array[], firstStage: readonly Float32Array[], firstStageZ: readonly Float32Array[], states?: readonly Float32Array[]): Promise<Float32Array[]> {
     const B = histories.length;
+    if (states && states.length !== B) throw new MolarError('BAD_INPUT', `${B} histories but ${states.length} summary states`, { field: 'states' });
     if (B === 0) return [];
     const C = Math.max(1, ...candidates.map((c) => c.length));
     const ids = new Int32Array(B * C);
@@ -250,7 +254,8 @@ export class MsrModel {
       z.set(firstStageZ[b], b * C);
     });
     const out = tf.tidy(() => {
-      const state = this.summaryStates(histories);
+      // a state kept between calls (summary/memory.ts) is the same state summaryStates would compute
+      const state = states ? tf.tensor2d(concat(states), [B, this.config.hidden]) : this.summaryStates(histories);
       const index = new Map<number, number>([[0, 0]]);
       const local = Int32Array.from(ids, (id) => {
         if (id < 0 || id >= this.rows) throw new MolarError('BAD_INPUT', `candidate id ${id} outside 0..${this.rows - 1}`, { field: 'candidates' });
@@ -278,6 +283,61 @@ export class MsrModel {
     });
   }
 
+  /**
+   * Stage 2 per block, kept between calls (summary/memory.ts). The state read after a history is
+   * the one after its newest `maxBlocks` blocks from `state0` (blocks counted from the history's
+   * start), so once the history is longer than the window, each new block starts a new window. A
+   * GRU state cannot forget its oldest block, so `chains` holds one state per window start that a
+   * later read may need: rows [rows, H] started at blocks C-rows+1 .. C (1-based, C = complete blocks
+   * read, rows = min(C, maxBlocks)). Each call steps every chain by each new complete block, in one
+   * batched GRU step per block, and starts a chain at it; the oldest one leaves when over maxBlocks.
+   */
+  async advanceChains(chains: Float32Array, blocks: readonly Int32Array[]): Promise<Float32Array> {
+    const { hidden: H, blockSize: S, maxBlocks: M } = this.config;
+    if (chains.length % H !== 0 || chains.length / H > M) throw new MolarError('BAD_INPUT', `expected at most ${M} chain states of ${H}, got ${chains.length} values`, { field: 'chains' });
+    if (blocks.length === 0) return chains;
+    for (const b of blocks) if (b.length !== S) throw new MolarError('BAD_INPUT', `expected blocks of ${S} ids, got ${b.length}`, { field: 'blocks' });
+    const out = this.withAllItems(concat(blocks), (emb, local) => {
+      let s: tf.Tensor2D | undefined = chains.length ? tf.tensor2d(chains, [chains.length / H, H]) : undefined;
+      blocks.forEach((_, k) => {
+        const start = this.params.get('state0') as tf.Tensor2D;
+        const init = s ? (tf.concat([s, start], 0) as tf.Tensor2D) : start;
+        const n = init.shape[0];
+        const grid = tf.tile(tf.tensor3d(local.subarray(k * S, (k + 1) * S), [1, 1, S], 'int32'), [n, 1, 1]) as tf.Tensor3D;
+        s = this.states(emb, grid, init).reshape([n, H]) as tf.Tensor2D;
+        if (n > M) s = s.slice([n - M, 0], [M, H]);
+      });
+      return s!;
+    });
+    const v = (await out.data()) as Float32Array;
+    out.dispose();
+    return v;
+  }
+
+  /**
+   * The read state [H] (what summaryStates gives) from `chains` after C complete blocks and the
+   * history's `partial` newest block (shorter than blockSize; empty when C blocks are the whole
+   * history): the chain the window starts at, stepped by the partial block when there is one.
+   */
+  async readChains(chains: Float32Array, complete: number, partial: Int32Array): Promise<Float32Array> {
+    const { hidden: H, blockSize: S, maxBlocks: M } = this.config;
+    const rows = chains.length / H;
+    if (rows !== Math.min(complete, M)) throw new MolarError('BAD_INPUT', `${complete} blocks read need ${Math.min(complete, M)} chain states, got ${rows}`, { field: 'chains' });
+    if (partial.length >= S) throw new MolarError('BAD_INPUT', `a partial block holds fewer than ${S} ids, got ${partial.length}`, { field: 'partial' });
+    // the window's first block (1-based), as blockGrid keeps the newest maxBlocks blocks
+    const total = complete + (partial.length ? 1 : 0);
+    const first = Math.max(1, total - M + 1);
+    const row = first - (complete - rows + 1); // === rows: a window that starts at the partial block
+    const out = this.withAllItems(Int32Array.from({ length: S }, (_, j) => partial[j] ?? 0), (emb, local) => {
+      const start = row < rows ? (tf.tensor2d(chains.subarray(row * H, (row + 1) * H), [1, H]) as tf.Tensor2D) : (this.params.get('state0') as tf.Tensor2D);
+      if (!partial.length) return start.reshape([H]);
+      return this.states(emb, tf.tensor3d(local, [1, 1, S], 'int32'), start).reshape([H]);
+    });
+    const v = (await out.data()) as Float32Array;
+    out.dispose();
+    return v;
+  }
+
   /** Runs `fn` with the projected distinct items of `grid` and the grid as local ids into them. */
   private withAllItems<T extends tf.Tensor>(grid: Int32Array, fn: (emb: tf.Tensor2D, local: Int32Array) => T): T {
     const index = new Map<number, number>([[0, 0]]);
@@ -294,4 +354,13 @@ export class MsrModel {
     this.params.dispose();
     this.table.dispose();
   }
+}
+
+/** The parts end to end, in a new array of their own type. */
+function concat<T extends Int32Array | Float32Array>(parts: readonly T[]): T {
+  const n = parts.reduce((a, p) => a + p.length, 0);
+  const out = (parts[0] instanceof Float32Array ? new Float32Array(n) : new Int32Array(n)) as T;
+  let at = 0;
+  for (const p of parts) (out.set(p, at), (at += p.length));
+  return out;
 }
