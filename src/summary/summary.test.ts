@@ -176,7 +176,10 @@ describe('explain()', () => {
     expect(why.contributions.map((c) => c.delta)).toEqual([...why.contributions.map((c) => c.delta)].sort((a, b) => b - a));
     // explaining leaves the kept summary state as recommend() left it
     const before = JSON.parse(await rec.exportHistory()).summaries;
-    await rec.explainMany((await rec.recommend({ k: 3 })).map((r) => r.item.id));
+    const listed = (await rec.recommend({ k: 3 })).map((r) => r.item.id);
+    const tensors = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) await rec.explainMany(listed); // 8 histories re-scored each: no tensor left behind
+    expect(tf.memory().numTensors).toBe(tensors);
     expect(JSON.parse(await rec.exportHistory()).summaries).toEqual(before);
     await expect(rec.explain('no-such-item')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     rec.dispose();
