@@ -109,6 +109,14 @@ describe('SummaryMemory: stage 2 kept beside the history', () => {
     expect((await h.summary(MSR_PROVIDER))!.blocks).toBe(0);
     await h.record({ itemId: 'it-4', type: 'view', ts: 1 });
     await check('after clear');
+    // cleared, then the same history again: the state is written back, so an export holds it
+    const again = await historyIds(h);
+    for (let i = 0; i < 5; i++) await h.record({ itemId: 'it-5', type: 'view', ts: 2 + i });
+    await check('six events');
+    await h.clear();
+    for (const [i, id] of [...again, 5, 5, 5, 5, 5].entries()) await h.record({ itemId: `it-${id}`, type: 'view', ts: 1 + i });
+    await check('the same six after a clear');
+    expect((await h.summary(MSR_PROVIDER))!.blocks).toBe(2);
   });
 
   it('a kept state that is malformed (wrong length, non-finite) is not read: it is recomputed', async () => {

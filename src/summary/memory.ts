@@ -24,8 +24,6 @@ export interface SummaryStorage {
 export const MSR_PROVIDER = 'msr';
 
 export class SummaryMemory {
-  /** the last record read or written: most reads need no IndexedDB round trip */
-  private last?: SummaryRecord;
   /** one read at a time, so two recommend() calls do not both step and write the same blocks */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -51,7 +49,8 @@ export class SummaryMemory {
     const { blockSize: S, maxBlocks: M } = this.model.config;
     const names = Array.from(history, (id) => items[id - 1]?.id ?? `#${id}`);
     const complete = Math.floor(history.length / S);
-    const kept = this.usable((this.last ??= await this.storage.summary(MSR_PROVIDER)), names, complete);
+    // read from the store each time (one small get), not cached here: another tab, or a clearHistory(), may have changed it
+    const kept = this.usable(await this.storage.summary(MSR_PROVIDER), names, complete);
     // chains older than the newest M blocks are never read again: a long gap (or nothing kept) replays only those
     const from = Math.max(kept?.blocks ?? 0, complete - M);
     let states = kept && kept.blocks >= complete - M ? kept.states : new Float32Array(0);
@@ -60,7 +59,6 @@ export class SummaryMemory {
       states = await this.model.advanceChains(states, blocks);
       const record: SummaryRecord = { provider: MSR_PROVIDER, source: this.source, blocks: complete, items: names.slice(0, complete * S), states, updatedAt: this.now() };
       await this.storage.putSummary(record);
-      this.last = record;
     }
     return this.model.readChains(states, complete, history.subarray(complete * S));
   }
