@@ -105,7 +105,7 @@ try {
         date,
         machine,
         browser: browserName,
-        notes: `${browserName} on ${backend}${backend === 'webgl' || backend === 'webgpu' ? ' (SwiftShader, software)' : ''}; first = the first call on a fresh page (kernel compile included), warm = median of ${warm}; summary step = 16 window chains stepped by one block + the read with a partial block; from scratch = the same state over the 16-block window; fixture = ${f.kind} first stage, ${f.history}-item history, top ${f.listed}, explainMany = leave-one-out over the history's distinct items; machine shared with other work`,
+        notes: `${browserName} on ${backend}${backend === 'webgl' || backend === 'webgpu' ? ' (SwiftShader, software)' : ''}; first = the first call on a fresh page (kernel compile included), warm = median of ${warm}; summary step = 16 window chains stepped by one block + the read with a partial block; from scratch = the same state over the 16-block window; re-ranked list = MsrReranker.rerank with no kept state (its summary from scratch included) over ${s.candidates} candidates of ${o.items}; fixture = ${f.kind} first stage, ${f.history}-item history, top ${f.listed}, explainMany = leave-one-out over the history's distinct items; machine shared with other work`,
       });
     } finally {
       await context.close();
