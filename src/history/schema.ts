@@ -49,7 +49,7 @@ export interface SummaryRecord {
   blocks: number;
   /** the item ids of those blocks, oldest first: a history that no longer starts with them (trimmed, cleared, reordered) is read again */
   items: string[];
-  /** the provider's state (the default provider: one GRU state per window start, models/msr/model.ts advanceChains) */
+  /** the provider's state (the default provider: one GRU state per window start, models/msr/model.ts stepSummary) */
   states: Float32Array;
   /** unix ms of the last update */
   updatedAt: number;

@@ -2,7 +2,7 @@
  * Stage 2's state kept beside the history (history/, store `summaries`), so the preference summary
  * is updated per completed block, as the paper's is, instead of recomputed from the history's start
  * on every recommend(). What is kept: the complete blocks read (count and item ids) and the GRU
- * states of models/msr/model.ts `advanceChains`. A read steps them by the blocks completed since,
+ * states of models/msr/model.ts `stepSummary`. A read steps them by the blocks completed since,
  * then reads the window's state with the newest partial block (not kept: it is not complete yet).
  *
  * The kept state is thrown away and read again from the history (at most `maxBlocks` GRU steps)
@@ -53,14 +53,14 @@ export class SummaryMemory {
     const kept = this.usable(await this.storage.summary(MSR_PROVIDER), names, complete);
     // chains older than the newest M blocks are never read again: a long gap (or nothing kept) replays only those
     const from = Math.max(kept?.blocks ?? 0, complete - M);
-    let states = kept && kept.blocks >= complete - M ? kept.states : new Float32Array(0);
-    if (from < complete || !kept) {
-      const blocks = Array.from({ length: complete - from }, (_, k) => history.slice((from + k) * S, (from + k + 1) * S));
-      states = await this.model.advanceChains(states, blocks);
-      const record: SummaryRecord = { provider: MSR_PROVIDER, source: this.source, blocks: complete, items: names.slice(0, complete * S), states, updatedAt: this.now() };
-      await this.storage.putSummary(record);
+    const states = kept && kept.blocks >= complete - M ? kept.states : new Float32Array(0);
+    const blocks = Array.from({ length: complete - from }, (_, k) => history.slice((from + k) * S, (from + k + 1) * S));
+    // replayed from nothing, the blocks before `from` are simply not counted: only their window starts are missing, and those are never read
+    const next = await this.model.stepSummary(states, states.length ? from : 0, blocks, history.subarray(complete * S));
+    if (blocks.length || !kept) {
+      await this.storage.putSummary({ provider: MSR_PROVIDER, source: this.source, blocks: complete, items: names.slice(0, complete * S), states: next.chains, updatedAt: this.now() });
     }
-    return this.model.readChains(states, complete, history.subarray(complete * S));
+    return next.state;
   }
 
   /** `r` when it was computed with this bundle over blocks the history still starts with (and is well formed), else undefined. */

@@ -288,54 +288,41 @@ export class MsrModel {
    * the one after its newest `maxBlocks` blocks from `state0` (blocks counted from the history's
    * start), so once the history is longer than the window, each new block starts a new window. A
    * GRU state cannot forget its oldest block, so `chains` holds one state per window start that a
-   * later read may need: rows [rows, H] started at blocks C-rows+1 .. C (1-based, C = complete blocks
-   * read, rows = min(C, maxBlocks)). Each call steps every chain by each new complete block, in one
-   * batched GRU step per block, and starts a chain at it; the oldest one leaves when over maxBlocks.
+   * later read may need: rows [rows, H] started at blocks C-rows+1 .. C (1-based, C = `complete`
+   * blocks read, rows = min(C, maxBlocks)). This steps every chain by each of `blocks` (new complete
+   * blocks) in one batched GRU step per block, starting a chain at each (the oldest leaves when over
+   * maxBlocks), then reads the window's state: the chain it starts at, stepped by the history's
+   * `partial` newest block (shorter than blockSize; empty when the complete blocks are the whole
+   * history). One readback for both: that is what a step costs on WebGL and WebGPU.
    */
-  async advanceChains(chains: Float32Array, blocks: readonly Int32Array[]): Promise<Float32Array> {
+  async stepSummary(chains: Float32Array, complete: number, blocks: readonly Int32Array[], partial: Int32Array): Promise<{ chains: Float32Array; state: Float32Array }> {
     const { hidden: H, blockSize: S, maxBlocks: M } = this.config;
-    if (chains.length % H !== 0 || chains.length / H > M) throw new MolarError('BAD_INPUT', `expected at most ${M} chain states of ${H}, got ${chains.length} values`, { field: 'chains' });
-    if (blocks.length === 0) return chains;
+    if (!Number.isInteger(complete) || complete < 0 || chains.length !== Math.min(complete, M) * H) throw new MolarError('BAD_INPUT', `${complete} blocks read need ${Math.min(complete, M)} chain states of ${H}, got ${chains.length} values`, { field: 'chains' });
     for (const b of blocks) if (b.length !== S) throw new MolarError('BAD_INPUT', `expected blocks of ${S} ids, got ${b.length}`, { field: 'blocks' });
-    const out = this.withAllItems(concat(blocks), (emb, local) => {
+    if (partial.length >= S) throw new MolarError('BAD_INPUT', `a partial block holds fewer than ${S} ids, got ${partial.length}`, { field: 'partial' });
+    const C = complete + blocks.length;
+    const rows = Math.min(C, M);
+    const padded = Int32Array.from({ length: S }, (_, j) => partial[j] ?? 0);
+    const out = this.withAllItems(concat([...blocks, padded]), (emb, local) => {
+      const state0 = this.params.get('state0') as tf.Tensor2D;
       let s: tf.Tensor2D | undefined = chains.length ? tf.tensor2d(chains, [chains.length / H, H]) : undefined;
       blocks.forEach((_, k) => {
-        const start = this.params.get('state0') as tf.Tensor2D;
-        const init = s ? (tf.concat([s, start], 0) as tf.Tensor2D) : start;
+        const init = s ? (tf.concat([s, state0], 0) as tf.Tensor2D) : state0;
         const n = init.shape[0];
         const grid = tf.tile(tf.tensor3d(local.subarray(k * S, (k + 1) * S), [1, 1, S], 'int32'), [n, 1, 1]) as tf.Tensor3D;
         s = this.states(emb, grid, init).reshape([n, H]) as tf.Tensor2D;
         if (n > M) s = s.slice([n - M, 0], [M, H]);
       });
-      return s!;
+      // the window's first block (1-based), as blockGrid keeps the newest maxBlocks blocks
+      const first = Math.max(1, C + (partial.length ? 1 : 0) - M + 1);
+      const row = first - (C - rows + 1); // === rows: a window that starts at the partial block
+      const start = s && row < rows ? s.slice([row, 0], [1, H]) : state0;
+      const read = partial.length ? this.states(emb, tf.tensor3d(local.subarray(blocks.length * S), [1, 1, S], 'int32'), start).reshape([1, H]) : start.reshape([1, H]);
+      return s ? tf.concat([read, s], 0) : read; // row 0 the read state, then the chains
     });
     const v = (await out.data()) as Float32Array;
     out.dispose();
-    return v;
-  }
-
-  /**
-   * The read state [H] (what summaryStates gives) from `chains` after C complete blocks and the
-   * history's `partial` newest block (shorter than blockSize; empty when C blocks are the whole
-   * history): the chain the window starts at, stepped by the partial block when there is one.
-   */
-  async readChains(chains: Float32Array, complete: number, partial: Int32Array): Promise<Float32Array> {
-    const { hidden: H, blockSize: S, maxBlocks: M } = this.config;
-    const rows = chains.length / H;
-    if (rows !== Math.min(complete, M)) throw new MolarError('BAD_INPUT', `${complete} blocks read need ${Math.min(complete, M)} chain states, got ${rows}`, { field: 'chains' });
-    if (partial.length >= S) throw new MolarError('BAD_INPUT', `a partial block holds fewer than ${S} ids, got ${partial.length}`, { field: 'partial' });
-    // the window's first block (1-based), as blockGrid keeps the newest maxBlocks blocks
-    const total = complete + (partial.length ? 1 : 0);
-    const first = Math.max(1, total - M + 1);
-    const row = first - (complete - rows + 1); // === rows: a window that starts at the partial block
-    const out = this.withAllItems(Int32Array.from({ length: S }, (_, j) => partial[j] ?? 0), (emb, local) => {
-      const start = row < rows ? (tf.tensor2d(chains.subarray(row * H, (row + 1) * H), [1, H]) as tf.Tensor2D) : (this.params.get('state0') as tf.Tensor2D);
-      if (!partial.length) return start.reshape([H]);
-      return this.states(emb, tf.tensor3d(local, [1, 1, S], 'int32'), start).reshape([H]);
-    });
-    const v = (await out.data()) as Float32Array;
-    out.dispose();
-    return v;
+    return { state: v.slice(0, H), chains: v.slice(H) };
   }
 
   /** Runs `fn` with the projected distinct items of `grid` and the grid as local ids into them. */
