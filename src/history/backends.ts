@@ -4,7 +4,7 @@
  */
 import { openDB, type IDBPDatabase } from 'idb';
 import { MolarError } from '../errors.js';
-import { DB_VERSION, migrate, namespaceRange, type AddedItem, type HistoryDB, type HistoryEvent, type StoredEvent, type StoredItem } from './schema.js';
+import { DB_VERSION, migrate, namespaceRange, type AddedItem, type HistoryDB, type HistoryEvent, type StoredEvent, type StoredItem, type StoredSummary, type SummaryRecord } from './schema.js';
 
 export interface HistoryBackend {
   readonly persistent: boolean;
@@ -21,6 +21,11 @@ export interface HistoryBackend {
   list(ns: string, limit: number): Promise<HistoryEvent[]>;
   putItem(item: StoredItem): Promise<void>;
   items(ns: string): Promise<AddedItem[]>;
+  /** the preference summary state `provider` keeps for `ns` */
+  summary(ns: string, provider: string): Promise<SummaryRecord | undefined>;
+  putSummary(s: StoredSummary): Promise<void>;
+  /** every provider's summary state of `ns` */
+  summaries(ns: string): Promise<SummaryRecord[]>;
   clear(ns: string): Promise<void>;
   clearAll(): Promise<void>;
   close(): void;
@@ -33,6 +38,7 @@ export interface IdbHooks {
 }
 
 const stripEvent = ({ itemId, type, ts }: StoredEvent): HistoryEvent => ({ itemId, type, ts });
+const stripSummary = ({ ns: _ns, ...s }: StoredSummary): SummaryRecord => s;
 const stripItem = ({ id, record, vector, addedAt }: StoredItem): AddedItem => (vector ? { id, record, vector, addedAt } : { id, record, addedAt });
 
 /** Safari kills a transaction across a task boundary (idb #201); a closed connection needs reopening. Both are worth one retry. */
@@ -150,15 +156,35 @@ export class IdbBackend implements HistoryBackend {
     return this.run(async (db) => (await db.getAllFromIndex('addedItems', 'by-ns', ns)).map(stripItem));
   }
 
+  summary(ns: string, provider: string): Promise<SummaryRecord | undefined> {
+    return this.run(async (db) => {
+      const s = await db.get('summaries', [ns, provider]);
+      return s && stripSummary(s);
+    });
+  }
+
+  putSummary(s: StoredSummary): Promise<void> {
+    return this.run(async (db) => {
+      const tx = db.transaction('summaries', 'readwrite');
+      await Promise.all([tx.store.put(s), tx.done]);
+    });
+  }
+
+  summaries(ns: string): Promise<SummaryRecord[]> {
+    return this.run(async (db) => (await db.getAllFromIndex('summaries', 'by-ns', ns)).map(stripSummary));
+  }
+
   clear(ns: string): Promise<void> {
     return this.run(async (db) => {
-      const tx = db.transaction(['events', 'addedItems'], 'readwrite');
+      const tx = db.transaction(['events', 'addedItems', 'summaries'], 'readwrite');
       const work = async () => {
         // a union of the two store types is not callable, so one loop each
         const events = tx.objectStore('events');
         for (const key of await events.index('by-ns').getAllKeys(ns)) await events.delete(key);
         const items = tx.objectStore('addedItems');
         for (const key of await items.index('by-ns').getAllKeys(ns)) await items.delete(key);
+        const summaries = tx.objectStore('summaries');
+        for (const key of await summaries.index('by-ns').getAllKeys(ns)) await summaries.delete(key);
       };
       await Promise.all([work(), tx.done]);
     });
@@ -166,8 +192,8 @@ export class IdbBackend implements HistoryBackend {
 
   clearAll(): Promise<void> {
     return this.run(async (db) => {
-      const tx = db.transaction(['events', 'addedItems'], 'readwrite');
-      await Promise.all([tx.objectStore('events').clear(), tx.objectStore('addedItems').clear(), tx.done]);
+      const tx = db.transaction(['events', 'addedItems', 'summaries'], 'readwrite');
+      await Promise.all([tx.objectStore('events').clear(), tx.objectStore('addedItems').clear(), tx.objectStore('summaries').clear(), tx.done]);
     });
   }
 
@@ -180,6 +206,7 @@ export class IdbBackend implements HistoryBackend {
 interface MemoryTable {
   events: StoredEvent[];
   items: Map<string, StoredItem>;
+  summaries: Map<string, StoredSummary>;
 }
 
 /**
@@ -197,7 +224,7 @@ export class MemoryBackend implements HistoryBackend {
     let db = MemoryBackend.dbs.get(this.dbName);
     if (!db) MemoryBackend.dbs.set(this.dbName, (db = new Map()));
     let t = db.get(ns);
-    if (!t) db.set(ns, (t = { events: [], items: new Map() }));
+    if (!t) db.set(ns, (t = { events: [], items: new Map(), summaries: new Map() }));
     return t;
   }
 
@@ -233,6 +260,16 @@ export class MemoryBackend implements HistoryBackend {
   async items(ns: string): Promise<AddedItem[]> {
     // the IndexedDB store is keyed [ns, id], so it answers in id order; match it
     return [...this.table(ns).items.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map(stripItem);
+  }
+  async summary(ns: string, provider: string): Promise<SummaryRecord | undefined> {
+    const s = this.table(ns).summaries.get(provider);
+    return s && stripSummary(s);
+  }
+  async putSummary(s: StoredSummary): Promise<void> {
+    this.table(s.ns).summaries.set(s.provider, s);
+  }
+  async summaries(ns: string): Promise<SummaryRecord[]> {
+    return [...this.table(ns).summaries.values()].map(stripSummary);
   }
   async clear(ns: string): Promise<void> {
     MemoryBackend.dbs.get(this.dbName)?.delete(ns);

@@ -101,7 +101,34 @@ describe('HistoryStore on IndexedDB', () => {
         { itemId: 'x', type: 'view', ts: 5 },
         { itemId: 'y', type: 'purchase', ts: 6 },
       ],
+      summaries: [],
     });
+  });
+
+  it('keeps a preference summary state per provider beside the events, exports it and forgets it with them', async () => {
+    const cfg = freshCfg();
+    const h = await openStore('shop', cfg, { now: () => 7 });
+    const other = await openStore('other', cfg);
+    const rec = { provider: 'msr', source: 'sha-a:sha-b', blocks: 1, items: ['x', 'y', 'z'], states: Float32Array.of(0.25, -1), updatedAt: 7 };
+    await h.record({ itemId: 'x', type: 'view', ts: 1 });
+    await h.putSummary(rec);
+    await other.putSummary({ ...rec, items: ['o', 'o', 'o'] });
+    expect(await h.summary('gen')).toBeUndefined();
+    const back = await h.summary('msr');
+    expect(back).toEqual(rec);
+    expect(back!.states).toBeInstanceOf(Float32Array);
+    expect((JSON.parse(await h.exportJSON()) as HistoryExport).summaries).toEqual([{ ...rec, states: [0.25, -1] }]);
+    await h.putSummary({ ...rec, blocks: 0, items: [], states: new Float32Array(0) }); // replaces
+    expect((await h.summary('msr'))!.blocks).toBe(0);
+    await expectMolar(h.putSummary({ ...rec, states: [1, 2] as never }), 'BAD_INPUT', 'states');
+    await expectMolar(h.putSummary({ ...rec, provider: '' }), 'BAD_INPUT', 'provider');
+    await h.clear();
+    expect(await h.summary('msr')).toBeUndefined();
+    expect((await other.summary('msr'))!.items).toEqual(['o', 'o', 'o']);
+    await h.putSummary(rec);
+    await other.clearAll();
+    expect(await h.summary('msr')).toBeUndefined();
+    expect(await other.summary('msr')).toBeUndefined();
   });
 
   it('rejects bad events naming the field, and stores nothing for them', async () => {
@@ -160,6 +187,36 @@ describe('HistoryStore on IndexedDB', () => {
     const raw = await openDB(cfg.dbName);
     expect(raw.version).toBe(DB_VERSION);
     expect(await raw.countFromIndex('events', 'by-ns', 'other')).toBe(1);
+    raw.close();
+  });
+
+  it('migrates a hand-made v2 database to v3, keeping every event and added item', async () => {
+    const cfg = freshCfg();
+    // the v2 schema written out by hand, as the v1 test does
+    const v2 = await openDB(cfg.dbName, 2, {
+      upgrade(db) {
+        const events = db.createObjectStore('events', { keyPath: 'seq', autoIncrement: true });
+        events.createIndex('by-ns', 'ns');
+        events.createIndex('by-ns-ts', ['ns', 'ts']);
+        db.createObjectStore('addedItems', { keyPath: ['ns', 'id'] }).createIndex('by-ns', 'ns');
+      },
+    });
+    const events = Array.from({ length: 40 }, (_, i) => ({ ns: i % 4 === 0 ? 'other' : 'shop', itemId: `i${i}`, type: 'view', ts: 1000 - i }));
+    for (const ev of events) await v2.add('events', ev);
+    await v2.put('addedItems', { ns: 'shop', id: 'sku-new', record: { id: 'sku-new', title: 'New' }, vector: Float32Array.of(1, 2), addedAt: 5 });
+    v2.close();
+
+    const h = await openStore('shop', cfg);
+    const want = events.filter((e) => e.ns === 'shop').sort((a, b) => a.ts - b.ts).map(({ itemId, type, ts }) => ({ itemId, type, ts }));
+    expect(await h.list()).toEqual(want);
+    const [item] = await h.addedItems();
+    expect([item.id, item.record.title, Array.from(item.vector!)]).toEqual(['sku-new', 'New', [1, 2]]);
+    await h.putSummary({ provider: 'msr', source: 's', blocks: 0, items: [], states: new Float32Array(0), updatedAt: 1 }); // the v3 store exists
+    expect((await h.summary('msr'))!.source).toBe('s');
+    const raw = await openDB(cfg.dbName);
+    expect(raw.version).toBe(3);
+    expect(await raw.countFromIndex('events', 'by-ns', 'other')).toBe(10);
+    expect(await raw.count('events')).toBe(40);
     raw.close();
   });
 

@@ -36,6 +36,25 @@ export interface AddedItem {
   addedAt: number;
 }
 
+/**
+ * MLLM-MSR's stage-2 state for one shopper, kept beside the history so it is updated per completed
+ * block instead of recomputed from the history's start (summary/memory.ts writes and reads it).
+ */
+export interface SummaryRecord {
+  /** who wrote it: `msr` for the default provider's learned state */
+  provider: string;
+  /** what it was computed with (the bundle's msr weights and item vectors, by sha256): any other source's state is recomputed */
+  source: string;
+  /** complete blocks read */
+  blocks: number;
+  /** the item ids of those blocks, oldest first: a history that no longer starts with them (trimmed, cleared, reordered) is read again */
+  items: string[];
+  /** the provider's state (the default provider: one GRU state per window start, models/msr/model.ts stepSummary) */
+  states: Float32Array;
+  /** unix ms of the last update */
+  updatedAt: number;
+}
+
 export interface StoredEvent extends HistoryEvent {
   ns: string;
   /** auto-increment key, injected by IndexedDB; breaks ts ties in insertion order */
@@ -46,6 +65,10 @@ export interface StoredItem extends AddedItem {
   ns: string;
 }
 
+export interface StoredSummary extends SummaryRecord {
+  ns: string;
+}
+
 /**
  * Schema history:
  * - v1: `events` (auto-increment key `seq`) with index `by-ns`. Lists came back in insertion order,
@@ -53,8 +76,10 @@ export interface StoredItem extends AddedItem {
  * - v2: index `by-ns-ts` on [ns, ts], so list() and the maxEvents trim walk one namespace in
  *   chronological order inside IndexedDB (ties by `seq`); store `addedItems` keyed [ns, id] for
  *   cold-start items the Recommender persists beside the history.
+ * - v3: store `summaries` keyed [ns, provider] (index `by-ns`): the preference summary's state
+ *   (SummaryRecord), exported and cleared with the namespace's events.
  */
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 
 export interface HistoryDB extends DBSchema {
   events: {
@@ -65,6 +90,11 @@ export interface HistoryDB extends DBSchema {
   addedItems: {
     key: [string, string];
     value: StoredItem;
+    indexes: { 'by-ns': string };
+  };
+  summaries: {
+    key: [string, string];
+    value: StoredSummary;
     indexes: { 'by-ns': string };
   };
 }
@@ -84,6 +114,10 @@ export function migrate(
     tx.objectStore('events').createIndex('by-ns-ts', ['ns', 'ts']);
     const items = db.createObjectStore('addedItems', { keyPath: ['ns', 'id'] });
     items.createIndex('by-ns', 'ns');
+  }
+  if (oldVersion < 3) {
+    // a new store only: the events and added items stay as they are
+    db.createObjectStore('summaries', { keyPath: ['ns', 'provider'] }).createIndex('by-ns', 'ns');
   }
 }
 

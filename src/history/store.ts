@@ -12,7 +12,7 @@
 import { DEFAULT_CONFIG, type HistoryConfig } from '../config.js';
 import { MolarError } from '../errors.js';
 import { IdbBackend, isQuotaError, MemoryBackend, type HistoryBackend } from './backends.js';
-import { DB_VERSION, EVENT_TYPES, type AddedItem, type AddedItemRecord, type EventType, type HistoryEvent, type HistoryEventInput } from './schema.js';
+import { DB_VERSION, EVENT_TYPES, type AddedItem, type AddedItemRecord, type EventType, type HistoryEvent, type HistoryEventInput, type SummaryRecord } from './schema.js';
 import { consoleWarning, type WarningCode } from '../warnings.js';
 
 /** Deletes per transaction when trimming: few enough that a record() queued behind a batch waits only a few ms. */
@@ -39,6 +39,8 @@ export interface HistoryExport {
   schemaVersion: number;
   exportedAt: string;
   events: HistoryEvent[];
+  /** the preference summary's state, per provider (the default one's GRU states as plain numbers) */
+  summaries: (Omit<SummaryRecord, 'states'> & { states: number[] })[];
 }
 
 export class HistoryStore {
@@ -123,6 +125,7 @@ export class HistoryStore {
       schemaVersion: DB_VERSION,
       exportedAt: new Date(this.opts.now()).toISOString(),
       events: await this.list(),
+      summaries: (await this.use((b) => b.summaries(this.namespace))).map((r) => ({ ...r, states: Array.from(r.states) })),
     };
     return JSON.stringify(doc, null, 2);
   }
@@ -144,7 +147,22 @@ export class HistoryStore {
     return this.use((b) => b.items(this.namespace));
   }
 
-  /** Forget this namespace: its events and added items. */
+  /** The preference summary state `provider` keeps for this namespace (summary/memory.ts), if any. */
+  summary(provider: string): Promise<SummaryRecord | undefined> {
+    return this.use((b) => b.summary(this.namespace, provider));
+  }
+
+  /**
+   * Keep a preference summary state beside the history (one per provider; a second call replaces
+   * it). It is derived data: if the store falls back to memory it is recomputed, not carried over.
+   */
+  async putSummary(record: SummaryRecord): Promise<void> {
+    if (typeof record?.provider !== 'string' || record.provider === '') throw new MolarError('BAD_INPUT', `expected a non-empty provider name, got ${JSON.stringify(record?.provider)}`, { field: 'provider' });
+    if (!(record.states instanceof Float32Array)) throw new MolarError('BAD_INPUT', 'expected the summary state as a Float32Array', { field: 'states' });
+    await this.write((b) => b.putSummary({ ns: this.namespace, ...record }));
+  }
+
+  /** Forget this namespace: its events, added items and preference summary. */
   clear(): Promise<void> {
     return this.use((b) => b.clear(this.namespace));
   }

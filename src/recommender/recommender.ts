@@ -15,6 +15,7 @@ import { loadMsrReranker } from '../summary/load.js';
 import { MsrReranker } from '../summary/rerank.js';
 import { consoleWarning, type MolarWarning, type WarningHandler } from '../warnings.js';
 import { addedItemRecord, ColdStart } from './cold-start.js';
+import { contributions, type Explanation } from './explain.js';
 import { checkScores, checkTopK, DeviceGuard } from './recovery.js';
 
 export interface LoadOptions {
@@ -140,7 +141,7 @@ export class Recommender extends EventTarget {
     const scorer = await createScorer({ manifest, entry: modelEntry, readFile: bundle.readFile, config });
     let bundled: Reranker | undefined;
     try {
-      if (!opts.reranker && config.summary.rerank) bundled = await loadMsrReranker(manifest, bundle.readFile, { served: modelEntry.kind, weight: config.summary.weight, warn: relay });
+      if (!opts.reranker && config.summary.rerank) bundled = await loadMsrReranker(manifest, bundle.readFile, { served: modelEntry.kind, weight: config.summary.weight, warn: relay, storage: history });
       const vEntry = manifest.models.map((m) => entryOf(m, 'item-vectors')).find((e) => e !== undefined);
       const coldStart = vEntry
         ? ColdStart.fromFile(vEntry, await bundle.readFile(vEntry.files[0]), vEntry.files[0], manifest.numItems, { config, modelBaseUrl: opts.modelBaseUrl, warn: relay })
@@ -250,21 +251,14 @@ export class Recommender extends EventTarget {
     this.alive();
     const { k = 8, exclude = 'seen' } = opts;
     if (!Number.isInteger(k) || k < 1) throw new MolarError('BAD_CONFIG', `k must be a positive integer, got ${k}`, { field: 'k' });
-    const { coldStart, config } = this.parts;
+    const { config } = this.parts;
     const seq = await this.historyIds();
     const excluded: number[] = [];
     if (exclude === 'seen') excluded.push(...seq);
     else if (Array.isArray(exclude)) for (const id of exclude) excluded.push(this.lookup.get(id) ?? 0);
-    const n = this.manifest.numItems;
     const depth = Math.max(k, config.score.rerankDepth);
     const top = await this.guard.run(async () => {
-      const scorer = this.parts.scorer; // read here: a recovery replaces it
-      const native = scorer.addItems !== undefined; // a content model scores added items itself
-      const [primary] = await scorer.score([native ? seq : seq.filter((i) => i <= n)]);
-      const rows = (native ? this.all.length : n) + 1;
-      if (primary.length !== rows) throw new MolarError('BUNDLE_INVALID', `the ${this.modelEntry.kind} model scores ${primary.length - 1} items, the item table holds ${rows - 1}`, { field: 'numItems' });
-      checkScores(primary, this.parts.report.backend === 'webgl' || this.parts.report.backend === 'webgpu');
-      const scores = !native && this.all.length > n ? fuseAddedItems(primary, seq, coldStart!.store, n, config.score.contentRecencyDecay) : primary;
+      const [scores] = await this.scoreRows([seq]);
       const picked = await vectorTopK(scores, depth, excluded);
       checkTopK(picked, scores, depth, excluded);
       return { picked, scores };
@@ -285,6 +279,56 @@ export class Recommender extends EventTarget {
     const r = this.parts.reranker;
     if (!(r instanceof MsrReranker)) return null;
     return r.describe(await this.historyIds(), this.all);
+  }
+
+  /**
+   * "Why this?" for one item (any catalog or added item, recommended or not): its served score, the
+   * shopper's preference summary (null without the bundle's MLLM-MSR re-ranker) and the history
+   * items that raise its score most, measured by leave-one-out on the served score (explain.ts:
+   * the history scored again without each of its newest 20 distinct items; top 3). Text only.
+   *
+   * **Example:**
+   * ```ts
+   * await rec.explain('sku-7');
+   * // { item: { id: 'sku-7', … }, score: 0.41, summary: 'Prefers tea; lately mugs',
+   * //   contributions: [{ item: { id: 'sku-42', … }, delta: 0.12 }, …], method: 'leave-one-out' }
+   * ```
+   */
+  async explain(itemId: string): Promise<Explanation> {
+    return (await this.explainMany([itemId]))[0];
+  }
+
+  /** explain() for several items in one set of scoring passes (what the widget's "Why these?" shows for its list). */
+  async explainMany(itemIds: string[]): Promise<Explanation[]> {
+    this.alive();
+    if (!Array.isArray(itemIds)) throw new MolarError('BAD_INPUT', 'explainMany expects an array of item ids', { field: 'itemIds' });
+    const targets = itemIds.map((id) => {
+      const i = typeof id === 'string' ? this.lookup.get(id) : undefined;
+      if (i === undefined) throw new MolarError('NOT_FOUND', `item ${JSON.stringify(id)} is neither in the bundle's catalog nor added with addItems()`, { field: 'itemId' });
+      return i;
+    });
+    const seq = await this.historyIds();
+    const served = async (histories: Int32Array[], ids: number[]) => {
+      const rows = await this.guard.run(() => this.scoreRows(histories));
+      this.alive();
+      // through the same re-ranker recommend() uses, on what-if histories it must not remember
+      return Promise.all(
+        rows.map(async (scores, h) => {
+          const ranked = await rerank(this.parts.reranker, Array.from(ids, (id) => ({ id, score: scores[id] })), { history: histories[h], items: this.all, k: ids.length, scores, scratch: true });
+          const by = new Map(ranked.map((c) => [c.id, c.score]));
+          // a re-ranker that leaves a candidate out ranks it below everything it kept
+          return Float32Array.from(ids, (id) => by.get(id) ?? -Infinity);
+        }),
+      );
+    };
+    const [found, summary] = await Promise.all([contributions(seq, targets, served), this.preferenceSummary()]);
+    return found.map((f, t) => ({
+      item: this.all[targets[t] - 1],
+      score: f.score,
+      summary: summary?.text || null,
+      contributions: f.top.map((c) => ({ item: this.all[c.id - 1], delta: c.delta })),
+      method: 'leave-one-out' as const,
+    }));
   }
 
   /** The shopper's events, oldest first. */
@@ -314,6 +358,25 @@ export class Recommender extends EventTarget {
     this.parts.coldStart?.dropEncoder();
     this.parts.reranker.dispose?.();
     this.parts.history.close();
+  }
+
+  /**
+   * The served model's scores over every item (ids 0..; items added with addItems() fused in when
+   * the model cannot score them itself) for each history: recommend()'s and explain()'s device work,
+   * run inside the DeviceGuard by the caller.
+   */
+  private async scoreRows(seqs: Int32Array[]): Promise<Float32Array[]> {
+    const { coldStart, config } = this.parts;
+    const n = this.manifest.numItems;
+    const scorer = this.parts.scorer; // read here: a recovery replaces it
+    const native = scorer.addItems !== undefined; // a content model scores added items itself
+    const primary = await scorer.score(seqs.map((seq) => (native ? seq : seq.filter((i) => i <= n))));
+    const rows = (native ? this.all.length : n) + 1;
+    return primary.map((row, h) => {
+      if (row.length !== rows) throw new MolarError('BUNDLE_INVALID', `the ${this.modelEntry.kind} model scores ${row.length - 1} items, the item table holds ${rows - 1}`, { field: 'numItems' });
+      checkScores(row, this.parts.report.backend === 'webgl' || this.parts.report.backend === 'webgpu');
+      return !native && this.all.length > n ? fuseAddedItems(row, seqs[h], coldStart!.store, n, config.score.contentRecencyDecay) : row;
+    });
   }
 
   /** The history as internal ids, oldest first; ids nothing knows yet (recorded before addItems()) are left out. */
@@ -367,7 +430,7 @@ export class Recommender extends EventTarget {
         // the bundle's re-ranker holds tensors too: rebuilt the same way (a re-ranker the page passed is its own)
         if (p.reranker instanceof MsrReranker) {
           const lost = p.reranker;
-          p.reranker = (await loadMsrReranker(this.manifest, p.bundle.readFile, { served: p.modelEntry.kind, weight: lost.weight })) ?? KEEP_ORDER;
+          p.reranker = (await loadMsrReranker(this.manifest, p.bundle.readFile, { served: p.modelEntry.kind, weight: lost.weight, storage: p.history })) ?? KEEP_ORDER;
           if (store) for (let i = this.manifest.numItems + 1; i <= store.numItems; i++) p.reranker.addItems?.({ data: store.row(i), rows: 1, dim: store.dim });
           try {
             lost.dispose();

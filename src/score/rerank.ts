@@ -21,6 +21,11 @@ export interface RerankContext {
    * caller has no full row.
    */
   scores?: Float32Array;
+  /**
+   * a what-if history, not the shopper's (explanations re-score without each history item): a
+   * re-ranker that keeps state per shopper (summary/memory.ts) must neither read nor update it
+   */
+  scratch?: boolean;
 }
 
 /**

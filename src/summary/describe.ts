@@ -26,9 +26,10 @@ export interface TagSource {
 }
 
 /** The next-item probabilities of stage 2's state after `history` over ids 0..N (index 0: 0). */
-export async function nextItemProbs(model: MsrModel, history: Int32Array): Promise<Float32Array> {
+export async function nextItemProbs(model: MsrModel, history: Int32Array, state?: Float32Array): Promise<Float32Array> {
   const p = tf.tidy(() => {
-    const q = model.query(model.summaryStates([history]));
+    // a state kept between calls (summary/memory.ts) is the one summaryStates computes
+    const q = model.query(state ? tf.tensor2d(state, [1, model.config.hidden]) : model.summaryStates([history]));
     const all = model.project(tf.range(0, model.numItems + 1, 1, 'int32') as tf.Tensor1D);
     const logits = mm(q, all, false, true).reshape([model.numItems + 1]);
     // padding takes no mass
@@ -55,10 +56,10 @@ function tagMass(t: TagSource, weights: Iterable<[number, number]>, count: numbe
 
 const values = (tags: Tag[]) => tags.map((g) => tagValue(g.token)).join(', ');
 
-export async function describePreference(model: MsrModel, history: Int32Array, o: { tags?: TagSource; items: readonly ItemRecord[]; blockSize: number }): Promise<PreferenceSummary> {
+export async function describePreference(model: MsrModel, history: Int32Array, o: { tags?: TagSource; items: readonly ItemRecord[]; blockSize: number; state?: (known: Int32Array) => Promise<Float32Array> }): Promise<PreferenceSummary> {
   const known = history.filter((i) => i > 0 && i <= model.numItems);
   if (known.length === 0) return { text: '', prefers: [], lately: [] };
-  const p = await nextItemProbs(model, known);
+  const p = await nextItemProbs(model, known, await o.state?.(known));
   if (!o.tags) {
     const top = Array.from(p.keys()).filter((i) => i > 0).sort((a, b) => p[b] - p[a]).slice(0, 3);
     const names = top.map((i) => o.items[i - 1]?.title ?? o.items[i - 1]?.id).filter(Boolean);

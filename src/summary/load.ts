@@ -6,6 +6,7 @@ import { resolveMsrConfig, type MsrConfig } from '../models/msr/config.js';
 import { MsrModel } from '../models/msr/model.js';
 import type { WarningHandler } from '../warnings.js';
 import type { TagSource } from './describe.js';
+import { SummaryMemory, type SummaryStorage } from './memory.js';
 import { MsrReranker } from './rerank.js';
 import { deserializeTagTable, LinearTagger } from './tags.js';
 
@@ -17,7 +18,7 @@ export const msrEntryOf = (m: Pick<Manifest, 'models'>): MsrEntry | undefined =>
  * when the bundle has none, or has one trained over another first stage (its scores would be on
  * another scale: a warning says so).
  */
-export async function loadMsrReranker(manifest: Manifest, readFile: (name: string) => Promise<ArrayBuffer>, o: { served: string; weight?: number; warn?: WarningHandler }): Promise<MsrReranker | undefined> {
+export async function loadMsrReranker(manifest: Manifest, readFile: (name: string) => Promise<ArrayBuffer>, o: { served: string; weight?: number; warn?: WarningHandler; storage?: SummaryStorage }): Promise<MsrReranker | undefined> {
   const e = msrEntryOf(manifest);
   if (!e) return undefined;
   if (e.firstStage !== o.served) {
@@ -50,5 +51,8 @@ export async function loadMsrReranker(manifest: Manifest, readFile: (name: strin
     model.dispose();
     throw err;
   }
-  return new MsrReranker(model, o.weight ?? e.weight, tags, tagger);
+  // the kept state belongs to these weights over these item vectors: another bundle's is recomputed
+  const source = `${manifest.files[e.parts.weights]?.sha256}:${manifest.files[e.parts.vectors]?.sha256}`;
+  const memory = o.storage && new SummaryMemory(model, o.storage, source);
+  return new MsrReranker(model, o.weight ?? e.weight, tags, tagger, memory);
 }

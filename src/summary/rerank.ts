@@ -7,6 +7,7 @@
 import type { ItemRecord } from '../bundle/manifest.js';
 import type { MsrModel } from '../models/msr/model.js';
 import { describePreference, type PreferenceSummary, type TagSource } from './describe.js';
+import type { SummaryMemory } from './memory.js';
 import { tagTableOf, topTags, type LinearTagger } from './tags.js';
 import { logSoftmax } from '../score/mix.js';
 import type { Candidate, Reranker, RerankContext } from '../score/rerank.js';
@@ -55,11 +56,14 @@ export class MsrReranker implements Reranker {
     private tags?: TagSource,
     /** stage 1's provider, which tags items added with addItems() */
     private readonly tagger?: LinearTagger,
+    /** the shopper's stage-2 state kept beside the history; without it the state is computed from the history each call */
+    private readonly memory?: SummaryMemory,
   ) {}
 
   /** The shopper's preference summary as text (describe.ts): "Prefers …; lately …". */
   describe(history: Int32Array, items: readonly ItemRecord[]): Promise<PreferenceSummary> {
-    return describePreference(this.model, history, { tags: this.tags, items, blockSize: this.model.config.blockSize });
+    const memory = this.memory;
+    return describePreference(this.model, history, { tags: this.tags, items, blockSize: this.model.config.blockSize, state: memory && ((known) => memory.state(known, items)) });
   }
 
   async rerank(candidates: Candidate[], ctx: RerankContext): Promise<Candidate[]> {
@@ -73,7 +77,8 @@ export class MsrReranker implements Reranker {
     const z = Float32Array.from(candidates, (c, i) => (at(c, i) < zRow.length ? zRow[at(c, i)] : LP_FLOOR));
     const known = ctx.history.filter((i) => i > 0 && i <= this.model.numItems);
     const ids = Int32Array.from(candidates, (c) => (c.id <= this.model.numItems ? c.id : 0));
-    const [rr] = await this.model.rerankScores([known], [ids], [lp], [z]);
+    const kept = this.memory && !ctx.scratch ? [await this.memory.state(known, ctx.items)] : undefined;
+    const [rr] = await this.model.rerankScores([known], [ids], [lp], [z], kept);
     const final = mixRerank(rr, lp, this.weight);
     return candidates.map((c, i) => ({ id: c.id, score: final[i] })).sort((a, b) => b.score - a.score);
   }

@@ -122,6 +122,78 @@ describe('molar build with the summary steps', () => {
   });
 });
 
+describe('the summary state beside the history', () => {
+  it('recommend() keeps it in the history store; exportHistory() holds it and clearHistory() forgets it', async () => {
+    await tf.setBackend('cpu');
+    const namespace = `msr-kept-${Math.random()}`;
+    const load = () => Recommender.load({ bundleUrl: 'disk://b/', backend: 'cpu', fetch: folderFetch(out, 'disk://b/'), namespace, config: { summary: { weight: 1 } } });
+    const rec = await load();
+    for (const i of [2, 3, 4, 5, 6, 7, 8]) await rec.record({ itemId: `it-${i}` });
+    const first = await rec.recommend({ k: 5 });
+    const doc = JSON.parse(await rec.exportHistory());
+    expect(doc.summaries).toHaveLength(1);
+    expect(doc.summaries[0]).toMatchObject({ provider: 'msr', blocks: 2, items: ['it-2', 'it-3', 'it-4', 'it-5', 'it-6', 'it-7'] });
+    const msr = manifest.models.find((m): m is MsrEntry => m.kind === 'msr')!;
+    expect(doc.summaries[0].source).toBe(`${manifest.files[msr.parts.weights].sha256}:${manifest.files[msr.parts.vectors].sha256}`);
+    rec.dispose();
+    // a reload reads the kept state and serves the same list
+    const again = await load();
+    expect((await again.recommend({ k: 5 })).map((r) => r.item.id)).toEqual(first.map((r) => r.item.id));
+    await again.clearHistory();
+    expect(JSON.parse(await again.exportHistory()).summaries).toEqual([]);
+    again.dispose();
+  });
+});
+
+describe('explain()', () => {
+  it('gives the served score and the history items whose absence lowers it most, each drop checked against recommend() on the history without the item', async () => {
+    await tf.setBackend('cpu');
+    const load = (config = {}) => Recommender.load({ bundleUrl: 'disk://b/', backend: 'cpu', fetch: folderFetch(out, 'disk://b/'), namespace: `msr-why-${Math.random()}`, config: { summary: { weight: 1 }, ...config } });
+    const history = ['it-2', 'it-3', 'it-4', 'it-5', 'it-6', 'it-7', 'it-31'];
+    const rec = await load();
+    for (const itemId of history) await rec.record({ itemId });
+    // the re-ranker reads the top 50 of 40 items: recommend() serves every unseen item's score
+    const served = async (h: string[]) => {
+      const r = await load();
+      for (const itemId of h) await r.record({ itemId });
+      const all = new Map((await r.recommend({ k: N })).map((x) => [x.item.id, x.score]));
+      r.dispose();
+      return all;
+    };
+    const [top] = await rec.recommend({ k: 1 });
+    const why = await rec.explain(top.item.id);
+    expect(why.item.id).toBe(top.item.id);
+    expect(why.method).toBe('leave-one-out');
+    expect(why.score).toBeCloseTo(top.score, 4);
+    expect(why.summary).toMatch(/^Prefers /);
+    expect(why.contributions.length).toBeGreaterThan(0);
+    expect(why.contributions.length).toBeLessThanOrEqual(3);
+    for (const c of why.contributions) {
+      expect(history).toContain(c.item.id);
+      const without = await served(history.filter((id) => id !== c.item.id));
+      expect(c.delta, c.item.id).toBeCloseTo(why.score - without.get(top.item.id)!, 4);
+    }
+    expect(why.contributions.map((c) => c.delta)).toEqual([...why.contributions.map((c) => c.delta)].sort((a, b) => b - a));
+    // explaining leaves the kept summary state as recommend() left it
+    const before = JSON.parse(await rec.exportHistory()).summaries;
+    const listed = (await rec.recommend({ k: 3 })).map((r) => r.item.id);
+    const tensors = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) await rec.explainMany(listed); // 8 histories re-scored each: no tensor left behind
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(JSON.parse(await rec.exportHistory()).summaries).toEqual(before);
+    await expect(rec.explain('no-such-item')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    rec.dispose();
+    // without the re-ranker: no summary, contributions still
+    const plain = await load({ summary: { rerank: false } });
+    for (const itemId of history) await plain.record({ itemId });
+    const [p] = await plain.recommend({ k: 1 });
+    const w = await plain.explain(p.item.id);
+    expect(w.summary).toBeNull();
+    expect(w.contributions.length).toBeGreaterThan(0);
+    plain.dispose();
+  });
+});
+
 describe('items added after the build', () => {
   it('are tagged on demand by the bundle\'s tagger and read by the summary and the re-ranker from their vectors', async () => {
     await tf.setBackend('cpu');

@@ -39,6 +39,16 @@ const STYLE = `
 [part=placeholder] { border-radius: 8px; background: repeating-linear-gradient(45deg, #f0eef8 0 8px, #e6e2f5 8px 16px); }
 [part=title] { font-size: .85rem; text-align: center; line-height: 1.2; }
 [part=status] { font-size: .8rem; color: #666; }
+[part=explain-toggle] { margin-top: .6rem; font: inherit; font-size: .85rem; padding: .3rem .7rem; border: 1px solid #c9c2ef; border-radius: 999px;
+  background: #f6f4ff; color: #3d2a99; cursor: pointer; }
+[part=explain-toggle]:focus-visible { outline: 2px solid #7a5cff; outline-offset: 2px; }
+[part=explain] { margin-top: .5rem; padding: .6rem .8rem; border: 1px solid #e3e3e8; border-radius: 10px; background: #fbfbfd; font-size: .85rem; }
+[part=explain][hidden] { display: none; }
+[part=explain-summary] { margin: 0 0 .4rem; font-weight: 600; }
+[part=explain-list] { margin: 0; padding-left: 1.1rem; }
+[part=explain-item] { margin: .2rem 0; }
+[part=explain-title] { font-weight: 600; }
+[part=explain-method] { margin: .5rem 0 0; font-size: .75rem; color: #666; }
 `;
 
 /**
@@ -50,9 +60,16 @@ const STYLE = `
  * Events: `molar-ready` (detail: { backend, report }), `molar-recommend` (detail: { items }),
  * `molar-error` (detail: { error }). Style with ::part(list|card|image|placeholder|title|heading|status); an item without a
  * picture (or whose picture fails) gets the placeholder part.
+ *
+ * `explain` (a boolean attribute, opt-in) adds a "Why these?" button (::part(explain-toggle), a
+ * real <button>, so Enter and Space work and aria-expanded says its state) that opens a panel
+ * (::part(explain)) with the shopper's preference summary (explain-summary; only when the bundle
+ * has an MLLM-MSR entry) and, per card, the history items that raised its score most
+ * (explain-list > explain-item > explain-title + explain-because, from Recommender.explainMany:
+ * leave-one-out on the served score), and a line saying how that was measured (explain-method).
  */
 export class MolarRecs extends HTMLElement {
-  static observedAttributes = ['bundle', 'k', 'backend', ...CONFIG_ATTRIBUTES];
+  static observedAttributes = ['bundle', 'k', 'backend', 'explain', ...CONFIG_ATTRIBUTES];
   private rec?: Recommender;
   private readonly root: ShadowRoot;
   private list: HTMLUListElement;
@@ -60,6 +77,12 @@ export class MolarRecs extends HTMLElement {
   private loading?: Promise<void>;
   /** the card the shopper clicked last, so the page's view of the product it opens is not a second event */
   private lastCardClick?: { itemId: string; at: number; recorded: Promise<void> };
+  /** the "Why these?" toggle and panel, while the explain attribute is set */
+  private why?: { toggle: HTMLButtonElement; panel: HTMLDivElement };
+  /** the list on screen, which the panel explains */
+  private shown: Recommendation[] = [];
+  /** counts explanation runs: a slower, older one must not overwrite a newer one */
+  private explainRun = 0;
 
   constructor() {
     super();
@@ -88,12 +111,14 @@ export class MolarRecs extends HTMLElement {
   }
 
   connectedCallback(): void {
+    this.syncExplain();
     void this.load();
   }
 
   attributeChangedCallback(name: string, old: string | null, value: string | null): void {
     if (old === value || !this.isConnected) return;
-    if (name === 'k') void this.refresh();
+    if (name === 'explain') this.syncExplain();
+    else if (name === 'k') void this.refresh();
     else {
       this.rec = undefined;
       this.loading = undefined;
@@ -129,6 +154,8 @@ export class MolarRecs extends HTMLElement {
     if (!this.rec) return [];
     const items = await this.rec.recommend({ k: this.k, exclude: 'seen' });
     this.render(items);
+    this.shown = items;
+    if (this.why?.toggle.getAttribute('aria-expanded') === 'true') void this.explainShown();
     this.dispatchEvent(new CustomEvent('molar-recommend', { detail: { items }, bubbles: true, composed: true }));
     return items;
   }
@@ -152,6 +179,78 @@ export class MolarRecs extends HTMLElement {
       }
     })();
     return this.loading;
+  }
+
+  /** Adds or removes the "Why these?" toggle and panel as the explain attribute comes and goes. */
+  private syncExplain(): void {
+    const on = this.hasAttribute('explain');
+    if (on === (this.why !== undefined)) return;
+    if (!on) {
+      this.why!.toggle.remove();
+      this.why!.panel.remove();
+      this.why = undefined;
+      this.explainRun++;
+      return;
+    }
+    const toggle = document.createElement('button');
+    toggle.type = 'button';
+    toggle.part.add('explain-toggle');
+    toggle.textContent = 'Why these?';
+    toggle.setAttribute('aria-expanded', 'false');
+    toggle.setAttribute('aria-controls', 'molar-why');
+    const panel = document.createElement('div');
+    panel.part.add('explain');
+    panel.id = 'molar-why';
+    panel.hidden = true;
+    panel.setAttribute('aria-live', 'polite');
+    toggle.addEventListener('click', () => {
+      const open = toggle.getAttribute('aria-expanded') !== 'true';
+      toggle.setAttribute('aria-expanded', String(open));
+      panel.hidden = !open;
+      if (open) void this.explainShown();
+      else this.explainRun++;
+    });
+    this.root.append(toggle, panel);
+    this.why = { toggle, panel };
+  }
+
+  /** Fills the panel for the cards on screen. Text only: titles and the summary are data, never markup. */
+  private async explainShown(): Promise<void> {
+    const why = this.why;
+    if (!why || !this.rec) return;
+    const run = ++this.explainRun;
+    const line = (part: string, text: string, tag = 'p') => {
+      const el = document.createElement(tag);
+      el.part.add(part);
+      el.textContent = text;
+      return el;
+    };
+    why.panel.replaceChildren(line('explain-method', 'Working out why…'));
+    try {
+      const found = this.shown.length ? await this.rec.explainMany(this.shown.map((r) => r.item.id)) : [];
+      if (run !== this.explainRun) return;
+      const title = (t: { id: string; title?: string }) => decodeEntities(t.title ?? t.id);
+      const summary = found[0]?.summary;
+      const list = document.createElement('ul');
+      list.part.add('explain-list');
+      for (const e of found) {
+        const li = line('explain-item', '', 'li');
+        li.dataset.itemId = e.item.id;
+        const because = e.contributions.length ? `: because you looked at ${e.contributions.map((c) => title(c.item)).join(', ')}` : ': no single recent item in your history raises it on its own';
+        li.append(line('explain-title', title(e.item), 'span'), line('explain-because', because, 'span'));
+        list.append(li);
+      }
+      why.panel.replaceChildren(
+        // the summary quotes catalog text (titles, attribute values): entities decoded as on the cards, still set as text
+        ...(summary ? [line('explain-summary', `Your taste so far: ${decodeEntities(summary)}`)] : []),
+        ...(found.length ? [list] : [line('explain-method', 'Nothing to explain yet.')]),
+        line('explain-method', 'How this is worked out: each item above is scored again without each of your recent items in turn; the items listed are the ones whose absence lowers its score most.'),
+      );
+    } catch (error) {
+      if (run !== this.explainRun) return;
+      why.panel.replaceChildren(line('explain-method', `Explanations unavailable: ${(error as Error).message}`));
+      this.dispatchEvent(new CustomEvent('molar-error', { detail: { error }, bubbles: true, composed: true }));
+    }
   }
 
   private render(items: Recommendation[]): void {

@@ -153,8 +153,11 @@ export class MsrModel {
     });
   }
 
-  /** [B, K, H]: the state after each block of `grid` (local ids into `emb` [U, H]); an empty block leaves it as it was. */
-  states(emb: tf.Tensor2D, grid: tf.Tensor3D): tf.Tensor3D {
+  /**
+   * [B, K, H]: the state after each block of `grid` (local ids into `emb` [U, H]); an empty block
+   * leaves it as it was. `init` [B, H]: the states before the first block (default `state0`).
+   */
+  states(emb: tf.Tensor2D, grid: tf.Tensor3D, init?: tf.Tensor2D): tf.Tensor3D {
     const [B, K, S] = grid.shape;
     const H = this.config.hidden;
     const p = (n: string) => this.params.get(n);
@@ -167,7 +170,7 @@ export class MsrModel {
       const count = mask.reshape([B * K, S]).sum(1, true); // [B*K, 1]
       const u = e.reshape([B * K, S, H]).sum(1).div(count.maximum(1)).reshape([B, K * H]) as tf.Tensor2D; // block means
       const has = count.greater(0).cast('float32').reshape([B, K]);
-      let s = tf.tile(p('state0'), [B, 1]) as tf.Tensor2D;
+      let s = init ?? (tf.tile(p('state0'), [B, 1]) as tf.Tensor2D);
       const out: tf.Tensor2D[] = [];
       for (let k = 0; k < K; k++) {
         const uk = u.slice([0, k * H], [B, H]);
@@ -236,8 +239,9 @@ export class MsrModel {
    * Stage 3 for a batch of histories: the logits of each one's candidates (global ids) from their
    * first-stage log-probabilities. Rows may differ in length (padded here, cut back on return).
    */
-  async rerankScores(histories: readonly Int32Array[], candidates: readonly Int32Array[], firstStage: readonly Float32Array[], firstStageZ: readonly Float32Array[]): Promise<Float32Array[]> {
+  async rerankScores(histories: readonly Int32Array[], candidates: readonly Int32Array[], firstStage: readonly Float32Array[], firstStageZ: readonly Float32Array[], states?: readonly Float32Array[]): Promise<Float32Array[]> {
     const B = histories.length;
+    if (states && states.length !== B) throw new MolarError('BAD_INPUT', `${B} histories but ${states.length} summary states`, { field: 'states' });
     if (B === 0) return [];
     const C = Math.max(1, ...candidates.map((c) => c.length));
     const ids = new Int32Array(B * C);
@@ -250,7 +254,8 @@ export class MsrModel {
       z.set(firstStageZ[b], b * C);
     });
     const out = tf.tidy(() => {
-      const state = this.summaryStates(histories);
+      // a state kept between calls (summary/memory.ts) is the same state summaryStates would compute
+      const state = states ? tf.tensor2d(concat(states), [B, this.config.hidden]) : this.summaryStates(histories);
       const index = new Map<number, number>([[0, 0]]);
       const local = Int32Array.from(ids, (id) => {
         if (id < 0 || id >= this.rows) throw new MolarError('BAD_INPUT', `candidate id ${id} outside 0..${this.rows - 1}`, { field: 'candidates' });
@@ -278,6 +283,48 @@ export class MsrModel {
     });
   }
 
+  /**
+   * Stage 2 per block, kept between calls (summary/memory.ts). The state read after a history is
+   * the one after its newest `maxBlocks` blocks from `state0` (blocks counted from the history's
+   * start), so once the history is longer than the window, each new block starts a new window. A
+   * GRU state cannot forget its oldest block, so `chains` holds one state per window start that a
+   * later read may need: rows [rows, H] started at blocks C-rows+1 .. C (1-based, C = `complete`
+   * blocks read, rows = min(C, maxBlocks)). This steps every chain by each of `blocks` (new complete
+   * blocks) in one batched GRU step per block, starting a chain at each (the oldest leaves when over
+   * maxBlocks), then reads the window's state: the chain it starts at, stepped by the history's
+   * `partial` newest block (shorter than blockSize; empty when the complete blocks are the whole
+   * history). One readback for both: that is what a step costs on WebGL and WebGPU.
+   */
+  async stepSummary(chains: Float32Array, complete: number, blocks: readonly Int32Array[], partial: Int32Array): Promise<{ chains: Float32Array; state: Float32Array }> {
+    const { hidden: H, blockSize: S, maxBlocks: M } = this.config;
+    if (!Number.isInteger(complete) || complete < 0 || chains.length !== Math.min(complete, M) * H) throw new MolarError('BAD_INPUT', `${complete} blocks read need ${Math.min(complete, M)} chain states of ${H}, got ${chains.length} values`, { field: 'chains' });
+    for (const b of blocks) if (b.length !== S) throw new MolarError('BAD_INPUT', `expected blocks of ${S} ids, got ${b.length}`, { field: 'blocks' });
+    if (partial.length >= S) throw new MolarError('BAD_INPUT', `a partial block holds fewer than ${S} ids, got ${partial.length}`, { field: 'partial' });
+    const C = complete + blocks.length;
+    const rows = Math.min(C, M);
+    const padded = Int32Array.from({ length: S }, (_, j) => partial[j] ?? 0);
+    const out = this.withAllItems(concat([...blocks, padded]), (emb, local) => {
+      const state0 = this.params.get('state0') as tf.Tensor2D;
+      let s: tf.Tensor2D | undefined = chains.length ? tf.tensor2d(chains, [chains.length / H, H]) : undefined;
+      blocks.forEach((_, k) => {
+        const init = s ? (tf.concat([s, state0], 0) as tf.Tensor2D) : state0;
+        const n = init.shape[0];
+        const grid = tf.tile(tf.tensor3d(local.subarray(k * S, (k + 1) * S), [1, 1, S], 'int32'), [n, 1, 1]) as tf.Tensor3D;
+        s = this.states(emb, grid, init).reshape([n, H]) as tf.Tensor2D;
+        if (n > M) s = s.slice([n - M, 0], [M, H]);
+      });
+      // the window's first block (1-based), as blockGrid keeps the newest maxBlocks blocks
+      const first = Math.max(1, C + (partial.length ? 1 : 0) - M + 1);
+      const row = first - (C - rows + 1); // === rows: a window that starts at the partial block
+      const start = s && row < rows ? s.slice([row, 0], [1, H]) : state0;
+      const read = partial.length ? this.states(emb, tf.tensor3d(local.subarray(blocks.length * S), [1, 1, S], 'int32'), start).reshape([1, H]) : start.reshape([1, H]);
+      return s ? tf.concat([read, s], 0) : read; // row 0 the read state, then the chains
+    });
+    const v = (await out.data()) as Float32Array;
+    out.dispose();
+    return { state: v.slice(0, H), chains: v.slice(H) };
+  }
+
   /** Runs `fn` with the projected distinct items of `grid` and the grid as local ids into them. */
   private withAllItems<T extends tf.Tensor>(grid: Int32Array, fn: (emb: tf.Tensor2D, local: Int32Array) => T): T {
     const index = new Map<number, number>([[0, 0]]);
@@ -294,4 +341,13 @@ export class MsrModel {
     this.params.dispose();
     this.table.dispose();
   }
+}
+
+/** The parts end to end, in a new array of their own type. */
+function concat<T extends Int32Array | Float32Array>(parts: readonly T[]): T {
+  const n = parts.reduce((a, p) => a + p.length, 0);
+  const out = (parts[0] instanceof Float32Array ? new Float32Array(n) : new Int32Array(n)) as T;
+  let at = 0;
+  for (const p of parts) (out.set(p, at), (at += p.length));
+  return out;
 }
