@@ -84,6 +84,8 @@ export async function trainForBuild(ctx: Pick<BuildContext, 'split' | 'dataset' 
     timeBudgetMs: minutes !== undefined ? minutes * 60_000 : undefined,
     progress: o.progress ?? true,
     workers: o.workers ?? defaultWorkers(),
+    workersGiven: o.workers !== undefined,
+    log: ctx.log,
     positionWeighting: o.positionWeighting,
     weightAverage: o.weightAverage,
     onEpoch: epochProgress(ctx.progress, minutes),
