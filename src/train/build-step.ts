@@ -31,6 +31,9 @@ export interface SasrecStepOptions {
    * Default: the build's protocol (BuildContext.filterSeen: seen items removed unless `--keep-seen`).
    */
   keepSeen?: boolean;
+  /** stop each epoch after this many steps, and validate on at most `validUsers` users (benchmarks: a time-capped fraction of an epoch) */
+  maxStepsPerEpoch?: number;
+  validUsers?: number;
 }
 
 /** Cores, capped: past 4 shards a batch of 128 users gets thin and the weight broadcast grows. */
@@ -88,6 +91,8 @@ export async function trainForBuild(ctx: Pick<BuildContext, 'split' | 'dataset' 
     log: ctx.log,
     positionWeighting: o.positionWeighting,
     weightAverage: o.weightAverage,
+    maxStepsPerEpoch: o.maxStepsPerEpoch,
+    validUsers: o.validUsers,
     onEpoch: epochProgress(ctx.progress, minutes),
   });
 }
