@@ -9,6 +9,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { leaveOneOut } from '../src/data/split.js';
@@ -71,6 +72,8 @@ if (o.write) {
   const command = `npm run bench:catalog-scale -- ${process.argv.slice(2).join(' ')}`.trim();
   const rows: BenchRow[] = [];
   for (const items of String(o.items).split(',').map(Number)) {
+    // the machine is shared: how busy it was when this size started
+    const load1 = loadavg()[0];
     const out = execFileSync(process.execPath, [...process.execArgv, process.argv[1], '--only', String(items), '--users', String(users), '--steps', o.steps, '--valid-users', o.validUsers, '--seed', String(seed)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
     const f = JSON.parse(out.trim().split('\n').at(-1)!);
     rows.push({
@@ -93,10 +96,11 @@ if (o.write) {
       date: BENCH_DATE,
       machine: BENCH_MACHINE,
       settings: { batchSize: f.batchSize, maxLen: f.maxLen, hidden: f.hidden, workers: f.workers },
+      loadAvg1m: +load1.toFixed(1),
     });
   }
   await recordBench(o.name, rows, (r) => {
     const m = r.metrics as Record<string, number>;
-    return `peak RSS ${m.peak_rss_gib} GiB (heap estimate ${m.estimated_heap_gib} GiB); ${m.ms_per_step} ms/step over ${m.steps_run} of ${m.steps_per_epoch} steps (a time-capped fraction of one epoch): epoch ≈ ${m.epoch_min_projected} min projected; loss ${m.first_loss} → ${m.last_loss}; validation on ${o.validUsers} users ${m.valid_ms} ms`;
+    return `peak RSS ${m.peak_rss_gib} GiB (heap estimate ${m.estimated_heap_gib} GiB); ${m.ms_per_step} ms/step over ${m.steps_run} of ${m.steps_per_epoch} steps (a time-capped fraction of one epoch): epoch ≈ ${m.epoch_min_projected} min projected; loss ${m.first_loss} → ${m.last_loss}; validation on ${o.validUsers} users ${m.valid_ms} ms; load avg ${r.loadAvg1m} on the shared machine`;
   });
 }
