@@ -24,6 +24,7 @@ const o = new Command()
   .option('--steps <n>', 'training steps timed (of one epoch)', '200')
   .option('--valid-users <n>', 'users of the validation pass', '500')
   .option('--seed <n>', 'log seed', '24')
+  .option('--item-updates <how>', 'auto | dense | sparse (molar train --item-updates)', 'auto')
   .option('--only <items>', '(internal) run one size in this process and print its figures as JSON')
   .option('--write <dir>', 'write the log for --items (first size) as CSV and exit')
   .option('--name <name>', 'results file name', 'catalog-scale')
@@ -41,7 +42,7 @@ async function one(items: number) {
   const dataset = { numItems: items, sequences } as Pick<BuiltDataset, 'numItems' | 'sequences'> as BuiltDataset;
   const r = await trainForBuild(
     { split, dataset, progress: () => {}, log: (m) => process.stderr.write(`${m}\n`) },
-    { config: { maxEpochs: 1 }, maxStepsPerEpoch: Number(o.steps), validUsers: Number(o.validUsers), progress: false },
+    { config: { maxEpochs: 1 }, itemUpdates: o.itemUpdates, maxStepsPerEpoch: Number(o.steps), validUsers: Number(o.validUsers), progress: false },
   );
   const e = r.history[0];
   const batchSize = r.config.batchSize;
@@ -74,7 +75,7 @@ if (o.write) {
   for (const items of String(o.items).split(',').map(Number)) {
     // the machine is shared: how busy it was when this size started
     const load1 = loadavg()[0];
-    const out = execFileSync(process.execPath, [...process.execArgv, process.argv[1], '--only', String(items), '--users', String(users), '--steps', o.steps, '--valid-users', o.validUsers, '--seed', String(seed)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+    const out = execFileSync(process.execPath, [...process.execArgv, process.argv[1], '--only', String(items), '--users', String(users), '--steps', o.steps, '--valid-users', o.validUsers, '--seed', String(seed), '--item-updates', o.itemUpdates], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
     const f = JSON.parse(out.trim().split('\n').at(-1)!);
     rows.push({
       benchmark: 'catalog-scale',

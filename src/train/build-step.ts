@@ -31,6 +31,8 @@ export interface SasrecStepOptions {
    * Default: the build's protocol (BuildContext.filterSeen: seen items removed unless `--keep-seen`).
    */
   keepSeen?: boolean;
+  /** trainSasrec's itemUpdates: 'auto' (the memory plan), or force 'dense' / 'sparse' (`--item-updates`) */
+  itemUpdates?: 'auto' | 'dense' | 'sparse';
   /** stop each epoch after this many steps, and validate on at most `validUsers` users (benchmarks: a time-capped fraction of an epoch) */
   maxStepsPerEpoch?: number;
   validUsers?: number;
@@ -91,6 +93,7 @@ export async function trainForBuild(ctx: Pick<BuildContext, 'split' | 'dataset' 
     log: ctx.log,
     positionWeighting: o.positionWeighting,
     weightAverage: o.weightAverage,
+    itemUpdates: o.itemUpdates,
     maxStepsPerEpoch: o.maxStepsPerEpoch,
     validUsers: o.validUsers,
     onEpoch: epochProgress(ctx.progress, minutes),

@@ -63,7 +63,7 @@ export interface TrainSasrecOptions {
   workersGiven?: boolean;
   /**
    * how the item table trains: 'auto' (default) by the memory plan (memory.ts: dense while it fits
-   * the wasm heap, else by rows, sparse-items.ts); 'dense' / 'sparse' force one (tests)
+   * the wasm heap, else by rows, sparse-items.ts); 'dense' / 'sparse' force one (`--item-updates`)
    */
   itemUpdates?: 'auto' | ItemUpdates;
   /** hears the memory estimate, once, before training starts */
@@ -96,6 +96,7 @@ export async function trainSasrec(opts: TrainSasrecOptions): Promise<TrainSasrec
   const plan = planSasrecMemory(cfg, opts.workers ?? 1, opts.workersGiven);
   const itemUpdates = !opts.itemUpdates || opts.itemUpdates === 'auto' ? plan.itemUpdates : opts.itemUpdates;
   const memory = itemUpdates === plan.itemUpdates ? plan : { ...estimateSasrecMemory(cfg, itemUpdates, opts.workers ?? 1), workers: itemUpdates === 'sparse' ? 1 : (opts.workers ?? 1) };
+  if (itemUpdates === 'sparse' && opts.workersGiven && (opts.workers ?? 1) > 1) throw new MolarError('BAD_CONFIG', 'item rows trained sparsely live in one thread; pass --workers 1', { field: '--workers' });
   if (itemUpdates === 'sparse' && opts.weightAverage !== undefined) throw new MolarError('BAD_CONFIG', 'the weight average reads every weight each step; item rows trained sparsely (a catalog this large) cannot have one', { field: '--weight-average' });
   if (itemUpdates === 'sparse' && cfg.loss === 'ce') throw new MolarError('BAD_CONFIG', 'full-softmax ce scores every item, so its item table cannot train by rows; use sampled-ce', { field: '--loss' });
   opts.log?.(describeMemory(memory));

@@ -34,6 +34,7 @@ interface TrainOptions extends DataOptions {
   positionWeighting?: boolean;
   weightAverage?: string;
   fromCheckpoint?: string;
+  itemUpdates?: 'auto' | 'dense' | 'sparse';
 }
 
 export function register(program: Command): void {
@@ -51,6 +52,7 @@ export function register(program: Command): void {
     .option('--no-position-weighting', 'weigh each batch the same instead of each training position')
     .option('--weight-average <decay>', 'validate and keep a moving average of the weights, this decay per step (e.g. 0.99)')
     .option('--workers <n>', 'training threads (data-parallel; default: cores, at most 4)', (v) => positiveInt(v, '--workers'))
+    .addOption(new Option('--item-updates <how>', 'how the item table trains: auto (dense while it fits tfjs-wasm\'s heap, else by the rows each batch reads, on one thread), dense, or sparse (by rows: faster on large catalogs, lazy Adam)').choices(['auto', 'dense', 'sparse']).default('auto'))
     .option('--from-checkpoint <dir>', 'import a SASRec trained elsewhere instead of training (entry.json + sasrec.bin, as bench/torch_reference.py export writes them) for catalogs too large to train here; --interactions chooses the served model again')
     .action(async (o: TrainOptions) => {
       const bundle = await openBundleDir(path.resolve(o.bundle));
@@ -87,7 +89,7 @@ export function register(program: Command): void {
         return;
       }
       const minutes = o.minutes === undefined ? undefined : trainingMinutes(o.minutes, manifest);
-      const r = await trainForBuild({ split, dataset, progress: () => {}, log: (m) => process.stderr.write(`${m}\n`) }, { config, minutes, workers: o.workers, keepSeen: o.keepSeen, positionWeighting: o.positionWeighting, weightAverage: decay });
+      const r = await trainForBuild({ split, dataset, progress: () => {}, log: (m) => process.stderr.write(`${m}\n`) }, { config, minutes, workers: o.workers, keepSeen: o.keepSeen, positionWeighting: o.positionWeighting, weightAverage: decay, itemUpdates: o.itemUpdates });
       const served = await writeSasrecInto(bundle, split, dataset.sequences, sasrecEntry(r), r.weights.data, !o.keepSeen);
       process.stdout.write(
         `trained sasrec (${r.config.loss}) on ${r.backend}: ${r.history.length} epochs, best ${r.bestEpoch}, valid NDCG@10 ${r.bestValid?.['ndcg@10']?.toFixed(4) ?? '-'}, ` +
