@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isMolarError } from '../errors.js';
 import { resolveSasrecConfig, type SasrecConfig } from '../models/sasrec/config.js';
-import { estimateSasrecMemory, HEAP_BUDGET, planSasrecMemory, validationBatchFor, WASM_HEAP_BYTES } from './memory.js';
+import { estimateSasrecMemory, HEAP_BUDGET, planSasrecMemory, SPARSE_FROM_ITEMS, validationBatchFor, WASM_HEAP_BYTES } from './memory.js';
 
 const cfg = (c: Partial<SasrecConfig> & { numItems: number }) => resolveSasrecConfig({ maxLen: 50, batchSize: 64, ...c });
 
@@ -45,7 +45,13 @@ describe('planSasrecMemory', () => {
     const ml1m = planSasrecMemory(cfg({ numItems: 3706, maxLen: 200, loss: 'ce' }), 2);
     expect(ml1m).toMatchObject({ itemUpdates: 'dense', workers: 2, validationBatch: 128 });
     expect(ml1m.heapBytes).toBeLessThan(HEAP_BUDGET);
-    expect(planSasrecMemory(cfg({ numItems: 100_000, loss: 'sampled-ce' }), 4).itemUpdates).toBe('dense');
+    expect(planSasrecMemory(cfg({ numItems: SPARSE_FROM_ITEMS - 1, loss: 'sampled-ce' }), 4).itemUpdates).toBe('dense');
+  });
+
+  it('trains by rows from SPARSE_FROM_ITEMS items with a sampled loss (faster there), unless --workers is given above 1', () => {
+    expect(planSasrecMemory(cfg({ numItems: 100_000, loss: 'sampled-ce' }), 2)).toMatchObject({ itemUpdates: 'sparse', workers: 1 });
+    expect(planSasrecMemory(cfg({ numItems: 100_000, loss: 'sampled-ce' }), 2, true)).toMatchObject({ itemUpdates: 'dense', workers: 2 });
+    expect(planSasrecMemory(cfg({ numItems: 100_000, loss: 'ce', batchSize: 4, maxLen: 20 }), 2).itemUpdates).toBe('dense');
   });
 
   it('trains a 1M-item catalog by rows on one thread, and refuses --workers given above 1', () => {

@@ -17,6 +17,14 @@ import { VALIDATION_BATCH } from './loop.js';
 export const WASM_HEAP_BYTES = 4 * 1024 ** 3;
 /** the share of the heap a plan may fill: the allocator fragments, and the estimate is rough */
 export const HEAP_BUDGET = 0.75 * WASM_HEAP_BYTES;
+/**
+ * From this many items a sampled loss trains its item table by rows even where dense updates fit:
+ * on 100k items that was 397 ms a step on one thread against 2,249 ms dense over 2 workers, whose
+ * every step moves, averages and Adam-updates the whole table (BENCHMARKS.md, catalog-scale rows).
+ * Below it (full-softmax shops up to 20k items, ML-1M) nothing changes. `--workers` given above 1
+ * keeps dense updates where they fit.
+ */
+export const SPARSE_FROM_ITEMS = 50_000;
 /** validation scores at most this many bytes of [users, numItems+1] at once */
 const VALID_BLOCK_BYTES = 256 * 1024 ** 2;
 
@@ -103,8 +111,9 @@ export function describeMemory(e: MemoryEstimate): string {
 }
 
 /**
- * The plan training runs. Dense item updates when they fit HEAP_BUDGET: the path every small
- * catalog has always trained on, numerics unchanged. Else sparse ones (not for full-softmax ce,
+ * The plan training runs. Dense item updates when they fit HEAP_BUDGET and the catalog is under
+ * SPARSE_FROM_ITEMS (or full softmax): the path every small catalog has always trained on, numerics
+ * unchanged. Else sparse ones (not for full-softmax ce,
  * which scores every row anyway), with one worker: the table lives in one thread's memory, so
  * `workersGiven` > 1 is then an error naming --workers. A plan over the budget but within the
  * whole heap still runs (the estimate is an upper bound: M counts every position as a target);
@@ -112,7 +121,8 @@ export function describeMemory(e: MemoryEstimate): string {
  */
 export function planSasrecMemory(cfg: Shape, workers = 1, workersGiven = false): MemoryEstimate & { workers: number } {
   const dense = estimateSasrecMemory(cfg, 'dense', workers);
-  if (dense.heapBytes <= HEAP_BUDGET) return { ...dense, workers };
+  const fast = cfg.loss !== 'ce' && cfg.numItems >= SPARSE_FROM_ITEMS && !(workersGiven && workers > 1);
+  if (dense.heapBytes <= HEAP_BUDGET && !fast) return { ...dense, workers };
   const sparse = cfg.loss === 'ce' ? undefined : estimateSasrecMemory(cfg, 'sparse', 1);
   const useSparse = sparse !== undefined; // never more than dense: it only drops the table's gradients
   const plan = sparse ?? dense;
