@@ -9,8 +9,20 @@ export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 export type BackendChoice = 'auto' | BackendName;
 
 export interface RuntimeConfig {
-  /** order `auto` tries; the first that initialises wins */
+  /** order `auto` tries (and breaks timing ties by) */
   fallbackOrder: BackendName[];
+  /**
+   * how `auto` chooses among the backends that run: 'fastest' times the scoring op at the bundle's
+   * shape on each and serves on the fastest (runtime/backend.ts; cached per browser version),
+   * 'first' keeps the first in fallbackOrder that passes its smoke test
+   */
+  pick: 'fastest' | 'first';
+  /**
+   * software adapters (SwiftShader, llvmpipe, a WebGPU fallback adapter) and cpu: 'last-resort'
+   * starts them only when no hardware backend runs; 'compete' lets them be chosen like the rest
+   * (tests that drill GPU-device loss on a machine with no GPU)
+   */
+  software: 'last-resort' | 'compete';
   /** URL prefix (with trailing slash) where tfjs-backend-wasm *.wasm files are served */
   tfjsWasmPath: string;
   /** URL prefix where onnxruntime-web *.wasm / *.mjs files are served (transformers.js) */
@@ -103,7 +115,7 @@ export interface MolarConfig {
 }
 
 export const DEFAULT_CONFIG: Readonly<MolarConfig> = Object.freeze({
-  runtime: { fallbackOrder: ['webgpu', 'webgl', 'wasm', 'cpu'] as BackendName[], tfjsWasmPath: '/wasm/tfjs/', ortWasmPath: '/wasm/ort/' },
+  runtime: { fallbackOrder: ['webgpu', 'webgl', 'wasm', 'cpu'] as BackendName[], pick: 'fastest' as const, software: 'last-resort' as const, tfjsWasmPath: '/wasm/tfjs/', ortWasmPath: '/wasm/ort/' },
   history: { dbName: 'molar-history', maxEvents: 500 },
   score: { tileSize: 8192, rerankDepth: 50, contentRecencyDecay: 0.8 },
   baseline: { recencyDecay: 0.8, maxHistory: 20, popularityWeight: 1e-3 },
@@ -154,7 +166,7 @@ const backendList: Check = (v, f) => {
  * or field missing here is refused, so a new config field cannot be added without its check.
  */
 const SCHEMA: { [S in keyof MolarConfig]: { [F in keyof MolarConfig[S]]-?: Check } } = {
-  runtime: { fallbackOrder: backendList, tfjsWasmPath: urlPrefix, ortWasmPath: urlPrefix },
+  runtime: { fallbackOrder: backendList, pick: enumOf(['fastest', 'first']), software: enumOf(['last-resort', 'compete']), tfjsWasmPath: urlPrefix, ortWasmPath: urlPrefix },
   history: { dbName: nonEmpty('a non-empty database name'), maxEvents: int(1, 10_000_000) },
   score: { tileSize: int(1, 1 << 24), rerankDepth: int(1, 100_000), contentRecencyDecay: num(0, 1, { openLo: true }) },
   baseline: { recencyDecay: num(0, 1, { openLo: true }), maxHistory: int(1, 100_000), popularityWeight: num(0, 1e6) },

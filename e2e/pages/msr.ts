@@ -25,7 +25,7 @@ export async function msrTop(backend: BackendName, history: string[]) {
  */
 export async function msrAfterLoss(history: string[]) {
   const { loseDeviceForTesting } = await import('../../src/runtime/backend.js');
-  const rec = await Recommender.load({ bundleUrl: BUNDLE, backend: 'auto', namespace: 'msr-loss', config: { runtime: { fallbackOrder: ['webgl', 'wasm'] }, summary: { weight: 1 } } });
+  const rec = await Recommender.load({ bundleUrl: BUNDLE, backend: 'auto', namespace: 'msr-loss', config: { runtime: { fallbackOrder: ['webgl', 'wasm'], pick: 'first' }, summary: { weight: 1 } } });
   await rec.clearHistory();
   for (const [i, itemId] of history.entries()) await rec.record({ itemId, ts: 1_000 + i });
   const before = { backend: rec.backend, ids: (await rec.recommend({ k: 10 })).map((t) => t.item.id) };

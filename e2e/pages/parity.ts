@@ -33,7 +33,7 @@ export async function modelScores(backend: BackendName, history: string[]) {
 /** Loses the WebGPU device mid-session and checks the Recommender keeps serving from the same history. */
 export async function deviceLossDrill(history: string[]) {
   const baseline = tf.memory().numTensors;
-  const rec = await Recommender.load({ bundleUrl: '/bundles/demo/', backend: 'auto', namespace: 'device-loss' });
+  const rec = await Recommender.load({ bundleUrl: '/bundles/demo/', backend: 'auto', namespace: 'device-loss', config: { runtime: { pick: 'first' } } });
   await rec.clearHistory();
   for (const [i, itemId] of history.entries()) await rec.record({ itemId, ts: 1_000 + i });
   const before = { backend: rec.backend, ids: (await rec.recommend({ k: 5 })).map((t) => t.item.id) };

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -81,6 +81,30 @@ describe('molar CLI on the fixture shop', () => {
     const sasrec = m.models.find((x) => x.kind === 'sasrec') as { config: { dropout: number; repeatBias: boolean } } | undefined;
     expect(sasrec?.config.dropout).toBe(0.1);
     expect(sasrec?.config.repeatBias).toBe(true); // --keep-seen learns how much seen items are worth
+  }, 120_000);
+
+  it('imports a SASRec trained elsewhere with --from-checkpoint (entry.json + sasrec.bin), refusing training flags beside it', async () => {
+    // the folder form bench/torch_reference.py's export writes, here from the SASRec trained above, scaled so the import is visible
+    const m = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as Manifest;
+    const trained = m.models.find((x) => x.kind === 'sasrec')!;
+    const buf = readFileSync(path.join(out, 'sasrec.bin'));
+    const weights = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)).map((x) => x * 0.5);
+    const ckpt = path.join(dir, 'checkpoint');
+    mkdirSync(ckpt, { recursive: true });
+    writeFileSync(path.join(ckpt, 'entry.json'), JSON.stringify({ ...trained, trainedWith: { loss: 'sampled-ce', epochs: 7 } }));
+    writeFileSync(path.join(ckpt, 'sasrec.bin'), new Uint8Array(weights.buffer));
+    const data = ['--bundle', out, '--interactions', path.join(shop, 'interactions.csv'), '--from-checkpoint', ckpt];
+    const bad = await molar(['train', ...data, '--dropout', '0.3']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/dropout.*--from-checkpoint imports weights trained elsewhere|--from-checkpoint imports weights trained elsewhere.*dropout/s);
+    const r = await molar(['train', ...data, '--keep-seen']);
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`imported sasrec`);
+    const after = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as Manifest;
+    expect(after.models.find((x) => x.kind === 'sasrec')).toMatchObject({ trainedWith: { epochs: 7 } });
+    const got = readFileSync(path.join(out, 'sasrec.bin'));
+    expect(Buffer.compare(got, Buffer.from(weights.buffer))).toBe(0);
   }, 120_000);
 
   it('fails on bad input with file, line and field, and creates no --out', async () => {

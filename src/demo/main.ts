@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   const showBackend = () => {
     const badge = $('backend');
     badge.textContent = `${rec.backend} · ${rec.modelEntry.kind}`;
-    badge.title = rec.backendReport.tried.map((t) => `${t.backend}: ${t.reason}`).join('\n');
+    badge.title = [...rec.backendReport.tried.map((t) => `${t.backend}: ${t.reason}`), ...(rec.backendReport.choice ? [`why: ${rec.backendReport.choice.why}`] : [])].join('\n');
   };
   showBackend();
   rec.addEventListener('backendchange', showBackend);

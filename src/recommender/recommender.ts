@@ -5,6 +5,7 @@ import { readBundle, type LoadedBundle, type LoadProgress } from '../bundle/read
 import { HistoryStore, type AddedItemRecord, type EventType, type HistoryEvent } from '../history/index.js';
 import { resolveItemUrls } from '../items/urls.js';
 import { selectBackend, type BackendReport } from '../runtime/backend.js';
+import { scoringShape } from '../runtime/measure.js';
 import { fuseAddedItems } from '../score/fuse.js';
 import { createScorer, pickModel } from '../score/registry.js';
 import { KEEP_ORDER, rerank, type Reranker } from '../score/rerank.js';
@@ -125,11 +126,21 @@ export class Recommender extends EventTarget {
     const relay: WarningHandler = (w) => warn(w);
     // Fetch the item table and the files of the model this load serves (plus the item vectors
     // cold start needs), nothing else: a bundle may hold several models.
-    const prefetch = (m: Manifest) => [...pickModel(m, model).files, ...(m.models.find((e) => e.kind === 'item-vectors')?.files ?? [])];
+    // `auto` times the scoring op at the served model's shape: hand it over as soon as the manifest is read
+    let manifestRead!: (m: Manifest) => void;
+    let manifestFailed!: (e: unknown) => void;
+    const manifestP = new Promise<Manifest>((resolve, reject) => ((manifestRead = resolve), (manifestFailed = reject)));
+    const shape = manifestP.then((m) => scoringShape(m, pickModel(m, model)));
+    const prefetch = (m: Manifest) => {
+      manifestRead(m);
+      return [...pickModel(m, model).files, ...(m.models.find((e) => e.kind === 'item-vectors')?.files ?? [])];
+    };
+    const bundleP = readBundle(absolute, { fetch: opts.fetch, onProgress, prefetch });
+    bundleP.catch(manifestFailed); // no manifest: selection goes on without a shape, the bundle's error is what load throws
     // The three slow starts are independent: run them together.
     const [report, bundle, history] = await Promise.all([
-      selectBackend(backend, config.runtime),
-      readBundle(absolute, { fetch: opts.fetch, onProgress, prefetch }),
+      selectBackend(backend, config.runtime, [], { shape }),
+      bundleP,
       HistoryStore.open(opts.namespace ?? absolute, config.history, { onWarning: (message, cause, code = 'HISTORY_NOT_PERSISTENT') => relay({ code, message, cause }) }),
     ]);
     // a missing wasm file is a deployment mistake, not a browser's limit: say so even though auto moved on
@@ -414,6 +425,7 @@ export class Recommender extends EventTarget {
     const p = this.parts;
     this.guard = new DeviceGuard({
       runtime: p.config.runtime,
+      shape: scoringShape(this.manifest, p.modelEntry),
       backend: p.report.backend,
       rebuild: async (report) => {
         const old = p.scorer;

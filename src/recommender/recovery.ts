@@ -8,6 +8,7 @@
  */
 import type { BackendName, RuntimeConfig } from '../config.js';
 import { isMolarError, MolarError } from '../errors.js';
+import type { ScoringShape } from '../runtime/measure.js';
 import { deviceLost, selectBackend, watchDeviceLoss, type BackendReport, type LossInfo } from '../runtime/backend.js';
 import type { TopK } from '../score/topk.js';
 
@@ -55,6 +56,8 @@ export function checkTopK(top: TopK, scores: Float32Array, k: number, excluded: 
 
 export interface GuardHooks {
   runtime: RuntimeConfig;
+  /** the served model's scoring shape, so `auto` chooses the next backend by the same measurement */
+  shape?: ScoringShape;
   /** the backend serving when the guard starts */
   backend: BackendName;
   /** rebuild whatever lives on the device (the scorer) on the backend `report` chose, and free the old */
@@ -150,7 +153,7 @@ export class DeviceGuard {
     for (;;) {
       let report: BackendReport;
       try {
-        report = await this.deps.select('auto', this.hooks.runtime, [...this.failed]);
+        report = await this.deps.select('auto', this.hooks.runtime, [...this.failed], { shape: this.hooks.shape });
       } catch (e) {
         this.dead = new MolarError('DEVICE_LOST', `the ${epoch.backend} device was lost (${info.message}) and no other backend could take over: ${(e as Error).message}`, { cause: e });
         throw this.dead;

@@ -31,6 +31,11 @@ export interface SasrecStepOptions {
    * Default: the build's protocol (BuildContext.filterSeen: seen items removed unless `--keep-seen`).
    */
   keepSeen?: boolean;
+  /** trainSasrec's itemUpdates: 'auto' (the memory plan), or force 'dense' / 'sparse' (`--item-updates`) */
+  itemUpdates?: 'auto' | 'dense' | 'sparse';
+  /** stop each epoch after this many steps, and validate on at most `validUsers` users (benchmarks: a time-capped fraction of an epoch) */
+  maxStepsPerEpoch?: number;
+  validUsers?: number;
 }
 
 /** Cores, capped: past 4 shards a batch of 128 users gets thin and the weight broadcast grows. */
@@ -84,8 +89,13 @@ export async function trainForBuild(ctx: Pick<BuildContext, 'split' | 'dataset' 
     timeBudgetMs: minutes !== undefined ? minutes * 60_000 : undefined,
     progress: o.progress ?? true,
     workers: o.workers ?? defaultWorkers(),
+    workersGiven: o.workers !== undefined,
+    log: ctx.log,
     positionWeighting: o.positionWeighting,
     weightAverage: o.weightAverage,
+    itemUpdates: o.itemUpdates,
+    maxStepsPerEpoch: o.maxStepsPerEpoch,
+    validUsers: o.validUsers,
     onEpoch: epochProgress(ctx.progress, minutes),
   });
 }

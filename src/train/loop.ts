@@ -40,10 +40,18 @@ export interface TrainLoopOptions<Shard> {
   positionWeighting?: boolean;
   /** validate and keep an exponential moving average of the weights, this decay per step (weight-average.ts) */
   weightAverage?: number;
+  /**
+   * users scored at once in validation (default VALIDATION_BATCH): each holds a [users, numItems+1]
+   * score block, so a catalog-scale run scores fewer at a time (train/memory.ts)
+   */
+  validationBatch?: number;
   /** show progress on stderr: a bar on a terminal, else (a log file, CI, a pipe) one plain line per epoch (epochLine) */
   progress?: boolean;
   onEpoch?: (e: EpochReport) => void;
 }
+
+/** users per validation scoring batch unless the caller says otherwise */
+export const VALIDATION_BATCH = 128;
 
 export interface LrScheduleConfig {
   learningRate: number;
@@ -103,7 +111,7 @@ export async function trainLoop<Shard>(o: TrainLoopOptions<Shard>): Promise<Trai
   // what a step and a validation pass last, so a budget stops the epoch early enough to validate in it;
   // the first epoch needs the validation's length before any has run: a probe on a tenth of the users
   let stepMs = 0;
-  let validMs = o.timeBudgetMs !== undefined && o.validation ? await probeValidationMs(o.validation) : 0;
+  let validMs = o.timeBudgetMs !== undefined && o.validation ? await probeValidationMs(o.validation, o.validationBatch) : 0;
   const history: EpochReport[] = [];
   let best: { ndcg: number; epoch: number; weights: WeightBlob; metrics?: Record<string, number> } | undefined;
   let bad = 0;
@@ -152,7 +160,8 @@ export async function trainLoop<Shard>(o: TrainLoopOptions<Shard>): Promise<Trai
       if (o.validation) {
         const v = o.validation;
         const validate = async () => {
-          const r = await evaluate(sequentialScorer(v.model), v.split, v.sequences, { split: 'valid', ks: [10, 20], filterSeen: v.filterSeen ?? true, maxUsers: v.maxUsers, batchSize: 128 });
+          model.sync?.();
+          const r = await evaluate(sequentialScorer(v.model), v.split, v.sequences, { split: 'valid', ks: [10, 20], filterSeen: v.filterSeen ?? true, maxUsers: v.maxUsers, batchSize: o.validationBatch ?? VALIDATION_BATCH });
           const ndcg = r.metrics['ndcg@10'];
           return { r, ndcg, weights: !best || ndcg > best.ndcg ? await model.getWeights() : undefined };
         };
@@ -196,10 +205,10 @@ export async function trainLoop<Shard>(o: TrainLoopOptions<Shard>): Promise<Trai
  * all 6,040 took 28 s), and 47 times the cold figure stopped a 2-minute run at 1.1 minutes. The
  * warm figure still errs long, the safe side.
  */
-async function probeValidationMs(v: Validation): Promise<number> {
+async function probeValidationMs(v: Validation, batchSize = VALIDATION_BATCH): Promise<number> {
   const users = Math.min(v.maxUsers ?? Infinity, v.split.valid.reduce((n, t) => n + (t > 0 ? 1 : 0), 0));
   const probe = Math.max(1, Math.min(128, Math.ceil(users / 10)));
-  const score = (maxUsers: number) => evaluate(sequentialScorer(v.model), v.split, v.sequences, { split: 'valid', ks: [10], filterSeen: v.filterSeen ?? true, maxUsers, batchSize: 128 });
+  const score = (maxUsers: number) => evaluate(sequentialScorer(v.model), v.split, v.sequences, { split: 'valid', ks: [10], filterSeen: v.filterSeen ?? true, maxUsers, batchSize });
   await score(probe);
   const t = Date.now();
   await score(probe);
@@ -211,6 +220,7 @@ async function probeValidationMs(v: Validation): Promise<number> {
  * returns the loss (and parts) unscaled. Leaves no tensor behind.
  */
 export async function localStep<Shard>(model: Trainable<Shard>, optimizer: tf.Optimizer, shard: Shard, gradScale = 1): Promise<StepLoss> {
+  if (model.step) return model.step(shard, optimizer, gradScale);
   let kept: LossParts | undefined;
   const loss = optimizer.minimize(() => {
     const l = totalKeepingParts(model.loss(shard), (p) => (kept = p));

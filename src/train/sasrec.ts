@@ -8,7 +8,9 @@ import { BatchSampler } from './batches.js';
 import { localStep, trainLoop, type EpochReport, type TrainLoopResult } from './loop.js';
 import { sasrecObjective } from './losses.js';
 import { GroupedAdam } from './optimizer.js';
+import { describeMemory, estimateSasrecMemory, planSasrecMemory, type ItemUpdates, type MemoryEstimate } from './memory.js';
 import { sasrecBatches, sasrecReplica, sasrecTrainable } from './sasrec-task.js';
+import { sparseSasrecTrainable } from './sparse-items.js';
 
 export { learningRateAt, type EpochReport } from './loop.js';
 
@@ -57,6 +59,15 @@ export interface TrainSasrecOptions {
   /** show a progress bar on stderr */
   progress?: boolean;
   onEpoch?: (e: EpochReport) => void;
+  /** `workers` was the caller's choice (a flag), not a default: a plan that needs one thread then refuses it */
+  workersGiven?: boolean;
+  /**
+   * how the item table trains: 'auto' (default) by the memory plan (memory.ts: dense while it fits
+   * the wasm heap, else by rows, sparse-items.ts); 'dense' / 'sparse' force one (`--item-updates`)
+   */
+  itemUpdates?: 'auto' | ItemUpdates;
+  /** hears the memory estimate, once, before training starts */
+  log?: (line: string) => void;
 }
 
 export interface TrainSasrecResult {
@@ -69,6 +80,8 @@ export interface TrainSasrecResult {
   backend: string;
   wallMs: number;
   stoppedBy: TrainLoopResult['stoppedBy'];
+  /** the memory plan training ran under (memory.ts) */
+  memory: MemoryEstimate & { workers: number };
 }
 
 /**
@@ -80,6 +93,13 @@ export interface TrainSasrecResult {
  */
 export async function trainSasrec(opts: TrainSasrecOptions): Promise<TrainSasrecResult> {
   const cfg = resolveSasrecConfig({ ...opts.config, numItems: opts.numItems });
+  const plan = planSasrecMemory(cfg, opts.workers ?? 1, opts.workersGiven);
+  const itemUpdates = !opts.itemUpdates || opts.itemUpdates === 'auto' ? plan.itemUpdates : opts.itemUpdates;
+  const memory = itemUpdates === plan.itemUpdates ? plan : { ...estimateSasrecMemory(cfg, itemUpdates, opts.workers ?? 1), workers: itemUpdates === 'sparse' ? 1 : (opts.workers ?? 1) };
+  if (itemUpdates === 'sparse' && opts.workersGiven && (opts.workers ?? 1) > 1) throw new MolarError('BAD_CONFIG', 'item rows trained sparsely live in one thread; pass --workers 1', { field: '--workers' });
+  if (itemUpdates === 'sparse' && opts.weightAverage !== undefined) throw new MolarError('BAD_CONFIG', 'the weight average reads every weight each step; item rows trained sparsely (a catalog this large) cannot have one', { field: '--weight-average' });
+  if (itemUpdates === 'sparse' && cfg.loss === 'ce') throw new MolarError('BAD_CONFIG', 'full-softmax ce scores every item, so its item table cannot train by rows; use sampled-ce', { field: '--loss' });
+  opts.log?.(describeMemory(memory));
   const model = new SasrecModel(cfg);
   model.setObjective(sasrecObjective(cfg));
   const sampler = new BatchSampler(opts.split.train, cfg.numItems, cfg.maxLen, cfg.seed);
@@ -89,7 +109,7 @@ export async function trainSasrec(opts: TrainSasrecOptions): Promise<TrainSasrec
   try {
     if (sampler.trainableUsers === 0) throw new MolarError('BAD_INPUT', 'no user has two or more training events', { field: 'interactions' });
     const r: TrainLoopResult = await trainLoop({
-      model: sasrecTrainable(model),
+      model: itemUpdates === 'sparse' ? sparseSasrecTrainable(model) : sasrecTrainable(model),
       data: sasrecBatches(sampler, cfg, opts.lengthBuckets ?? true),
       optimizer,
       schedule: cfg,
@@ -99,13 +119,14 @@ export async function trainSasrec(opts: TrainSasrecOptions): Promise<TrainSasrec
       validation: opts.noValidation ? undefined : { model, split: opts.split, sequences: opts.sequences, filterSeen: opts.filterSeen, maxUsers: opts.validUsers },
       maxStepsPerEpoch: opts.maxStepsPerEpoch,
       timeBudgetMs: opts.timeBudgetMs,
-      workers: { count: opts.workers ?? 1, replica: sasrecReplica(cfg) },
+      workers: { count: memory.workers, replica: sasrecReplica(cfg) },
+      validationBatch: memory.validationBatch,
       positionWeighting: opts.positionWeighting,
       weightAverage: opts.weightAverage,
       progress: opts.progress,
       onEpoch: opts.onEpoch,
     });
-    return { config: cfg, ...r, backend: tf.getBackend() };
+    return { config: cfg, ...r, backend: tf.getBackend(), memory };
   } finally {
     optimizer.dispose();
     model.dispose();

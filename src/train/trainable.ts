@@ -26,6 +26,14 @@ export interface Trainable<Shard> {
   getWeights(): Promise<WeightBlob>;
   setWeights(specs: WeightSpec[], data: Float32Array): void;
   dispose(): void;
+  /**
+   * A model some of whose weights are not tf variables on the tape (catalog-scale SASRec's item
+   * rows, sparse-items.ts) makes its own optimizer step; the loop then calls this instead of
+   * minimising `loss` over `trainable`. One thread only (no data-parallel workers).
+   */
+  step?(shard: Shard, optimizer: tf.Optimizer, gradScale: number): Promise<StepLoss>;
+  /** brings weights kept outside the variables into them, before validation reads the model */
+  sync?(): void;
 }
 
 /** Where a run's batches come from (seeded: one seed, one sequence of batches). */

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import type { Manifest } from '../../bundle/manifest.js';
+import type { Manifest, SasrecEntry } from '../../bundle/manifest.js';
+import type { LeaveOneOutSplit } from '../../data/types.js';
+import { readSasrecCheckpoint } from '../../train/import-checkpoint.js';
 import { MolarError } from '../../errors.js';
 import { MOLAR_FLAGS } from '../../models/content/flags.js';
 import { SASREC_FLAGS } from '../../models/sasrec/flags.js';
@@ -31,6 +33,8 @@ interface TrainOptions extends DataOptions {
   keepSeen?: boolean;
   positionWeighting?: boolean;
   weightAverage?: string;
+  fromCheckpoint?: string;
+  itemUpdates?: 'auto' | 'dense' | 'sparse';
 }
 
 export function register(program: Command): void {
@@ -48,11 +52,14 @@ export function register(program: Command): void {
     .option('--no-position-weighting', 'weigh each batch the same instead of each training position')
     .option('--weight-average <decay>', 'validate and keep a moving average of the weights, this decay per step (e.g. 0.99)')
     .option('--workers <n>', 'training threads (data-parallel; default: cores, at most 4)', (v) => positiveInt(v, '--workers'))
+    .addOption(new Option('--item-updates <how>', 'how the item table trains: auto (dense while it fits tfjs-wasm\'s heap, else by the rows each batch reads, on one thread), dense, or sparse (by rows: faster on large catalogs, lazy Adam)').choices(['auto', 'dense', 'sparse']).default('auto'))
+    .option('--from-checkpoint <dir>', 'import a SASRec trained elsewhere instead of training (entry.json + sasrec.bin, as bench/torch_reference.py export writes them) for catalogs too large to train here; --interactions chooses the served model again')
     .action(async (o: TrainOptions) => {
       const bundle = await openBundleDir(path.resolve(o.bundle));
       const { manifest } = bundle;
       // the bundle's item table fixes the ids, so the model scores the bundle's items
       const { dataset } = await loadForBundle(o, bundle);
+      if (o.fromCheckpoint && o.model !== 'sasrec') throw new MolarError('BAD_INPUT', 'imports a SASRec checkpoint (--model sasrec) only', { field: '--from-checkpoint' });
       const config = configOf(o as unknown as Record<string, unknown>);
       const molarFlags = molarOf(o as unknown as Record<string, unknown>);
       if (o.model === 'msr') {
@@ -72,20 +79,38 @@ export function register(program: Command): void {
       if (decay !== undefined && !(decay > 0 && decay < 1)) throw new MolarError('BAD_INPUT', `expected a decay in (0, 1), got ${JSON.stringify(o.weightAverage)}`, { field: '--weight-average' });
       // the backend loads here (trainForBuild's call is then a no-op), so --minutes counts its start-up too
       await useNodeBackend();
-      const minutes = o.minutes === undefined ? undefined : trainingMinutes(o.minutes, manifest);
       const split = leaveOneOut(dataset.sequences);
-      const r = await trainForBuild({ split, dataset, progress: () => {}, log: (m) => process.stderr.write(`${m}\n`) }, { config, minutes, workers: o.workers, keepSeen: o.keepSeen, positionWeighting: o.positionWeighting, weightAverage: decay });
-      const files = new Map<string, BundleFile>();
-      for (const name of Object.keys(manifest.files)) if (name !== manifest.itemsFile && name !== SASREC_FILE) files.set(name, { copyFrom: path.join(bundle.dir, name) });
-      files.set(SASREC_FILE, { data: new Uint8Array(r.weights.data.buffer, r.weights.data.byteOffset, r.weights.data.byteLength) });
-      // the bundle's served model was chosen among the old models: choose again among the new ones
-      const { models, served } = await chooseAgain({ name: manifest.name, numItems: manifest.numItems, models: [...manifest.models.filter((m) => m.kind !== 'sasrec'), sasrecEntry(r)], files, split, sequences: dataset.sequences, filterSeen: !o.keepSeen });
-      await writeBundle({ out: bundle.dir, name: manifest.name, items: bundle.items, files, models, served, stats: manifest.stats, overwrite: true });
+      if (o.fromCheckpoint) {
+        const given = Object.keys(config)[0] ?? (o.minutes !== undefined ? '--minutes' : o.weightAverage !== undefined ? '--weight-average' : undefined);
+        if (given) throw new MolarError('BAD_INPUT', 'configures training; --from-checkpoint imports weights trained elsewhere', { field: given });
+        const { entry, data } = await readSasrecCheckpoint(path.resolve(o.fromCheckpoint), manifest.numItems);
+        const served = await writeSasrecInto(bundle, split, dataset.sequences, entry, data, !o.keepSeen);
+        process.stdout.write(`imported sasrec (${entry.config.hidden}-d, ${entry.config.blocks} blocks) from ${o.fromCheckpoint}; wrote ${SASREC_FILE} into ${o.bundle}\nserved: ${served.kind}: ${served.reason}\n`);
+        return;
+      }
+      const minutes = o.minutes === undefined ? undefined : trainingMinutes(o.minutes, manifest);
+      const r = await trainForBuild({ split, dataset, progress: () => {}, log: (m) => process.stderr.write(`${m}\n`) }, { config, minutes, workers: o.workers, keepSeen: o.keepSeen, positionWeighting: o.positionWeighting, weightAverage: decay, itemUpdates: o.itemUpdates });
+      const served = await writeSasrecInto(bundle, split, dataset.sequences, sasrecEntry(r), r.weights.data, !o.keepSeen);
       process.stdout.write(
         `trained sasrec (${r.config.loss}) on ${r.backend}: ${r.history.length} epochs, best ${r.bestEpoch}, valid NDCG@10 ${r.bestValid?.['ndcg@10']?.toFixed(4) ?? '-'}, ` +
           `${(r.wallMs / 60_000).toFixed(1)} min, stopped by ${r.stoppedBy}; wrote ${SASREC_FILE} into ${o.bundle}\nserved: ${served.kind}: ${served.reason}\n`,
       );
     });
+}
+
+/**
+ * Writes a SASRec (entry + weight blob) into the bundle folder in place of its old one, every other
+ * file copied, and chooses the served model again among the new set (on the validation split).
+ */
+async function writeSasrecInto(bundle: Awaited<ReturnType<typeof openBundleDir>>, split: LeaveOneOutSplit, sequences: Int32Array[], entry: SasrecEntry, data: Float32Array, filterSeen: boolean) {
+  const { manifest } = bundle;
+  const files = new Map<string, BundleFile>();
+  for (const name of Object.keys(manifest.files)) if (name !== manifest.itemsFile && name !== SASREC_FILE) files.set(name, { copyFrom: path.join(bundle.dir, name) });
+  files.set(SASREC_FILE, { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) });
+  // the bundle's served model was chosen among the old models: choose again among the new ones
+  const { models, served } = await chooseAgain({ name: manifest.name, numItems: manifest.numItems, models: [...manifest.models.filter((m) => m.kind !== 'sasrec'), entry], files, split, sequences, filterSeen });
+  await writeBundle({ out: bundle.dir, name: manifest.name, items: bundle.items, files, models, served, stats: manifest.stats, overwrite: true });
+  return served;
 }
 
 /**

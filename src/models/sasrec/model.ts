@@ -40,6 +40,13 @@ export interface RepeatSeen {
 /** SASRec's training batch: with config.repeatBias it also carries the seen indicators. */
 export interface SasrecBatch extends LossBatch {
   seen?: RepeatSeen;
+  /**
+   * Catalog-scale training (train/sparse-items.ts): the rows of the item table this batch reads,
+   * [U, D], with `seq`, `targets` and `negatives` given as indices into it (row 0 = padding). The
+   * loss then reads and differentiates only these rows, never the [numItems+1, D] table, whose
+   * gradient would be dense. Full-softmax ce cannot train this way (it scores every item).
+   */
+  itemRows?: tf.Tensor2D;
 }
 /** Loss over ObjectiveInput; lives in train/ (Node) and is handed in, so models/ stays browser-pure. */
 export type SasrecObjective = (input: ObjectiveInput) => tf.Scalar;
@@ -96,7 +103,8 @@ export class SasrecModel implements SequentialModel<SasrecBatch> {
     this.dropout.seed(seed);
   }
 
-  forward(seq: tf.Tensor2D, training = false): tf.Tensor3D {
+  /** `items`: the item rows `seq` indexes (default the whole item embedding; a batch's gathered rows in catalog-scale training) */
+  forward(seq: tf.Tensor2D, training = false, items: tf.Tensor2D = this.itemEmbedding): tf.Tensor3D {
     this.alive();
     const L = seq.shape[1];
     if (L > this.config.maxLen) throw new MolarError('BAD_INPUT', `sequence length ${L} exceeds maxLen ${this.config.maxLen}`, { field: 'seq' });
@@ -107,7 +115,7 @@ export class SasrecModel implements SequentialModel<SasrecBatch> {
       const table = this.params.get('position_embedding');
       // [L, D] shared by every row (row L-1 = newest), or [B, L, D]: each item's index from its row's oldest (padding → 0, zeroed below)
       const pos = this.config.positions === 'from-newest' ? tf.reverse(table.slice([0, 0], [L, D]), 0) : tf.gather(table, tf.cast(tf.relu(tf.cumsum(valid, 1).sub(1)), 'int32'));
-      const x = tf.gather(this.itemEmbedding, tf.cast(seq, 'int32')).mul(Math.sqrt(D)).add(pos) as tf.Tensor3D;
+      const x = tf.gather(items, tf.cast(seq, 'int32')).mul(Math.sqrt(D)).add(pos) as tf.Tensor3D;
       return this.stack.apply(drop(x).mul(valid.expandDims(2)), valid, (name) => this.params.get(name), drop);
     });
   }
@@ -118,7 +126,7 @@ export class SasrecModel implements SequentialModel<SasrecBatch> {
     return tf.tidy(() => this.forward(seq, false).slice([0, L - 1, 0], [-1, 1, -1]).squeeze([1]) as tf.Tensor2D);
   }
 
-  calculateLoss({ seq, targets, negatives, historyMask, seen }: SasrecBatch): tf.Scalar {
+  calculateLoss({ seq, targets, negatives, historyMask, seen, itemRows }: SasrecBatch): tf.Scalar {
     this.alive();
     if (!this.objective) throw new MolarError('BAD_CONFIG', 'no training objective attached; training runs in Node (train/), call setObjective first', { field: 'loss' });
     if (this.config.repeatBias && !seen) throw new MolarError('BAD_INPUT', 'a repeat-bias model trains on batches that carry `seen` (train/batches.ts seenAtPositions)', { field: 'seen' });
@@ -132,15 +140,17 @@ export class SasrecModel implements SequentialModel<SasrecBatch> {
       usersArr.push(Math.floor(i / L));
     }
     if (rowsArr.length === 0) throw new MolarError('BAD_INPUT', 'batch has no targets (all zero)', { field: 'targets' });
+    if (itemRows && this.config.loss === 'ce') throw new MolarError('BAD_CONFIG', 'full-softmax ce scores every item, so it cannot train on gathered item rows; use sampled-ce or gbce', { field: 'loss' });
+    const table = itemRows ?? this.itemEmbedding;
     const D = this.config.hidden;
     return tf.tidy(() => {
       const rows = tf.tensor1d(rowsArr, 'int32');
       const rowUsers = tf.tensor1d(usersArr, 'int32');
-      const out = this.forward(seq, true).reshape([-1, D]);
+      const out = this.forward(seq, true, table).reshape([-1, D]);
       const user = tf.gather(out, rows) as tf.Tensor2D;
       const tg = tf.gather(tf.cast(targets, 'int32').reshape([-1]), rows) as tf.Tensor1D;
       const repeat = this.config.repeatBias ? { bias: this.params.get('repeat_bias'), ...seen! } : undefined;
-      return this.objective!({ user, targets: tg, itemEmb: this.itemEmbedding, rows, rowUsers, negatives, historyMask, repeat });
+      return this.objective!({ user, targets: tg, itemEmb: table, rows, rowUsers, negatives, historyMask, repeat });
     });
   }
 
