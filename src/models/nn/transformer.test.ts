@@ -49,4 +49,22 @@ describe('CausalTransformer: the block stack a second model reuses over [B, L, D
     tf.dispose([x, valid]);
     params.dispose();
   });
+
+  it.each(BLOCK_WIRINGS.flatMap((block) => [1, 2].map((heads) => [block, heads] as const)))('lastOnly gives the full stack\'s last position (%s wiring, %i heads), padded or not', (block, heads) => {
+    const stack = new CausalTransformer({ ...cfg, heads, block }, 'u.');
+    const params = new Params(stack.specs, initialWeights(stack.specs, 17, 'xavier'), 'test');
+    for (const pad of [0, 2]) {
+      const { x, valid } = input(pad);
+      const full = stack.apply(x, valid, (n) => params.get(n), (t) => t).arraySync()[0][5];
+      const before = tf.memory().numTensors;
+      const lastT = stack.apply(x, valid, (n) => params.get(n), (t) => t, { lastOnly: true });
+      expect(lastT.shape).toEqual([1, 1, 8]);
+      const last = lastT.arraySync()[0][0];
+      lastT.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      for (let d = 0; d < 8; d++) expect(last[d]).toBeCloseTo(full[d], 5);
+      tf.dispose([x, valid]);
+    }
+    params.dispose();
+  });
 });
