@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../random.js';
-import { BLOCK_WIRINGS, CausalTransformer } from './transformer.js';
+import { attentionMask, BLOCK_WIRINGS, CausalTransformer, MASKED } from './transformer.js';
 import { initialWeights, Params } from './weights.js';
 
 const cfg = { hidden: 8, ffnInner: 12, blocks: 2, heads: 2 };
@@ -66,5 +66,15 @@ describe('CausalTransformer: the block stack a second model reuses over [B, L, D
       tf.dispose([x, valid]);
     }
     params.dispose();
+  });
+
+  it('attentionMask allows exactly the causal, non-padded keys (as bandPart(ones, -1, 0) did)', () => {
+    for (const L of [1, 2, 5]) {
+      const valid = tf.tensor2d([Array.from({ length: L }, (_, t) => (t === 0 && L > 1 ? 0 : 1))]);
+      const got = attentionMask(valid, L).arraySync()[0];
+      const band = tf.linalg.bandPart(tf.ones([L, L]), -1, 0).arraySync() as number[][];
+      for (let q = 0; q < L; q++) for (let k = 0; k < L; k++) expect(got[q][k] + 0, `L ${L} q ${q} k ${k}`).toBe(band[q][k] && !(k === 0 && L > 1) ? 0 : MASKED);
+      valid.dispose();
+    }
   });
 });
