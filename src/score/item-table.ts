@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { MolarError } from '../errors.js';
 import { quantizeRow } from '../items/store.js';
+import { bf16Up, int8Kernel, type Int8Kernel } from './int8-kernel.js';
 import { selectTopK } from './select.js';
 import type { TopK } from './topk.js';
 
@@ -136,75 +137,127 @@ class Float32Table implements ItemTable {
   }
 }
 
+/** rounds up to a multiple of 16 (the kernel's v128 loads) */
+const align16 = (n: number) => Math.ceil(n / 16) * 16;
+
+/**
+ * Codes in one Int8 block, scored shard by shard into a shard-sized buffer. Where WebAssembly SIMD
+ * is available (and D is a multiple of 16) codes, bf16 scales and buffers live in the kernel's
+ * memory (score/int8-kernel.ts); elsewhere the same numbers are scored in plain JS. Scales are
+ * bfloat16 rounded up either way, so both paths hold the same table.
+ */
 class Int8Table implements ItemTable {
   readonly kind = 'int8';
-  private readonly codes: Int8Array[] = [];
-  private readonly scales: Float32Array[] = [];
+  private codes: Int8Array;
+  /** per-row scale, as a Float32 value (JS path) */
+  private scaleF: Float32Array | null = null;
+  /** per-row scale, bf16 bits (kernel path) */
+  private scaleH: Uint16Array | null = null;
+  private readonly kernel: Int8Kernel | null;
+  private readonly ptr = { codes: 0, scales: 0, user: 0, out: 0 };
+  private readonly out: Float32Array;
 
   constructor(data: Float32Array, readonly rows: number, readonly dim: number, private readonly shard: number) {
-    for (let start = 0; start < rows; start += shard) {
-      const size = Math.min(shard, rows - start);
-      const codes = new Int8Array(size * dim);
-      const scale = new Float32Array(size);
-      for (let r = 0; r < size; r++) scale[r] = quantizeRow(data.subarray((start + r) * dim, (start + r + 1) * dim), codes.subarray(r * dim, (r + 1) * dim), start + r);
-      this.codes.push(codes);
-      this.scales.push(scale);
+    const D = dim;
+    this.kernel = D % 16 === 0 && D <= 512 ? int8Kernel() : null;
+    const outLen = Math.min(shard, rows);
+    if (this.kernel) {
+      const p = this.ptr;
+      p.scales = align16(rows * D);
+      p.user = align16(p.scales + rows * 2);
+      p.out = align16(p.user + D * 2);
+      const need = p.out + outLen * 4;
+      const mem = this.kernel.memory;
+      mem.grow(Math.max(0, Math.ceil((need - mem.buffer.byteLength) / 65536)));
+      this.codes = new Int8Array(mem.buffer, 0, rows * D);
+      this.scaleH = new Uint16Array(mem.buffer, p.scales, rows);
+      this.out = new Float32Array(mem.buffer, p.out, outLen);
+    } else {
+      this.codes = new Int8Array(rows * D);
+      this.scaleF = new Float32Array(rows);
+      this.out = new Float32Array(outLen);
+    }
+    const bits = new Uint32Array(1);
+    const asF = new Float32Array(bits.buffer);
+    for (let r = 0; r < rows; r++) {
+      const s = quantizeRow(data.subarray(r * D, (r + 1) * D), this.codes.subarray(r * D, (r + 1) * D), r, bf16Up);
+      if (this.scaleH) {
+        asF[0] = s;
+        this.scaleH[r] = bits[0] >>> 16;
+      } else this.scaleF![r] = s;
     }
   }
 
   get bytes(): number {
-    return this.rows * (this.dim + 4);
+    return this.rows * (this.dim + (this.scaleH ? 2 : 4));
+  }
+
+  private scaleOf(r: number): number {
+    if (this.scaleF) return this.scaleF[r];
+    const bits = new Uint32Array([this.scaleH![r] << 16]);
+    return new Float32Array(bits.buffer)[0];
   }
 
   gather(ids: Int32Array): Float32Array {
     const D = this.dim;
     const out = new Float32Array(ids.length * D);
     ids.forEach((id, i) => {
-      const s = Math.floor(id / this.shard);
-      const r = id - s * this.shard;
-      const sc = this.scales[s][r];
-      const c = this.codes[s];
-      for (let j = 0; j < D; j++) out[i * D + j] = c[r * D + j] * sc;
+      const sc = this.scaleOf(id);
+      for (let j = 0; j < D; j++) out[i * D + j] = this.codes[id * D + j] * sc;
     });
     return out;
   }
 
-  /** scores of shard `s` for user vector `u` (offset `uo`) into `out` */
-  private shardInto(s: number, u: Float32Array, uo: number, out: Float32Array, oo: number): void {
-    const D = this.dim;
-    const c = this.codes[s];
-    const sc = this.scales[s];
-    for (let r = 0, base = 0; r < sc.length; r++, base += D) {
-      let acc = 0;
-      for (let j = 0; j < D; j++) acc += c[base + j] * u[uo + j];
-      out[oo + r] = acc * sc[r];
-    }
+  /** sets the user vector for the kernel (Int16 at 1/32767 of its largest value) and returns its scale */
+  private setUser(u: Float32Array): number {
+    let max = 0;
+    for (const x of u) max = Math.max(max, Math.abs(x));
+    const q = new Int16Array(this.kernel!.memory.buffer, this.ptr.user, this.dim);
+    const scale = max / 32767;
+    for (let j = 0; j < this.dim; j++) q[j] = scale ? Math.round(u[j] / scale) : 0;
+    return scale;
   }
 
-  async score(user: Float32Array, B: number): Promise<Float32Array[]> {
-    const out = Array.from({ length: B }, () => new Float32Array(this.rows));
-    for (let b = 0; b < B; b++) for (let s = 0; s < this.codes.length; s++) this.shardInto(s, user, b * this.dim, out[b], s * this.shard);
+  /** scores of rows [start, start + n) for user `u` (one vector) into this.out[0..n) */
+  private scoreRows(u: Float32Array, uScale: number, start: number, n: number): Float32Array {
+    const D = this.dim;
+    const out = this.out.subarray(0, n);
+    if (this.kernel) {
+      this.kernel.score(start * D, this.ptr.scales + start * 2, n, D / 16, this.ptr.user, uScale, this.ptr.out);
+      return out;
+    }
+    const c = this.codes;
+    const sc = this.scaleF!;
+    for (let r = 0, base = start * D; r < n; r++, base += D) {
+      let acc = 0;
+      for (let j = 0; j < D; j++) acc += c[base + j] * u[j];
+      out[r] = acc * sc[start + r];
+    }
     return out;
   }
 
+  async score(user: Float32Array, B: number): Promise<Float32Array[]> {
+    const D = this.dim;
+    const rows = Array.from({ length: B }, () => new Float32Array(this.rows));
+    for (let b = 0; b < B; b++) {
+      const u = user.subarray(b * D, (b + 1) * D);
+      const uScale = this.kernel ? this.setUser(u) : 1;
+      for (let start = 0; start < this.rows; start += this.shard) {
+        const n = Math.min(this.shard, this.rows - start);
+        rows[b].set(this.scoreRows(u, uScale, start, n), start);
+      }
+    }
+    return rows;
+  }
+
   async topK(user: Float32Array, k: number, excluded: ReadonlySet<number>, bias?: Map<number, number>): Promise<TopK> {
-    const buf = new Float32Array(Math.min(this.shard, this.rows));
-    return streamTopK(
-      this.codes.length,
-      (s) => s * this.shard,
-      async (s) => {
-        const row = buf.subarray(0, this.scales[s].length);
-        this.shardInto(s, user, 0, row, 0);
-        return row;
-      },
-      k,
-      excluded,
-      bias,
-    );
+    const uScale = this.kernel ? this.setUser(user) : 1;
+    const shards = Math.ceil(this.rows / this.shard);
+    return streamTopK(shards, (s) => s * this.shard, async (s) => this.scoreRows(user, uScale, s * this.shard, Math.min(this.shard, this.rows - s * this.shard)), k, excluded, bias);
   }
 
   dispose(): void {
-    this.codes.length = 0;
-    this.scales.length = 0;
+    // the kernel's memory goes with this table; nothing is on the backend
+    this.codes = new Int8Array(0);
   }
 }
