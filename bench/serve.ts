@@ -33,6 +33,7 @@ import { writeBundle } from '../src/bundle/write.js';
 import type { BackendName } from '../src/config.js';
 import { architectureOf } from '../src/models/sasrec/config.js';
 import { SasrecModel } from '../src/models/sasrec/model.js';
+import { tableKind } from '../src/score/item-table.js';
 import { recordBench, type BenchRow } from './record.js';
 
 type PageMod = typeof import('./pages/serve.js');
@@ -150,12 +151,13 @@ try {
         const floorMs = await call('floor', b.dim, slow ? Math.min(o.floorCalls, o.slowCalls) : o.floorCalls);
         const floor = quantile(floorMs, 0.5);
         const calls = slow ? o.slowCalls : o.calls;
-        const perHistory: { events: number; first: number; ms: number[] }[] = [];
+        const perHistory: { events: number; first: number; ms: number[]; historyMs: number }[] = [];
         for (const n of list(o.histories).map(Number)) {
           const events = await call('setHistory', n);
           const { first, ms } = await call('time', calls);
-          perHistory.push({ events, first, ms });
-          log(`  ${n} events: first ${first.toFixed(1)} ms, p50 ${quantile(ms, 0.5).toFixed(2)} ms, p95 ${quantile(ms, 0.95).toFixed(2)} ms (floor ${floor.toFixed(2)} ms)`);
+          const historyMs = quantile(await call('historyRead', Math.min(calls, 20)), 0.5);
+          perHistory.push({ events, first, ms, historyMs });
+          log(`  ${n} events: first ${first.toFixed(1)} ms, p50 ${quantile(ms, 0.5).toFixed(2)} ms, p95 ${quantile(ms, 0.95).toFixed(2)} ms (floor ${floor.toFixed(2)} ms; history read ${historyMs.toFixed(2)} ms)`);
         }
         await call('setHistory', 20);
         const soakHeap0 = await heap(cdp);
@@ -176,6 +178,7 @@ try {
               first_ms: h.first,
               floor_ms: floor,
               ratio_to_floor: p50 / floor,
+              history_read_ms: h.historyMs,
               warm_calls: h.ms.length,
               load_ms: loaded.loadMs,
               bytes_fetched: loaded.bytesFetched,
@@ -194,6 +197,7 @@ try {
             date,
             machine,
             items: loaded.numItems,
+            item_table: tableKind(((config.score as { itemTable?: 'auto' | 'float32' | 'int8' } | undefined)?.itemTable) ?? 'auto', loaded.numItems + 1, b.dim),
             catalog: b.source,
             config,
             browser: browserName,
@@ -219,7 +223,7 @@ const f = (x: unknown, d = 2) => (typeof x === 'number' ? x.toFixed(d) : String(
 const figures = (r: BenchRow) => {
   const m = r.metrics;
   if (typeof m.status === 'string') return m.status;
-  return `${r.items} items, ${m.history_events} events: p50 ${f(m.p50_ms)} ms, p95 ${f(m.p95_ms)} ms, first ${f(m.first_ms, 1)} ms; floor ${f(m.floor_ms)} ms (×${f(m.ratio_to_floor, 1)}); load ${f(m.load_ms, 0)} ms, ${f(mib(Number(m.bytes_fetched)), 1)} MiB fetched; tensors ${m.tensors_after_load} → ${m.tensors_after_soak} after ${m.soak_calls} calls (${f(m.tensor_mb_after_load, 1)} → ${f(m.tensor_mb_after_soak, 1)} MiB), JS heap ${f(m.js_heap_mb_after_load, 1)} → ${f(m.js_heap_mb_after_soak, 1)} MiB${m.wasm_memory_mb_after_load !== undefined ? `, wasm memory ${f(m.wasm_memory_mb_after_load, 0)} MiB` : ''}; config ${JSON.stringify(r.config)}; ${r.catalog}`;
+  return `${r.items} items, ${m.history_events} events: p50 ${f(m.p50_ms)} ms, p95 ${f(m.p95_ms)} ms, first ${f(m.first_ms, 1)} ms; floor ${f(m.floor_ms)} ms (×${f(m.ratio_to_floor, 1)}); history read alone ${f(m.history_read_ms)} ms; load ${f(m.load_ms, 0)} ms, ${f(mib(Number(m.bytes_fetched)), 1)} MiB fetched; tensors ${m.tensors_after_load} → ${m.tensors_after_soak} after ${m.soak_calls} calls (${f(m.tensor_mb_after_load, 1)} → ${f(m.tensor_mb_after_soak, 1)} MiB), JS heap ${f(m.js_heap_mb_after_load, 1)} → ${f(m.js_heap_mb_after_soak, 1)} MiB${m.wasm_memory_mb_after_load !== undefined ? `, wasm memory ${f(m.wasm_memory_mb_after_load, 0)} MiB` : ''}; ${r.item_table} item table; ${r.catalog}`;
 };
 if (o.dryRun) for (const r of rows) log(`[dry run, not recorded] ${r.dataset} ${r.model}: ${figures(r)}`);
 else await recordBench(o.name, rows, figures);

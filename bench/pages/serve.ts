@@ -58,6 +58,17 @@ export async function time(calls: number) {
   return { first, ms };
 }
 
+/** Milliseconds of reading the history alone (what recommend() reads first), per call. */
+export async function historyRead(calls: number) {
+  const ms: number[] = [];
+  for (let i = 0; i < calls; i++) {
+    const t = performance.now();
+    await rec!.events();
+    ms.push(performance.now() - t);
+  }
+  return ms;
+}
+
 /** `calls` recommend() calls back to back (the memory check); stops at `maxMs`, returns how many ran. */
 export async function soak(calls: number, maxMs: number) {
   const t0 = performance.now();
