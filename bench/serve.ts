@@ -52,11 +52,12 @@ const o = new Command()
   .option('--soak <n>', 'recommend() calls for the memory check (20-event history)', Number, 1000)
   .option('--soak-seconds <s>', 'stop the memory check after this long (the row says how many ran)', Number, 60)
   .option('--ml1m-bundle <dir>', 'a trained ML-1M bundle under bundles/ to serve as "3.4k"')
+  .option('--model <kind>', 'model kind to serve from each bundle (an ML-1M bundle may serve a blend by default)', 'sasrec')
   .option('--config <json>', 'Recommender config passed to load (e.g. {"score":{"itemTable":"int8"}})', '{}')
   .option('--dry-run', 'print the rows, record nothing (smoke runs)')
   .option('--name <name>', 'results file name', 'serve')
   .parse()
-  .opts<{ sizes: string; backends: string; histories: string; calls: number; slowCalls: number; slowSizes: string; floorCalls: number; soak: number; soakSeconds: number; ml1mBundle?: string; config: string; dryRun?: boolean; name: string }>();
+  .opts<{ sizes: string; backends: string; histories: string; calls: number; slowCalls: number; slowSizes: string; floorCalls: number; soak: number; soakSeconds: number; ml1mBundle?: string; model: string; config: string; dryRun?: boolean; name: string }>();
 
 const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
@@ -146,7 +147,7 @@ try {
       const { context, call, cdp } = await openPage();
       try {
         log(`${label} on ${backend}: loading ${b.url}`);
-        const loaded = await call('load', b.url, backend, config);
+        const loaded = await call('load', b.url, backend, config, o.model);
         const heapLoad = await heap(cdp);
         const floorMs = await call('floor', b.dim, slow ? Math.min(o.floorCalls, o.slowCalls) : o.floorCalls);
         const floor = quantile(floorMs, 0.5);
@@ -196,6 +197,7 @@ try {
             command,
             date,
             machine,
+            served: loaded.model,
             items: loaded.numItems,
             item_table: tableKind(((config.score as { itemTable?: 'auto' | 'float32' | 'int8' } | undefined)?.itemTable) ?? 'auto', loaded.numItems + 1, b.dim),
             catalog: b.source,

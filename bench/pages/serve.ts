@@ -22,12 +22,12 @@ export function memory() {
   return { tensors: m.numTensors, tensorBytes: m.numBytes, wasmBytes: wasm };
 }
 
-export async function load(bundleUrl: string, backend: BackendName, config: Record<string, unknown> = {}) {
+export async function load(bundleUrl: string, backend: BackendName, config: Record<string, unknown> = {}, model?: string) {
   performance.setResourceTimingBufferSize(10_000);
   const t0 = performance.now();
-  rec = await Recommender.load({ bundleUrl, backend, namespace: `serve-bench-${bundleUrl}`, config, onWarning: () => {} });
+  rec = await Recommender.load({ bundleUrl, backend, model, namespace: `serve-bench-${bundleUrl}`, config, onWarning: () => {} });
   const loadMs = performance.now() - t0;
-  return { backend: rec.backend, loadMs, bytesFetched: bytesUnder(bundleUrl), numItems: rec.manifest.numItems, ...memory() };
+  return { backend: rec.backend, model: rec.modelEntry.kind, loadMs, bytesFetched: bytesUnder(bundleUrl), numItems: rec.manifest.numItems, ...memory() };
 }
 
 /** Replaces the shopper's history with `n` events on items spread over the catalog (seeded). */
