@@ -133,6 +133,18 @@ async function openPage(): Promise<{ context: BrowserContext; call: ReturnType<t
   return { context, call: pageModule<PageMod>(page, MODULE), cdp: await context.newCDPSession(page) };
 }
 
+/** VmRSS of the page's renderer (each run has a context, and so a renderer, of its own): ArrayBuffers and wasm memory count here, not in the JS heap */
+async function rendererRss(): Promise<number | null> {
+  const cdp = await browser.newBrowserCDPSession();
+  try {
+    const info = ((await cdp.send('SystemInfo.getProcessInfo')) as { processInfo: { type: string; id: number }[] }).processInfo;
+    const kb = await Promise.all(info.filter((p) => p.type === 'renderer').map((p) => readFile(`/proc/${p.id}/status`, 'utf8').then((t) => Number(/VmRSS:\s+(\d+) kB/.exec(t)?.[1] ?? 0), () => 0)));
+    return kb.length && Math.max(...kb) > 0 ? Math.max(...kb) * 1024 : null;
+  } finally {
+    await cdp.detach();
+  }
+}
+
 const heap = async (cdp: CDPSession) => {
   await cdp.send('HeapProfiler.collectGarbage').catch(() => {});
   return (await cdp.send('Runtime.getHeapUsage')).usedSize;
@@ -149,6 +161,7 @@ try {
         log(`${label} on ${backend}: loading ${b.url}`);
         const loaded = await call('load', b.url, backend, config, o.model);
         const heapLoad = await heap(cdp);
+        const rssLoad = await rendererRss();
         const floorMs = await call('floor', b.dim, slow ? Math.min(o.floorCalls, o.slowCalls) : o.floorCalls);
         const floor = quantile(floorMs, 0.5);
         const calls = slow ? o.slowCalls : o.calls;
@@ -164,6 +177,7 @@ try {
         const soakHeap0 = await heap(cdp);
         const soaked = await call('soak', slow ? Math.min(o.soak, 50) : o.soak, o.soakSeconds * 1000);
         const heapSoak = await heap(cdp);
+        const rssSoak = await rendererRss();
         log(`  soak: ${soaked.calls} calls, tensors ${loaded.tensors} → ${soaked.tensors}, heap ${mib(soakHeap0).toFixed(1)} → ${mib(heapSoak).toFixed(1)} MiB`);
         const after = await call('dispose');
         for (const h of perHistory) {
@@ -187,6 +201,7 @@ try {
               tensor_mb_after_load: mib(loaded.tensorBytes),
               ...(loaded.wasmBytes !== null ? { wasm_memory_mb_after_load: mib(loaded.wasmBytes) } : {}),
               js_heap_mb_after_load: mib(heapLoad),
+              ...(rssLoad !== null && rssSoak !== null ? { renderer_rss_mb_after_load: mib(rssLoad), renderer_rss_mb_after_soak: mib(rssSoak) } : {}),
               soak_calls: soaked.calls,
               tensors_after_soak: soaked.tensors,
               tensor_mb_after_soak: mib(soaked.tensorBytes),
@@ -204,7 +219,7 @@ try {
             config,
             browser: browserName,
             load_avg_1m: os.loadavg()[0],
-            notes: 'times are recommend({k: 10}) through the public API (history read from IndexedDB, score, top-k, re-rank); floor = one [1,D]x[D,N+1] matMul + topk(10) + read-back on the same backend, random data; js heap = V8 used size after a forced GC (CDP); wasm memory = the wasm backend\'s linear memory (tensors live there on wasm)',
+            notes: 'times are recommend({k: 10}) through the public API (history read from IndexedDB, score, top-k, re-rank); floor = one [1,D]x[D,N+1] matMul + topk(10) + read-back on the same backend, random data; js heap = V8 used size after a forced GC (CDP); tfjs wasm memory = the wasm backend\'s linear memory (tensors live there on wasm); renderer RSS = VmRSS of the page\'s renderer process (ArrayBuffers, the int8 kernel\'s memory and everything else)',
           });
         }
       } catch (e) {
@@ -225,7 +240,7 @@ const f = (x: unknown, d = 2) => (typeof x === 'number' ? x.toFixed(d) : String(
 const figures = (r: BenchRow) => {
   const m = r.metrics;
   if (typeof m.status === 'string') return m.status;
-  return `${r.items} items, ${m.history_events} events: p50 ${f(m.p50_ms)} ms, p95 ${f(m.p95_ms)} ms, first ${f(m.first_ms, 1)} ms; floor ${f(m.floor_ms)} ms (×${f(m.ratio_to_floor, 1)}); history read alone ${f(m.history_read_ms)} ms; load ${f(m.load_ms, 0)} ms, ${f(mib(Number(m.bytes_fetched)), 1)} MiB fetched; tensors ${m.tensors_after_load} → ${m.tensors_after_soak} after ${m.soak_calls} calls (${f(m.tensor_mb_after_load, 1)} → ${f(m.tensor_mb_after_soak, 1)} MiB), JS heap ${f(m.js_heap_mb_after_load, 1)} → ${f(m.js_heap_mb_after_soak, 1)} MiB${m.wasm_memory_mb_after_load !== undefined ? `, wasm memory ${f(m.wasm_memory_mb_after_load, 0)} MiB` : ''}; ${r.item_table} item table; ${r.catalog}`;
+  return `${r.items} items, ${m.history_events} events: p50 ${f(m.p50_ms)} ms, p95 ${f(m.p95_ms)} ms, first ${f(m.first_ms, 1)} ms; floor ${f(m.floor_ms)} ms (×${f(m.ratio_to_floor, 1)}); history read alone ${f(m.history_read_ms)} ms; load ${f(m.load_ms, 0)} ms, ${f(mib(Number(m.bytes_fetched)), 1)} MiB fetched; tensors ${m.tensors_after_load} → ${m.tensors_after_soak} after ${m.soak_calls} calls (${f(m.tensor_mb_after_load, 1)} → ${f(m.tensor_mb_after_soak, 1)} MiB), JS heap ${f(m.js_heap_mb_after_load, 1)} → ${f(m.js_heap_mb_after_soak, 1)} MiB${m.wasm_memory_mb_after_load !== undefined ? `, tfjs wasm memory ${f(m.wasm_memory_mb_after_load, 0)} MiB` : ''}${m.renderer_rss_mb_after_load !== undefined ? `, renderer RSS ${f(m.renderer_rss_mb_after_load, 0)} → ${f(m.renderer_rss_mb_after_soak, 0)} MiB` : ''}; ${r.item_table} item table; ${r.catalog}`;
 };
 if (o.dryRun) for (const r of rows) log(`[dry run, not recorded] ${r.dataset} ${r.model}: ${figures(r)}`);
 else await recordBench(o.name, rows, figures);
