@@ -1,5 +1,5 @@
 /**
- * `npm run bench:serve-int8 -- --bundle bundles/ml1m [--preset ml-1m]`
+ * `npm run bench:serve-int8 -- --bundle bundles/ml1m [--preset ml-1m | --interactions <file the bundle was built from>]`
  *
  * What the int8 item table costs in accuracy (issue 23 §3): the bundle's SASRec scored through its
  * serving scorer (score/kinds/sasrec.ts) twice, with `score.itemTable` float32 and int8, under
@@ -24,15 +24,17 @@ import { recordBench, type BenchRow } from './record.js';
 const o = new Command()
   .requiredOption('--bundle <dir>', 'a bundle with a trained SASRec (molar build)')
   .option('--preset <name>', 'dataset preset the bundle was built from', 'ml-1m')
+  .option('--interactions <file>', 'the interaction log the bundle was built from, instead of --preset')
+  .option('--dataset <name>', 'dataset name for the rows', 'ml-1m')
   .option('--dry-run', 'print the rows, record nothing')
   .parse()
-  .opts<{ bundle: string; preset: string; dryRun?: boolean }>();
+  .opts<{ bundle: string; preset: string; interactions?: string; dataset: string; dryRun?: boolean }>();
 
 const log = (m: string) => process.stderr.write(`${m}\n`);
 const bundle = await openBundleDir(path.resolve(o.bundle));
 const entry = bundle.manifest.models.find((m) => m.kind === 'sasrec') as SasrecEntry | undefined;
 if (!entry) throw new Error(`${o.bundle} holds no sasrec model`);
-const { dataset } = await loadForBundle({ preset: o.preset, header: true, catalogHeader: true }, bundle);
+const { dataset } = await loadForBundle(o.interactions ? { interactions: o.interactions, header: true, catalogHeader: true } : { preset: o.preset, header: true, catalogHeader: true }, bundle);
 const split = leaveOneOut(dataset.sequences);
 await useNodeBackend('wasm');
 
@@ -55,7 +57,7 @@ const rows: BenchRow[] = (['float32', 'int8'] as const).map((k) => {
   const d: Record<string, number> = k === 'int8' ? { 'ndcg@10_minus_float32': r.test['ndcg@10'] - results.float32.test['ndcg@10'], 'valid_ndcg@10_minus_float32': r.valid['ndcg@10'] - results.float32.valid['ndcg@10'] } : {};
   return {
     benchmark: 'serve-int8',
-    dataset: o.preset,
+    dataset: o.dataset,
     model: `sasrec (${k} item table)`,
     metrics: { ...r.test, ...Object.fromEntries(Object.entries(r.valid).map(([m, v]) => [`valid_${m}`, v])), ...d, users: r.users, eval_s: r.s },
     command,
