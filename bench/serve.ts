@@ -165,13 +165,14 @@ try {
         const floorMs = await call('floor', b.dim, slow ? Math.min(o.floorCalls, o.slowCalls) : o.floorCalls);
         const floor = quantile(floorMs, 0.5);
         const calls = slow ? o.slowCalls : o.calls;
-        const perHistory: { events: number; first: number; ms: number[]; historyMs: number }[] = [];
+        const perHistory: { events: number; first: number; ms: number[]; historyMs: number; prof: Awaited<ReturnType<PageMod['profile']>> }[] = [];
         for (const n of list(o.histories).map(Number)) {
           const events = await call('setHistory', n);
           const { first, ms } = await call('time', calls);
           const historyMs = quantile(await call('historyRead', Math.min(calls, 20)), 0.5);
-          perHistory.push({ events, first, ms, historyMs });
-          log(`  ${n} events: first ${first.toFixed(1)} ms, p50 ${quantile(ms, 0.5).toFixed(2)} ms, p95 ${quantile(ms, 0.95).toFixed(2)} ms (floor ${floor.toFixed(2)} ms; history read ${historyMs.toFixed(2)} ms)`);
+          const prof = await call('profile');
+          perHistory.push({ events, first, ms, historyMs, prof });
+          log(`  ${n} events: first ${first.toFixed(1)} ms, p50 ${quantile(ms, 0.5).toFixed(2)} ms, p95 ${quantile(ms, 0.95).toFixed(2)} ms (floor ${floor.toFixed(2)} ms; history read ${historyMs.toFixed(2)} ms; profiled call: ${prof.kernels} kernels, ${prof.kernelMs.toFixed(2)} of ${prof.wallMs.toFixed(2)} ms in kernels: ${prof.top})`);
         }
         await call('setHistory', 20);
         const soakHeap0 = await heap(cdp);
@@ -194,6 +195,9 @@ try {
               floor_ms: floor,
               ratio_to_floor: p50 / floor,
               history_read_ms: h.historyMs,
+              profiled_kernels: h.prof.kernels,
+              profiled_kernel_ms: h.prof.kernelMs,
+              profiled_wall_ms: h.prof.wallMs,
               warm_calls: h.ms.length,
               load_ms: loaded.loadMs,
               bytes_fetched: loaded.bytesFetched,
@@ -213,6 +217,7 @@ try {
             date,
             machine,
             served: loaded.model,
+            top_kernels: h.prof.top,
             items: loaded.numItems,
             item_table: tableKind(((config.score as { itemTable?: 'auto' | 'float32' | 'int8' } | undefined)?.itemTable) ?? 'auto', loaded.numItems + 1, b.dim),
             catalog: b.source,
@@ -240,7 +245,7 @@ const f = (x: unknown, d = 2) => (typeof x === 'number' ? x.toFixed(d) : String(
 const figures = (r: BenchRow) => {
   const m = r.metrics;
   if (typeof m.status === 'string') return m.status;
-  return `${r.items} items, ${m.history_events} events: p50 ${f(m.p50_ms)} ms, p95 ${f(m.p95_ms)} ms, first ${f(m.first_ms, 1)} ms; floor ${f(m.floor_ms)} ms (×${f(m.ratio_to_floor, 1)}); history read alone ${f(m.history_read_ms)} ms; load ${f(m.load_ms, 0)} ms, ${f(mib(Number(m.bytes_fetched)), 1)} MiB fetched; tensors ${m.tensors_after_load} → ${m.tensors_after_soak} after ${m.soak_calls} calls (${f(m.tensor_mb_after_load, 1)} → ${f(m.tensor_mb_after_soak, 1)} MiB), JS heap ${f(m.js_heap_mb_after_load, 1)} → ${f(m.js_heap_mb_after_soak, 1)} MiB${m.wasm_memory_mb_after_load !== undefined ? `, tfjs wasm memory ${f(m.wasm_memory_mb_after_load, 0)} MiB` : ''}${m.renderer_rss_mb_after_load !== undefined ? `, renderer RSS ${f(m.renderer_rss_mb_after_load, 0)} → ${f(m.renderer_rss_mb_after_soak, 0)} MiB` : ''}; ${r.item_table} item table; ${r.catalog}`;
+  return `${r.items} items, ${m.history_events} events: p50 ${f(m.p50_ms)} ms, p95 ${f(m.p95_ms)} ms, first ${f(m.first_ms, 1)} ms; floor ${f(m.floor_ms)} ms (×${f(m.ratio_to_floor, 1)}); history read alone ${f(m.history_read_ms)} ms; one profiled call ${m.profiled_kernels} kernels, ${f(m.profiled_kernel_ms)} of ${f(m.profiled_wall_ms)} ms in kernels (top: ${r.top_kernels}); load ${f(m.load_ms, 0)} ms, ${f(mib(Number(m.bytes_fetched)), 1)} MiB fetched; tensors ${m.tensors_after_load} → ${m.tensors_after_soak} after ${m.soak_calls} calls (${f(m.tensor_mb_after_load, 1)} → ${f(m.tensor_mb_after_soak, 1)} MiB), JS heap ${f(m.js_heap_mb_after_load, 1)} → ${f(m.js_heap_mb_after_soak, 1)} MiB${m.wasm_memory_mb_after_load !== undefined ? `, tfjs wasm memory ${f(m.wasm_memory_mb_after_load, 0)} MiB` : ''}${m.renderer_rss_mb_after_load !== undefined ? `, renderer RSS ${f(m.renderer_rss_mb_after_load, 0)} → ${f(m.renderer_rss_mb_after_soak, 0)} MiB` : ''}; ${r.item_table} item table; ${r.catalog}`;
 };
 if (o.dryRun) for (const r of rows) log(`[dry run, not recorded] ${r.dataset} ${r.model}: ${figures(r)}`);
 else await recordBench(o.name, rows, figures);

@@ -58,6 +58,30 @@ export async function time(calls: number) {
   return { first, ms };
 }
 
+/**
+ * One recommend() under tf.profile: kernel count, summed kernel time and the kernels that took
+ * longest, by name (what dominates a call, beside the wall time that includes the history read and JS).
+ */
+export async function profile() {
+  const t0 = performance.now();
+  const p = await tf.profile(async () => {
+    await rec!.recommend({ k: 10 });
+  });
+  const wallMs = performance.now() - t0;
+  const by = new Map<string, { ms: number; n: number }>();
+  let kernelMs = 0;
+  for (const k of p.kernels) {
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    kernelMs += ms;
+    const e = by.get(k.name) ?? { ms: 0, n: 0 };
+    e.ms += ms;
+    e.n++;
+    by.set(k.name, e);
+  }
+  const top = [...by].sort((a, b) => b[1].ms - a[1].ms).slice(0, 6).map(([name, e]) => `${name}×${e.n} ${e.ms.toFixed(2)}`);
+  return { kernels: p.kernels.length, kernelMs, wallMs, top: top.join(', ') };
+}
+
 /** Milliseconds of reading the history alone (what recommend() reads first), per call. */
 export async function historyRead(calls: number) {
   const ms: number[] = [];
