@@ -98,3 +98,37 @@ test('a repeat-bias SASRec with positions from-oldest scores as in Node (1e-4) o
     expect(maxDiff, b).toBeLessThan(1e-4);
   }
 });
+
+test("SASRec's serving path (last position, [D, S] table, top-K streamed) ranks as the training model's fullSortPredict in Node (1e-4) on wasm, webgl and webgpu; int8 stays close", async ({ page }) => {
+  const tf = await import('@tensorflow/tfjs');
+  const { openBundleDir } = await import('../src/cli/bundle-node.js');
+  const { SasrecModel } = await import('../src/models/sasrec/model.js');
+  const { vectorTopK } = await import('../src/score/topk.js');
+  const { useNodeBackend } = await import('../src/train/backend-node.js');
+  await useNodeBackend('wasm');
+  const bundle = await openBundleDir('demo-data/bundle');
+  const entry = bundle.manifest.models.find((m) => m.kind === 'sasrec') as import('../src/bundle/manifest.js').SasrecEntry;
+  const model = SasrecModel.fromEntry(entry, await bundle.readFile(entry.files[0]));
+  const ids = HISTORY.map((id) => bundle.items.findIndex((it) => it.id === id) + 1);
+  const seq = tf.tensor2d([ids], [1, ids.length], 'int32');
+  const full = model.fullSortPredict(seq);
+  const scores = Float32Array.from(full.dataSync());
+  tf.dispose([seq, full]);
+  model.dispose();
+  const top = await vectorTopK(scores, 10, ids);
+  const node = { ids: Array.from(top.ids, (i) => bundle.items[i - 1].id), scores: Array.from(top.scores) };
+  const scoreOf = new Map(bundle.items.map((it, i) => [it.id, scores[i + 1]]));
+
+  await open(page);
+  for (const b of ['wasm', 'webgl', 'webgpu'] as const) {
+    const r = await call(page, 'sasrecServed', b, HISTORY, 'float32');
+    expect([r.backend, r.model]).toEqual([b, 'sasrec']);
+    expect(r.ids, b).toEqual(node.ids);
+    r.scores.forEach((s, i) => expect(Math.abs(s - node.scores[i]), `${b} score ${i}`).toBeLessThan(1e-4));
+    expect(r.leaked, `${b} tensors left after 5 calls`).toBe(0);
+  }
+  // int8 rows: each item it returns is scored within the table's rounding of its fp32 score, and the lists mostly agree
+  const q = await call(page, 'sasrecServed', 'wasm', HISTORY, 'int8');
+  q.ids.forEach((id, i) => expect(Math.abs(q.scores[i] - scoreOf.get(id)!), id).toBeLessThan(0.02 * Math.max(1, Math.abs(scoreOf.get(id)!))));
+  expect(q.ids.filter((id) => node.ids.includes(id)).length).toBeGreaterThanOrEqual(8);
+});

@@ -26,6 +26,22 @@ for (const delay of [0, 10, 40]) {
   });
 }
 
+test("WebGL context lost under SASRec's streamed top-K (no full score row read back): the same ranking from wasm, history intact", async ({ page }) => {
+  await page.goto('/e2e/pages/blank.html');
+  const call = faults(page);
+  const { backend, reference } = await call('setUp', ['webgl', 'wasm', 'cpu'], HISTORY, 'webgl-loss-sasrec', 'sasrec');
+  expect(backend).toBe('webgl');
+  expect(reference.ok).toHaveLength(10);
+  expect(await call('startRecommend', 0), 'WEBGL_lose_context').toBe(true);
+  const r = await call('finish');
+  expect(r.inflight.error).toBeUndefined();
+  expectSameRanking(r.inflight.ok, reference.ok, 'the call in flight');
+  expectSameRanking(r.next.ok, reference.ok, 'the next call');
+  expect(r.backend).toBe('wasm');
+  expect(r.changes.map((c) => c.backend)).toEqual(['wasm']);
+  expect(r.events).toEqual(HISTORY);
+});
+
 test('WebGPU device destroyed with a recommend() in flight: no AbortError, the same ranking from webgl, history intact', async ({ page }) => {
   await page.goto('/e2e/pages/blank.html');
   const call = faults(page);

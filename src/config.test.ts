@@ -56,6 +56,7 @@ describe('resolveConfig checks every section', () => {
       [{ score: { tileSize: 2.5 } }, 'score.tileSize', 'an integer'],
       [{ score: { rerankDepth: -1 } }, 'score.rerankDepth', 'an integer in [1, '],
       [{ score: { contentRecencyDecay: 0 } }, 'score.contentRecencyDecay', 'a number in (0, 1]'],
+      [{ score: { itemTable: 'fp16' } }, 'score.itemTable', 'expected one of auto, float32, int8, got "fp16"'],
       [{ history: { maxEvents: -3 } }, 'history.maxEvents', 'an integer in [1, '],
       [{ history: { dbName: '' } }, 'history.dbName', 'a non-empty database name'],
       [{ history: { maxevents: 10 } }, 'history.maxevents', 'a known field of "history" (dbName, maxEvents)'],
@@ -76,11 +77,12 @@ describe('resolveConfig checks every section', () => {
 
   it('accepts every valid field and copies lists instead of sharing them', () => {
     const order: ('wasm' | 'cpu')[] = ['wasm', 'cpu'];
-    const c = resolveConfig({ runtime: { fallbackOrder: order }, score: { tileSize: 1, rerankDepth: 8, contentRecencyDecay: 1 }, baseline: { popularityWeight: 0 } });
+    const c = resolveConfig({ runtime: { fallbackOrder: order }, score: { tileSize: 1, rerankDepth: 8, contentRecencyDecay: 1, itemTable: 'int8' }, baseline: { popularityWeight: 0 } });
     expect(c.runtime.fallbackOrder).toEqual(['wasm', 'cpu']);
     order.push('wasm');
     expect(c.runtime.fallbackOrder).toEqual(['wasm', 'cpu']);
-    expect(c.score).toEqual({ tileSize: 1, rerankDepth: 8, contentRecencyDecay: 1 });
+    expect(c.score).toEqual({ tileSize: 1, rerankDepth: 8, contentRecencyDecay: 1, itemTable: 'int8' });
+    expect(resolveConfig().score.itemTable).toBe('auto');
     expect(resolveConfig().summary).toEqual({ rerank: true });
     expect(resolveConfig({ summary: { rerank: false, weight: 0.25 } }).summary).toEqual({ rerank: false, weight: 0.25 });
   });

@@ -53,7 +53,17 @@ export interface ScoreConfig {
    * next one (score/fuse.ts)
    */
   contentRecencyDecay: number;
+  /**
+   * how a dot-product model's item table (SASRec's) is held for serving (score/item-table.ts):
+   * 'float32' as [D, S] shards on the backend, 'int8' rows with a per-row scale scored in JS (a
+   * quarter of the memory), 'auto' int8 once the fp32 table passes INT8_ABOVE_BYTES (64 MiB,
+   * 262,144 items at D 64), where a page would hold hundreds of MiB for one table
+   */
+  itemTable: ItemTableChoice;
 }
+
+export const ITEM_TABLE_CHOICES = ['auto', 'float32', 'int8'] as const;
+export type ItemTableChoice = (typeof ITEM_TABLE_CHOICES)[number];
 
 export interface BaselineConfig {
   /** weight of the i-th most recent history item is decay^i */
@@ -117,7 +127,7 @@ export interface MolarConfig {
 export const DEFAULT_CONFIG: Readonly<MolarConfig> = Object.freeze({
   runtime: { fallbackOrder: ['webgpu', 'webgl', 'wasm', 'cpu'] as BackendName[], pick: 'fastest' as const, software: 'last-resort' as const, tfjsWasmPath: '/wasm/tfjs/', ortWasmPath: '/wasm/ort/' },
   history: { dbName: 'molar-history', maxEvents: 500 },
-  score: { tileSize: 8192, rerankDepth: 50, contentRecencyDecay: 0.8 },
+  score: { tileSize: 8192, rerankDepth: 50, contentRecencyDecay: 0.8, itemTable: 'auto' as ItemTableChoice },
   baseline: { recencyDecay: 0.8, maxHistory: 20, popularityWeight: 1e-3 },
   // fp32 by default: transformers.js alone would pick q8 on wasm, and then page-side vectors would
   // not come from the weights the bundle (built in Node, fp32) was encoded with
@@ -168,7 +178,7 @@ const backendList: Check = (v, f) => {
 const SCHEMA: { [S in keyof MolarConfig]: { [F in keyof MolarConfig[S]]-?: Check } } = {
   runtime: { fallbackOrder: backendList, pick: enumOf(['fastest', 'first']), software: enumOf(['last-resort', 'compete']), tfjsWasmPath: urlPrefix, ortWasmPath: urlPrefix },
   history: { dbName: nonEmpty('a non-empty database name'), maxEvents: int(1, 10_000_000) },
-  score: { tileSize: int(1, 1 << 24), rerankDepth: int(1, 100_000), contentRecencyDecay: num(0, 1, { openLo: true }) },
+  score: { tileSize: int(1, 1 << 24), rerankDepth: int(1, 100_000), contentRecencyDecay: num(0, 1, { openLo: true }), itemTable: enumOf(ITEM_TABLE_CHOICES) },
   baseline: { recencyDecay: num(0, 1, { openLo: true }), maxHistory: int(1, 100_000), popularityWeight: num(0, 1e6) },
   encoders: {
     // `<base><encoder id>/` is joined by concatenation: without the slash "/models" + "use-lite" is a wrong URL

@@ -25,8 +25,8 @@ const top = (): Promise<Outcome> =>
   );
 
 /** Loads on the first of `order` that starts, with `history` recorded; returns the ranking there. */
-export async function setUp(order: BackendName[], history: string[], namespace: string) {
-  rec = await Recommender.load({ bundleUrl: '/bundles/demo/', backend: 'auto', namespace, config: { runtime: { fallbackOrder: order, pick: 'first' } }, onWarning: (w) => warnings.push(w) });
+export async function setUp(order: BackendName[], history: string[], namespace: string, model?: string) {
+  rec = await Recommender.load({ bundleUrl: '/bundles/demo/', backend: 'auto', model, namespace, config: { runtime: { fallbackOrder: order, pick: 'first' } }, onWarning: (w) => warnings.push(w) });
   rec.addEventListener('backendchange', (e) => changes.push((e as CustomEvent).detail));
   await rec.clearHistory();
   for (const [i, itemId] of history.entries()) await rec.record({ itemId, ts: 1_000 + i });

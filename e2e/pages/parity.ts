@@ -59,3 +59,16 @@ export async function checkpointScores(backend: BackendName, entry: SasrecEntry,
   model.dispose();
   return { backend: report.backend, scores: out, tensors: tf.memory().numTensors };
 }
+
+/** The demo bundle's SASRec through the public API (its serving scorer: streamed top-K), with the item table asked for. */
+export async function sasrecServed(backend: BackendName, history: string[], itemTable: 'float32' | 'int8') {
+  const rec = await Recommender.load({ bundleUrl: '/bundles/demo/', backend, model: 'sasrec', namespace: `sasrec-${backend}-${itemTable}`, config: { score: { itemTable } } });
+  await rec.clearHistory();
+  for (const [i, itemId] of history.entries()) await rec.record({ itemId, ts: 1_000 + i });
+  const before = tf.memory().numTensors;
+  const top = await rec.recommend({ k: 10 });
+  for (let i = 0; i < 5; i++) await rec.recommend({ k: 10 });
+  const leaked = tf.memory().numTensors - before;
+  rec.dispose();
+  return { backend: rec.backend, model: rec.modelEntry.kind, ids: top.map((t) => t.item.id), scores: top.map((t) => t.score), leaked };
+}

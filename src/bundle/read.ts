@@ -27,6 +27,8 @@ export interface LoadedBundle {
    * costs the page only the files of the model it serves.
    */
   readFile(name: string): Promise<ArrayBuffer>;
+  /** Forgets the kept bytes of one file (a scorer copied what it needs); the next readFile fetches it again. */
+  release(name: string): void;
 }
 
 export interface ReadOptions {
@@ -125,5 +127,5 @@ export async function readBundle(bundleUrl: string, opts: ReadOptions = {}): Pro
   await Promise.all(Array.from({ length: Math.min(MAX_PARALLEL_FETCHES, names.length) }, worker));
   const items = parseItems(await readFile(manifest.itemsFile), base + manifest.itemsFile, manifest.numItems);
   opts.onProgress?.({ status: 'ready', loaded, total });
-  return { baseUrl: base, manifest, items, readFile };
+  return { baseUrl: base, manifest, items, readFile, release: (name) => void cache.delete(name) };
 }

@@ -145,8 +145,12 @@ export class ItemVectorStore {
   }
 }
 
-/** Writes int8 codes of `src` into `out` and returns the row scale. */
-export function quantizeRow(src: Float32Array, out: Int8Array, rowForErrors = 0): number {
+/**
+ * Writes int8 codes of `src` into `out` and returns the row scale. `roundScale` makes the scale
+ * what the reader will hold (Float32 here; a bfloat16 rounded up for score/item-table.ts), and the
+ * codes are quantised with that value.
+ */
+export function quantizeRow(src: Float32Array, out: Int8Array, rowForErrors = 0, roundScale: (x: number) => number = Math.fround): number {
   let maxAbs = 0;
   for (let j = 0; j < src.length; j++) {
     const v = src[j];
@@ -158,8 +162,8 @@ export function quantizeRow(src: Float32Array, out: Int8Array, rowForErrors = 0)
     out.fill(0);
     return 0;
   }
-  // Math.fround: the scale is stored as Float32, so quantize with the value the reader will see
-  const scale = Math.fround(maxAbs / QMAX);
+  // the scale as stored (Float32 by default), so quantize with the value the reader will see
+  const scale = roundScale(maxAbs / QMAX);
   for (let j = 0; j < src.length; j++) {
     const q = Math.round(src[j] / scale);
     out[j] = q > QMAX ? QMAX : q < -QMAX ? -QMAX : q;

@@ -10,14 +10,14 @@ import { fuseAddedItems } from '../score/fuse.js';
 import { createScorer, pickModel } from '../score/registry.js';
 import { KEEP_ORDER, rerank, type Reranker } from '../score/rerank.js';
 import type { Scorer } from '../score/scorer.js';
-import { vectorTopK } from '../score/topk.js';
+import { vectorTopK, type TopK } from '../score/topk.js';
 import type { PreferenceSummary } from '../summary/describe.js';
 import { loadMsrReranker } from '../summary/load.js';
 import { MsrReranker } from '../summary/rerank.js';
 import { consoleWarning, type MolarWarning, type WarningHandler } from '../warnings.js';
 import { addedItemRecord, ColdStart } from './cold-start.js';
 import { contributions, type Explanation } from './explain.js';
-import { checkScores, checkTopK, DeviceGuard } from './recovery.js';
+import { checkScores, checkStreamedTopK, checkTopK, DeviceGuard } from './recovery.js';
 
 export interface LoadOptions {
   /** folder holding manifest.json, e.g. "/bundles/shop/" */
@@ -149,7 +149,7 @@ export class Recommender extends EventTarget {
     }
     const { manifest } = bundle;
     const modelEntry = pickModel(manifest, model);
-    const scorer = await createScorer({ manifest, entry: modelEntry, readFile: bundle.readFile, config });
+    const scorer = await createScorer({ manifest, entry: modelEntry, readFile: bundle.readFile, release: bundle.release, config });
     let bundled: Reranker | undefined;
     try {
       if (!opts.reranker && config.summary.rerank) bundled = await loadMsrReranker(manifest, bundle.readFile, { served: modelEntry.kind, weight: config.summary.weight, warn: relay, storage: history });
@@ -268,7 +268,20 @@ export class Recommender extends EventTarget {
     if (exclude === 'seen') excluded.push(...seq);
     else if (Array.isArray(exclude)) for (const id of exclude) excluded.push(this.lookup.get(id) ?? 0);
     const depth = Math.max(k, config.score.rerankDepth);
-    const top = await this.guard.run(async () => {
+    const n = this.manifest.numItems;
+    const onGpu = () => this.parts.report.backend === 'webgl' || this.parts.report.backend === 'webgpu';
+    const top = await this.guard.run(async (): Promise<{ picked: TopK; scores?: Float32Array }> => {
+      const scorer = this.parts.scorer; // read here: a recovery replaces it
+      const native = scorer.addItems !== undefined; // a content model scores added items itself
+      // no full row when nothing reads one: no added items to fuse in, and not the bundle's MSR
+      // re-ranker (it puts candidates on the catalog's scale); top-K streams through the table
+      if (scorer.topK && !(this.all.length > n && !native) && !(this.parts.reranker instanceof MsrReranker)) {
+        const skip = new Set(excluded.filter((i) => i > 0));
+        skip.add(0);
+        const picked = await scorer.topK(native ? seq : seq.filter((i) => i <= n), depth, skip);
+        checkStreamedTopK(picked, native ? this.all.length : n, depth, skip, onGpu());
+        return { picked };
+      }
       const [scores] = await this.scoreRows([seq]);
       const picked = await vectorTopK(scores, depth, excluded);
       checkTopK(picked, scores, depth, excluded);
@@ -429,7 +442,7 @@ export class Recommender extends EventTarget {
       backend: p.report.backend,
       rebuild: async (report) => {
         const old = p.scorer;
-        p.scorer = await createScorer({ manifest: this.manifest, entry: p.modelEntry, readFile: p.bundle.readFile, config: p.config });
+        p.scorer = await createScorer({ manifest: this.manifest, entry: p.modelEntry, readFile: p.bundle.readFile, release: p.bundle.release, config: p.config });
         p.report = report;
         try {
           old.dispose(); // its tensors lived on the lost device; this frees what the engine still tracks

@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { DEFAULT_CONFIG, type BackendName } from '../config.js';
 import { isMolarError, MolarError } from '../errors.js';
 import type { LossInfo } from '../runtime/backend.js';
-import { checkScores, checkTopK, DeviceFault, DeviceGuard, type GuardDeps } from './recovery.js';
+import { checkScores, checkStreamedTopK, checkTopK, DeviceFault, DeviceGuard, type GuardDeps } from './recovery.js';
 
 /** A runtime of named backends: `lose(b)` announces b's device loss, as device.lost / webglcontextlost do. */
 function fakeRuntime(order: BackendName[], opts: { failRebuild?: BackendName[] } = {}) {
@@ -130,5 +130,21 @@ describe('result checks', () => {
     expect(() => checkTopK(top([2, 7], [0.9, 0]), scores, 2, [])).toThrow(/not an item/);
     expect(() => checkTopK(top([2, 4], [0, 0]), scores, 2, [])).toThrow(/score/);
     expect(() => checkTopK(top([4, 2]), scores, 2, [])).toThrow(/order/);
+  });
+
+  it('checkStreamedTopK faults what a lost device streams: too few, unknown, excluded or repeated ids, disorder, one value on a GPU', () => {
+    const top = (ids: number[], s: number[]) => ({ ids: Int32Array.from(ids), scores: Float32Array.from(s) });
+    const ex = new Set([0, 3]);
+    expect(() => checkStreamedTopK(top([2, 4], [0.9, 0.7]), 5, 2, ex, true)).not.toThrow();
+    expect(() => checkStreamedTopK(top([2, 4, 1, 5], [0.9, 0.7, 0.5, 0.1]), 5, 10, ex, true)).not.toThrow(); // 4 eligible
+    expect(() => checkStreamedTopK(top([2], [0.9]), 5, 2, ex, false)).toThrow(/1 results/);
+    expect(() => checkStreamedTopK(top([2, 6], [0.9, 0.1]), 5, 2, ex, false)).toThrow(/not an eligible/);
+    expect(() => checkStreamedTopK(top([2, 3], [0.9, 0.1]), 5, 2, ex, false)).toThrow(/not an eligible/);
+    expect(() => checkStreamedTopK(top([2, 2], [0.9, 0.9]), 5, 2, ex, false)).toThrow(/twice/);
+    expect(() => checkStreamedTopK(top([2, 4], [0.1, 0.9]), 5, 2, ex, false)).toThrow(/order/);
+    expect(() => checkStreamedTopK(top([2, 4], [NaN, 0.1]), 5, 2, ex, false)).toThrow(/scored/);
+    expect(() => checkStreamedTopK(top([1, 2], [0.5, 0.5]), 5, 2, ex, true)).toThrow(/all 2 scored/);
+    expect(() => checkStreamedTopK(top([1, 2], [0.5, 0.5]), 5, 2, ex, false)).not.toThrow(); // a tie on the CPU is honest
+    expect(() => checkStreamedTopK(top([1, 2], [0, 0]), 5, 2, ex, false)).toThrow(/all 2 scored 0/);
   });
 });

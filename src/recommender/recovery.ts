@@ -54,6 +54,27 @@ export function checkTopK(top: TopK, scores: Float32Array, k: number, excluded: 
   }
 }
 
+/**
+ * A top-k streamed without a full row (Scorer.topK) checked as far as it can be: as many results
+ * as there are eligible items, distinct real ids, finite scores, best first, and (on a GPU) not
+ * all one value, what a lost device's zeros give.
+ */
+export function checkStreamedTopK(top: TopK, numItems: number, k: number, excluded: ReadonlySet<number>, onGpu: boolean): void {
+  let gone = 0;
+  for (const id of excluded) if (id >= 1 && id <= numItems) gone++;
+  const fault = (message: string) => new DeviceFault({ reason: 'garbage', message: `top-k: ${message}` });
+  if (top.ids.length !== Math.min(k, numItems - gone)) throw fault(`${top.ids.length} results, expected ${Math.min(k, numItems - gone)}`);
+  const ids = new Set<number>();
+  for (let i = 0; i < top.ids.length; i++) {
+    const id = top.ids[i];
+    if (!(id >= 1 && id <= numItems) || excluded.has(id) || ids.has(id)) throw fault(`id ${id} is not an eligible item or comes twice`);
+    ids.add(id);
+    if (!Number.isFinite(top.scores[i])) throw fault(`item ${id} scored ${top.scores[i]}`);
+    if (i > 0 && top.scores[i] > top.scores[i - 1]) throw fault('results out of order');
+  }
+  if (top.ids.length > 1 && (onGpu || top.scores[0] === 0) && top.scores[0] === top.scores[top.scores.length - 1]) throw fault(`all ${top.ids.length} scored ${top.scores[0]}`);
+}
+
 export interface GuardHooks {
   runtime: RuntimeConfig;
   /** the served model's scoring shape, so `auto` chooses the next backend by the same measurement */

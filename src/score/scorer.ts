@@ -3,6 +3,7 @@ import type { MolarConfig } from '../config.js';
 import type { Manifest, ModelEntry } from '../bundle/manifest.js';
 import { MolarError } from '../errors.js';
 import { padLeft, type SequentialModel } from '../models/types.js';
+import type { TopK } from './topk.js';
 
 /**
  * What every model kind becomes at serving and evaluation time: full-catalog scores per history.
@@ -12,6 +13,12 @@ import { padLeft, type SequentialModel } from '../models/types.js';
 export interface Scorer {
   /** Scores over ids 0..N for each history; index 0 is padding and holds -Infinity. */
   score(histories: Int32Array[]): Promise<Float32Array[]>;
+  /**
+   * The k best ids of one history over ids 1..N without a full score row, streamed shard by shard
+   * (score/item-table.ts): what recommend() asks for when nothing needs the whole row (no added
+   * items to fuse, a re-ranker that reads only its candidates). `excluded` holds 0.
+   */
+  topK?(history: Int32Array, k: number, excluded: ReadonlySet<number>): Promise<TopK>;
   /** Frees the model's tensors (when it owns them). Safe to call twice. */
   dispose(): void;
   /**
@@ -40,6 +47,11 @@ export interface ScorerContext<E extends ModelEntry = ModelEntry> {
   entry: E;
   /** bytes of a bundle file (a key of manifest.files), integrity already checked */
   readFile(name: string): Promise<ArrayBuffer>;
+  /**
+   * the scorer has copied what it needs of this file: the reader may drop its bytes (a later
+   * readFile fetches them again). Lets an int8 table be all the page holds of a large checkpoint.
+   */
+  release?(name: string): void;
   config: MolarConfig;
 }
 
@@ -75,9 +87,7 @@ export function sequentialScorer(model: ScorableModel, { owns = false }: { owns?
   return {
     async score(histories) {
       if (histories.length === 0) return [];
-      const L = Math.max(1, Math.min(model.maxLen, Math.max(...histories.map((h) => h.length))));
-      const flat = new Int32Array(histories.length * L);
-      histories.forEach((h, i) => flat.set(padLeft(h, L), i * L));
+      const { flat, L } = padBatch(histories, model.maxLen);
       const seq = tf.tensor2d(flat, [histories.length, L], 'int32');
       const scores = model.fullSortPredict(seq);
       seq.dispose();
@@ -96,6 +106,14 @@ export function sequentialScorer(model: ScorableModel, { owns = false }: { owns?
       if (owns) model.dispose();
     },
   };
+}
+
+/** Histories left-padded to the longest of them (capped at maxLen), flat [B * L]. */
+export function padBatch(histories: Int32Array[], maxLen: number): { flat: Int32Array; L: number } {
+  const L = Math.max(1, Math.min(maxLen, Math.max(...histories.map((h) => h.length))));
+  const flat = new Int32Array(histories.length * L);
+  histories.forEach((h, i) => flat.set(padLeft(h, L), i * L));
+  return { flat, L };
 }
 
 /** A scorer from a plain function (baselines hold no tensors, so there is nothing to dispose). */

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_CONFIG, type ScoreConfig } from '../config.js';
 import { MolarError } from '../errors.js';
+import { selectTopK } from './select.js';
 
 /** Internal item ids (1-based; 0 = padding) with their scores, best first. */
 export interface TopK {
@@ -51,18 +52,15 @@ export async function dotTopK(
 }
 
 /**
- * Top-K of an already computed score vector (ids 0..N), on the active backend. Used by scorers that
- * produce scores without a dense item matrix (co-occurrence, popularity).
+ * Top-K of an already computed score vector (ids 0..N). Used by scorers that produce scores
+ * without a dense item matrix (co-occurrence, popularity) and by recommend() on every row. The
+ * row is on the CPU already, so it is selected there (score/select.ts) instead of uploaded to the
+ * backend for tf.topk: on WebGPU that was a full sort, the slowest stage of a call (issue 23).
  */
 export async function vectorTopK(scores: Float32Array, k: number, exclude: Iterable<number> = []): Promise<TopK> {
   const excluded = new Set(exclude);
   excluded.add(0);
-  const kk = Math.min(scores.length, k + excluded.size);
-  const { values, indices } = tf.tidy(() => tf.topk(tf.tensor1d(scores), kk, true));
-  const [vals, idx] = await Promise.all([values.data() as Promise<Float32Array>, indices.data() as Promise<Int32Array>]);
-  values.dispose();
-  indices.dispose();
-  return mergeTopK([{ ids: idx, scores: vals }], k, excluded);
+  return selectTopK(scores, k, excluded);
 }
 
 function mergeTopK(parts: { ids: Int32Array; scores: Float32Array }[], k: number, excluded: Set<number>): TopK {

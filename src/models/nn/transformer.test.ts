@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../random.js';
-import { BLOCK_WIRINGS, CausalTransformer } from './transformer.js';
+import { attentionMask, BLOCK_WIRINGS, CausalTransformer, MASKED } from './transformer.js';
 import { initialWeights, Params } from './weights.js';
 
 const cfg = { hidden: 8, ffnInner: 12, blocks: 2, heads: 2 };
@@ -48,5 +48,33 @@ describe('CausalTransformer: the block stack a second model reuses over [B, L, D
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, valid]);
     params.dispose();
+  });
+
+  it.each(BLOCK_WIRINGS.flatMap((block) => [1, 2].map((heads) => [block, heads] as const)))('lastOnly gives the full stack\'s last position (%s wiring, %i heads), padded or not', (block, heads) => {
+    const stack = new CausalTransformer({ ...cfg, heads, block }, 'u.');
+    const params = new Params(stack.specs, initialWeights(stack.specs, 17, 'xavier'), 'test');
+    for (const pad of [0, 2]) {
+      const { x, valid } = input(pad);
+      const full = stack.apply(x, valid, (n) => params.get(n), (t) => t).arraySync()[0][5];
+      const before = tf.memory().numTensors;
+      const lastT = stack.apply(x, valid, (n) => params.get(n), (t) => t, { lastOnly: true });
+      expect(lastT.shape).toEqual([1, 1, 8]);
+      const last = lastT.arraySync()[0][0];
+      lastT.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      for (let d = 0; d < 8; d++) expect(last[d]).toBeCloseTo(full[d], 5);
+      tf.dispose([x, valid]);
+    }
+    params.dispose();
+  });
+
+  it('attentionMask allows exactly the causal, non-padded keys (as bandPart(ones, -1, 0) did)', () => {
+    for (const L of [1, 2, 5]) {
+      const valid = tf.tensor2d([Array.from({ length: L }, (_, t) => (t === 0 && L > 1 ? 0 : 1))]);
+      const got = attentionMask(valid, L).arraySync()[0];
+      const band = tf.linalg.bandPart(tf.ones([L, L]), -1, 0).arraySync() as number[][];
+      for (let q = 0; q < L; q++) for (let k = 0; k < L; k++) expect(got[q][k] + 0, `L ${L} q ${q} k ${k}`).toBe(band[q][k] && !(k === 0 && L > 1) ? 0 : MASKED);
+      valid.dispose();
+    }
   });
 });

@@ -27,7 +27,12 @@ export const MASKED = -1e9;
 
 /** Causal + key-padding mask as an additive [B, L, L] tensor (0 where allowed, MASKED elsewhere). */
 export function attentionMask(valid: tf.Tensor2D, L: number): tf.Tensor3D {
-  const causal = tf.linalg.bandPart(tf.ones([L, L]), -1, 0); // lower triangle incl. diagonal
+  // lower triangle incl. diagonal (key ≤ query), written in JS: tf.linalg.bandPart took 13 ms at
+  // L = 200 on wasm and a broadcast tf.greaterEqual of two ranges 4-6 ms (measured in Node, tf.profile),
+  // most of a 200-event serving call; 40k floats from JS cost well under 0.1 ms
+  const tri = new Float32Array(L * L);
+  for (let q = 0; q < L; q++) tri.fill(1, q * L, q * L + q + 1);
+  const causal = tf.tensor2d(tri, [L, L]);
   const allowed = causal.expandDims(0).mul(valid.expandDims(1)); // [B, L(query), L(key)]
   return tf.scalar(1).sub(allowed).mul(MASKED) as tf.Tensor3D;
 }
@@ -76,38 +81,52 @@ export class CausalTransformer {
   /**
    * x [B, L, D] (padding positions already zero), valid [B, L] 1 at real items → [B, L, D].
    * Padding positions stay zero after every block, so left padding of any length changes nothing.
+   * `lastOnly` → [B, 1, D], the last position alone: attention is causal, so the last block's
+   * queries, FFN and the final LN at every other position feed nothing the last one reads
+   * (serving scores only the newest state; the earlier blocks still run at every position,
+   * since the last block's keys and values come from them).
    */
-  apply(x: tf.Tensor3D, valid: tf.Tensor2D, w: WeightLookup, drop: Drop): tf.Tensor3D {
+  apply(x: tf.Tensor3D, valid: tf.Tensor2D, w: WeightLookup, drop: Drop, { lastOnly = false }: { lastOnly?: boolean } = {}): tf.Tensor3D {
     const [B, L] = valid.shape;
     const { hidden: D, heads: H, blocks } = this.config;
     const original = this.config.block === 'sasrec';
     const at = (name: string) => w(this.prefix + name);
+    const lastRow = <T extends tf.Tensor3D>(t: T): T => t.slice([0, L - 1, 0], [-1, 1, -1]) as T;
     return tf.tidy(() => {
-      const timeline = valid.expandDims(2) as tf.Tensor3D; // [B, L, 1]
-      const mask = attentionMask(valid, L);
+      let timeline = valid.expandDims(2) as tf.Tensor3D; // [B, L, 1]
+      let mask = attentionMask(valid, L);
       for (let b = 0; b < blocks; b++) {
         const p = `blocks.${b}.`;
+        const last = lastOnly && b === blocks - 1;
         const h = layerNorm(x, at(`${p}attn_ln.gamma`), at(`${p}attn_ln.beta`));
+        // queries (and all that follows in the block) at Lq positions: every one, or the last
+        const hq = last ? lastRow(h) : h;
+        const xq = last ? lastRow(x) : x;
+        if (last) {
+          mask = lastRow(mask);
+          timeline = lastRow(timeline);
+        }
+        const Lq = last ? 1 : L;
         // Q, K, V from column slices of one [D, 3D] weight: three fast 2-D products, no split of [B, L, 3D]
         const wqkv = at(`${p}attn.qkv.weight`);
         const bqkv = at(`${p}attn.qkv.bias`);
-        const [q, k, v] = [0, 1, 2].map((i) => dense(i > 0 && original ? x : h, wqkv.slice([0, i * D], [D, D]), bqkv.slice([i * D], [D])));
+        const [q, k, v] = [0, 1, 2].map((i) => dense(i === 0 ? hq : original ? x : h, wqkv.slice([0, i * D], [D, D]), bqkv.slice([i * D], [D])));
         let att: tf.Tensor3D;
         if (H === 1) {
           const scores = mm(q, k, false, true).mul(1 / Math.sqrt(D)).add(mask);
           att = mm(drop(tf.softmax(scores)) as tf.Tensor3D, v);
         } else {
           const dh = D / H;
-          // heads folded into the batch: [B*H, L, dh]
-          const heads = (t: tf.Tensor3D) => t.reshape([B, L, H, dh]).transpose([0, 2, 1, 3]).reshape([B * H, L, dh]) as tf.Tensor3D;
-          const m = mask.expandDims(1).tile([1, H, 1, 1]).reshape([B * H, L, L]);
-          const scores = mm(heads(q), heads(k), false, true).mul(1 / Math.sqrt(dh)).add(m);
-          const o = mm(drop(tf.softmax(scores)) as tf.Tensor3D, heads(v));
-          att = o.reshape([B, H, L, dh]).transpose([0, 2, 1, 3]).reshape([B, L, D]);
+          // heads folded into the batch: [B*H, len, dh]
+          const heads = (t: tf.Tensor3D, len: number) => t.reshape([B, len, H, dh]).transpose([0, 2, 1, 3]).reshape([B * H, len, dh]) as tf.Tensor3D;
+          const m = mask.expandDims(1).tile([1, H, 1, 1]).reshape([B * H, Lq, L]);
+          const scores = mm(heads(q, Lq), heads(k, L), false, true).mul(1 / Math.sqrt(dh)).add(m);
+          const o = mm(drop(tf.softmax(scores)) as tf.Tensor3D, heads(v, L));
+          att = o.reshape([B, H, Lq, dh]).transpose([0, 2, 1, 3]).reshape([B, Lq, D]);
         }
         const o = dense(att, at(`${p}attn.out.weight`), at(`${p}attn.out.bias`));
         // the original block adds to the normalised query and drops only attention weights there
-        x = original ? h.add(o) : x.add(drop(o));
+        x = original ? hq.add(o) : xq.add(drop(o));
         const g = layerNorm(x, at(`${p}ffn_ln.gamma`), at(`${p}ffn_ln.beta`));
         const f = dense(drop(tf.relu(dense(g, at(`${p}ffn.w1`), at(`${p}ffn.b1`)))), at(`${p}ffn.w2`), at(`${p}ffn.b2`));
         x = (original ? g : x).add(drop(f)).mul(timeline);

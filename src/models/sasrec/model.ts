@@ -73,11 +73,17 @@ export class SasrecModel implements SequentialModel<SasrecBatch> {
   private readonly dropout: SeededDropout;
   private objective?: SasrecObjective;
 
-  constructor(config: Partial<SasrecConfig> & { numItems: number }, init?: Map<string, Float32Array>) {
+  /**
+   * `itemTable: false` (serving, {@link SasrecModel.forServing}): no item_embedding variable; the
+   * caller keeps the table (fp32 or int8, score/item-table.ts) and hands in the rows of each
+   * history ({@link userVectorOf}). `specs` still lists every weight of the checkpoint.
+   */
+  constructor(config: Partial<SasrecConfig> & { numItems: number }, init?: Map<string, Float32Array>, { itemTable = true }: { itemTable?: boolean } = {}) {
     this.config = resolveSasrecConfig(config);
     this.stack = new CausalTransformer(this.config);
     this.specs = sasrecWeightSpecs(this.config, this.stack);
-    this.params = new Params(this.specs, init ?? initialWeights(this.specs, this.config.seed, this.config.init, new Set(['item_embedding'])), 'sasrec');
+    const held = itemTable ? this.specs : this.specs.filter((s) => s.name !== 'item_embedding');
+    this.params = new Params(held, init ?? initialWeights(this.specs, this.config.seed, this.config.init, new Set(['item_embedding'])), 'sasrec');
     this.dropout = new SeededDropout(this.config.dropout);
   }
 
@@ -103,8 +109,13 @@ export class SasrecModel implements SequentialModel<SasrecBatch> {
     this.dropout.seed(seed);
   }
 
-  /** `items`: the item rows `seq` indexes (default the whole item embedding; a batch's gathered rows in catalog-scale training) */
-  forward(seq: tf.Tensor2D, training = false, items: tf.Tensor2D = this.itemEmbedding): tf.Tensor3D {
+  /**
+   * seq [B, L] → states [B, L, D]; `lastOnly`: [B, 1, D], the newest position alone (serving).
+   * `embedded`: the item rows of `seq` [B, L, D], for a model built without its item table.
+   * `items`: the table `seq` indexes (default the whole item embedding; a batch's gathered rows in
+   * catalog-scale training).
+   */
+  forward(seq: tf.Tensor2D, training = false, { lastOnly = false, embedded, items }: { lastOnly?: boolean; embedded?: tf.Tensor3D; items?: tf.Tensor2D } = {}): tf.Tensor3D {
     this.alive();
     const L = seq.shape[1];
     if (L > this.config.maxLen) throw new MolarError('BAD_INPUT', `sequence length ${L} exceeds maxLen ${this.config.maxLen}`, { field: 'seq' });
@@ -115,15 +126,25 @@ export class SasrecModel implements SequentialModel<SasrecBatch> {
       const table = this.params.get('position_embedding');
       // [L, D] shared by every row (row L-1 = newest), or [B, L, D]: each item's index from its row's oldest (padding → 0, zeroed below)
       const pos = this.config.positions === 'from-newest' ? tf.reverse(table.slice([0, 0], [L, D]), 0) : tf.gather(table, tf.cast(tf.relu(tf.cumsum(valid, 1).sub(1)), 'int32'));
-      const x = tf.gather(items, tf.cast(seq, 'int32')).mul(Math.sqrt(D)).add(pos) as tf.Tensor3D;
-      return this.stack.apply(drop(x).mul(valid.expandDims(2)), valid, (name) => this.params.get(name), drop);
+      const rows = embedded ?? tf.gather(items ?? this.itemEmbedding, tf.cast(seq, 'int32'));
+      const x = rows.mul(Math.sqrt(D)).add(pos) as tf.Tensor3D;
+      return this.stack.apply(drop(x).mul(valid.expandDims(2)), valid, (name) => this.params.get(name), drop, { lastOnly });
     });
   }
 
   /** Last-position user vector [B, D]: what predict and fullSortPredict score against. */
   userVector(seq: tf.Tensor2D): tf.Tensor2D {
-    const L = seq.shape[1];
-    return tf.tidy(() => this.forward(seq, false).slice([0, L - 1, 0], [-1, 1, -1]).squeeze([1]) as tf.Tensor2D);
+    return tf.tidy(() => this.forward(seq, false, { lastOnly: true }).squeeze([1]) as tf.Tensor2D);
+  }
+
+  /** userVector of a model built without its item table: `embedded` [B, L, D] holds the rows of `seq`. */
+  userVectorOf(seq: tf.Tensor2D, embedded: tf.Tensor3D): tf.Tensor2D {
+    return tf.tidy(() => this.forward(seq, false, { lastOnly: true, embedded }).squeeze([1]) as tf.Tensor2D);
+  }
+
+  /** config.repeatBias: the learned scalar added to the score of every item the history holds; else 0. */
+  repeatBiasValue(): number {
+    return this.config.repeatBias ? this.params.get('repeat_bias').dataSync()[0] : 0;
   }
 
   calculateLoss({ seq, targets, negatives, historyMask, seen, itemRows }: SasrecBatch): tf.Scalar {
@@ -146,7 +167,7 @@ export class SasrecModel implements SequentialModel<SasrecBatch> {
     return tf.tidy(() => {
       const rows = tf.tensor1d(rowsArr, 'int32');
       const rowUsers = tf.tensor1d(usersArr, 'int32');
-      const out = this.forward(seq, true, table).reshape([-1, D]);
+      const out = this.forward(seq, true, { items: table }).reshape([-1, D]);
       const user = tf.gather(out, rows) as tf.Tensor2D;
       const tg = tf.gather(tf.cast(targets, 'int32').reshape([-1]), rows) as tf.Tensor1D;
       const repeat = this.config.repeatBias ? { bias: this.params.get('repeat_bias'), ...seen! } : undefined;
@@ -200,14 +221,30 @@ export class SasrecModel implements SequentialModel<SasrecBatch> {
    * in train/build-step.ts: models never import the bundle format.
    */
   static fromEntry(entry: { config: Record<string, unknown>; weights: WeightSpec[] }, data: Float32Array | ArrayBuffer, file?: string): SasrecModel {
+    const { cfg, values } = SasrecModel.unpackEntry(entry, data, file);
+    return new SasrecModel(cfg, values);
+  }
+
+  private static unpackEntry(entry: { config: Record<string, unknown>; weights: WeightSpec[] }, data: Float32Array | ArrayBuffer, file?: string) {
     const given = entry.config as Partial<SasrecConfig> & { numItems: number };
     // loading needs only the architecture; a training knob out of range for this catalog is no reason to refuse it
     // entries written before `block` / `positions` existed were all pre-LN / from-newest, whatever the defaults are now
     // a repeat bias implies history-kept training, which the entry does not carry
     const cfg = { ...given, block: given.block ?? 'pre-ln', positions: given.positions ?? 'from-newest', ...(given.repeatBias ? { excludeHistory: false } : {}), numNegatives: Math.min(given.numNegatives ?? DEFAULT_NEGATIVES[given.loss ?? SASREC_DEFAULTS.loss] ?? 1, given.numItems) };
     const resolved = resolveSasrecConfig(cfg);
-    const values = unpackWeights(sasrecWeightSpecs(resolved, new CausalTransformer(resolved)), entry.weights, data, file);
-    return new SasrecModel(cfg, values);
+    return { cfg, values: unpackWeights(sasrecWeightSpecs(resolved, new CausalTransformer(resolved)), entry.weights, data, file) };
+  }
+
+  /**
+   * Serving: the model without its item table, and the table's rows [N+1, D] as a view into `data`
+   * (no copy): the scorer lays them out for its product (score/item-table.ts) and the fp32
+   * checkpoint need not be held twice.
+   */
+  static forServing(entry: { config: Record<string, unknown>; weights: WeightSpec[] }, data: Float32Array | ArrayBuffer, file?: string): { model: SasrecModel; itemRows: Float32Array } {
+    const { cfg, values } = SasrecModel.unpackEntry(entry, data, file);
+    const itemRows = values.get('item_embedding')!;
+    values.delete('item_embedding');
+    return { model: new SasrecModel(cfg, values, { itemTable: false }), itemRows };
   }
 
   dispose(): void {
