@@ -5,34 +5,21 @@
  * of 5 warm recommend() calls); `auto` is loaded twice in its context, the second time on the
  * timings cached in IndexedDB. → bench/results/backend-auto.json, rows "backend-auto".
  */
-import net, { type AddressInfo } from 'node:net';
-import { chromium } from 'playwright-core';
-import { createServer } from 'vite';
-import pwConfig from '../playwright.config.js';
 import { pageModule } from '../e2e/helpers.js';
 import type { BackendChoice } from '../src/config.js';
+import { startBenchBrowser } from './browser-harness.js';
 import { BENCH_DATE, BENCH_MACHINE, recordBench, type BenchRow } from './record.js';
 
 type Auto = typeof import('../e2e/pages/auto.js');
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-const port = await freePort();
-const server = await createServer({ configFile: 'vite.config.ts', server: { port, strictPort: true }, cacheDir: '.cache/vite-bench', logLevel: 'warn' });
-await server.listen();
-const browser = await chromium.launch({ ...pwConfig.use?.launchOptions, headless: true });
+const harness = await startBenchBrowser();
+const { origin, browser } = harness;
 const rows: BenchRow[] = [];
 try {
   for (const choice of ['auto', 'wasm', 'webgpu', 'webgl'] as BackendChoice[]) {
     const context = await browser.newContext();
     const page = await context.newPage();
-    await page.goto(`http://127.0.0.1:${port}/e2e/pages/blank.html`);
+    await page.goto(`${origin}/e2e/pages/blank.html`);
     const call = pageModule<Auto>(page, '/e2e/pages/auto.ts');
     const runs = choice === 'auto' ? ['first visit', 'cached'] : ['first visit'];
     for (const visit of runs) {
@@ -53,8 +40,7 @@ try {
     await context.close();
   }
 } finally {
-  await browser.close();
-  await server.close();
+  await harness.close();
 }
 await recordBench('backend-auto', rows, (r) => {
   const m = r.metrics as Record<string, number>;

@@ -21,13 +21,10 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
-import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
-import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
-import { createServer } from 'vite';
-import pwConfig from '../playwright.config.js';
+import { type BrowserContext, type CDPSession, type Page } from 'playwright-core';
 import { pageModule } from '../e2e/helpers.js';
 import type { BackendName } from '../src/config.js';
 import { openBundleDir } from '../src/cli/bundle-node.js';
@@ -39,6 +36,7 @@ import { loadNodeItemEncoder, useNodeBackend } from '../src/encoders/node.js';
 import { sampleItems } from '../src/encoders/sample-node.js';
 import type { DecodedImage } from '../src/encoders/types.js';
 import { ItemVectorStore } from '../src/items/store.js';
+import { loadModulePage, startBenchBrowser } from './browser-harness.js';
 import { recordBench, type BenchRow } from './record.js';
 import type { BenchItem } from './pages/encoders-browser.js';
 
@@ -89,14 +87,6 @@ const toBench = (it: (typeof catalog)[number]): BenchItem => ({
   attributes: it.attributes,
   image: typeof it.image === 'string' ? DATA_PREFIX + path.relative(dataDir, it.image).split(path.sep).map(encodeURIComponent).join('/') : undefined,
 });
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** Polls the page's JS heap over CDP; the page yields between encode batches, so samples land there. */
 class HeapPeak {
@@ -164,13 +154,8 @@ async function reniceChromium(): Promise<void> {
   }
 }
 
-const port = await freePort();
-const origin = `http://127.0.0.1:${port}`;
-// own deps cache, so the e2e or demo servers running beside this one never see a half-written one
-const server = await createServer({ configFile: 'vite.config.ts', server: { port, strictPort: true }, cacheDir: '.cache/vite-bench', logLevel: 'warn' });
-await server.listen();
-const browser = await chromium.launch({ ...pwConfig.use?.launchOptions, headless: true });
-const browserName = `chromium ${browser.version()} headless`;
+const harness = await startBenchBrowser();
+const { origin, browser, browserName } = harness;
 
 async function serveData(context: BrowserContext): Promise<void> {
   await context.route(`${origin}${DATA_PREFIX}**`, async (route) => {
@@ -190,18 +175,7 @@ async function openPage(): Promise<{ page: Page; context: BrowserContext; call: 
     if (m.type() === 'error' || m.type() === 'warning') log(`  [page ${m.type()}] ${m.text()}`);
     else if (/^encoded \d+\/\d+$/.test(m.text())) log(`  ${m.text()}`);
   });
-  // The first import can make Vite discover a dependency and reload the page; retry until it sticks.
-  for (let attempt = 0; ; attempt++) {
-    await page.goto(`${origin}${PAGE}`);
-    try {
-      await page.evaluate((u) => import(/* @vite-ignore */ u).then(() => undefined), MODULE);
-      await page.waitForTimeout(500);
-      await page.evaluate((u) => import(/* @vite-ignore */ u).then(() => undefined), MODULE);
-      break;
-    } catch (e) {
-      if (attempt >= 3) throw e;
-    }
-  }
+  await loadModulePage(page, `${origin}${PAGE}`, MODULE);
   const cdp = await context.newCDPSession(page);
   await reniceChromium();
   return { page, context, call: pageModule<PageMod>(page, MODULE), heap: new HeapPeak(cdp) };
@@ -508,6 +482,5 @@ try {
   if (o.full) await full();
   else await perBackend();
 } finally {
-  await browser.close();
-  await server.close();
+  await harness.close();
 }

@@ -15,14 +15,11 @@
  * WebGPU and WebGL run on SwiftShader (software) here, so those and cpu get `--slow-warm` runs.
  * → bench/results/msr-timing.json, rows "msr-timing".
  */
-import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import { Command } from 'commander';
-import { chromium } from 'playwright-core';
-import { createServer } from 'vite';
-import pwConfig from '../playwright.config.js';
 import { pageModule } from '../e2e/helpers.js';
 import type { BackendName } from '../src/config.js';
+import { loadModulePage, startBenchBrowser } from './browser-harness.js';
 import { recordBench, type BenchRow } from './record.js';
 
 type PageMod = typeof import('./pages/msr-timing.js');
@@ -45,21 +42,8 @@ const date = new Date().toISOString().slice(0, 10);
 const machine = `node ${os.cpus().length}-core ${Math.round(os.totalmem() / 2 ** 30)}GiB`;
 const command = ['npm run bench:msr-timing', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-const port = await freePort();
-const origin = `http://127.0.0.1:${port}`;
-// own deps cache, so the e2e or demo servers running beside this one never see a half-written one
-const server = await createServer({ configFile: 'vite.config.ts', server: { port, strictPort: true }, cacheDir: '.cache/vite-bench', logLevel: 'warn' });
-await server.listen();
-const browser = await chromium.launch({ ...pwConfig.use?.launchOptions, headless: true });
-const browserName = `chromium ${browser.version()} headless`;
+const harness = await startBenchBrowser();
+const { origin, browser, browserName } = harness;
 const round = (x: number) => Math.round(x * 100) / 100;
 
 try {
@@ -70,11 +54,7 @@ try {
     try {
       const page = await context.newPage();
       page.on('console', (m) => (m.type() === 'error' ? log(`  [page error] ${m.text()}`) : undefined));
-      // the first import can make Vite discover a dependency and reload the page: import twice
-      await page.goto(`${origin}${PAGE}`);
-      await page.evaluate((u) => import(/* @vite-ignore */ u).then(() => undefined), MODULE).catch(() => undefined);
-      await page.waitForTimeout(500);
-      await page.goto(`${origin}${PAGE}`);
+      await loadModulePage(page, `${origin}${PAGE}`, MODULE);
       const call = pageModule<PageMod>(page, MODULE);
       log(`${backend}: synthetic model (${o.items} items, ${o.dim}-wide), ${warm} warm runs`);
       const s = await call('synthetic', backend, { numItems: o.items, itemDim: o.dim, depth: o.depth, warm });
@@ -118,6 +98,5 @@ try {
   if (o.dryRun) for (const r of rows) log(`[dry run, not recorded] ${figures(r)}`);
   else await recordBench('msr-timing', rows, figures);
 } finally {
-  await browser.close();
-  await server.close();
+  await harness.close();
 }

@@ -20,20 +20,18 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Command } from 'commander';
-import { chromium, type BrowserContext, type CDPSession } from 'playwright-core';
-import { createServer } from 'vite';
-import pwConfig from '../playwright.config.js';
+import { type BrowserContext, type CDPSession } from 'playwright-core';
 import { pageModule } from '../e2e/helpers.js';
 import { writeBundle } from '../src/bundle/write.js';
 import type { BackendName } from '../src/config.js';
 import { architectureOf } from '../src/models/sasrec/config.js';
 import { SasrecModel } from '../src/models/sasrec/model.js';
 import { tableKind } from '../src/score/item-table.js';
+import { loadModulePage, startBenchBrowser } from './browser-harness.js';
 import { recordBench, type BenchRow } from './record.js';
 
 type PageMod = typeof import('./pages/serve.js');
@@ -85,14 +83,6 @@ async function syntheticBundle(label: string, n: number): Promise<string> {
   return `/bundles/serve-${label}/`;
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 const bundles = new Map<string, { url: string; dim: number; source: string }>();
 for (const label of list(o.sizes)) {
   if (!(label in SIZES)) throw new Error(`unknown size "${label}": expected one of ${Object.keys(SIZES).join(', ')}`);
@@ -104,12 +94,8 @@ for (const label of list(o.sizes)) {
   } else bundles.set(label, { url: await syntheticBundle(label, SIZES[label]), dim: 64, source: 'synthetic (seeded random SASRec weights)' });
 }
 
-const port = await freePort();
-const origin = `http://127.0.0.1:${port}`;
-const server = await createServer({ configFile: 'vite.config.ts', server: { port, strictPort: true }, cacheDir: '.cache/vite-bench', logLevel: 'warn' });
-await server.listen();
-const browser = await chromium.launch({ ...pwConfig.use?.launchOptions, headless: true });
-const browserName = `chromium ${browser.version()} headless`;
+const harness = await startBenchBrowser();
+const { origin, browser, browserName } = harness;
 const MODULE = '/bench/pages/serve.ts';
 
 async function openPage(): Promise<{ context: BrowserContext; call: ReturnType<typeof pageModule<PageMod>>; cdp: CDPSession }> {
@@ -118,18 +104,7 @@ async function openPage(): Promise<{ context: BrowserContext; call: ReturnType<t
   page.on('console', (m) => {
     if (m.type() === 'error') log(`  [page error] ${m.text()}`);
   });
-  // the first import can make Vite discover a dependency and reload the page; retry until it sticks
-  for (let attempt = 0; ; attempt++) {
-    await page.goto(`${origin}/bench/pages/index.html`);
-    try {
-      await page.evaluate((u) => import(/* @vite-ignore */ u).then(() => undefined), MODULE);
-      await page.waitForTimeout(500);
-      await page.evaluate((u) => import(/* @vite-ignore */ u).then(() => undefined), MODULE);
-      break;
-    } catch (e) {
-      if (attempt >= 3) throw e;
-    }
-  }
+  await loadModulePage(page, `${origin}/bench/pages/index.html`, MODULE);
   return { context, call: pageModule<PageMod>(page, MODULE), cdp: await context.newCDPSession(page) };
 }
 
@@ -237,8 +212,7 @@ try {
     }
   }
 } finally {
-  await browser.close();
-  await server.close();
+  await harness.close();
 }
 
 const f = (x: unknown, d = 2) => (typeof x === 'number' ? x.toFixed(d) : String(x));
