@@ -145,7 +145,7 @@ export class Recommender extends EventTarget {
       const coldStart = vEntry
         ? ColdStart.fromFile(vEntry, await bundle.readFile(vEntry.files[0]), vEntry.files[0], manifest.numItems, { config, modelBaseUrl: opts.modelBaseUrl, warn: relay })
         : null;
-      const items = resolveItemUrls(bundle.items, bundle.baseUrl, page, relay);
+      const items = resolveItemUrls(bundle.items, bundle.baseUrl, page, relay, config.items);
       const rec = new Recommender({ bundle, items, modelEntry, scorer, report, history, config, coldStart, reranker: opts.reranker ?? bundled ?? KEEP_ORDER, onWarning: opts.onWarning ?? consoleWarning });
       warn = (w) => rec.warn(w);
       if (coldStart) for (const a of await coldStart.restore(history, (id) => rec.lookup.has(id))) rec.attach(a.record, a.vector);
@@ -336,7 +336,7 @@ export class Recommender extends EventTarget {
     this.parts.reranker.addItems?.({ data: vector, rows: 1, dim: vector.length });
     // an added item's image or link is relative to the page that added it
     const page = typeof location !== 'undefined' ? location.href : this.parts.bundle.baseUrl;
-    const [item] = resolveItemUrls([addedItemRecord(it)], page, page, (w) => this.warn(w));
+    const [item] = resolveItemUrls([addedItemRecord(it)], page, page, (w) => this.warn(w), this.parts.config.items);
     this.all.push(item);
     this.lookup.set(it.id, this.all.length);
     return item;

@@ -15,8 +15,17 @@ export const PATH_ATTRIBUTES = Object.freeze({
   'model-base-url': ['encoders', 'modelBaseUrl'],
 } as const satisfies Record<string, readonly [keyof MolarConfig, string]>);
 
-/** Every attribute that changes the Recommender's config: `config` (JSON) and the path attributes. */
-export const CONFIG_ATTRIBUTES: readonly string[] = Object.freeze(['config', ...Object.keys(PATH_ATTRIBUTES)]);
+/**
+ * Boolean attributes that set one config field each: present (`allow-remote-images`, or `="true"`)
+ * is true, `="false"` is false, anything else is refused.
+ */
+export const FLAG_ATTRIBUTES = Object.freeze({
+  /** show catalog images on other origins than the page's and the bundle's (a CDN); default only those two */
+  'allow-remote-images': ['items', 'allowRemoteImages'],
+} as const satisfies Record<string, readonly [keyof MolarConfig, string]>);
+
+/** Every attribute that changes the Recommender's config: `config` (JSON), the path and the flag attributes. */
+export const CONFIG_ATTRIBUTES: readonly string[] = Object.freeze(['config', ...Object.keys(PATH_ATTRIBUTES), ...Object.keys(FLAG_ATTRIBUTES)]);
 
 let defaults: DeepPartial<MolarConfig> = {};
 
@@ -64,6 +73,15 @@ export function configFromAttributes(attr: (name: string) => string | null): Dee
     if (value === null) continue;
     (out[section] ??= {})[field] = value;
     fromAttribute.set(`${section}.${field}`, name);
+  }
+  for (const [name, [section, field]] of Object.entries(FLAG_ATTRIBUTES)) {
+    const value = attr(name);
+    if (value === null) continue;
+    const v = value.trim().toLowerCase();
+    if (v !== '' && v !== 'true' && v !== 'false' && v !== name) {
+      throw new MolarError('BAD_CONFIG', `attribute ${name}: expected it present (or "true") or "false", got ${JSON.stringify(value)}`, { field: `${section}.${field}` });
+    }
+    (out[section] ??= {})[field] = v !== 'false';
   }
   try {
     resolveConfig(out as DeepPartial<MolarConfig>);
