@@ -118,7 +118,12 @@ export class Recommender extends EventTarget {
     if (!bundleUrl) throw new MolarError('BAD_CONFIG', 'bundleUrl is required', { field: 'bundleUrl' });
     const config = resolveConfig(opts.config);
     const page = typeof location !== 'undefined' ? location.href : undefined;
-    const absolute = page ? new URL(bundleUrl, page).href : bundleUrl;
+    let absolute: string;
+    try {
+      absolute = new URL(bundleUrl, page).href;
+    } catch (e) {
+      throw new MolarError('BAD_CONFIG', `expected a URL (absolute, or relative to the page), got ${JSON.stringify(String(bundleUrl).slice(0, 200))}`, { field: 'bundleUrl', cause: e });
+    }
     // Warnings raised before the Recommender exists go straight to the handler, later ones through it.
     let warn: WarningHandler = opts.onWarning ?? consoleWarning;
     const relay: WarningHandler = (w) => warn(w);
@@ -248,8 +253,12 @@ export class Recommender extends EventTarget {
    */
   async recommend(opts: RecommendOptions = {}): Promise<Recommendation[]> {
     this.alive();
-    const { k = 8, exclude = 'seen' } = opts;
+    const { k = 8, exclude = 'seen' } = opts ?? {};
     if (!Number.isInteger(k) || k < 1) throw new MolarError('BAD_CONFIG', `k must be a positive integer, got ${k}`, { field: 'k' });
+    // anything else would silently mean "exclude nothing"
+    if (exclude !== 'seen' && exclude !== 'none' && !(Array.isArray(exclude) && exclude.every((id) => typeof id === 'string'))) {
+      throw new MolarError('BAD_CONFIG', `expected 'seen', 'none' or a list of item ids, got ${JSON.stringify(exclude)}`, { field: 'exclude' });
+    }
     const { coldStart, config } = this.parts;
     const seq = await this.historyIds();
     const excluded: number[] = [];
