@@ -52,6 +52,8 @@ function asMolarError(e: unknown): MolarError {
 export class IdbBackend implements HistoryBackend {
   readonly persistent = true;
   private db?: IDBPDatabase<HistoryDB>;
+  /** close() was called: no operation may open a connection again (one left open blocks every later upgrade) */
+  private closed = false;
 
   private constructor(
     private readonly dbName: string,
@@ -65,6 +67,7 @@ export class IdbBackend implements HistoryBackend {
   }
 
   private async connection(): Promise<IDBPDatabase<HistoryDB>> {
+    if (this.closed) throw new MolarError('DISPOSED', `history database "${this.dbName}" was closed`);
     if (this.db) return this.db;
     if (typeof indexedDB === 'undefined') throw new MolarError('HISTORY_UNAVAILABLE', 'IndexedDB is not available in this context');
     try {
@@ -96,6 +99,8 @@ export class IdbBackend implements HistoryBackend {
     try {
       return await fn(await this.connection());
     } catch (e) {
+      // closed while this call waited for its connection: the InvalidStateError is our own close()
+      if (this.closed && !(e instanceof MolarError)) throw new MolarError('DISPOSED', `history database "${this.dbName}" was closed`, { cause: e });
       if (!RETRYABLE.has(errorName(e))) throw asMolarError(e);
       if (errorName(e) === 'InvalidStateError') this.db = undefined;
       return fn(await this.connection()).catch((again: unknown) => {
@@ -172,6 +177,7 @@ export class IdbBackend implements HistoryBackend {
   }
 
   close(): void {
+    this.closed = true;
     this.db?.close();
     this.db = undefined;
   }

@@ -125,3 +125,18 @@ describe('a history far over maxEvents', () => {
     expect((await a.itemSequence()).slice(-3)).toEqual(['old999', 'from-a', 'from-b']);
   });
 });
+
+describe('close() during a background trim', () => {
+  it('leaves no connection open behind it (one would block every later schema upgrade in this browser)', async () => {
+    const cfg = await seeded(300, 10);
+    const b = await IdbBackend.open(cfg.dbName, { onTerminated: () => {}, onWarning: () => {} });
+    // a trim batch on its way to its transaction when the store closes (HistoryStore.close() during settled())
+    const batch = b.trimTo('shop', 10, TRIM_BATCH).then(() => 'ran', (e: unknown) => (isMolarError(e) ? e.code : String(e)));
+    b.close();
+    expect(await batch).toBe('DISPOSED');
+    let blocked = false;
+    const upgraded = await Promise.race([openDB(cfg.dbName, 99, { blocked: () => (blocked = true) }), new Promise<null>((r) => setTimeout(r, 1000, null))]);
+    expect(blocked).toBe(false);
+    upgraded?.close();
+  });
+});

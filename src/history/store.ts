@@ -162,9 +162,12 @@ export class HistoryStore {
 
   private async use<T>(fn: (b: HistoryBackend) => Promise<T>): Promise<T> {
     if (this.closed) throw new MolarError('DISPOSED', `history "${this.namespace}" was closed`);
+    const backend = this.backend;
     try {
-      return await fn(this.backend);
+      return await fn(backend);
     } catch (e) {
+      // IndexedDB was swapped for memory under this call (fallBack closed it): run it there instead
+      if (backend !== this.backend && !this.closed) return fn(this.backend);
       // only a lost database moves us to memory; a bad request is the caller's to see
       if (!(e instanceof MolarError && e.code === 'HISTORY_UNAVAILABLE') || this.opts.strict || !this.backend.persistent) throw e;
       this.fallBack(e);
