@@ -17,6 +17,8 @@ import { consoleWarning, type WarningCode } from '../warnings.js';
 
 /** Deletes per transaction when trimming: few enough that a record() queued behind a batch waits only a few ms. */
 export const TRIM_BATCH = 100;
+/** The longest item id record() takes: data/table.ts's INPUT_LIMITS.fieldChars (not imported: it would pull the CSV parser into the widget). */
+export const MAX_ITEM_ID_CHARS = 65_536;
 /** When the quota is full, the share of this namespace's oldest events dropped to make room (README, "Storage quota"). */
 export const QUOTA_DROP_FRACTION = 0.1;
 
@@ -252,6 +254,11 @@ function validateEvent(input: HistoryEventInput, now: () => number): HistoryEven
   const { itemId, type } = input;
   if (typeof itemId !== 'string' || itemId === '') {
     throw new MolarError('BAD_INPUT', `expected a non-empty string, got ${JSON.stringify(itemId)}`, { field: 'itemId' });
+  }
+  // no catalog id is longer than a catalog field: a longer one is a page bug or an attack on the
+  // origin's quota, and each would be stored and exported
+  if (itemId.length > MAX_ITEM_ID_CHARS) {
+    throw new MolarError('BAD_INPUT', `expected at most ${MAX_ITEM_ID_CHARS} characters, got ${itemId.length}`, { field: 'itemId' });
   }
   if (!(EVENT_TYPES as readonly string[]).includes(type)) {
     throw new MolarError('BAD_INPUT', `expected one of ${EVENT_TYPES.join(', ')}, got ${JSON.stringify(type)}`, { field: 'type' });
