@@ -45,6 +45,9 @@ describe('configFromAttributes', () => {
     expect(refusal(() => configFromAttributes(attrs({ config: '[1]' }))).message).toContain('must be a JSON object');
     expect(refusal(() => configFromAttributes(attrs({ config: '{"runtime":{"fallbackOrder":["tpu"]}}' }))).message).toContain('attribute config: field "runtime.fallbackOrder[0]"');
     expect(refusal(() => configFromAttributes(attrs({ config: '{"nope":{}}' }))).message).toContain('attribute config: field "nope"');
+    // a "__proto__" key is a section name like any other, refused, never the config's prototype
+    expect(refusal(() => configFromAttributes(attrs({ config: '{"__proto__":{"history":{"maxEvents":1}}}' }))).message).toContain('attribute config: field "__proto__"');
+    expect(refusal(() => configFromAttributes(attrs({ config: '{"history":{"__proto__":{"maxEvents":1}}}' }))).message).toContain('field "history.__proto__"');
   });
 
   it('allow-remote-images turns on images from other origins (present or "true"); "false" or absent leaves them off', () => {

@@ -42,7 +42,10 @@ export function setWidgetDefaults(config: DeepPartial<MolarConfig>): void {
 function mergeSections(into: Record<string, Record<string, unknown>>, from: object): void {
   for (const [section, fields] of Object.entries(from)) {
     // not an object: left for resolveConfig to refuse with its own message
-    into[section] = typeof fields === 'object' && fields !== null && !Array.isArray(fields) ? { ...into[section], ...fields } : fields;
+    const value = typeof fields === 'object' && fields !== null && !Array.isArray(fields) ? { ...(Object.hasOwn(into, section) ? into[section] : {}), ...fields } : fields;
+    // defined, not assigned: `into["__proto__"] = …` (a JSON key like any other) would set the
+    // object's prototype, and resolveConfig would never see the section to refuse it
+    Object.defineProperty(into, section, { value, enumerable: true, writable: true, configurable: true });
   }
 }
 
@@ -71,7 +74,7 @@ export function configFromAttributes(attr: (name: string) => string | null): Dee
   for (const [name, [section, field]] of Object.entries(PATH_ATTRIBUTES)) {
     const value = attr(name);
     if (value === null) continue;
-    (out[section] ??= {})[field] = value;
+    (out[section] = Object.hasOwn(out, section) ? out[section] : {})[field] = value;
     fromAttribute.set(`${section}.${field}`, name);
   }
   for (const [name, [section, field]] of Object.entries(FLAG_ATTRIBUTES)) {
@@ -81,7 +84,7 @@ export function configFromAttributes(attr: (name: string) => string | null): Dee
     if (v !== '' && v !== 'true' && v !== 'false' && v !== name) {
       throw new MolarError('BAD_CONFIG', `attribute ${name}: expected it present (or "true") or "false", got ${JSON.stringify(value)}`, { field: `${section}.${field}` });
     }
-    (out[section] ??= {})[field] = v !== 'false';
+    (out[section] = Object.hasOwn(out, section) ? out[section] : {})[field] = v !== 'false';
   }
   try {
     resolveConfig(out as DeepPartial<MolarConfig>);
