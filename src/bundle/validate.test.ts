@@ -135,6 +135,19 @@ describe('an untrusted bundle is refused with BUNDLE_INVALID naming file and fie
     expect([err.code, err.message]).toEqual(['BUNDLE_INVALID', expect.stringContaining('Infinity at index 5')]);
   });
 
+  it('a co-occurrence table whose row index runs backwards or does not start at 0 is refused, not scored', async () => {
+    for (const [name, edit] of [['backwards', (u: Uint32Array) => ([u[5], u[6]] = [u[6] + 3, u[5]])], ['offset start', (u: Uint32Array) => (u[0] = 1)]] as const) {
+      const dir = tampered((_m, d) => {
+        const f = path.join(d, 'cooccurrence.bin');
+        const u = new Uint32Array(new Uint8Array(readFileSync(f)).buffer);
+        edit(u);
+        writeFileSync(f, new Uint8Array(u.buffer));
+      });
+      const e = await Recommender.load({ bundleUrl: 'disk://b/', backend: 'cpu', model: 'cooccurrence', fetch: fetchFrom(dir), namespace: `csr${Math.random()}` }).catch((x) => x);
+      expect([e.code, e.message], name).toEqual(['BUNDLE_INVALID', expect.stringMatching(/cooccurrence\.bin.*indptr/)]);
+    }
+  });
+
   it('a molar entry with a bad mix, parts outside its files or another item count is refused', async () => {
     const molar = (m: Record<string, any>) => m.models.find((x: { kind: string }) => x.kind === 'molar');
     const cases: [(m: Record<string, any>) => void, string][] = [
