@@ -12,9 +12,9 @@ export interface HistoryBackend {
   /** how many events `ns` holds */
   count(ns: string): Promise<number>;
   /**
-   * deletes the oldest events of `ns` beyond the newest `keep`, at most `limit` of them, counting in
-   * the same transaction (so two tabs trimming at once cannot both delete the same excess); `left`
-   * is how many stay over `keep`
+   * deletes the oldest events of `ns` beyond the newest `keep`, at most `limit` of them, finding
+   * them in the same transaction (so two tabs trimming at once cannot both delete the same excess);
+   * `left` > 0 when some may stay over `keep` (the caller asks again until a call drops none)
    */
   trimTo(ns: string, keep: number, limit: number): Promise<{ dropped: number; left: number }>;
   /** the newest `limit` events of `ns`, oldest first */
@@ -124,14 +124,24 @@ export class IdbBackend implements HistoryBackend {
   trimTo(ns: string, keep: number, limit: number): Promise<{ dropped: number; left: number }> {
     return this.run(async (db) => {
       const tx = db.transaction('events', 'readwrite');
+      const index = tx.store.index('by-ns-ts');
       const work = async () => {
-        const excess = (await tx.store.index('by-ns').count(ns)) - keep;
-        if (excess <= 0) return { dropped: 0, left: 0 };
-        const keys = await tx.store.index('by-ns-ts').getAllKeys(namespaceRange(ns), Math.min(excess, limit));
+        // Not a count of the namespace: that reads every row, and a batch of a 100k-row history
+        // then held the store (and a record() queued behind it) for tens of ms. From the newest,
+        // step over the `keep` kept rows; the row reached and all before it are the excess.
+        const newest = await index.openKeyCursor(namespaceRange(ns), 'prev');
+        const cut = newest && keep > 0 ? await newest.advance(keep) : newest;
+        if (!cut) return { dropped: 0, left: 0 };
+        const [, cutTs] = cut.key as [string, number];
+        const cutSeq = cut.primaryKey as number;
+        // oldest first: rows before the cut's ts, then those at its ts up to it (ties are in seq order)
+        let keys = await index.getAllKeys(IDBKeyRange.bound([ns, -Infinity], [ns, cutTs], false, true), limit);
+        if (keys.length < limit) keys = keys.concat((await index.getAllKeys(IDBKeyRange.only([ns, cutTs]))).filter((k) => k <= cutSeq).slice(0, limit - keys.length));
         // issued together, not one cursor step per row: the batch commits in a few ms, so a
         // record() queued behind it on the same store waits no longer than that
         await Promise.all(keys.map((k) => tx.store.delete(k)));
-        return { dropped: keys.length, left: excess - keys.length };
+        // a full batch may have left more excess: the caller asks again, and an empty one ends it
+        return { dropped: keys.length, left: keys.length === limit ? 1 : 0 };
       };
       const [result] = await Promise.all([work(), tx.done]);
       return result;
