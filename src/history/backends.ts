@@ -54,6 +54,8 @@ export class IdbBackend implements HistoryBackend {
   private db?: IDBPDatabase<HistoryDB>;
   /** close() was called: no operation may open a connection again (one left open blocks every later upgrade) */
   private closed = false;
+  /** per namespace, the ts of the newest row this connection's trims deleted (see trimTo) */
+  private readonly trimFloor = new Map<string, number>();
 
   private constructor(
     private readonly dbName: string,
@@ -123,8 +125,14 @@ export class IdbBackend implements HistoryBackend {
 
   trimTo(ns: string, keep: number, limit: number): Promise<{ dropped: number; left: number }> {
     return this.run(async (db) => {
-      const tx = db.transaction('events', 'readwrite');
+      // relaxed: a trim lost to a crash loses nothing (the next one redoes it), and a strict
+      // commit's flush is time a record() queued behind this batch waits
+      const tx = db.transaction('events', 'readwrite', { durability: 'relaxed' });
       const index = tx.store.index('by-ns-ts');
+      // the oldest ts this connection's trims have left: rows below it are deleted, and a range
+      // starting there seeks past their tombstones instead of walking them (LevelDB keeps them
+      // until compaction, so every batch of a long trim got slower than the last)
+      const floor = this.trimFloor.get(ns) ?? -Infinity;
       const work = async () => {
         // Not a count of the namespace: that reads every row, and a batch of a 100k-row history
         // then held the store (and a record() queued behind it) for tens of ms. From the newest,
@@ -135,8 +143,11 @@ export class IdbBackend implements HistoryBackend {
         const [, cutTs] = cut.key as [string, number];
         const cutSeq = cut.primaryKey as number;
         // oldest first: rows before the cut's ts, then those at its ts up to it (ties are in seq order)
-        let keys = await index.getAllKeys(IDBKeyRange.bound([ns, -Infinity], [ns, cutTs], false, true), limit);
+        let keys = floor < cutTs ? await index.getAllKeys(IDBKeyRange.bound([ns, floor], [ns, cutTs], false, true), limit) : [];
         if (keys.length < limit) keys = keys.concat((await index.getAllKeys(IDBKeyRange.only([ns, cutTs]))).filter((k) => k <= cutSeq).slice(0, limit - keys.length));
+        // the last key deleted is the oldest row still to look at next time (ties at its ts included)
+        const last = keys.length ? await tx.store.get(keys[keys.length - 1]) : undefined;
+        if (last) this.trimFloor.set(ns, last.ts);
         // issued together, not one cursor step per row: the batch commits in a few ms, so a
         // record() queued behind it on the same store waits no longer than that
         await Promise.all(keys.map((k) => tx.store.delete(k)));
