@@ -16,7 +16,7 @@ import { DB_VERSION, EVENT_TYPES, type AddedItem, type AddedItemRecord, type Eve
 import { consoleWarning, type WarningCode } from '../warnings.js';
 
 /** Deletes per transaction when trimming: few enough that a record() queued behind a batch waits only a few ms. */
-export const TRIM_BATCH = 100;
+export const TRIM_BATCH = 20;
 /**
  * A background trim batch starts only once record() has been quiet this long: a batch holds the
  * events store, and in Chromium one of a 100k-row history took over 100 ms on a loaded machine, so a
