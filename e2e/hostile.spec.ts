@@ -25,6 +25,9 @@ const HOSTILE = [
   { title: '<img src=x onerror="__pwned(11)">' },
   { title: '<script>__pwned(12)</script>', text: '<iframe src="javascript:__pwned(13)"></iframe>' },
   { id: '"><svg onload=__pwned(14)>' },
+  // SVG pictures with script: as an <img> an SVG runs none (the bundle's own file, and a data: URL)
+  { image: 'images/evil.svg' },
+  { image: 'data:image/svg+xml,<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8" onload="top.__pwned(16)"><script>top.__pwned(17)</script></svg>' },
   { url: '/e2e/pages/hostile.html#fine', title: 'a plain item' },
 ];
 const items = HOSTILE.map((h, i) => ({ id: `h${i}`, ...h }));
@@ -32,7 +35,7 @@ const items = HOSTILE.map((h, i) => ({ id: `h${i}`, ...h }));
 test.beforeAll(async () => {
   // distinct popularity so every item ranks, in a fixed order
   const pop = Float32Array.from({ length: items.length + 1 }, (_, i) => (i === 0 ? 0 : items.length - i + 1));
-  await writeBundle({ out: path.resolve('bundles/hostile-e2e'), name: 'hostile', items, files: new Map([['popularity.bin', { data: new Uint8Array(pop.buffer) }]]), models: [{ kind: 'popularity', files: ['popularity.bin'] }], overwrite: true });
+  await writeBundle({ out: path.resolve('bundles/hostile-e2e'), name: 'hostile', items, files: new Map<string, { data: Uint8Array | string }>([['popularity.bin', { data: new Uint8Array(pop.buffer) }], ['images/evil.svg', { data: '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8" onload="top.__pwned(15)"><script>top.__pwned(15)</script></svg>' }]]), models: [{ kind: 'popularity', files: ['popularity.bin'] }], overwrite: true });
 });
 
 test('a hostile catalog runs no script: every card rendered, every card clicked, 0 payloads executed', async ({ page }) => {
@@ -53,6 +56,10 @@ test('a hostile catalog runs no script: every card rendered, every card clicked,
     if (!page.url().startsWith(`${ORIGIN}/e2e/pages/hostile.html`)) await page.goBack();
   }
   await page.waitForTimeout(500); // a deferred payload (an onerror, a navigation) would have run by now
+  // the data: SVG was shown as a picture (decoded, not swapped for the placeholder) and ran nothing;
+  // the bundle's evil.svg too (this dev server types it application/octet-stream, so it shows the placeholder)
+  const svg = await page.locator('molar-recs').evaluate((el) => [...el.shadowRoot!.querySelectorAll<HTMLImageElement>('[part=image]')].filter((i) => i.src.startsWith('data:image/svg')).map((i) => i.complete && i.naturalWidth > 0));
+  expect(svg).toEqual([true]);
   expect(ran).toEqual([]);
   expect(dialogs).toEqual([]);
   expect(external).toEqual([]);

@@ -48,7 +48,7 @@ describe('resolveConfig', () => {
 describe('resolveConfig checks every section', () => {
   it('refuses unknown sections and fields, and bad values in every section, naming the field', () => {
     const cases: [unknown, string, string][] = [
-      [{ explain: { on: true } }, 'explain', 'a known config section (runtime, history, score, baseline, encoders, summary)'],
+      [{ explain: { on: true } }, 'explain', 'a known config section (runtime, history, score, baseline, encoders, summary, items)'],
       [{ summary: { blockSize: 3 } }, 'summary.blockSize', 'a known field of "summary" (rerank, weight)'],
       [{ summary: { rerank: 'yes' } }, 'summary.rerank', 'true or false'],
       [{ summary: { weight: 1.5 } }, 'summary.weight', 'a number in [0, 1]'],
@@ -67,6 +67,7 @@ describe('resolveConfig checks every section', () => {
       [{ baseline: { recencyDecay: Number.NaN } }, 'baseline.recencyDecay', 'a number in (0, 1]'],
       [{ baseline: { popularityWeight: -1 } }, 'baseline.popularityWeight', 'a number in [0, '],
       [{ encoders: 'fp16' }, 'encoders', 'an object'],
+      [{ items: { allowRemoteImages: 'true' } }, 'items.allowRemoteImages', 'true or false'],
     ];
     for (const [partial, field, message] of cases) {
       const e = errorOf(() => resolveConfig(partial as never));
@@ -84,6 +85,8 @@ describe('resolveConfig checks every section', () => {
     expect(c.score).toEqual({ tileSize: 1, rerankDepth: 8, contentRecencyDecay: 1, itemTable: 'int8' });
     expect(resolveConfig().score.itemTable).toBe('auto');
     expect(resolveConfig().summary).toEqual({ rerank: true });
+    expect(resolveConfig().items).toEqual({ allowRemoteImages: false }); // images from other origins: off unless asked
+    expect(resolveConfig({ items: { allowRemoteImages: true } }).items.allowRemoteImages).toBe(true);
     expect(resolveConfig({ summary: { rerank: false, weight: 0.25 } }).summary).toEqual({ rerank: false, weight: 0.25 });
   });
 });

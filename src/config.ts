@@ -113,6 +113,16 @@ export interface SummaryConfig {
   weight?: number;
 }
 
+export interface ItemsConfig {
+  /**
+   * show catalog images whose absolute URL is on another origin than the page's or the bundle's (a
+   * CDN). Off by default: each such picture is a request telling that origin which products this
+   * shopper is recommended. Off, they are dropped at load with an UNSAFE_URL warning naming the item
+   * (items/urls.ts); `molar build --allow-remote-images` is the build's side of the same choice.
+   */
+  allowRemoteImages: boolean;
+}
+
 export interface MolarConfig {
   runtime: RuntimeConfig;
   history: HistoryConfig;
@@ -122,6 +132,8 @@ export interface MolarConfig {
   encoders: EncoderConfig;
   /** MLLM-MSR's preference summary and re-ranker (summary/) */
   summary: SummaryConfig;
+  /** what of the catalog's items the page shows */
+  items: ItemsConfig;
 }
 
 export const DEFAULT_CONFIG: Readonly<MolarConfig> = Object.freeze({
@@ -133,6 +145,7 @@ export const DEFAULT_CONFIG: Readonly<MolarConfig> = Object.freeze({
   // not come from the weights the bundle (built in Node, fp32) was encoded with
   encoders: { modelBaseUrl: '/models/', dtype: 'fp32' as HfDtype, allowRemoteModels: false },
   summary: { rerank: true },
+  items: { allowRemoteImages: false },
 });
 
 /** The backends `runtime.fallbackOrder` may name. */
@@ -188,6 +201,7 @@ const SCHEMA: { [S in keyof MolarConfig]: { [F in keyof MolarConfig[S]]-?: Check
     allowRemoteModels: bool,
   },
   summary: { rerank: bool, weight: optional(num(0, 1)) },
+  items: { allowRemoteImages: bool },
 };
 
 /**

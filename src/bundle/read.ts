@@ -84,7 +84,7 @@ export async function readBundle(bundleUrl: string, opts: ReadOptions = {}): Pro
   const manifest = validateManifest(parsed, manifestUrl);
   const cache = new Map<string, Promise<ArrayBuffer>>();
   const fetchChecked = async (name: string): Promise<ArrayBuffer> => {
-    const entry = manifest.files[name];
+    const entry = Object.hasOwn(manifest.files, name) ? manifest.files[name] : undefined; // not an inherited key ("constructor")
     if (!entry) throw new MolarError('BUNDLE_INVALID', `"${name}" is not listed in the manifest's files`, { file: manifestUrl });
     const bytes = await fetchBytes(f, base + name);
     if (!opts.skipIntegrity) {

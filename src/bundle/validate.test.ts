@@ -44,7 +44,8 @@ async function failure(dir: string, asked?: string[]): Promise<{ code: string; m
 
 describe('an untrusted bundle is refused with BUNDLE_INVALID naming file and field', () => {
   it('a file name that leaves the bundle is never fetched', async () => {
-    for (const evil of ['../secret.bin', 'images/../../x', '%2e%2e/x', 'http://evil.example/x', '/etc/passwd', 'a?b']) {
+    // NUL, backslashes (a Windows path, a UNC share), an empty segment, an empty name too
+    for (const evil of ['../secret.bin', 'images/../../x', '%2e%2e/x', 'http://evil.example/x', '/etc/passwd', 'a?b', 'pop\u0000.bin', 'images\\..\\..\\secret', 'C:\\secret.bin', '\\\\host\\share\\x', 'images//x', '', '.']) {
       const asked: string[] = [];
       const dir = tampered((m) => {
         m.files[evil] = { bytes: 1, sha256: '0'.repeat(64) };
@@ -54,6 +55,41 @@ describe('an untrusted bundle is refused with BUNDLE_INVALID naming file and fie
       expect([e.code, e.message], evil).toEqual(['BUNDLE_INVALID', expect.stringContaining('relative path inside the bundle')]);
       expect(asked).toEqual(['manifest.json']);
     }
+  });
+
+  it('a model naming a file by an inherited key ("constructor", "toString", "__proto__") is refused unfetched', async () => {
+    for (const key of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      const asked: string[] = [];
+      const dir = tampered((m) => (m.models.find((x: { kind: string }) => x.kind === 'popularity').files = [key]));
+      const e = await failure(dir, asked);
+      expect([e.code, e.message], key).toEqual(['BUNDLE_INVALID', expect.stringContaining(`names listed in "files" (missing "${key}")`)]);
+      expect(asked).toEqual(['manifest.json']);
+    }
+    const items = await failure(tampered((m) => (m.itemsFile = 'constructor')));
+    expect([items.code, items.message]).toEqual(['BUNDLE_INVALID', expect.stringContaining('field "itemsFile"')]);
+  });
+
+  it('items.json keys named __proto__ set no field and no prototype; ids "__proto__" and "constructor" are ordinary items', async () => {
+    const dir = tampered((_m, d) => {
+      const items = JSON.parse(readFileSync(path.join(d, 'items.json'), 'utf8'));
+      items[0] = JSON.parse(`{"id":"__proto__","__proto__":{"url":"javascript:alert(1)","title":"<b>x</b>","image":"javascript:alert(2)"}}`);
+      items[1] = { id: 'constructor', title: 'plain' };
+      const text = JSON.stringify(items); // JSON.parse made "__proto__" an own key, so it is written back
+      expect(text).toContain('"__proto__":{"url":"javascript:alert(1)"');
+      writeFileSync(path.join(d, 'items.json'), text);
+    });
+    const rec = await Recommender.load({ bundleUrl: 'disk://b/', backend: 'cpu', model: 'popularity', fetch: fetchFrom(dir), namespace: `proto${Math.random()}`, onWarning: () => {} });
+    const first = rec.item('__proto__')!;
+    expect([first.id, first.url, first.title, first.image]).toEqual(['__proto__', undefined, undefined, undefined]);
+    expect(rec.item('constructor')?.title).toBe('plain');
+    expect(rec.item('toString')).toBeUndefined(); // a lookup by an inherited key finds nothing
+    await rec.record({ itemId: '__proto__' });
+    await rec.record({ itemId: 'constructor' });
+    const ids = (await rec.recommend({ k: rec.items.length })).map((r) => r.item.id);
+    expect(ids).not.toContain('__proto__'); // seen: left out as any other item is
+    expect(ids).not.toContain('constructor');
+    expect(({} as Record<string, unknown>).url).toBeUndefined();
+    rec.dispose();
   });
 
   it('a model over another item count, a model entry missing fields, bad items.json', async () => {
@@ -97,6 +133,19 @@ describe('an untrusted bundle is refused with BUNDLE_INVALID naming file and fie
     });
     const err = await Recommender.load({ bundleUrl: 'disk://b/', backend: 'cpu', model: 'popularity', fetch: fetchFrom(pop), namespace: 'inf' }).catch((x) => x);
     expect([err.code, err.message]).toEqual(['BUNDLE_INVALID', expect.stringContaining('Infinity at index 5')]);
+  });
+
+  it('a co-occurrence table whose row index runs backwards or does not start at 0 is refused, not scored', async () => {
+    for (const [name, edit] of [['backwards', (u: Uint32Array) => ([u[5], u[6]] = [u[6] + 3, u[5]])], ['offset start', (u: Uint32Array) => (u[0] = 1)]] as const) {
+      const dir = tampered((_m, d) => {
+        const f = path.join(d, 'cooccurrence.bin');
+        const u = new Uint32Array(new Uint8Array(readFileSync(f)).buffer);
+        edit(u);
+        writeFileSync(f, new Uint8Array(u.buffer));
+      });
+      const e = await Recommender.load({ bundleUrl: 'disk://b/', backend: 'cpu', model: 'cooccurrence', fetch: fetchFrom(dir), namespace: `csr${Math.random()}` }).catch((x) => x);
+      expect([e.code, e.message], name).toEqual(['BUNDLE_INVALID', expect.stringMatching(/cooccurrence\.bin.*indptr/)]);
+    }
   });
 
   it('a molar entry with a bad mix, parts outside its files or another item count is refused', async () => {

@@ -32,13 +32,14 @@ export function validateManifest(m: unknown, file: string): Manifest {
     need(isObject(f) && typeof f.sha256 === 'string' && /^[0-9a-f]{64}$/.test(f.sha256) && isCount(f.bytes), `files["${name}"]`, '{sha256: 64 hex digits, bytes: a non-negative integer}');
   }
   need(Array.isArray(man.models), 'models', 'an array of model entries');
-  need(man.itemsFile! in man.files!, 'itemsFile', `a key of "files" (got "${man.itemsFile}")`);
+  // own keys only: `"toString" in files` is true of every object, and a model naming it would be fetched
+  need(Object.hasOwn(man.files!, man.itemsFile!), 'itemsFile', `a key of "files" (got "${man.itemsFile}")`);
   for (const [i, entry] of man.models!.entries()) {
     const at = `models[${i}]`;
     need(isObject(entry), at, 'an object {kind, files, …}');
     need(typeof entry.kind === 'string', `${at}.kind`, 'a string');
     need(Array.isArray(entry.files), `${at}.files`, 'an array of file names');
-    for (const f of entry.files) need(typeof f === 'string' && f in man.files!, `${at}.files`, `names listed in "files" (missing "${f}")`);
+    for (const f of entry.files) need(typeof f === 'string' && Object.hasOwn(man.files!, f), `${at}.files`, `names listed in "files" (missing "${f}")`);
     checkKnownEntry(entry as unknown as Record<string, unknown>, man.numItems!, at, need);
   }
   if (man.served !== undefined) {

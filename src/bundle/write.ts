@@ -57,7 +57,10 @@ export async function writeBundle(opts: WriteBundleOptions): Promise<Manifest> {
   if (opts.files.has(ITEMS_FILE) || opts.files.has(MANIFEST_FILE)) {
     throw new MolarError('BAD_INPUT', `${ITEMS_FILE} and ${MANIFEST_FILE} are written by writeBundle itself`, { field: 'files' });
   }
-  await mkdir(path.dirname(out), { recursive: true });
+  // a parent that is a file, a read-only disk: the file system's own error (EEXIST, EACCES…) as IO naming the folder
+  await mkdir(path.dirname(out), { recursive: true }).catch((e: unknown) => {
+    throw asIoError(e, out);
+  });
   await sweepStaleTemps(out);
   const tmp = `${out}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   const signal = removeOnSignal([tmp, `${tmp}.old`]);
@@ -114,10 +117,16 @@ export async function writeBundle(opts: WriteBundleOptions): Promise<Manifest> {
   } catch (e) {
     await signal.stopIfInterrupted(); // a write that failed because the handler removed the folder
     await rm(tmp, { recursive: true, force: true });
-    throw e;
+    throw asIoError(e, out);
   } finally {
     signal.unhook();
   }
+}
+
+/** A MolarError as it is; anything else (a Node fs error: ENOSPC, EACCES, EEXIST) as IO naming the bundle folder. */
+function asIoError(e: unknown, out: string): MolarError {
+  if (e instanceof MolarError) return e;
+  return new MolarError('IO', `cannot write the bundle: ${(e as Error)?.message ?? String(e)}`, { file: out, cause: e });
 }
 
 /**

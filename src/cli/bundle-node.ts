@@ -30,7 +30,7 @@ export async function openBundleDir(dir: string): Promise<NodeBundle> {
   }
   const manifest = validateManifest(parsed, manifestFile);
   const readChecked = async (name: string): Promise<ArrayBuffer> => {
-    const entry = manifest.files[name];
+    const entry = Object.hasOwn(manifest.files, name) ? manifest.files[name] : undefined; // not an inherited key ("constructor")
     if (!entry) throw new MolarError('BUNDLE_INVALID', `"${name}" is not listed in the manifest`, { file: manifestFile });
     const file = path.join(dir, name);
     const buf = await readFile(file).catch((e: Error) => {

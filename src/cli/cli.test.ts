@@ -32,7 +32,9 @@ describe('molar CLI on the fixture shop', () => {
     expect(Object.keys(m.files).sort()).toEqual(['cooccurrence.bin', 'images/1.png', 'items.json', 'popularity.bin']);
     const items = JSON.parse(readFileSync(path.join(out, 'items.json'), 'utf8'));
     expect(items[0]).toMatchObject({ id: 'tea-green', title: 'Green Tea', image: 'images/1.png', price: 6.5 });
-    expect(items[6].image).toBe('https://example.com/pot-iron.jpg');
+    // an image on another origin is left out by default (--allow-remote-images keeps it), with a warning naming the item
+    expect(items[6].image).toBeUndefined();
+    expect(b.stderr).toMatch(/warning: items: item "pot-iron": image "https:\/\/example.com\/pot-iron.jpg" left out, it is an absolute URL on another origin/);
     expect(items[2].text).toBe('Oolong Tea. Roasted, floral oolong. category: tea');
     // the build chose what to serve on validation, printed the report and wrote it beside the bundle, not in it
     expect(m.served?.kind).toBe('cooccurrence');

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { isMolarError } from '../errors.js';
 import { MODEL_KINDS_HELP } from './help.js';
 import * as build from './commands/build.js';
@@ -14,7 +14,10 @@ export function createProgram(): Command {
   const program = new Command('molar')
     .description('molar-web: build, train and evaluate in-browser sequential recommenders')
     .version('0.1.0')
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // a usage error throws (CommanderError) instead of exiting the process, so a program that calls
+    // main() gets an exit code back; set before the commands are added, which inherit it
+    .exitOverride();
   for (const c of COMMANDS) c.register(program);
   program.addHelpText('after', `\n${MODEL_KINDS_HELP}`);
   return program;
@@ -32,6 +35,8 @@ export async function main(argv = process.argv): Promise<number> {
       process.stderr.write(`molar: error [${e.code}]: ${e.message}\n`);
       return 1;
     }
+    // commander has printed the usage error (or the help / version, exit code 0) already
+    if (e instanceof CommanderError) return e.exitCode;
     throw e;
   }
 }

@@ -89,16 +89,18 @@ export function parseCatalog(text: string, opts: CatalogParseOptions = {}): Cata
       if (!Number.isFinite(p)) throw new MolarError('BAD_INPUT', `expected a number, got ${JSON.stringify(price)}`, { file, line, field: t.columns[idx.price] });
       item.price = p;
     }
-    const attributes: Record<string, string> = {};
+    // built from pairs: `attributes[name] = v` with a column named "__proto__" would set the
+    // object's prototype (and lose the column) instead of adding a field
+    const pairs: [string, string][] = [];
     for (const c of attrIdx) {
       const v = cell(c);
-      if (v !== undefined) attributes[t.columns[c]] = v;
+      if (v !== undefined) pairs.push([t.columns[c], v]);
     }
     if (opts.flags) {
       const set = flagIdx.filter((c) => flagValue(row[c], file, line, t.columns[c]));
-      if (set.length) attributes[opts.flags.name] = set.map((c) => t.columns[c]).join('|');
+      if (set.length) pairs.push([opts.flags.name, set.map((c) => t.columns[c]).join('|')]);
     }
-    if (Object.keys(attributes).length) item.attributes = attributes;
+    if (pairs.length) item.attributes = Object.fromEntries(pairs);
     out.push(item);
   }
   if (!out.some((it) => it.title !== undefined)) opts.onWarning?.(noTitles(t, idx.title));

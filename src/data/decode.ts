@@ -12,13 +12,16 @@ export interface FileReadOptions {
 
 /**
  * Bytes → text in `encoding` (any WHATWG label: utf-8, latin1, windows-1252, shift_jis, …), a BOM
- * dropped. Bytes that are not valid in it are never silently replaced (two Latin-1 users "jürgen"
+ * dropped; without `encoding`, UTF-8, or UTF-16 when the file opens with its byte order mark. Bytes that are not valid in it are never silently replaced (two Latin-1 users "jürgen"
  * and "jörgen" would both become "j\uFFFDrgen", one user): the text comes back decoded with U+FFFD
  * plus `badBytes`, the first bad byte's line, so the parser can name the field before it refuses
  * the file (table.ts, encodingError). Line numbers count 0x0A bytes, right for ASCII-compatible
  * encodings (all but UTF-16).
  */
-export function decodeText(bytes: Uint8Array, file: string, encoding = DEFAULT_ENCODING): { text: string; badBytes?: BadBytes } {
+export function decodeText(bytes: Uint8Array, file: string, encoding?: string): { text: string; badBytes?: BadBytes } {
+  // a UTF-16 byte order mark says how the file is written (spreadsheets save "Unicode text" so):
+  // read as UTF-8 it is a NUL between every character, refused with a misleading line
+  encoding ??= bytes[0] === 0xff && bytes[1] === 0xfe ? 'utf-16le' : bytes[0] === 0xfe && bytes[1] === 0xff ? 'utf-16be' : DEFAULT_ENCODING;
   let decoder: TextDecoder;
   try {
     decoder = new TextDecoder(encoding, { fatal: true });

@@ -6,7 +6,8 @@ import { parseCatalog } from './catalog.js';
 import { decodeText } from './decode.js';
 import { badInput } from './fixtures/bad-input.js';
 import { parseInteractions } from './interactions.js';
-import { readInteractionsFile } from './read-node.js';
+import { readCatalogFile, readInteractionsFile } from './read-node.js';
+import type { MolarError } from '../errors.js';
 import { INPUT_LIMITS } from './table.js';
 
 describe('line numbers are lines, not records', () => {
@@ -85,5 +86,36 @@ describe('encodings', () => {
     expect(badInput(() => parseInteractions(h.text, { file: 'h.csv', badBytes: h.badBytes })).field).toBe('header');
     expect(badInput(() => decodeText(new Uint8Array(1), 'x.csv', 'klingon')).field).toBe('--encoding');
     expect(decodeText(Buffer.from('\uFEFFid\n', 'utf8'), 'b.csv').text).toBe('id\n');
+  });
+
+  it('reads a BOM-prefixed CRLF catalog as the same columns and values, and names the real line after a quoted CRLF', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'molar-crlf-'));
+    const file = path.join(dir, 'c.csv');
+    writeFileSync(file, '\uFEFFitem_id,title,price\r\na,Alpha,1\r\nb,"Be\r\nta",2\r\nc,Gamma,x\r\n');
+    // the BOM is not part of the first column's name (else "item_id" would not be found), no "\r" is left on a value
+    const e = (await readCatalogFile(file).then(() => undefined, (x: unknown) => x)) as MolarError;
+    expect([e.code, e.line, e.field]).toEqual(['BAD_INPUT', 5, 'price']);
+    writeFileSync(file, '\uFEFFitem_id,title,price\r\na,Alpha,1\r\nb,"Be\r\nta",2\r\n');
+    expect(await readCatalogFile(file)).toEqual([{ id: 'a', title: 'Alpha', price: 1 }, { id: 'b', title: 'Be\r\nta', price: 2 }]);
+  });
+
+  it('reads a UTF-16 file by its byte order mark (a spreadsheet\'s "Unicode text"), LE and BE', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'molar-u16-'));
+    const text = 'item_id,title\na,J\u00fcrgen\u2019s tea\n';
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    const be = Buffer.from(le.subarray(0)).swap16();
+    for (const [name, bytes] of [['le.csv', le], ['be.csv', be]] as const) {
+      writeFileSync(path.join(dir, name), bytes);
+      expect(await readCatalogFile(path.join(dir, name)), name).toEqual([{ id: 'a', title: 'J\u00fcrgen\u2019s tea' }]);
+    }
+  });
+
+  it('keeps a column named __proto__ (or constructor) as an attribute and pollutes no prototype', async () => {
+    const items = parseCatalog('item_id,__proto__,constructor\na,x,y\n', { file: 'c.csv' });
+    expect(Object.entries(items[0].attributes!)).toEqual([['__proto__', 'x'], ['constructor', 'y']]);
+    expect(Object.getPrototypeOf(items[0].attributes)).toBe(Object.prototype);
+    const j = parseCatalog('{"item_id":"a","__proto__":{"polluted":"yes"},"title":"t"}\n', { file: 'c.jsonl' });
+    expect(j[0].title).toBe('t');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });

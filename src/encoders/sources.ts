@@ -28,7 +28,13 @@ export function urlFiles(baseUrl: string, fetchImpl: typeof fetch = (...a) => fe
   return {
     where: base,
     async readBytes(name) {
-      const url = new URL(name, typeof location !== 'undefined' ? new URL(base, location.href) : base).href;
+      let url: string;
+      try {
+        url = new URL(name, typeof location !== 'undefined' ? new URL(base, location.href) : base).href;
+      } catch (e) {
+        // a relative base with no page to resolve it against (Node), or one that does not parse
+        throw new MolarError('BAD_CONFIG', `the encoder model URL ${JSON.stringify(base + name)} does not resolve to an absolute URL here: set config.encoders.modelBaseUrl (or modelBaseUrl) to an absolute URL`, { field: 'encoders.modelBaseUrl', cause: e });
+      }
       const res = await fetchImpl(url).catch((e: Error) => {
         throw new MolarError('IO', `could not fetch ${url}: ${e.message}`, { file: url, cause: e });
       });

@@ -12,9 +12,9 @@ export interface HistoryBackend {
   /** how many events `ns` holds */
   count(ns: string): Promise<number>;
   /**
-   * deletes the oldest events of `ns` beyond the newest `keep`, at most `limit` of them, counting in
-   * the same transaction (so two tabs trimming at once cannot both delete the same excess); `left`
-   * is how many stay over `keep`
+   * deletes the oldest events of `ns` beyond the newest `keep`, at most `limit` of them, finding
+   * them in the same transaction (so two tabs trimming at once cannot both delete the same excess);
+   * `left` > 0 when some may stay over `keep` (the caller asks again until a call drops none)
    */
   trimTo(ns: string, keep: number, limit: number): Promise<{ dropped: number; left: number }>;
   /** the newest `limit` events of `ns`, oldest first */
@@ -58,6 +58,10 @@ function asMolarError(e: unknown): MolarError {
 export class IdbBackend implements HistoryBackend {
   readonly persistent = true;
   private db?: IDBPDatabase<HistoryDB>;
+  /** close() was called: no operation may open a connection again (one left open blocks every later upgrade) */
+  private closed = false;
+  /** per namespace, the ts of the newest row this connection's trims deleted (see trimTo) */
+  private readonly trimFloor = new Map<string, number>();
 
   private constructor(
     private readonly dbName: string,
@@ -71,6 +75,7 @@ export class IdbBackend implements HistoryBackend {
   }
 
   private async connection(): Promise<IDBPDatabase<HistoryDB>> {
+    if (this.closed) throw new MolarError('DISPOSED', `history database "${this.dbName}" was closed`);
     if (this.db) return this.db;
     if (typeof indexedDB === 'undefined') throw new MolarError('HISTORY_UNAVAILABLE', 'IndexedDB is not available in this context');
     try {
@@ -102,6 +107,8 @@ export class IdbBackend implements HistoryBackend {
     try {
       return await fn(await this.connection());
     } catch (e) {
+      // closed while this call waited for its connection: the InvalidStateError is our own close()
+      if (this.closed && !(e instanceof MolarError)) throw new MolarError('DISPOSED', `history database "${this.dbName}" was closed`, { cause: e });
       if (!RETRYABLE.has(errorName(e))) throw asMolarError(e);
       if (errorName(e) === 'InvalidStateError') this.db = undefined;
       return fn(await this.connection()).catch((again: unknown) => {
@@ -124,15 +131,34 @@ export class IdbBackend implements HistoryBackend {
 
   trimTo(ns: string, keep: number, limit: number): Promise<{ dropped: number; left: number }> {
     return this.run(async (db) => {
-      const tx = db.transaction('events', 'readwrite');
+      // relaxed: a trim lost to a crash loses nothing (the next one redoes it), and a strict
+      // commit's flush is time a record() queued behind this batch waits
+      const tx = db.transaction('events', 'readwrite', { durability: 'relaxed' });
+      const index = tx.store.index('by-ns-ts');
+      // the oldest ts this connection's trims have left: rows below it are deleted, and a range
+      // starting there seeks past their tombstones instead of walking them (LevelDB keeps them
+      // until compaction, so every batch of a long trim got slower than the last)
+      const floor = this.trimFloor.get(ns) ?? -Infinity;
       const work = async () => {
-        const excess = (await tx.store.index('by-ns').count(ns)) - keep;
-        if (excess <= 0) return { dropped: 0, left: 0 };
-        const keys = await tx.store.index('by-ns-ts').getAllKeys(namespaceRange(ns), Math.min(excess, limit));
+        // Not a count of the namespace: that reads every row, and a batch of a 100k-row history
+        // then held the store (and a record() queued behind it) for tens of ms. From the newest,
+        // step over the `keep` kept rows; the row reached and all before it are the excess.
+        const newest = await index.openKeyCursor(namespaceRange(ns), 'prev');
+        const cut = newest && keep > 0 ? await newest.advance(keep) : newest;
+        if (!cut) return { dropped: 0, left: 0 };
+        const [, cutTs] = cut.key as [string, number];
+        const cutSeq = cut.primaryKey as number;
+        // oldest first: rows before the cut's ts, then those at its ts up to it (ties are in seq order)
+        let keys = floor < cutTs ? await index.getAllKeys(IDBKeyRange.bound([ns, floor], [ns, cutTs], false, true), limit) : [];
+        if (keys.length < limit) keys = keys.concat((await index.getAllKeys(IDBKeyRange.only([ns, cutTs]))).filter((k) => k <= cutSeq).slice(0, limit - keys.length));
+        // the last key deleted is the oldest row still to look at next time (ties at its ts included)
+        const last = keys.length ? await tx.store.get(keys[keys.length - 1]) : undefined;
+        if (last) this.trimFloor.set(ns, last.ts);
         // issued together, not one cursor step per row: the batch commits in a few ms, so a
         // record() queued behind it on the same store waits no longer than that
         await Promise.all(keys.map((k) => tx.store.delete(k)));
-        return { dropped: keys.length, left: excess - keys.length };
+        // a full batch may have left more excess: the caller asks again, and an empty one ends it
+        return { dropped: keys.length, left: keys.length === limit ? 1 : 0 };
       };
       const [result] = await Promise.all([work(), tx.done]);
       return result;
@@ -198,6 +224,7 @@ export class IdbBackend implements HistoryBackend {
   }
 
   close(): void {
+    this.closed = true;
     this.db?.close();
     this.db = undefined;
   }

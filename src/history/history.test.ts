@@ -3,7 +3,9 @@ import { forceCloseDatabase } from 'fake-indexeddb';
 import { openDB } from 'idb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isMolarError, type MolarErrorCode } from '../errors.js';
+import { INPUT_LIMITS } from '../data/table.js';
 import { DB_VERSION, HistoryStore, type HistoryExport } from './index.js';
+import { MAX_ITEM_ID_CHARS } from './store.js';
 
 let dbCounter = 0;
 /** a fresh database per test, as idb's own tests do with a version counter */
@@ -129,6 +131,20 @@ describe('HistoryStore on IndexedDB', () => {
     await other.clearAll();
     expect(await h.summary('msr')).toBeUndefined();
     expect(await other.summary('msr')).toBeUndefined();
+  });
+
+  it('exports hostile item ids as data: the document parses back to the same events and sets no prototype', async () => {
+    const h = await openStore('shop');
+    const hostile = ['</script><script>alert(1)</script>', '"},{"itemId":"injected', '\u2028\u2029line separators', '__proto__', 'constructor', '\u0000nul', '\ud83d\ude00', 'x'.repeat(65_536)];
+    for (const [i, itemId] of hostile.entries()) await h.record({ itemId, type: 'view', ts: i });
+    const text = await h.exportJSON();
+    const doc = JSON.parse(text) as HistoryExport;
+    expect(doc.events.map((e) => e.itemId)).toEqual(hostile);
+    expect(doc.events).toHaveLength(hostile.length); // the quote in an id did not add an event
+    expect(Object.getPrototypeOf(doc.events[3])).toBe(Object.prototype);
+    expect(MAX_ITEM_ID_CHARS).toBe(INPUT_LIMITS.fieldChars); // the catalog's own limit
+    await expectMolar(h.record({ itemId: 'y'.repeat(MAX_ITEM_ID_CHARS + 1), type: 'view' }), 'BAD_INPUT', 'itemId');
+    expect((await h.list()).length).toBe(hostile.length);
   });
 
   it('rejects bad events naming the field, and stores nothing for them', async () => {

@@ -116,6 +116,21 @@ describe('a history far over maxEvents', () => {
     expect(await storedCount(cfg.dbName)).toBe(500);
   });
 
+  it('a cut inside a run of equal timestamps keeps exactly the newest maxEvents, ties in recording order', async () => {
+    const cfg = freshCfg(120);
+    (await openStore(cfg)).h.close();
+    const raw = await openDB<HistoryDB>(cfg.dbName);
+    const tx = raw.transaction('events', 'readwrite');
+    // 300 rows, 50 per timestamp: the 120th newest sits in the middle of a run of ties
+    await Promise.all([...Array.from({ length: 300 }, (_, i) => tx.store.add({ ns: 'shop', itemId: `t${i}`, type: 'view', ts: Math.floor(i / 50) })), tx.done]);
+    raw.close();
+    const { h } = await openStore(cfg);
+    await h.record({ itemId: 'new', type: 'view', ts: 5 }); // a tie with the newest run too
+    await h.settled();
+    expect(await storedCount(cfg.dbName)).toBe(120);
+    expect(await h.itemSequence()).toEqual([...Array.from({ length: 119 }, (_, i) => `t${181 + i}`), 'new']);
+  });
+
   it('two tabs trimming the same namespace at once drop the excess once, not twice', async () => {
     const cfg = await seeded(1000, 100);
     const [a, b] = [(await openStore(cfg)).h, (await openStore(cfg)).h];
@@ -123,5 +138,20 @@ describe('a history far over maxEvents', () => {
     await Promise.all([a.settled(), b.settled()]);
     expect(await storedCount(cfg.dbName)).toBe(100);
     expect((await a.itemSequence()).slice(-3)).toEqual(['old999', 'from-a', 'from-b']);
+  });
+});
+
+describe('close() during a background trim', () => {
+  it('leaves no connection open behind it (one would block every later schema upgrade in this browser)', async () => {
+    const cfg = await seeded(300, 10);
+    const b = await IdbBackend.open(cfg.dbName, { onTerminated: () => {}, onWarning: () => {} });
+    // a trim batch on its way to its transaction when the store closes (HistoryStore.close() during settled())
+    const batch = b.trimTo('shop', 10, TRIM_BATCH).then(() => 'ran', (e: unknown) => (isMolarError(e) ? e.code : String(e)));
+    b.close();
+    expect(await batch).toBe('DISPOSED');
+    let blocked = false;
+    const upgraded = await Promise.race([openDB(cfg.dbName, 99, { blocked: () => (blocked = true) }), new Promise<null>((r) => setTimeout(r, 1000, null))]);
+    expect(blocked).toBe(false);
+    upgraded?.close();
   });
 });

@@ -16,7 +16,15 @@ import { DB_VERSION, EVENT_TYPES, type AddedItem, type AddedItemRecord, type Eve
 import { consoleWarning, type WarningCode } from '../warnings.js';
 
 /** Deletes per transaction when trimming: few enough that a record() queued behind a batch waits only a few ms. */
-export const TRIM_BATCH = 100;
+export const TRIM_BATCH = 20;
+/**
+ * A background trim batch starts only once record() has been quiet this long: a batch holds the
+ * events store, and in Chromium one of a 100k-row history took over 100 ms on a loaded machine, so a
+ * burst of clicks queued behind batch after batch (bench:history-browser).
+ */
+export const TRIM_IDLE_MS = 50;
+/** The longest item id record() takes: data/table.ts's INPUT_LIMITS.fieldChars (not imported: it would pull the CSV parser into the widget). */
+export const MAX_ITEM_ID_CHARS = 65_536;
 /** When the quota is full, the share of this namespace's oldest events dropped to make room (README, "Storage quota"). */
 export const QUOTA_DROP_FRACTION = 0.1;
 
@@ -52,6 +60,8 @@ export class HistoryStore {
   private trimAgain = false;
   /** the one quota clean-up in progress, which concurrent writes share */
   private makingRoom?: Promise<number>;
+  /** performance.now() of the latest record() (start and end), which background trim batches wait to be TRIM_IDLE_MS behind */
+  private lastRecord = -Infinity;
 
   private constructor(
     readonly namespace: string,
@@ -96,7 +106,9 @@ export class HistoryStore {
    */
   async record(input: HistoryEventInput): Promise<HistoryEvent> {
     const ev = validateEvent(input, this.opts.now);
+    this.lastRecord = performance.now();
     await this.write((b) => b.add({ ns: this.namespace, ...ev }));
+    this.lastRecord = performance.now();
     this.trimSoon();
     return ev;
   }
@@ -180,9 +192,12 @@ export class HistoryStore {
 
   private async use<T>(fn: (b: HistoryBackend) => Promise<T>): Promise<T> {
     if (this.closed) throw new MolarError('DISPOSED', `history "${this.namespace}" was closed`);
+    const backend = this.backend;
     try {
-      return await fn(this.backend);
+      return await fn(backend);
     } catch (e) {
+      // IndexedDB was swapped for memory under this call (fallBack closed it): run it there instead
+      if (backend !== this.backend && !this.closed) return fn(this.backend);
       // only a lost database moves us to memory; a bad request is the caller's to see
       if (!(e instanceof MolarError && e.code === 'HISTORY_UNAVAILABLE') || this.opts.strict || !this.backend.persistent) throw e;
       this.fallBack(e);
@@ -230,7 +245,7 @@ export class HistoryStore {
     const run = async () => {
       do {
         this.trimAgain = false;
-        await this.shrinkTo(this.cfg.maxEvents);
+        await this.shrinkTo(this.cfg.maxEvents, true);
       } while (this.trimAgain && !this.closed);
     };
     // a failed trim loses nothing and hides nothing: list() already shows only the newest
@@ -241,9 +256,16 @@ export class HistoryStore {
   }
 
   /** Drops the oldest events, TRIM_BATCH per transaction, until at most `target` remain; returns how many went. */
-  private async shrinkTo(target: number): Promise<number> {
+  private async shrinkTo(target: number, whenIdle = false): Promise<number> {
     let total = 0;
     while (!this.closed) {
+      // the quota clean-up (whenIdle false) is on a write's path and goes at once
+      while (whenIdle && !this.closed) {
+        const quiet = performance.now() - this.lastRecord;
+        if (quiet >= TRIM_IDLE_MS) break;
+        await new Promise((r) => setTimeout(r, TRIM_IDLE_MS - quiet));
+      }
+      if (this.closed) break;
       const { dropped, left } = await this.use((b) => b.trimTo(this.namespace, target, TRIM_BATCH));
       total += dropped;
       if (left <= 0 || dropped === 0) break;
@@ -267,6 +289,11 @@ function validateEvent(input: HistoryEventInput, now: () => number): HistoryEven
   const { itemId, type } = input;
   if (typeof itemId !== 'string' || itemId === '') {
     throw new MolarError('BAD_INPUT', `expected a non-empty string, got ${JSON.stringify(itemId)}`, { field: 'itemId' });
+  }
+  // no catalog id is longer than a catalog field: a longer one is a page bug or an attack on the
+  // origin's quota, and each would be stored and exported
+  if (itemId.length > MAX_ITEM_ID_CHARS) {
+    throw new MolarError('BAD_INPUT', `expected at most ${MAX_ITEM_ID_CHARS} characters, got ${itemId.length}`, { field: 'itemId' });
   }
   if (!(EVENT_TYPES as readonly string[]).includes(type)) {
     throw new MolarError('BAD_INPUT', `expected one of ${EVENT_TYPES.join(', ')}, got ${JSON.stringify(type)}`, { field: 'type' });

@@ -22,6 +22,8 @@ function shop() {
   writeFileSync(path.join(catalogDir, 'img/b.jpeg'), JPEG);
   writeFileSync(path.join(catalogDir, 'img/page.html'), '<script>alert(1)</script>');
   writeFileSync(path.join(catalogDir, 'img/fake.jpg'), 'not really a jpeg');
+  // an SVG is a document: opened from the bundle's origin, its script would run there
+  writeFileSync(path.join(catalogDir, 'img/evil.svg'), '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>');
   writeFileSync(path.join(dir, 'secret.png'), PNG); // a real image, but outside the catalog folder
   symlinkSync(path.join(dir, 'secret.png'), path.join(catalogDir, 'img/link.png'));
   return { dir, catalogDir };
@@ -46,8 +48,8 @@ describe('items step: local images', () => {
 
   it('copies real images inside the catalog folder, named by their sniffed type', async () => {
     const { catalogDir } = shop();
-    const { items, out, warnings } = await build([{ id: 'a', image: 'img/a.png' }, { id: 'b', image: 'img/b.jpeg' }, { id: 'c', image: 'https://cdn.example/c.png' }], catalogDir);
-    expect(items.map((i) => i.image)).toEqual(['images/1.png', 'images/2.jpg', 'https://cdn.example/c.png']);
+    const { items, out, warnings } = await build([{ id: 'a', image: 'img/a.png' }, { id: 'b', image: 'img/b.jpeg' }], catalogDir);
+    expect(items.map((i) => i.image)).toEqual(['images/1.png', 'images/2.jpg']);
     expect(readFileSync(path.join(out, 'images/1.png'))).toEqual(PNG);
     expect(warnings).toEqual([]);
   });
@@ -61,6 +63,7 @@ describe('items step: local images', () => {
       { id: 'link', image: 'img/link.png' },
       { id: 'html', image: 'img/page.html' },
       { id: 'renamed', image: 'img/fake.jpg' },
+      { id: 'svg', image: 'img/evil.svg' },
       { id: 'missing', image: 'img/none.png' },
       { id: 'root', image: '.' },
       { id: 'ok', image: 'img/a.png' },
@@ -68,12 +71,13 @@ describe('items step: local images', () => {
     const { items, m, out, warnings } = await build(hostile, catalogDir);
     expect(items.map((i) => i.id)).toEqual(hostile.map((h) => h.id)); // every item is kept
     expect(items.filter((i) => i.image).map((i) => i.id)).toEqual(['ok']);
-    expect(Object.keys(m.files).filter((f) => f.startsWith('images/'))).toEqual(['images/9.png']);
-    expect(readdirSync(path.join(out, 'images'))).toEqual(['9.png']);
-    expect(warnings).toHaveLength(8);
-    for (const h of hostile.slice(0, 8)) expect(warnings.some((w) => w.includes(`item "${h.id}"`))).toBe(true);
+    expect(Object.keys(m.files).filter((f) => f.startsWith('images/'))).toEqual(['images/10.png']);
+    expect(readdirSync(path.join(out, 'images'))).toEqual(['10.png']);
+    expect(warnings).toHaveLength(9);
+    for (const h of hostile.slice(0, 9)) expect(warnings.some((w) => w.includes(`item "${h.id}"`))).toBe(true);
     expect(warnings.find((w) => w.includes('"up"'))).toMatch(/outside/);
     expect(warnings.find((w) => w.includes('"html"'))).toMatch(/not a JPEG, PNG, WebP or GIF/);
+    expect(warnings.find((w) => w.includes('"svg"'))).toMatch(/not a JPEG, PNG, WebP or GIF/);
   });
 
   it('--images-root widens (or narrows) the folder images may come from', async () => {
@@ -93,16 +97,33 @@ describe('items step: local images', () => {
       { id: 'vb', url: 'VBScript:msgbox(1)' },
       { id: 'html-img', image: 'data:text/html,<script>alert(1)</script>' },
       { id: 'blob-img', image: 'blob:https://shop.example/1' },
-      { id: 'ok', url: '/products/ok', image: 'https://cdn.example/ok.png' },
+      { id: 'ok', url: '/products/ok', image: 'img/a.png' },
       { id: 'ok-data', url: 'https://shop.example/p', image: 'data:image/png;base64,iVBORw0KGgo=' },
     ];
     const { items, warnings } = await build(catalog, catalogDir);
     expect(items.map((i) => [i.id, i.url, i.image])).toEqual([
       ['js', undefined, undefined], ['js-hidden', undefined, undefined], ['vb', undefined, undefined],
       ['html-img', undefined, undefined], ['blob-img', undefined, undefined],
-      ['ok', '/products/ok', 'https://cdn.example/ok.png'], ['ok-data', 'https://shop.example/p', 'data:image/png;base64,iVBORw0KGgo='],
+      ['ok', '/products/ok', 'images/6.png'], ['ok-data', 'https://shop.example/p', 'data:image/png;base64,iVBORw0KGgo='],
     ]);
     expect(warnings).toHaveLength(5);
     catalog.slice(0, 5).forEach((c, i) => expect(warnings[i]).toContain(`item "${c.id}"`));
+  });
+
+  it('leaves absolute image URLs (another origin) out unless --allow-remote-images, warning per item', async () => {
+    const { catalogDir } = shop();
+    const catalog: CatalogItem[] = [
+      { id: 'cdn', image: 'https://cdn.example/c.png' },
+      { id: 'scheme-relative', image: '//cdn.example/d.png' },
+      { id: 'plain-http', image: 'HTTP://tracker.example/p.gif?u=1' },
+      { id: 'local', image: 'img/a.png' },
+    ];
+    const strict = await build(catalog, catalogDir);
+    expect(strict.items.map((i) => i.image)).toEqual([undefined, undefined, undefined, 'images/4.png']);
+    expect(strict.warnings).toHaveLength(3);
+    catalog.slice(0, 3).forEach((c, i) => expect(strict.warnings[i]).toMatch(new RegExp(`item "${c.id}".*another origin.*--allow-remote-images`)));
+    const open = await build(catalog, catalogDir, { allowRemoteImages: true });
+    expect(open.items.map((i) => i.image)).toEqual(['https://cdn.example/c.png', '//cdn.example/d.png', 'HTTP://tracker.example/p.gif?u=1', 'images/4.png']);
+    expect(open.warnings).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import { artifact } from '../bundle/artifact.js';
 import type { BuildStep } from '../bundle/build.js';
 import type { ItemRecord } from '../bundle/manifest.js';
 import { itemText } from '../data/catalog.js';
-import { isSafeCatalogUrl } from './urls.js';
+import { catalogUrlProblem } from './urls.js';
 
 /** The item table in internal-id order (position i = id i+1); what the writer saves as items.json. */
 export const ITEMS = artifact<ItemRecord[]>('items');
@@ -17,6 +17,11 @@ export interface ItemsStepOptions {
    * folder. A bundle is public, so a path that leaves it (`/etc/passwd`, `../`) is never copied.
    */
   imagesRoot?: string;
+  /**
+   * keep absolute image URLs (`molar build --allow-remote-images`); default false: they are left out
+   * with a warning, as a page showing them would send each shopper's recommendations to that origin
+   */
+  allowRemoteImages?: boolean;
 }
 
 const isUrl = (s: string): boolean => /^(https?:|data:|blob:)/i.test(s) || s.startsWith('//');
@@ -81,12 +86,14 @@ export function itemsStep(o: ItemsStepOptions = {}): BuildStep {
         const text = itemText(c);
         if (text) rec.text = text;
         const refuse = (what: string, value: string, why: string) => ctx.log(`warning: items: item "${id}": ${what} ${JSON.stringify(value.slice(0, 80))} left out, ${why}; the item is kept without it`);
-        if (c.url && isSafeCatalogUrl(c.url, 'url')) rec.url = c.url;
-        else if (c.url) refuse('link', c.url, 'it is not an http(s) or relative URL');
+        const linkProblem = c.url ? catalogUrlProblem(c.url, 'url') : undefined;
+        if (c.url && !linkProblem) rec.url = c.url;
+        else if (c.url) refuse('link', c.url, linkProblem!);
         if (c.price !== undefined) rec.price = c.price;
         if (c.image && isUrl(c.image)) {
-          if (isSafeCatalogUrl(c.image, 'image')) rec.image = c.image;
-          else refuse('image', c.image, 'it is not an http(s) URL or a data:image/');
+          const problem = catalogUrlProblem(c.image, 'image', { allowRemoteImages: o.allowRemoteImages });
+          if (!problem) rec.image = c.image;
+          else refuse('image', c.image, problem);
         } else if (c.image && o.images !== false) {
           const checked = await checkLocalImage(base, root, c.image);
           if ('refused' in checked) {

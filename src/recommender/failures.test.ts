@@ -85,14 +85,28 @@ describe('every failure of the public API is a MolarError with its code', () => 
   it('walks the cases', async () => {
     const cases: [string, string, () => Promise<unknown>][] = [];
     const { rec } = await load();
+    expect(await rec.recommend(null as never)).toHaveLength(8); // null options are the defaults, not a TypeError
     cases.push(['unknown backend', 'BAD_CONFIG', () => selectBackend('tpu' as never)]);
     cases.push(['WebGPU in Node', 'BACKEND_UNAVAILABLE', () => selectBackend('webgpu')]);
     cases.push(['record of an empty item id', 'BAD_INPUT', () => rec.record({ itemId: '' })]);
     cases.push(['record of a bad type', 'BAD_INPUT', () => rec.record({ itemId: HISTORY[0], type: 'hover' as never })]);
     cases.push(['recommend with k 0', 'BAD_CONFIG', () => rec.recommend({ k: 0 })]);
+    cases.push(['recommend with k not a number', 'BAD_CONFIG', () => rec.recommend({ k: 'ten' as never })]);
+    cases.push(['recommend excluding something odd', 'BAD_CONFIG', () => rec.recommend({ exclude: 42 as never })]);
+    cases.push(['recommend excluding ids that are not strings', 'BAD_CONFIG', () => rec.recommend({ exclude: [1, 2] as never })]);
     cases.push(['every backend fails in flight', 'DEVICE_LOST', () => (faults.push('abort', 'abort'), rec.recommend())]);
     cases.push(['the next call after that', 'DEVICE_LOST', () => rec.recommend()]);
     cases.push(['history namespace empty', 'BAD_INPUT', () => HistoryStore.open('')]);
+    cases.push(['a bundle URL that does not parse', 'BAD_CONFIG', () => Recommender.load({ bundleUrl: 'http://[::1' })]);
+    cases.push(['no bundle URL', 'BAD_CONFIG', () => Recommender.load({} as never)]);
+    cases.push(['a bundle that is not there (HTTP 404)', 'IO', () => Recommender.load({ bundleUrl: 'disk://gone/', fetch: (async () => new Response('', { status: 404 })) as typeof fetch, namespace: 'gone' })]);
+    cases.push(['a network that fails', 'IO', () => Recommender.load({ bundleUrl: 'disk://gone/', fetch: (async () => Promise.reject(new TypeError('Failed to fetch'))) as typeof fetch, namespace: 'gone' })]);
+    cases.push(['a model kind the bundle lacks', 'UNKNOWN_KIND', () => Recommender.load({ bundleUrl: 'disk://demo/', fetch: diskFetch, namespace: 'kind', model: 'gpt' })]);
+    cases.push(['addItems in Node with the default, page-relative model URL', 'BAD_CONFIG', () => rec.addItems([{ id: 'new-1', title: 'New' }])]);
+    cases.push(['addItems with an id already in the catalog', 'BAD_INPUT', () => rec.addItems([{ id: HISTORY[0], title: 'twin' }])]);
+    cases.push(['addItems with no list', 'BAD_INPUT', () => rec.addItems('new-1' as never)]);
+    cases.push(['record with no event', 'BAD_INPUT', () => rec.record(undefined as never)]);
+    cases.push(['record with a ts that is not finite', 'BAD_INPUT', () => rec.record({ itemId: 'x', ts: Number.NaN })]);
     cases.push(['strict history, full quota', 'IO', async () => {
       const h = await HistoryStore.open('strict', { dbName: 'failures-strict', maxEvents: 10 }, { strict: true });
       fakeQuota(0, false);

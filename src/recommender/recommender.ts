@@ -120,7 +120,12 @@ export class Recommender extends EventTarget {
     if (!bundleUrl) throw new MolarError('BAD_CONFIG', 'bundleUrl is required', { field: 'bundleUrl' });
     const config = resolveConfig(opts.config);
     const page = typeof location !== 'undefined' ? location.href : undefined;
-    const absolute = page ? new URL(bundleUrl, page).href : bundleUrl;
+    let absolute: string;
+    try {
+      absolute = new URL(bundleUrl, page).href;
+    } catch (e) {
+      throw new MolarError('BAD_CONFIG', `expected a URL (absolute, or relative to the page), got ${JSON.stringify(String(bundleUrl).slice(0, 200))}`, { field: 'bundleUrl', cause: e });
+    }
     // Warnings raised before the Recommender exists go straight to the handler, later ones through it.
     let warn: WarningHandler = opts.onWarning ?? consoleWarning;
     const relay: WarningHandler = (w) => warn(w);
@@ -131,6 +136,8 @@ export class Recommender extends EventTarget {
     let manifestFailed!: (e: unknown) => void;
     const manifestP = new Promise<Manifest>((resolve, reject) => ((manifestRead = resolve), (manifestFailed = reject)));
     const shape = manifestP.then((m) => scoringShape(m, pickModel(m, model)));
+    // a forced backend never reads the shape: its rejection (a bad bundle) must not go unhandled
+    shape.catch(() => {});
     const prefetch = (m: Manifest) => {
       manifestRead(m);
       return [...pickModel(m, model).files, ...(m.models.find((e) => e.kind === 'item-vectors')?.files ?? [])];
@@ -157,7 +164,7 @@ export class Recommender extends EventTarget {
       const coldStart = vEntry
         ? ColdStart.fromFile(vEntry, await bundle.readFile(vEntry.files[0]), vEntry.files[0], manifest.numItems, { config, modelBaseUrl: opts.modelBaseUrl, warn: relay })
         : null;
-      const items = resolveItemUrls(bundle.items, bundle.baseUrl, page, relay);
+      const items = resolveItemUrls(bundle.items, bundle.baseUrl, page, relay, config.items);
       const rec = new Recommender({ bundle, items, modelEntry, scorer, report, history, config, coldStart, reranker: opts.reranker ?? bundled ?? KEEP_ORDER, onWarning: opts.onWarning ?? consoleWarning });
       warn = (w) => rec.warn(w);
       if (coldStart) for (const a of await coldStart.restore(history, (id) => rec.lookup.has(id))) rec.attach(a.record, a.vector);
@@ -260,8 +267,12 @@ export class Recommender extends EventTarget {
    */
   async recommend(opts: RecommendOptions = {}): Promise<Recommendation[]> {
     this.alive();
-    const { k = 8, exclude = 'seen' } = opts;
+    const { k = 8, exclude = 'seen' } = opts ?? {};
     if (!Number.isInteger(k) || k < 1) throw new MolarError('BAD_CONFIG', `k must be a positive integer, got ${k}`, { field: 'k' });
+    // anything else would silently mean "exclude nothing"
+    if (exclude !== 'seen' && exclude !== 'none' && !(Array.isArray(exclude) && exclude.every((id) => typeof id === 'string'))) {
+      throw new MolarError('BAD_CONFIG', `expected 'seen', 'none' or a list of item ids, got ${JSON.stringify(exclude)}`, { field: 'exclude' });
+    }
     const { config } = this.parts;
     const seq = await this.historyIds();
     const excluded: number[] = [];
@@ -423,7 +434,7 @@ export class Recommender extends EventTarget {
     this.parts.reranker.addItems?.({ data: vector, rows: 1, dim: vector.length });
     // an added item's image or link is relative to the page that added it
     const page = typeof location !== 'undefined' ? location.href : this.parts.bundle.baseUrl;
-    const [item] = resolveItemUrls([addedItemRecord(it)], page, page, (w) => this.warn(w));
+    const [item] = resolveItemUrls([addedItemRecord(it)], page, page, (w) => this.warn(w), this.parts.config.items);
     this.all.push(item);
     this.lookup.set(it.id, this.all.length);
     return item;

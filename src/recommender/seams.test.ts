@@ -117,9 +117,12 @@ describe('item URLs and warnings', () => {
     expect(rec.items.map((i) => [i.image, i.url])).toEqual([
       ['disk://b/images/1.png', undefined],
       [undefined, undefined],
-      ['https://cdn.example/c.png', 'https://shop.example/c'],
+      [undefined, 'https://shop.example/c'], // an image on another origin: only with config items.allowRemoteImages
     ]);
-    expect(warnings.map((w) => [w.code, w.itemId])).toEqual([['UNSAFE_URL', 'a'], ['UNSAFE_URL', 'b']]);
+    expect(warnings.map((w) => [w.code, w.itemId])).toEqual([['UNSAFE_URL', 'a'], ['UNSAFE_URL', 'b'], ['UNSAFE_URL', 'c']]);
     rec.dispose();
+    const open = await load(out, { onWarning: () => {}, config: { items: { allowRemoteImages: true } } });
+    expect(open.item('c')?.image).toBe('https://cdn.example/c.png');
+    open.dispose();
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isMolarError } from '../errors.js';
-import { CONFIG_ATTRIBUTES, configFromAttributes, PATH_ATTRIBUTES, setWidgetDefaults } from './attributes.js';
+import { CONFIG_ATTRIBUTES, configFromAttributes, FLAG_ATTRIBUTES, PATH_ATTRIBUTES, setWidgetDefaults } from './attributes.js';
 
 const attrs = (a: Record<string, string>) => (name: string) => a[name] ?? null;
 
@@ -23,7 +23,7 @@ describe('configFromAttributes', () => {
       encoders: { modelBaseUrl: 'https://cdn.example/m/' },
     });
     expect(configFromAttributes(attrs({}))).toEqual({});
-    expect(CONFIG_ATTRIBUTES).toEqual(['config', ...Object.keys(PATH_ATTRIBUTES)]);
+    expect(CONFIG_ATTRIBUTES).toEqual(['config', ...Object.keys(PATH_ATTRIBUTES), ...Object.keys(FLAG_ATTRIBUTES)]);
   });
 
   it('layers defaults, then the config attribute, then the path attributes', () => {
@@ -45,6 +45,18 @@ describe('configFromAttributes', () => {
     expect(refusal(() => configFromAttributes(attrs({ config: '[1]' }))).message).toContain('must be a JSON object');
     expect(refusal(() => configFromAttributes(attrs({ config: '{"runtime":{"fallbackOrder":["tpu"]}}' }))).message).toContain('attribute config: field "runtime.fallbackOrder[0]"');
     expect(refusal(() => configFromAttributes(attrs({ config: '{"nope":{}}' }))).message).toContain('attribute config: field "nope"');
+    // a "__proto__" key is a section name like any other, refused, never the config's prototype
+    expect(refusal(() => configFromAttributes(attrs({ config: '{"__proto__":{"history":{"maxEvents":1}}}' }))).message).toContain('attribute config: field "__proto__"');
+    expect(refusal(() => configFromAttributes(attrs({ config: '{"history":{"__proto__":{"maxEvents":1}}}' }))).message).toContain('field "history.__proto__"');
+  });
+
+  it('allow-remote-images turns on images from other origins (present or "true"); "false" or absent leaves them off', () => {
+    expect(configFromAttributes(attrs({ 'allow-remote-images': '' }))).toEqual({ items: { allowRemoteImages: true } });
+    expect(configFromAttributes(attrs({ 'allow-remote-images': 'true' }))).toEqual({ items: { allowRemoteImages: true } });
+    // the attribute wins over the config attribute, as the path attributes do
+    expect(configFromAttributes(attrs({ config: '{"items":{"allowRemoteImages":true}}', 'allow-remote-images': 'false' }))).toEqual({ items: { allowRemoteImages: false } });
+    expect(configFromAttributes(attrs({})).items).toBeUndefined();
+    expect(refusal(() => configFromAttributes(attrs({ 'allow-remote-images': 'yes please' }))).message).toContain('attribute allow-remote-images: expected it present');
   });
 
   it('refuses bad defaults when they are set, not on the first element', () => {

@@ -15,8 +15,17 @@ export const PATH_ATTRIBUTES = Object.freeze({
   'model-base-url': ['encoders', 'modelBaseUrl'],
 } as const satisfies Record<string, readonly [keyof MolarConfig, string]>);
 
-/** Every attribute that changes the Recommender's config: `config` (JSON) and the path attributes. */
-export const CONFIG_ATTRIBUTES: readonly string[] = Object.freeze(['config', ...Object.keys(PATH_ATTRIBUTES)]);
+/**
+ * Boolean attributes that set one config field each: present (`allow-remote-images`, or `="true"`)
+ * is true, `="false"` is false, anything else is refused.
+ */
+export const FLAG_ATTRIBUTES = Object.freeze({
+  /** show catalog images on other origins than the page's and the bundle's (a CDN); default only those two */
+  'allow-remote-images': ['items', 'allowRemoteImages'],
+} as const satisfies Record<string, readonly [keyof MolarConfig, string]>);
+
+/** Every attribute that changes the Recommender's config: `config` (JSON), the path and the flag attributes. */
+export const CONFIG_ATTRIBUTES: readonly string[] = Object.freeze(['config', ...Object.keys(PATH_ATTRIBUTES), ...Object.keys(FLAG_ATTRIBUTES)]);
 
 let defaults: DeepPartial<MolarConfig> = {};
 
@@ -33,7 +42,10 @@ export function setWidgetDefaults(config: DeepPartial<MolarConfig>): void {
 function mergeSections(into: Record<string, Record<string, unknown>>, from: object): void {
   for (const [section, fields] of Object.entries(from)) {
     // not an object: left for resolveConfig to refuse with its own message
-    into[section] = typeof fields === 'object' && fields !== null && !Array.isArray(fields) ? { ...into[section], ...fields } : fields;
+    const value = typeof fields === 'object' && fields !== null && !Array.isArray(fields) ? { ...(Object.hasOwn(into, section) ? into[section] : {}), ...fields } : fields;
+    // defined, not assigned: `into["__proto__"] = …` (a JSON key like any other) would set the
+    // object's prototype, and resolveConfig would never see the section to refuse it
+    Object.defineProperty(into, section, { value, enumerable: true, writable: true, configurable: true });
   }
 }
 
@@ -62,8 +74,17 @@ export function configFromAttributes(attr: (name: string) => string | null): Dee
   for (const [name, [section, field]] of Object.entries(PATH_ATTRIBUTES)) {
     const value = attr(name);
     if (value === null) continue;
-    (out[section] ??= {})[field] = value;
+    (out[section] = Object.hasOwn(out, section) ? out[section] : {})[field] = value;
     fromAttribute.set(`${section}.${field}`, name);
+  }
+  for (const [name, [section, field]] of Object.entries(FLAG_ATTRIBUTES)) {
+    const value = attr(name);
+    if (value === null) continue;
+    const v = value.trim().toLowerCase();
+    if (v !== '' && v !== 'true' && v !== 'false' && v !== name) {
+      throw new MolarError('BAD_CONFIG', `attribute ${name}: expected it present (or "true") or "false", got ${JSON.stringify(value)}`, { field: `${section}.${field}` });
+    }
+    (out[section] = Object.hasOwn(out, section) ? out[section] : {})[field] = v !== 'false';
   }
   try {
     resolveConfig(out as DeepPartial<MolarConfig>);

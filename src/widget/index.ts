@@ -6,7 +6,7 @@ import { setWidgetDefaults } from './attributes.js';
 import { defineMolarRecs } from './molar-recs.js';
 
 export { MolarRecs, defineMolarRecs, recommenderFor } from './molar-recs.js';
-export { CONFIG_ATTRIBUTES, PATH_ATTRIBUTES, configFromAttributes, setWidgetDefaults } from './attributes.js';
+export { CONFIG_ATTRIBUTES, FLAG_ATTRIBUTES, PATH_ATTRIBUTES, configFromAttributes, setWidgetDefaults } from './attributes.js';
 
 // The built widget (vite.widget.config.ts defines the flag) ships wasm/ beside molar-recs.js, so
 // that is where it looks unless an attribute says otherwise; the build checks this module sits in

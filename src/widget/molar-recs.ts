@@ -55,7 +55,8 @@ const STYLE = `
  * `<molar-recs bundle="/bundles/shop/" k="8" backend="auto">`: recommendations for the current
  * shopper, from their private history. Clicks on its own cards are recorded; the host page records
  * product views with `el.record({ itemId })`. `tfjs-wasm-path`, `ort-wasm-path`, `model-base-url`
- * and `config` (JSON) set where its files come from (widget/attributes.ts).
+ * and `config` (JSON) set where its files come from; `allow-remote-images` shows catalog pictures
+ * on other origins than the page's and the bundle's, which are dropped by default (widget/attributes.ts).
  *
  * Events: `molar-ready` (detail: { backend, report }), `molar-recommend` (detail: { items }),
  * `molar-error` (detail: { error }). Style with ::part(list|card|image|placeholder|title|heading|status); an item without a

@@ -19,6 +19,8 @@ interface BuildOptions extends DataOptions {
   images: boolean;
   /** --images-root: the folder local catalog images may come from (default the catalog's folder) */
   imagesRoot?: string;
+  /** --allow-remote-images: keep catalog images given as absolute URLs (another origin) */
+  allowRemoteImages?: boolean;
   overwrite?: boolean;
   window?: number;
   topN?: number;
@@ -68,6 +70,7 @@ export function register(program: Command): void {
     .option('--all-data', 'fit on every interaction (production); default fits on leave-one-out training prefixes so `molar eval` stays honest')
     .option('--no-images', 'do not copy catalog images into the bundle')
     .option('--images-root <dir>', "copy local images only from inside this folder (default: the catalog's folder); others are left out with a warning")
+    .option('--allow-remote-images', 'keep catalog images given as absolute http(s) URLs (a CDN); default: left out with a warning, since each one tells that origin what a shopper is shown (the page must allow them too: config items.allowRemoteImages)')
     .option('--overwrite', 'replace an existing bundle at --out')
     .option('--window <n>', 'co-occurrence window (following items)', (v) => positiveInt(v, '--window'))
     .option('--top-n <n>', 'co-occurrence neighbours kept per item', (v) => positiveInt(v, '--top-n'))
@@ -113,7 +116,7 @@ export function register(program: Command): void {
           catalog: loaded.catalog,
           catalogDir: loaded.catalogDir,
           steps: [
-            ...defaultSteps({ items: { images: o.images, ...(o.imagesRoot ? { imagesRoot: path.resolve(o.imagesRoot) } : {}) }, cooccurrence }),
+            ...defaultSteps({ items: { images: o.images, allowRemoteImages: o.allowRemoteImages === true, ...(o.imagesRoot ? { imagesRoot: path.resolve(o.imagesRoot) } : {}) }, cooccurrence }),
             ...extraBuildSteps.filter((s) => !skipped.includes(s)),
             ...encode,
             chooseStep({ onReport: (r) => (report = r) }),

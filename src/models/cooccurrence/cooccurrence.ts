@@ -98,6 +98,12 @@ export function deserializeCsr(buf: ArrayBuffer, numItems: number, file = 'coocc
   for (let i = 0; i < nnz; i++, o += 4) indices[i] = dv.getUint32(o, true);
   for (let i = 0; i < nnz; i++, o += 4) values[i] = dv.getFloat32(o, true);
   if (indptr[numItems + 1] !== nnz) throw new MolarError('BUNDLE_INVALID', `indptr ends at ${indptr[numItems + 1]}, expected nnz ${nnz}`, { file });
+  // rows must not overlap or run backwards: a tampered row would read neighbours of another item,
+  // or past the end of the table, and score the catalog silently wrong
+  if (indptr[0] !== 0) throw new MolarError('BUNDLE_INVALID', `indptr starts at ${indptr[0]}, expected 0`, { file });
+  for (let i = 1; i < indptr.length; i++) {
+    if (indptr[i] < indptr[i - 1]) throw new MolarError('BUNDLE_INVALID', `indptr[${i}] = ${indptr[i]} is below indptr[${i - 1}] = ${indptr[i - 1]}: expected a non-decreasing row index`, { file });
+  }
   for (let i = 0; i < nnz; i++) {
     if (indices[i] > numItems) throw new MolarError('BUNDLE_INVALID', `neighbour id ${indices[i]} outside 0..${numItems}`, { file });
   }
