@@ -55,6 +55,11 @@ export class ContentModel implements SequentialModel<ContentBatch> {
   private inputs: FusionInputs;
   private rows: number;
   private frozen?: tf.Tensor2D;
+  /**
+   * Serving: the frozen table times outputScale, transposed once to [D, N+1], so scoring is one plain
+   * product (on wasm a transposed product would transpose the whole table on every call).
+   */
+  private scoringTable?: tf.Tensor2D;
   private objective?: ContentObjective;
   private hideCalls = 0;
 
@@ -117,8 +122,14 @@ export class ContentModel implements SequentialModel<ContentBatch> {
   /** Serving: fuse the item table once (weights no longer change). */
   freeze(): void {
     this.alive();
-    this.frozen?.dispose();
-    this.frozen = tf.tidy(() => this.fuse(false).items); // the head's other outputs are freed here
+    this.setFrozen(tf.tidy(() => this.fuse(false).items)); // the head's other outputs are freed here
+  }
+
+  /** Replaces the frozen table (and its scoring layout), or drops both. */
+  private setFrozen(table: tf.Tensor2D | undefined): void {
+    tf.dispose([...(this.frozen ? [this.frozen] : []), ...(this.scoringTable ? [this.scoringTable] : [])]);
+    this.frozen = table;
+    this.scoringTable = table ? tf.tidy(() => tf.transpose(table.mul(this.outputScale)) as tf.Tensor2D) : undefined;
   }
 
   /**
@@ -137,8 +148,8 @@ export class ContentModel implements SequentialModel<ContentBatch> {
       if (this.frozen) {
         const added = tf.tidy(() => this.head.apply(extra, (n) => this.params.get(n)).items);
         const next = tf.concat([this.frozen, added]) as tf.Tensor2D;
-        tf.dispose([this.frozen, added]);
-        this.frozen = next;
+        added.dispose();
+        this.setFrozen(next);
       }
     } finally {
       tf.dispose(Object.values(extra));
@@ -149,7 +160,8 @@ export class ContentModel implements SequentialModel<ContentBatch> {
     return tf.tidy(() => this.encode(seq, training, training ? this.fuse(true).items : this.itemMatrix()));
   }
 
-  private encode(seq: tf.Tensor2D, training: boolean, items: tf.Tensor2D): tf.Tensor3D {
+  /** `lastOnly`: [B, 1, D], the newest position alone (what scoring reads; nn/transformer.ts). */
+  private encode(seq: tf.Tensor2D, training: boolean, items: tf.Tensor2D, lastOnly = false): tf.Tensor3D {
     this.alive();
     const L = seq.shape[1];
     if (L > this.config.maxLen) throw new MolarError('BAD_INPUT', `sequence length ${L} exceeds maxLen ${this.config.maxLen}`, { field: 'seq' });
@@ -157,20 +169,18 @@ export class ContentModel implements SequentialModel<ContentBatch> {
     const valid = tf.cast(tf.notEqual(seq, 0), 'float32') as tf.Tensor2D;
     const pos = tf.reverse(this.params.get('content.position_embedding').slice([0, 0], [L, this.config.hidden]), 0);
     const x = tf.gather(items, tf.cast(seq, 'int32')).add(pos) as tf.Tensor3D;
-    return this.stack.apply(drop(x).mul(valid.expandDims(2)), valid, (n) => this.params.get(n), drop);
+    return this.stack.apply(drop(x).mul(valid.expandDims(2)), valid, (n) => this.params.get(n), drop, { lastOnly });
   }
 
   userVector(seq: tf.Tensor2D): tf.Tensor2D {
-    const L = seq.shape[1];
-    return tf.tidy(() => this.forward(seq, false).slice([0, L - 1, 0], [-1, 1, -1]).squeeze([1]) as tf.Tensor2D);
+    return tf.tidy(() => this.encode(seq, false, this.itemMatrix(), true).squeeze([1]) as tf.Tensor2D);
   }
 
   fullSortPredict(seq: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => {
       const items = this.itemMatrix();
-      const L = seq.shape[1];
-      const u = this.encode(seq, false, items).slice([0, L - 1, 0], [-1, 1, -1]).squeeze([1]) as tf.Tensor2D;
-      return mm(u, items.mul(this.outputScale) as tf.Tensor2D, false, true);
+      const u = this.encode(seq, false, items, true).squeeze([1]) as tf.Tensor2D;
+      return this.scoringTable ? tf.matMul(u, this.scoringTable) : mm(u, items.mul(this.outputScale) as tf.Tensor2D, false, true);
     });
   }
 
@@ -214,8 +224,7 @@ export class ContentModel implements SequentialModel<ContentBatch> {
   setWeights(specs: WeightSpec[], data: Float32Array | ArrayBuffer): void {
     this.alive();
     this.params.setWeights(specs, data);
-    this.frozen?.dispose();
-    this.frozen = undefined;
+    this.setFrozen(undefined);
   }
 
   /** Rebuilds a model from its saved architecture, weights and item features; strict about weights. */
@@ -236,8 +245,8 @@ export class ContentModel implements SequentialModel<ContentBatch> {
   dispose(): void {
     if (this.params.isDisposed) return;
     this.params.dispose();
-    tf.dispose([...Object.values(this.inputs), ...(this.frozen ? [this.frozen] : [])]);
-    this.frozen = undefined;
+    tf.dispose(Object.values(this.inputs));
+    this.setFrozen(undefined);
   }
 
   private alive(): void {
