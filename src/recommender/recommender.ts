@@ -280,7 +280,6 @@ export class Recommender extends EventTarget {
     else if (Array.isArray(exclude)) for (const id of exclude) excluded.push(this.lookup.get(id) ?? 0);
     const depth = Math.max(k, config.score.rerankDepth);
     const n = this.manifest.numItems;
-    const onGpu = () => this.parts.report.backend === 'webgl' || this.parts.report.backend === 'webgpu';
     const top = await this.guard.run(async (): Promise<{ picked: TopK; scores?: Float32Array }> => {
       const scorer = this.parts.scorer; // read here: a recovery replaces it
       const native = scorer.addItems !== undefined; // a content model scores added items itself
@@ -290,7 +289,7 @@ export class Recommender extends EventTarget {
         const skip = new Set(excluded.filter((i) => i > 0));
         skip.add(0);
         const picked = await scorer.topK(native ? seq : seq.filter((i) => i <= n), depth, skip);
-        checkStreamedTopK(picked, native ? this.all.length : n, depth, skip, onGpu());
+        checkStreamedTopK(picked, native ? this.all.length : n, depth, skip, this.onGpu());
         return { picked };
       }
       const [scores] = await this.scoreRows([seq]);
@@ -409,9 +408,14 @@ export class Recommender extends EventTarget {
     const rows = (native ? this.all.length : n) + 1;
     return primary.map((row, h) => {
       if (row.length !== rows) throw new MolarError('BUNDLE_INVALID', `the ${this.modelEntry.kind} model scores ${row.length - 1} items, the item table holds ${rows - 1}`, { field: 'numItems' });
-      checkScores(row, this.parts.report.backend === 'webgl' || this.parts.report.backend === 'webgpu');
+      checkScores(row, this.onGpu());
       return !native && this.all.length > n ? fuseAddedItems(row, seqs[h], coldStart!.store, n, config.score.contentRecencyDecay) : row;
     });
+  }
+
+  /** Whether the active backend is a GPU one (whose lost device can return garbage instead of failing). */
+  private onGpu(): boolean {
+    return this.parts.report.backend === 'webgl' || this.parts.report.backend === 'webgpu';
   }
 
   /** The history as internal ids, oldest first; ids nothing knows yet (recorded before addItems()) are left out. */
@@ -460,18 +464,25 @@ export class Recommender extends EventTarget {
         } catch {
           // a backend torn down with its device may refuse; nothing of it is reachable any more
         }
-        // a content scorer is rebuilt from the bundle: hand it the added items again (int8 rows)
-        const store = p.coldStart?.store;
-        if (p.scorer.addItems && store) for (let i = this.manifest.numItems + 1; i <= store.numItems; i++) p.scorer.addItems({ data: store.row(i), rows: 1, dim: store.dim, attributes: [this.addedAttributes[i - this.manifest.numItems - 1]] });
         // the bundle's re-ranker holds tensors too: rebuilt the same way (a re-ranker the page passed is its own)
+        const rebuiltReranker = p.reranker instanceof MsrReranker;
         if (p.reranker instanceof MsrReranker) {
           const lost = p.reranker;
           p.reranker = (await loadMsrReranker(this.manifest, p.bundle.readFile, { served: p.modelEntry.kind, weight: lost.weight, storage: p.history })) ?? KEEP_ORDER;
-          if (store) for (let i = this.manifest.numItems + 1; i <= store.numItems; i++) p.reranker.addItems?.({ data: store.row(i), rows: 1, dim: store.dim });
           try {
             lost.dispose();
           } catch {
             // as the scorer's: its device is gone
+          }
+        }
+        // both were rebuilt from the bundle: hand them the added items again (int8 rows), in one pass
+        const store = p.coldStart?.store;
+        const n = this.manifest.numItems;
+        if (store) {
+          for (let i = n + 1; i <= store.numItems; i++) {
+            const row = { data: store.row(i), rows: 1, dim: store.dim };
+            p.scorer.addItems?.({ ...row, attributes: [this.addedAttributes[i - n - 1]] });
+            if (rebuiltReranker) p.reranker.addItems?.(row);
           }
         }
         p.coldStart?.dropEncoder();

@@ -272,7 +272,8 @@ async function selectFastest(order: BackendName[], cfg: RuntimeConfig, opts: Sel
         Object.assign(t, { ok: false, reason: `the scoring benchmark failed: ${(e as Error).message}` });
       }
     }
-    if (t.software && !t.ok && t.reason.startsWith('deferred')) deferred.push(name);
+    // under last-resort a software adapter is never started here (start() defers it), so not ok = deferred
+    if (lastResort && t.software && !t.ok) deferred.push(name);
     tried.push(t);
     candidates.push({ backend: name, ok: t.ok, ...(t.software && { software: t.software }), ...(t.ms !== undefined && { ms: t.ms }) });
   }
@@ -281,13 +282,8 @@ async function selectFastest(order: BackendName[], cfg: RuntimeConfig, opts: Sel
     // nothing on real hardware runs: the first software adapter (or cpu) that does
     for (const name of order.filter((b) => deferred.includes(b))) {
       const t = await start(name, cfg);
-      const at = tried.findIndex((x) => x.backend === name);
-      if (at >= 0) tried[at] = t;
-      else tried.push(t);
-      const i = candidates.findIndex((c) => c.backend === name);
-      const c: Candidate = { backend: name, ok: t.ok, ...(t.software && { software: t.software }) };
-      if (i >= 0) candidates[i] = c;
-      else candidates.push(c);
+      upsert(tried, t);
+      upsert(candidates, { backend: name, ok: t.ok, ...(t.software && { software: t.software }) });
       if ((pick = chooseBackend(candidates, order, !lastResort))) break;
     }
   } else {
@@ -302,6 +298,13 @@ async function selectFastest(order: BackendName[], cfg: RuntimeConfig, opts: Sel
     await cache.put({ userAgent, shapeClass: cls, op: opLabel(shape), candidates, measuredAt: new Date().toISOString() });
   }
   return { backend: pick.backend, tried, choice: { pick: 'fastest', why: pick.why, ...(shape && { op: opLabel(shape) }), timings, cached: false } };
+}
+
+/** Replaces the entry for the same backend, or appends. */
+function upsert<T extends { backend: BackendName }>(list: T[], x: T): void {
+  const i = list.findIndex((y) => y.backend === x.backend);
+  if (i >= 0) list[i] = x;
+  else list.push(x);
 }
 
 const timingsOf = (cs: Candidate[]): Partial<Record<BackendName, number>> => Object.fromEntries(cs.filter((c) => c.ms !== undefined).map((c) => [c.backend, c.ms]));
