@@ -18,7 +18,7 @@ import { SasrecModel } from '../src/models/sasrec/model.js';
 import { mixScores } from '../src/score/mix.js';
 import { sequentialScorer } from '../src/score/scorer.js';
 import { defaultWorkers } from '../src/train/build-step.js';
-import { trainMolar, type IdModel, type TrainMolarResult } from '../src/train/molar.js';
+import { DEFAULT_MIX_GRID, trainMolar, type IdModel, type TrainMolarResult } from '../src/train/molar.js';
 import { trainSasrec } from '../src/train/sasrec.js';
 import { benchFeatures, openBenchDataset } from './molar-data.js';
 import { BENCH_DATE, BENCH_MACHINE, recordBench, type BenchRow } from './record.js';
@@ -37,6 +37,9 @@ const o = new Command()
   .option('--lr <x>', 'content model learning rate', '0.001')
   .option('--batch <n>', 'content model users per batch', '128')
   .option('--dropout <x>', 'content model dropout', '0.2')
+  .option('--item-align-steps <n>', 'item-level alignment steps before training (0: off)', '0')
+  .option('--fusion-inner <n>', 'fusion head inner width (0: linear)', '256')
+  .option('--mix-grid <list>', 'content weights tried for the mix, comma-separated', DEFAULT_MIX_GRID.join(','))
   .option('--no-image', 'drop the image vectors (ablation)')
   .option('--no-text', 'drop the text vectors (ablation)')
   .option('--content-only', 'also train a content model without alignment (row content-only)')
@@ -80,11 +83,11 @@ if (o.sasrecFrom) {
 }
 
 // stage 2: the content model, aligned to it (and, with --content-only, one without alignment)
-const train = { alignWeight: Number(o.alignWeight), alignTau: Number(o.alignTau), itWeight: Number(o.itWeight), saWeight: Number(o.saWeight), learningRate: Number(o.lr), batchSize: Number(o.batch), patience: 100, lrSchedule: 'cosine-time' as const, warmupSteps: 100 };
+const train = { alignWeight: Number(o.alignWeight), alignTau: Number(o.alignTau), itWeight: Number(o.itWeight), saWeight: Number(o.saWeight), learningRate: Number(o.lr), batchSize: Number(o.batch), itemAlignSteps: Number(o.itemAlignSteps), patience: 100, lrSchedule: 'cosine-time' as const, warmupSteps: 100 };
 const molar = (idModel: IdModel | undefined) => trainMolar({
   split, sequences, numItems, features, idModel,
-  config: { maxLen: proto.maxLen, hidden: Number(id.config.hidden), dropout: Number(o.dropout), seed },
-  train, filterSeen: proto.filterSeen, validUsers: Number(o.validUsers), timeBudgetMs: Number(o.molarMinutes) * 60_000, workers: Number(o.workers), progress: true,
+  config: { maxLen: proto.maxLen, hidden: Number(id.config.hidden), dropout: Number(o.dropout), fusionInner: Number(o.fusionInner), seed },
+  train, mixGrid: String(o.mixGrid).split(',').map(Number), filterSeen: proto.filterSeen, validUsers: Number(o.validUsers), timeBudgetMs: Number(o.molarMinutes) * 60_000, workers: Number(o.workers), progress: true,
   onEpoch: (e) => console.error(`content epoch ${e.epoch} loss ${e.loss.toFixed(4)} ${JSON.stringify(e.parts)} valid ${e.validNdcg10?.toFixed(4)} at ${e.minutes.toFixed(1)} min`),
 });
 const aligned = await molar(id);
@@ -123,6 +126,7 @@ const rows: BenchRow[] = Object.entries(test).map(([model, r]) => ({
     mix_content: aligned.mix.content,
   },
   mixValid: aligned.mix.valid,
+  itemAlign: model === 'content-only' ? undefined : aligned.itemAlign,
   encoder: `${proto.encoder}${o.image === false ? ' (image dropped)' : ''}${o.text === false ? ' (text dropped)' : ''}`,
   tasks: { it: train.itWeight, sa: train.saWeight },
   config: (model === 'content-only' ? plain! : aligned).config,

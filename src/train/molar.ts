@@ -11,6 +11,7 @@ import { logSoftmax, mixLogProbs } from '../score/mix.js';
 import { sequentialScorer } from '../score/scorer.js';
 import { BatchSampler } from './batches.js';
 import { trainLoop, type EpochReport, type TrainLoopResult } from './loop.js';
+import { alignItemsToIdTable } from './molar-item-align.js';
 import { molarObjective, type MolarObjectiveConfig } from './molar-losses.js';
 import { contentBatches, contentReplica, contentTrainable } from './molar-task.js';
 
@@ -55,9 +56,12 @@ export interface TrainMolarResult extends Omit<TrainLoopResult, 'weights'> {
   weights: WeightBlob;
   /** the content weight chosen on validation, and valid NDCG@10 at each weight tried */
   mix: { content: number; valid: Record<string, number> };
+  /** item-level alignment (when run): MSE of its first and last step, mean cosine to the ID rows, seconds */
+  itemAlign?: { first: number; last: number; cosine: number; seconds: number };
 }
 
-export const DEFAULT_MIX_GRID = [0, 0.25, 0.5, 0.75, 1];
+// finer near 0: a content model weaker than the ID model still helps at a small weight
+export const DEFAULT_MIX_GRID = [0, 0.1, 0.2, 0.3, 0.5, 0.75, 1];
 
 /**
  * Molar's second stage (the ID model is trained first, `trainSasrec`, and frozen as teacher):
@@ -75,6 +79,13 @@ export async function trainMolar(opts: TrainMolarOptions): Promise<TrainMolarRes
   const objective: MolarObjectiveConfig = { numItems: opts.numItems, alignWeight: teacher ? train.alignWeight : 0, alignTau: train.alignTau, itWeight: train.itWeight, itTau: train.itTau, saWeight: train.saWeight };
   const model = new ContentModel(config, f);
   model.setObjective(molarObjective(objective));
+  let itemAlign: TrainMolarResult['itemAlign'];
+  if (teacher && train.itemAlignSteps > 0) {
+    const t0 = Date.now();
+    const r = alignItemsToIdTable(model, teacher.itemEmbedding, { steps: train.itemAlignSteps, seed: config.seed, exclude: opts.excludeItems });
+    itemAlign = { ...r, seconds: (Date.now() - t0) / 1000 };
+    if (opts.progress) console.error(`item-level alignment: ${train.itemAlignSteps} steps, MSE ${r.first.toFixed(3)} -> ${r.last.toFixed(3)}, mean cosine to the ID rows ${r.cosine.toFixed(3)}, ${itemAlign.seconds.toFixed(0)} s`);
+  }
   const sampler = new BatchSampler(opts.split.train, opts.numItems, config.maxLen, config.seed);
   const optimizer = tf.train.adam(train.learningRate, 0.9, 0.98);
   try {
@@ -96,7 +107,7 @@ export async function trainMolar(opts: TrainMolarOptions): Promise<TrainMolarRes
     });
     model.setWeights(r.weights.specs, r.weights.data);
     const mix = teacher ? await chooseMix(model, teacher, opts) : { content: 1, valid: {} };
-    return { ...r, config, train, mix };
+    return { ...r, config, train, mix, ...(itemAlign ? { itemAlign } : {}) };
   } finally {
     optimizer.dispose();
     model.dispose();

@@ -105,6 +105,11 @@ export interface MolarTrainConfig {
   itTau: number;
   /** SA (attributes from text + image) weight */
   saWeight: number;
+  /**
+   * item-level alignment before training (train/molar-item-align.ts): Adam steps fitting the fusion
+   * head to the ID model's item table (0: off; needs an ID model)
+   */
+  itemAlignSteps: number;
 }
 
 // the optimisation knobs start where SASRec's do: the two train on the same sequences
@@ -121,6 +126,7 @@ export const MOLAR_TRAIN_DEFAULTS: Readonly<MolarTrainConfig> = Object.freeze({
   itWeight: 0.1,
   itTau: 0.07,
   saWeight: 0.1,
+  itemAlignSteps: 0,
 });
 
 export function resolveMolarTrainConfig(partial: Partial<MolarTrainConfig> = {}): MolarTrainConfig {
@@ -129,7 +135,7 @@ export function resolveMolarTrainConfig(partial: Partial<MolarTrainConfig> = {})
     throw new MolarError('BAD_CONFIG', `molar ${field} must be ${expected}, got ${JSON.stringify(v)}`, { field });
   };
   for (const f of ['batchSize', 'maxEpochs', 'patience'] as const) if (!Number.isInteger(cfg[f]) || cfg[f] < 1) bad(f, 'a positive integer', cfg[f]);
-  if (!Number.isInteger(cfg.warmupSteps) || cfg.warmupSteps < 0) bad('warmupSteps', 'a non-negative integer', cfg.warmupSteps);
+  for (const f of ['warmupSteps', 'itemAlignSteps'] as const) if (!Number.isInteger(cfg[f]) || cfg[f] < 0) bad(f, 'a non-negative integer', cfg[f]);
   if (!(cfg.learningRate > 0 && cfg.learningRate < 10)) bad('learningRate', 'a number in (0, 10)', cfg.learningRate);
   if (!['constant', 'cosine', 'cosine-time'].includes(cfg.lrSchedule)) bad('lrSchedule', 'constant, cosine or cosine-time', cfg.lrSchedule);
   for (const f of ['alignWeight', 'itWeight', 'saWeight'] as const) if (!(cfg[f] >= 0 && cfg[f] <= 100)) bad(f, 'a number in [0, 100]', cfg[f]);

@@ -119,6 +119,15 @@ export class ContentModel implements SequentialModel<ContentBatch> {
     return this.frozen ? this.frozen.clone() : tf.tidy(() => this.fuse(false).items);
   }
 
+  /** [R, D] fused vectors of the items `ids`, no modality dropout (item-level alignment fits these; train/molar-item-align.ts). */
+  fusedRows(ids: tf.Tensor1D): tf.Tensor2D {
+    this.alive();
+    return tf.tidy(() => {
+      const rows = Object.fromEntries(Object.entries(this.inputs).map(([k, v]) => [k, tf.gather(v as tf.Tensor2D, ids)])) as FusionInputs;
+      return this.head.apply(rows, (n) => this.params.get(n)).items;
+    });
+  }
+
   /** Serving: fuse the item table once (weights no longer change). */
   freeze(): void {
     this.alive();
