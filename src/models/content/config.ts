@@ -105,6 +105,12 @@ export interface MolarTrainConfig {
   itTau: number;
   /** SA (attributes from text + image) weight */
   saWeight: number;
+  /**
+   * false: the w/o-UB ablation (the paper removes UB from the item model's training): the user
+   * model's losses (UB, and align, which reads the same fused inputs) stop at the fusion head, so
+   * the head trains on IT + SA only while the blocks still train on UB (+ align). Default true.
+   */
+  ubToHead: boolean;
 }
 
 // the optimisation knobs start where SASRec's do: the two train on the same sequences
@@ -121,6 +127,7 @@ export const MOLAR_TRAIN_DEFAULTS: Readonly<MolarTrainConfig> = Object.freeze({
   itWeight: 0.1,
   itTau: 0.07,
   saWeight: 0.1,
+  ubToHead: true,
 });
 
 export function resolveMolarTrainConfig(partial: Partial<MolarTrainConfig> = {}): MolarTrainConfig {
@@ -134,5 +141,6 @@ export function resolveMolarTrainConfig(partial: Partial<MolarTrainConfig> = {})
   if (!['constant', 'cosine', 'cosine-time'].includes(cfg.lrSchedule)) bad('lrSchedule', 'constant, cosine or cosine-time', cfg.lrSchedule);
   for (const f of ['alignWeight', 'itWeight', 'saWeight'] as const) if (!(cfg[f] >= 0 && cfg[f] <= 100)) bad(f, 'a number in [0, 100]', cfg[f]);
   for (const f of ['alignTau', 'itTau'] as const) if (!(cfg[f] > 0 && cfg[f] <= 10)) bad(f, 'a number in (0, 10]', cfg[f]);
+  if (typeof cfg.ubToHead !== 'boolean') bad('ubToHead', 'true or false', cfg.ubToHead);
   return cfg;
 }
