@@ -148,11 +148,10 @@ describe('joint training (molar-joint.ts)', () => {
     const w0 = await warm.getWeights();
     warm.dispose();
     const r = await trainMolar({
-      order: 'joint',
       split, sequences, numItems: N, features,
       idModel: { config: idCfg as unknown as Record<string, unknown>, weights: w0.specs, data: w0.data },
       config: { ...RING_ARCH, seed: 9 },
-      train: { maxEpochs: 3, patience: 3, batchSize: 16, learningRate: 5e-3 },
+      train: { order: 'joint', maxEpochs: 3, patience: 3, batchSize: 16, learningRate: 5e-3 },
       filterSeen: false,
     });
     expect(r.order).toBe('joint');
@@ -176,13 +175,14 @@ describe('joint training (molar-joint.ts)', () => {
   }, 60_000);
 
   it("trains from scratch without an ID model, and refuses what the joint order cannot do", async () => {
-    const r = await trainMolar({ order: 'joint', split, sequences, numItems: N, features, config: RING_ARCH, idConfig: { loss: 'ce' }, train: { maxEpochs: 1, batchSize: 16 }, maxStepsPerEpoch: 2, filterSeen: false });
+    const r = await trainMolar({ split, sequences, numItems: N, features, config: RING_ARCH, idConfig: { loss: 'ce' }, train: { order: 'joint', maxEpochs: 1, batchSize: 16 }, maxStepsPerEpoch: 2, filterSeen: false });
     expect(r.id!.config.hidden).toBe(RING_ARCH.hidden);
     expect(Object.keys(r.mix.valid)).toHaveLength(5);
-    const base = { split, sequences, numItems: N, features, config: RING_ARCH, train: { maxEpochs: 1 }, maxStepsPerEpoch: 1 };
-    await expect(trainMolar({ ...base, order: 'sideways' as 'joint' })).rejects.toThrow(/order must be one of teacher, joint/);
-    await expect(trainMolar({ ...base, order: 'joint', idConfig: { loss: 'ce', maxLen: 8 } })).rejects.toThrow(/maxLen/);
-    await expect(trainMolar({ ...base, order: 'joint', excludeItems: Int32Array.of(3) })).rejects.toThrow(/cold-start/);
+    const base = { split, sequences, numItems: N, features, config: RING_ARCH, maxStepsPerEpoch: 1 };
+    const joint1 = { order: 'joint' as const, maxEpochs: 1 };
+    await expect(trainMolar({ ...base, train: { order: 'sideways' as 'joint' } })).rejects.toThrow(/molar order must be teacher or joint, got "sideways"/);
+    await expect(trainMolar({ ...base, train: joint1, idConfig: { loss: 'ce', maxLen: 8 } })).rejects.toThrow(/maxLen/);
+    await expect(trainMolar({ ...base, train: joint1, excludeItems: Int32Array.of(3) })).rejects.toThrow(/cold-start/);
     await expect(trainMolar({ ...base, idConfig: { loss: 'ce' } })).rejects.toThrow(/order 'joint' only/);
   }, 60_000);
 });

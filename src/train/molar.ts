@@ -1,7 +1,7 @@
 import type { LeaveOneOutSplit } from '../data/types.js';
 import { evaluateVariants } from '../eval/evaluate.js';
 import { MolarError } from '../errors.js';
-import { resolveContentConfig, resolveMolarTrainConfig, type ContentConfig, type MolarTrainConfig } from '../models/content/config.js';
+import { resolveContentConfig, resolveMolarTrainConfig, type ContentConfig, type MolarOrder, type MolarTrainConfig } from '../models/content/config.js';
 import { ContentModel } from '../models/content/model.js';
 import type { SasrecConfig } from '../models/sasrec/config.js';
 import type { ItemFeatures } from '../models/fusion/features.js';
@@ -30,14 +30,9 @@ export interface TrainMolarOptions {
   numItems: number;
   /** the fusion head's inputs for ids 0..numItems */
   features: ItemFeatures;
-  /**
-   * 'teacher' (default): `idModel` is frozen; 'joint': SASRec trains with the content model
-   * (warm-started from `idModel` when given, else from scratch with `idConfig`). See trainMolar.
-   */
-  order?: MolarOrder;
-  /** order 'teacher': the frozen teacher for post-alignment and the ID side of the mix (without it: content only); 'joint': the warm start */
+  /** train.order 'teacher': the frozen teacher for post-alignment and the ID side of the mix (without it: content only); 'joint': the warm start */
   idModel?: IdModel;
-  /** order 'joint' without idModel: SASRec's config (hidden, maxLen and seed default to the content model's) */
+  /** train.order 'joint' without idModel: SASRec's config (hidden, maxLen and seed default to the content model's) */
   idConfig?: Partial<SasrecConfig>;
   /** architecture overrides (numItems and the feature dims come from the data) */
   config?: Partial<ContentConfig>;
@@ -73,15 +68,11 @@ export interface TrainMolarResult extends Omit<TrainLoopResult, 'weights'> {
 
 export const DEFAULT_MIX_GRID = [0, 0.25, 0.5, 0.75, 1];
 
-/** The two orders the paper allows: SASRec trained first and frozen as teacher, or both trained together. */
-export const MOLAR_ORDERS = ['teacher', 'joint'] as const;
-export type MolarOrder = (typeof MOLAR_ORDERS)[number];
-
 /** Joint training validates (and keeps the checkpoint of) the mix at this content weight; the served weight is chosen after. */
 export const JOINT_VALID_MIX = 0.5;
 
 /**
- * Molar's content stage, in one of two orders, then the mix weight chosen on the validation split.
+ * Molar's content stage, in one of two orders (`train.order`), then the mix weight chosen on the validation split.
  * - 'teacher' (default): the ID model (`idModel`, trained first by `trainSasrec`) is frozen; the
  *   fusion head and the content user model train on UB + α·align + IT + SA with the shared loop,
  *   early stopping on the content model's own valid NDCG@10.
@@ -91,11 +82,10 @@ export const JOINT_VALID_MIX = 0.5;
  *   result carries the jointly trained SASRec (`id`), which the mix then uses.
  */
 export async function trainMolar(opts: TrainMolarOptions): Promise<TrainMolarResult> {
-  const order = opts.order ?? 'teacher';
-  if (!(MOLAR_ORDERS as readonly string[]).includes(order)) throw new MolarError('BAD_CONFIG', `order must be one of ${MOLAR_ORDERS.join(', ')}, got ${JSON.stringify(order)}`, { field: 'order' });
   const f = opts.features;
   const config = resolveContentConfig({ ...opts.config, numItems: opts.numItems, textDim: f.textDim, imageDim: f.imageDim, numAttributes: f.numAttributes });
   const train = resolveMolarTrainConfig(opts.train);
+  const order = train.order;
   if (order === 'teacher' && opts.idConfig) throw new MolarError('BAD_CONFIG', "idConfig configures a SASRec trained from scratch with the content model: order 'joint' only", { field: 'idConfig' });
   if (order === 'joint' && opts.excludeItems) throw new MolarError('BAD_CONFIG', "a cold-start run (excludeItems) trains the ID model on its own: order 'teacher'", { field: 'order' });
   const id = opts.idModel ? SasrecModel.fromEntry(opts.idModel, opts.idModel.data) : order === 'joint' ? new SasrecModel({ hidden: config.hidden, maxLen: config.maxLen, seed: config.seed, ...opts.idConfig, numItems: opts.numItems }) : undefined;
