@@ -32,7 +32,7 @@ export interface TrainMolarOptions {
   features: ItemFeatures;
   /** train.order 'teacher': the frozen teacher for post-alignment and the ID side of the mix (without it: content only); 'joint': the warm start */
   idModel?: IdModel;
-  /** train.order 'joint' without idModel: SASRec's config (hidden, maxLen and seed default to the content model's) */
+  /** train.order 'joint' without idModel: SASRec's config (hidden and maxLen default to the content model's, seed to its + 1) */
   idConfig?: Partial<SasrecConfig>;
   /** architecture overrides (numItems and the feature dims come from the data) */
   config?: Partial<ContentConfig>;
@@ -88,7 +88,8 @@ export async function trainMolar(opts: TrainMolarOptions): Promise<TrainMolarRes
   const order = train.order;
   if (order === 'teacher' && opts.idConfig) throw new MolarError('BAD_CONFIG', "idConfig configures a SASRec trained from scratch with the content model: order 'joint' only", { field: 'idConfig' });
   if (order === 'joint' && opts.excludeItems) throw new MolarError('BAD_CONFIG', "a cold-start run (excludeItems) trains the ID model on its own: order 'teacher'", { field: 'order' });
-  const id = opts.idModel ? SasrecModel.fromEntry(opts.idModel, opts.idModel.data) : order === 'joint' ? new SasrecModel({ hidden: config.hidden, maxLen: config.maxLen, seed: config.seed, ...opts.idConfig, numItems: opts.numItems }) : undefined;
+  // a scratch SASRec draws its initial weights from the seed after the content model's: one seed for both would start its item table as a copy of the head's first weights
+  const id = opts.idModel ? SasrecModel.fromEntry(opts.idModel, opts.idModel.data) : order === 'joint' ? new SasrecModel({ hidden: config.hidden, maxLen: config.maxLen, seed: config.seed + 1, ...opts.idConfig, numItems: opts.numItems }) : undefined;
   const objective: MolarObjectiveConfig = { numItems: opts.numItems, alignWeight: id ? train.alignWeight : 0, alignTau: train.alignTau, itWeight: train.itWeight, itTau: train.itTau, saWeight: train.saWeight, ubToHead: train.ubToHead };
   const model = new ContentModel(config, f);
   // the repeat bias (when the ID model has one) keeps its faster rate in joint training (optimizer.ts)
