@@ -5,6 +5,12 @@
  * then the content model aligned to it, then the mix weight chosen on validation. Rows:
  * `id-only`, `content+align` (the aligned content model alone), `fused` (the mix), and with
  * --content-only also `content-only` (a content model trained without alignment).
+ * --order joint trains the ID model on with the content model (warm-started from stage 1; rows
+ * `content+align-joint`, `fused-joint`, and `id-joint`: the jointly trained SASRec alone); --order
+ * both trains each order, names rows `-teacher` / `-joint`, and records in every row which order
+ * the valid NDCG@10 of the fused mix chose (`chosen_order`). --no-ub: the w/o-UB ablation.
+ * Each row's `curve` is valid NDCG@10 per epoch against minutes since its stage began; the stages
+ * before it took `curve_start_min` (bench/plot.ts adds it).
  * Item vectors come from the encode step's cache (.cache/encoders); encoding is not counted.
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -18,7 +24,8 @@ import { SasrecModel } from '../src/models/sasrec/model.js';
 import { mixScores } from '../src/score/mix.js';
 import { sequentialScorer } from '../src/score/scorer.js';
 import { defaultWorkers } from '../src/train/build-step.js';
-import { DEFAULT_MIX_GRID, trainMolar, type IdModel, type TrainMolarResult } from '../src/train/molar.js';
+import { MOLAR_ORDERS, type MolarOrder } from '../src/models/content/config.js';
+import { DEFAULT_MIX_GRID, JOINT_VALID_MIX, trainMolar, type IdModel, type TrainMolarResult } from '../src/train/molar.js';
 import { trainSasrec } from '../src/train/sasrec.js';
 import { benchFeatures, openBenchDataset } from './molar-data.js';
 import { BENCH_DATE, BENCH_MACHINE, recordBench, type BenchRow } from './record.js';
@@ -37,12 +44,14 @@ const o = new Command()
   .option('--lr <x>', 'content model learning rate', '0.001')
   .option('--batch <n>', 'content model users per batch', '128')
   .option('--dropout <x>', 'content model dropout', '0.2')
-  .option('--item-align-steps <n>', 'item-level alignment steps before training (0: off)', '0')
+  .option('--item-align-steps <n>', 'item-level alignment steps before training (0: off; not for content-only)', '0')
   .option('--fusion-inner <n>', 'fusion head inner width (0: linear)', '256')
   .option('--mix-grid <list>', 'content weights tried for the mix, comma-separated', DEFAULT_MIX_GRID.join(','))
   .option('--no-image', 'drop the image vectors (ablation)')
   .option('--no-text', 'drop the text vectors (ablation)')
   .option('--content-only', 'also train a content model without alignment (row content-only)')
+  .option('--order <o>', 'teacher: align to the frozen ID model | joint: train it on with the content model | both: each, the better on valid NDCG@10 of the fused mix chosen', 'teacher')
+  .option('--no-ub', 'ablation w/o UB: the next-item loss trains the content user model, not the fusion head')
   .option('--valid-users <n>', 'validation users per epoch (early stopping)', '2048')
   .option('--workers <n>', 'training threads', String(defaultWorkers()))
   .option('--seed <n>', 'seed', '42')
@@ -51,6 +60,8 @@ const o = new Command()
   .parse()
   .opts();
 
+const orders: MolarOrder[] = o.order === 'both' ? ['teacher', 'joint'] : [o.order as MolarOrder];
+if (!orders.every((x) => (MOLAR_ORDERS as readonly string[]).includes(x))) throw new Error(`--order must be teacher, joint or both, got ${JSON.stringify(o.order)}`);
 const name = String(o.dataset);
 const { proto, loaded } = await openBenchDataset(name);
 const seed = Number(o.seed);
@@ -64,9 +75,14 @@ const { features, encodeMin } = await benchFeatures(name, proto.encoder, { datas
 // stage 1: the ID model
 let id: IdModel;
 let sasrecMin = 0;
+/** the ID model's own curve (valid NDCG@10 per epoch) and its training minutes, also when loaded */
+let idCurve: Record<string, unknown>[] | undefined;
+let idTrainedMin = 0;
 if (o.sasrecFrom) {
   const saved = JSON.parse(await readFile(String(o.sasrecFrom), 'utf8'));
   id = { config: saved.config, weights: saved.weights, data: Float32Array.from(saved.data) };
+  idCurve = saved.curve;
+  idTrainedMin = Number(saved.minutes ?? 0);
 } else {
   const t = Date.now();
   const r = await trainSasrec({
@@ -78,20 +94,27 @@ if (o.sasrecFrom) {
     onEpoch: (e) => console.error(`sasrec epoch ${e.epoch} loss ${e.loss.toFixed(4)} valid ${e.validNdcg10?.toFixed(4)} at ${e.minutes.toFixed(1)} min`),
   });
   sasrecMin = (Date.now() - t) / 60_000;
+  idTrainedMin = sasrecMin;
+  idCurve = r.history.map((e) => ({ epoch: e.epoch, minutes: e.minutes, loss: e.loss, valid_ndcg10: e.validNdcg10 }));
   id = { config: r.config as unknown as Record<string, unknown>, weights: r.weights.specs, data: r.weights.data };
-  if (o.saveSasrec) await writeFile(String(o.saveSasrec), JSON.stringify({ config: id.config, weights: id.weights, data: Array.from(id.data), minutes: sasrecMin }));
+  if (o.saveSasrec) await writeFile(String(o.saveSasrec), JSON.stringify({ config: id.config, weights: id.weights, data: Array.from(id.data), minutes: sasrecMin, curve: idCurve }));
 }
 
-// stage 2: the content model, aligned to it (and, with --content-only, one without alignment)
-const train = { alignWeight: Number(o.alignWeight), alignTau: Number(o.alignTau), itWeight: Number(o.itWeight), saWeight: Number(o.saWeight), learningRate: Number(o.lr), batchSize: Number(o.batch), itemAlignSteps: Number(o.itemAlignSteps), patience: 100, lrSchedule: 'cosine-time' as const, warmupSteps: 100 };
-const molar = (idModel: IdModel | undefined) => trainMolar({
+// stage 2: the content model in each order asked for (and, with --content-only, one without alignment)
+const train = { alignWeight: Number(o.alignWeight), alignTau: Number(o.alignTau), itWeight: Number(o.itWeight), saWeight: Number(o.saWeight), learningRate: Number(o.lr), batchSize: Number(o.batch), itemAlignSteps: Number(o.itemAlignSteps), patience: 100, lrSchedule: 'cosine-time' as const, warmupSteps: 100, ubToHead: o.ub !== false };
+const molar = (idModel: IdModel | undefined, order: MolarOrder) => trainMolar({
   split, sequences, numItems, features, idModel,
   config: { maxLen: proto.maxLen, hidden: Number(id.config.hidden), dropout: Number(o.dropout), fusionInner: Number(o.fusionInner), seed },
-  train, mixGrid: String(o.mixGrid).split(',').map(Number), filterSeen: proto.filterSeen, validUsers: Number(o.validUsers), timeBudgetMs: Number(o.molarMinutes) * 60_000, workers: Number(o.workers), progress: true,
-  onEpoch: (e) => console.error(`content epoch ${e.epoch} loss ${e.loss.toFixed(4)} ${JSON.stringify(e.parts)} valid ${e.validNdcg10?.toFixed(4)} at ${e.minutes.toFixed(1)} min`),
+  train: { ...train, order, ...(idModel ? {} : { itemAlignSteps: 0 }) }, mixGrid: String(o.mixGrid).split(',').map(Number), filterSeen: proto.filterSeen, validUsers: Number(o.validUsers), timeBudgetMs: Number(o.molarMinutes) * 60_000, workers: Number(o.workers), progress: true,
+  onEpoch: (e) => console.error(`content (${order}) epoch ${e.epoch} loss ${e.loss.toFixed(4)} ${JSON.stringify(e.parts)} valid ${e.validNdcg10?.toFixed(4)} at ${e.minutes.toFixed(1)} min`),
 });
-const aligned = await molar(id);
-const plain = o.contentOnly ? await molar(undefined) : undefined;
+const runs: TrainMolarResult[] = [];
+for (const order of orders) runs.push(await molar(id, order));
+const plain = o.contentOnly ? await molar(undefined, 'teacher') : undefined;
+// the order kept: the best valid NDCG@10 of the fused mix (each at its own chosen weight)
+const fusedValid = (r: TrainMolarResult) => r.mix.valid[String(r.mix.content)];
+const chosen = runs.reduce((b, r) => (fusedValid(r) > fusedValid(b) ? r : b));
+if (runs.length > 1) console.error(`order chosen on valid NDCG@10 of the fused mix: ${chosen.order} (${runs.map((r) => `${r.order} ${fusedValid(r).toFixed(4)}`).join(', ')})`);
 
 // test: every variant from one pass over the test users
 const sasrec = SasrecModel.fromEntry(id, id.data);
@@ -100,46 +123,71 @@ const contentOf = (r: TrainMolarResult) => {
   m.freeze();
   return m;
 };
-const [ca, cp] = [contentOf(aligned), plain ? contentOf(plain) : undefined];
-const [sI, sA, sP] = [sequentialScorer(sasrec), sequentialScorer(ca), cp ? sequentialScorer(cp) : undefined];
+/** model name → the run it belongs to (none: the stage-1 ID model), and what it scores */
+interface Variant { run?: TrainMolarResult; score: (h: Int32Array[]) => Promise<Float32Array[]> }
+const variants = new Map<string, Variant>();
+const sI = sequentialScorer(sasrec);
+variants.set('id-only', { score: (h) => sI.score(h) });
+for (const r of runs) {
+  const sfx = runs.length > 1 || r.order === 'joint' ? `-${r.order}` : '';
+  const c = sequentialScorer(contentOf(r), { owns: true });
+  const d = r.id ? sequentialScorer(SasrecModel.fromEntry({ config: r.id.config as unknown as Record<string, unknown>, weights: r.id.weights.specs }, r.id.weights.data), { owns: true }) : sI;
+  variants.set(`content+align${sfx}`, { run: r, score: (h) => c.score(h) });
+  if (r.id) variants.set(`id${sfx}`, { run: r, score: (h) => d.score(h) });
+  variants.set(`fused${sfx}`, { run: r, score: async (h) => { const [a, b] = [await c.score(h), await d.score(h)]; return a.map((row, i) => mixScores(row, b[i], r.mix.content)); } });
+}
+if (plain) {
+  const p = sequentialScorer(contentOf(plain), { owns: true });
+  variants.set('content-only', { run: plain, score: (h) => p.score(h) });
+}
 const test = await evaluateVariants({
   async score(h) {
-    const [d, a] = [await sI.score(h), await sA.score(h)];
-    const v: Record<string, Float32Array[]> = { 'id-only': d, 'content+align': a, fused: a.map((row, i) => mixScores(row, d[i], aligned.mix.content)) };
-    if (sP) v['content-only'] = await sP.score(h);
-    return v;
+    const out: Record<string, Float32Array[]> = {};
+    for (const [k, v] of variants) out[k] = await v.score(h);
+    return out;
   },
 }, split, sequences, { split: 'test', ks: [10, 20], filterSeen: proto.filterSeen, batchSize: 128 });
-const rows: BenchRow[] = Object.entries(test).map(([model, r]) => ({
-  benchmark: 'molar',
-  dataset: name,
-  model: `${model}${o.tag ? `-${o.tag}` : ''}`,
-  metrics: {
-    ...r.metrics,
-    test_users: r.users,
-    encode_min: encodeMin,
-    sasrec_min: sasrecMin,
-    molar_min: model === 'content-only' ? plain!.wallMs / 60_000 : model === 'id-only' ? 0 : aligned.wallMs / 60_000,
-    epochs: model === 'content-only' ? plain!.history.length : aligned.history.length,
-    align_weight: train.alignWeight,
-    align_tau: train.alignTau,
-    mix_content: aligned.mix.content,
-  },
-  mixValid: aligned.mix.valid,
-  itemAlign: model === 'content-only' ? undefined : aligned.itemAlign,
-  encoder: `${proto.encoder}${o.image === false ? ' (image dropped)' : ''}${o.text === false ? ' (text dropped)' : ''}`,
-  tasks: { it: train.itWeight, sa: train.saWeight },
-  config: (model === 'content-only' ? plain! : aligned).config,
-  curve: (model === 'content-only' ? plain! : aligned).history.map((e) => ({ epoch: e.epoch, minutes: e.minutes, loss: e.loss, parts: e.parts, valid_ndcg10: e.validNdcg10 })),
-  filterSeen: proto.filterSeen,
-  load1_at_end: loadavg()[0],
-  command: `npm run bench:molar -- ${process.argv.slice(2).join(' ')}`.trim(),
-  date: BENCH_DATE,
-  machine: BENCH_MACHINE,
-}));
+const rows: BenchRow[] = Object.entries(test).map(([model, r]) => {
+  const run = variants.get(model)!.run;
+  const shown = run ?? runs[0];
+  return {
+    benchmark: 'molar',
+    dataset: name,
+    model: `${model}${o.tag ? `-${o.tag}` : ''}`,
+    metrics: {
+      ...r.metrics,
+      test_users: r.users,
+      encode_min: encodeMin,
+      sasrec_min: sasrecMin,
+      molar_min: run ? run.wallMs / 60_000 : 0,
+      epochs: run ? run.history.length : 0,
+      align_weight: run === plain ? 0 : train.alignWeight,
+      align_tau: train.alignTau,
+      mix_content: shown.mix.content,
+    },
+    order: run && run !== plain ? run.order : undefined,
+    chosen_order: chosen.order,
+    ub_to_head: train.ubToHead,
+    mixValid: shown.mix.valid,
+    itemAlign: run && run !== plain ? run.itemAlign : undefined,
+    encoder: `${proto.encoder}${o.image === false ? ' (image dropped)' : ''}${o.text === false ? ' (text dropped)' : ''}`,
+    tasks: { it: train.itWeight, sa: train.saWeight },
+    config: run ? run.config : id.config,
+    // the stage-1 ID model: its own curve; a content run: its curve after the ID model's minutes
+    curve: run ? run.history.map((e) => ({ epoch: e.epoch, minutes: e.minutes, loss: e.loss, parts: e.parts, valid_ndcg10: e.validNdcg10 })) : idCurve,
+    curve_start_min: run ? idTrainedMin : 0,
+    curve_of: !run ? 'the ID model (SASRec) alone' : run.order === 'joint' ? `the mix at content weight ${JOINT_VALID_MIX} (joint training validates both models)` : 'the content model alone',
+    filterSeen: proto.filterSeen,
+    load1_at_end: loadavg()[0],
+    command: `npm run bench:molar -- ${process.argv.slice(2).join(' ')}`.trim(),
+    date: BENCH_DATE,
+    machine: BENCH_MACHINE,
+  };
+});
 await recordBench(String(o.name), rows, (r) => {
   const m = r.metrics as Record<string, number>;
   const f = (x: number) => x.toFixed(4);
-  return `test, filterSeen=${r.filterSeen}, users ${m.test_users}: NDCG@10 ${f(m['ndcg@10'])}, Recall@10 ${f(m['recall@10'])}, NDCG@20 ${f(m['ndcg@20'])}, Recall@20 ${f(m['recall@20'])}, MRR ${f(m.mrr)}; ${r.encoder}; SASRec ${m.sasrec_min.toFixed(1)} min (0 = loaded), content ${m.molar_min.toFixed(1)} min / ${m.epochs} epochs, α ${m.align_weight}, τ ${m.align_tau}, IT ${(r.tasks as Record<string, number>).it}, SA ${(r.tasks as Record<string, number>).sa}, mix w ${m.mix_content} (valid ${JSON.stringify(r.mixValid)}); encoding ${m.encode_min.toFixed(1)} min (cached, not counted)`;
+  const order = r.order ? `, order ${r.order}${orders.length > 1 ? ` (chosen on valid: ${r.chosen_order})` : ''}` : '';
+  return `test, filterSeen=${r.filterSeen}, users ${m.test_users}: NDCG@10 ${f(m['ndcg@10'])}, Recall@10 ${f(m['recall@10'])}, NDCG@20 ${f(m['ndcg@20'])}, Recall@20 ${f(m['recall@20'])}, MRR ${f(m.mrr)}; ${r.encoder}; SASRec ${m.sasrec_min.toFixed(1)} min (0 = loaded), content ${m.molar_min.toFixed(1)} min / ${m.epochs} epochs${order}, α ${m.align_weight}, τ ${m.align_tau}, IT ${(r.tasks as Record<string, number>).it}, SA ${(r.tasks as Record<string, number>).sa}${r.ub_to_head ? '' : ', UB not into the head (w/o UB)'}, mix w ${m.mix_content} (valid ${JSON.stringify(r.mixValid)}); encoding ${m.encode_min.toFixed(1)} min (cached, not counted)`;
 });
 for (const r of rows) console.error(r.model, JSON.stringify(r.metrics));

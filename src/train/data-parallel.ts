@@ -28,7 +28,10 @@ export async function shardGradients<Shard>(model: Trainable<Shard>, shard: Shar
   const out = new Float32Array(vars.reduce((n, v) => n + v.size, 0));
   let off = 0;
   for (const v of vars) {
-    out.set(grads[v.name].dataSync() as Float32Array, off);
+    // a weight this loss does not reach (Molar's SA head with saWeight 0) has no gradient: zeros
+    // here, as localStep's minimize leaves it untouched
+    const g = grads[v.name];
+    if (g) out.set(g.dataSync() as Float32Array, off);
     off += v.size;
   }
   const loss = value.dataSync()[0];

@@ -1,5 +1,5 @@
 import type { BuildContext, BuildStep } from '../bundle/build.js';
-import type { ItemVectorsEntry, MolarEntry } from '../bundle/manifest.js';
+import type { ItemVectorsEntry, MolarEntry, SasrecEntry } from '../bundle/manifest.js';
 import { FLOAT_ITEM_VECTORS, ITEM_VECTORS_FILE } from '../encoders/build-step-node.js';
 import { MolarError } from '../errors.js';
 import { ItemVectorStore } from '../items/store.js';
@@ -28,7 +28,8 @@ export interface MolarStepOptions {
 /**
  * Build step: Molar's content model over the item vectors (`--encode`), post-aligned to the SASRec
  * this build trained (when it did), written as a `molar` entry the Recommender serves ahead of
- * SASRec. It trains on the int8 vectors the page will read (quantised, then read back), so what
+ * SASRec. With `train.order` 'joint' that SASRec trains on with it and replaces the bundle's
+ * sasrec.bin (jointSasrecEntry). It trains on the int8 vectors the page will read (quantised, then read back), so what
  * validation measured is what ships.
  */
 export function molarStep(o: MolarStepOptions = {}): BuildStep {
@@ -43,6 +44,7 @@ export function molarStep(o: MolarStepOptions = {}): BuildStep {
       if (!vEntry) throw new MolarError('BAD_CONFIG', 'the molar step needs item vectors: build with --encode <encoder id>', { field: 'encode' });
       const { features, vocab, attributes } = itemFeatures(ctx, vEntry);
       const id = ctx.find(SASREC_TRAINED);
+      if (o.train?.order === 'joint' && !id) throw new MolarError('BAD_CONFIG', 'order joint trains the SASRec this build trains together with the content model: keep the sasrec step', { field: '--order' });
       // its share of the build's budget, read once: what SASRec left of it (BuildContext.trainMinutes)
       const minutes = o.minutes ?? ctx.trainMinutes;
       const adaptive = adaptiveMolarDefaults(shapeOf(ctx.split.train, ctx.dataset.numItems), { budgeted: minutes !== undefined, alignedMaxLen: id?.config.maxLen });
@@ -63,10 +65,16 @@ export function molarStep(o: MolarStepOptions = {}): BuildStep {
         progress: o.progress ?? true,
         onEpoch: epochProgress(ctx.progress, minutes),
       });
-      ctx.files.set(MOLAR_FILE, { data: new Uint8Array(r.weights.data.buffer, r.weights.data.byteOffset, r.weights.data.byteLength) });
+      ctx.files.set(MOLAR_FILE, { data: bytes(r.weights.data) });
+      if (r.id) {
+        // the jointly trained SASRec is the one served from now on, alone and as the mix's ID side
+        const i = ctx.models.findIndex((m) => m.kind === 'sasrec');
+        ctx.models[i] = jointSasrecEntry(ctx.models[i] as SasrecEntry, r);
+        ctx.files.set(SASREC_FILE, { data: bytes(r.id.weights.data) });
+      }
       if (attributes) ctx.files.set(MOLAR_ATTRIBUTES_FILE, { data: attributes });
       ctx.models.push(molarEntry(r, { vectors: vEntry.files[0] ?? ITEM_VECTORS_FILE, vocab: attributes ? vocab : undefined, withId: !!id }));
-      ctx.log(`molar: ${r.history.length} epochs (best ${r.bestEpoch}, valid NDCG@10 ${r.bestValid?.['ndcg@10']?.toFixed(4) ?? '-'}), mix content ${r.mix.content} (valid ${JSON.stringify(r.mix.valid)}) in ${(r.wallMs / 60_000).toFixed(1)} min`);
+      ctx.log(`molar: ${r.history.length} epochs (best ${r.bestEpoch}, valid NDCG@10 ${r.bestValid?.['ndcg@10']?.toFixed(4) ?? '-'}), mix content ${r.mix.content} (valid ${JSON.stringify(r.mix.valid)}) in ${(r.wallMs / 60_000).toFixed(1)} min, order ${r.order}${r.id ? ` (${SASREC_FILE} rewritten)` : ''}`);
     },
   };
 }
@@ -87,6 +95,23 @@ function itemFeatures(ctx: BuildContext, v: ItemVectorsEntry): { features: ItemF
   return { features, vocab: table.vocab, ...(has ? { attributes: serializeAttributes(table) } : {}) };
 }
 
+const bytes = (f: Float32Array): Uint8Array => new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
+
+/**
+ * The bundle's sasrec entry after joint training replaced its weights (same architecture, same
+ * specs): its validation figures were the SASRec trained alone, so they go (the choose step
+ * measures the new one), and its settings say it was trained on with Molar, for how many epochs.
+ */
+export function jointSasrecEntry(old: SasrecEntry, r: TrainMolarResult): SasrecEntry {
+  if (!r.id) throw new MolarError('BAD_INPUT', 'not a joint result: it carries no SASRec', { field: 'order' });
+  const { valid: _alone, ...kept } = old.trainedWith ?? { loss: String(old.config.loss), epochs: 0 };
+  return {
+    ...old,
+    weights: r.id.weights.specs.map((s) => ({ ...s, shape: [...s.shape] })),
+    trainedWith: { ...kept, settings: { ...kept.settings, trainedJointlyWith: 'molar', jointEpochs: r.bestEpoch } },
+  };
+}
+
 export function molarEntry(r: TrainMolarResult, o: { vectors: string; vocab?: string[]; withId: boolean }): MolarEntry {
   const parts = { weights: MOLAR_FILE, vectors: o.vectors, ...(o.vocab ? { attributes: MOLAR_ATTRIBUTES_FILE } : {}) };
   return {
@@ -102,7 +127,7 @@ export function molarEntry(r: TrainMolarResult, o: { vectors: string; vocab?: st
       ...(r.bestValid ? { valid: r.bestValid } : {}),
       mixValid: r.mix.valid,
       align: { weight: r.train.alignWeight, tau: r.train.alignTau },
-      tasks: { it: r.train.itWeight, sa: r.train.saWeight },
+      tasks: { it: r.train.itWeight, sa: r.train.saWeight, ...(r.train.ubToHead ? {} : { ubToHead: 0 }) },
     },
   };
 }

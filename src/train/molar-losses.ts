@@ -37,6 +37,8 @@ export interface MolarObjectiveConfig {
   itTau: number;
   /** SA: attributes predicted from text + image (multi-label BCE) weight (0: off) */
   saWeight: number;
+  /** false: UB (and align) do not train the fusion head (MolarTrainConfig.ubToHead); default true */
+  ubToHead?: boolean;
 }
 
 /**

@@ -111,9 +111,14 @@ export interface ContentReplicaConfig {
   objective: MolarObjectiveConfig;
 }
 
+/** Attaches Molar's objective to a content model, with whether UB's gradient reaches the head. */
+export function attachMolarObjective(model: ContentModel, objective: MolarObjectiveConfig): void {
+  model.setObjective(molarObjective(objective), { ubToHead: objective.ubToHead ?? true });
+}
+
 export function createContentReplica({ config, features, objective }: ContentReplicaConfig): Trainable<ContentShard> {
   const model = new ContentModel(config, features);
-  model.setObjective(molarObjective(objective));
+  attachMolarObjective(model, objective);
   return contentTrainable(model);
 }
 

@@ -1,19 +1,22 @@
-import * as tf from '@tensorflow/tfjs';
 import type { LeaveOneOutSplit } from '../data/types.js';
 import { evaluateVariants } from '../eval/evaluate.js';
 import { MolarError } from '../errors.js';
-import { resolveContentConfig, resolveMolarTrainConfig, type ContentConfig, type MolarTrainConfig } from '../models/content/config.js';
+import { resolveContentConfig, resolveMolarTrainConfig, type ContentConfig, type MolarOrder, type MolarTrainConfig } from '../models/content/config.js';
 import { ContentModel } from '../models/content/model.js';
+import type { SasrecConfig } from '../models/sasrec/config.js';
 import type { ItemFeatures } from '../models/fusion/features.js';
 import type { WeightBlob, WeightSpec } from '../models/nn/weights.js';
 import { SasrecModel } from '../models/sasrec/model.js';
 import { logSoftmax, mixLogProbs } from '../score/mix.js';
-import { sequentialScorer } from '../score/scorer.js';
+import { sequentialScorer, type ScorableModel } from '../score/scorer.js';
 import { BatchSampler } from './batches.js';
 import { trainLoop, type EpochReport, type TrainLoopResult } from './loop.js';
 import { alignItemsToIdTable } from './molar-item-align.js';
-import { molarObjective, type MolarObjectiveConfig } from './molar-losses.js';
-import { contentBatches, contentReplica, contentTrainable } from './molar-task.js';
+import type { MolarObjectiveConfig } from './molar-losses.js';
+import { jointBatches, jointReplica, jointTrainable, mixedModel, splitJoint } from './molar-joint.js';
+import { attachMolarObjective, contentBatches, contentReplica, contentTrainable } from './molar-task.js';
+import { GroupedAdam } from './optimizer.js';
+import { REPEAT_BIAS_LR_FACTOR } from './sasrec.js';
 
 /** The trained ID model a content model aligns to and mixes with (a SASRec checkpoint). */
 export interface IdModel {
@@ -28,8 +31,10 @@ export interface TrainMolarOptions {
   numItems: number;
   /** the fusion head's inputs for ids 0..numItems */
   features: ItemFeatures;
-  /** frozen teacher for post-alignment and the ID side of the mix; without it: content only */
+  /** train.order 'teacher': the frozen teacher for post-alignment and the ID side of the mix (without it: content only); 'joint': the warm start */
   idModel?: IdModel;
+  /** train.order 'joint' without idModel: SASRec's config (hidden and maxLen default to the content model's, seed to its + 1) */
+  idConfig?: Partial<SasrecConfig>;
   /** architecture overrides (numItems and the feature dims come from the data) */
   config?: Partial<ContentConfig>;
   train?: Partial<MolarTrainConfig>;
@@ -51,9 +56,13 @@ export interface TrainMolarOptions {
 }
 
 export interface TrainMolarResult extends Omit<TrainLoopResult, 'weights'> {
+  order: MolarOrder;
   config: ContentConfig;
   train: MolarTrainConfig;
+  /** the content model's weights (fusion head + content user model) */
   weights: WeightBlob;
+  /** order 'joint': the jointly trained SASRec, the mix's ID side from then on (replaces the teacher) */
+  id?: { config: SasrecConfig; weights: WeightBlob };
   /** the content weight chosen on validation, and valid NDCG@10 at each weight tried */
   mix: { content: number; valid: Record<string, number> };
   /** item-level alignment (when run): MSE of its first and last step, mean cosine to the ID rows, seconds */
@@ -63,55 +72,92 @@ export interface TrainMolarResult extends Omit<TrainLoopResult, 'weights'> {
 // finer near 0: a content model weaker than the ID model still helps at a small weight
 export const DEFAULT_MIX_GRID = [0, 0.1, 0.2, 0.3, 0.5, 0.75, 1];
 
+/** Joint training validates (and keeps the checkpoint of) the mix at this content weight; the served weight is chosen after. */
+export const JOINT_VALID_MIX = 0.5;
+
 /**
- * Molar's second stage (the ID model is trained first, `trainSasrec`, and frozen as teacher):
- * trains the fusion head and the content user model on UB + α·align + IT + SA with the shared loop
- * (early stopping on the content model's own valid NDCG@10), then chooses the mix weight on the
- * validation split. Joint training of both user models is not here yet.
+ * Molar's content stage, in one of two orders (`train.order`), then the mix weight chosen on the validation split.
+ * - 'teacher' (default): the ID model (`idModel`, trained first by `trainSasrec`) is frozen; the
+ *   fusion head and the content user model train on UB + α·align + IT + SA with the shared loop,
+ *   early stopping on the content model's own valid NDCG@10.
+ * - 'joint': SASRec (warm-started from `idModel`, or from scratch with `idConfig`) and the content
+ *   model train as one Trainable (molar-joint.ts) on SASRec's loss + UB + α·align + IT + SA, align's
+ *   gradient reaching both; early stopping on the valid NDCG@10 of the mix at JOINT_VALID_MIX. The
+ *   result carries the jointly trained SASRec (`id`), which the mix then uses.
  */
 export async function trainMolar(opts: TrainMolarOptions): Promise<TrainMolarResult> {
   const f = opts.features;
   const config = resolveContentConfig({ ...opts.config, numItems: opts.numItems, textDim: f.textDim, imageDim: f.imageDim, numAttributes: f.numAttributes });
   const train = resolveMolarTrainConfig(opts.train);
-  const teacher = opts.idModel ? SasrecModel.fromEntry(opts.idModel, opts.idModel.data) : undefined;
-  if (teacher && teacher.config.hidden !== config.hidden) throw new MolarError('BAD_CONFIG', `the content model's width (${config.hidden}) must equal the ID model's (${teacher.config.hidden}) for alignment`, { field: 'hidden' });
-  if (teacher && teacher.numItems !== opts.numItems) throw new MolarError('BAD_INPUT', `the ID model scores ${teacher.numItems} items, the data has ${opts.numItems}`, { field: 'numItems' });
-  const objective: MolarObjectiveConfig = { numItems: opts.numItems, alignWeight: teacher ? train.alignWeight : 0, alignTau: train.alignTau, itWeight: train.itWeight, itTau: train.itTau, saWeight: train.saWeight };
+  const order = train.order;
+  if (order === 'teacher' && opts.idConfig) throw new MolarError('BAD_CONFIG', "idConfig configures a SASRec trained from scratch with the content model: order 'joint' only", { field: 'idConfig' });
+  if (order === 'joint' && opts.excludeItems) throw new MolarError('BAD_CONFIG', "a cold-start run (excludeItems) trains the ID model on its own: order 'teacher'", { field: 'order' });
+  // a scratch SASRec draws its initial weights from the seed after the content model's: one seed for both would start its item table as a copy of the head's first weights
+  const id = opts.idModel ? SasrecModel.fromEntry(opts.idModel, opts.idModel.data) : order === 'joint' ? new SasrecModel({ hidden: config.hidden, maxLen: config.maxLen, seed: config.seed + 1, ...opts.idConfig, numItems: opts.numItems }) : undefined;
+  const objective: MolarObjectiveConfig = { numItems: opts.numItems, alignWeight: id ? train.alignWeight : 0, alignTau: train.alignTau, itWeight: train.itWeight, itTau: train.itTau, saWeight: train.saWeight, ubToHead: train.ubToHead };
   const model = new ContentModel(config, f);
-  model.setObjective(molarObjective(objective));
-  let itemAlign: TrainMolarResult['itemAlign'];
-  if (teacher && train.itemAlignSteps > 0) {
-    const t0 = Date.now();
-    const r = alignItemsToIdTable(model, teacher.itemEmbedding, { steps: train.itemAlignSteps, seed: config.seed, exclude: opts.excludeItems });
-    itemAlign = { ...r, seconds: (Date.now() - t0) / 1000 };
-    if (opts.progress) console.error(`item-level alignment: ${train.itemAlignSteps} steps, MSE ${r.first.toFixed(3)} -> ${r.last.toFixed(3)}, mean cosine to the ID rows ${r.cosine.toFixed(3)}, ${itemAlign.seconds.toFixed(0)} s`);
-  }
-  const sampler = new BatchSampler(opts.split.train, opts.numItems, config.maxLen, config.seed);
-  const optimizer = tf.train.adam(train.learningRate, 0.9, 0.98);
+  // the repeat bias (when the ID model has one) keeps its faster rate in joint training (optimizer.ts)
+  const fast = order === 'joint' && id ? new Set(id.specs.flatMap((s, i) => (s.name === 'repeat_bias' ? [id.trainable[i].name] : []))) : new Set<string>();
+  const optimizer = new GroupedAdam(train.learningRate, fast, REPEAT_BIAS_LR_FACTOR);
   try {
+    if (id && id.config.hidden !== config.hidden) throw new MolarError('BAD_CONFIG', `the content model's width (${config.hidden}) must equal the ID model's (${id.config.hidden}) for alignment`, { field: 'hidden' });
+    if (id && id.numItems !== opts.numItems) throw new MolarError('BAD_INPUT', `the ID model scores ${id.numItems} items, the data has ${opts.numItems}`, { field: 'numItems' });
+    if (order === 'joint' && id!.maxLen !== config.maxLen) throw new MolarError('BAD_CONFIG', `joint training feeds both models the same rows: the content model's maxLen (${config.maxLen}) must equal SASRec's (${id!.maxLen})`, { field: 'maxLen' });
+    attachMolarObjective(model, objective);
+    let itemAlign: TrainMolarResult['itemAlign'];
+    if (opts.idModel && train.itemAlignSteps > 0) {
+      const t0 = Date.now();
+      const a = alignItemsToIdTable(model, id!.itemEmbedding, { steps: train.itemAlignSteps, seed: config.seed, exclude: opts.excludeItems });
+      itemAlign = { ...a, seconds: (Date.now() - t0) / 1000 };
+      if (opts.progress) console.error(`item-level alignment: ${train.itemAlignSteps} steps, MSE ${a.first.toFixed(3)} -> ${a.last.toFixed(3)}, mean cosine to the ID rows ${a.cosine.toFixed(3)}, ${itemAlign.seconds.toFixed(0)} s`);
+    }
+    const sampler = new BatchSampler(opts.split.train, opts.numItems, config.maxLen, config.seed);
     if (sampler.trainableUsers === 0) throw new MolarError('BAD_INPUT', 'no user has two or more training events', { field: 'interactions' });
-    const r = await trainLoop({
-      model: contentTrainable(model),
-      data: contentBatches(sampler, { batchSize: train.batchSize, numItems: opts.numItems, seed: config.seed, teacher, itemTasks: objective.itWeight > 0 || objective.saWeight > 0, exclude: opts.excludeItems, excludeHistory: opts.filterSeen ?? true }),
+    const batches = { batchSize: train.batchSize, numItems: opts.numItems, seed: config.seed, itemTasks: objective.itWeight > 0 || objective.saWeight > 0, exclude: opts.excludeItems, excludeHistory: opts.filterSeen ?? true };
+    const contentReplicaConfig = { config, features: f, objective };
+    const common = {
       optimizer,
       schedule: train,
       maxEpochs: train.maxEpochs,
       patience: train.patience,
       seed: config.seed,
-      validation: { model, split: opts.split, sequences: opts.sequences, filterSeen: opts.filterSeen, maxUsers: opts.validUsers },
       maxStepsPerEpoch: opts.maxStepsPerEpoch,
       timeBudgetMs: opts.timeBudgetMs,
-      workers: { count: opts.workers ?? 1, replica: contentReplica({ config, features: f, objective }) },
       progress: opts.progress,
       onEpoch: opts.onEpoch,
-    });
+    };
+    const validation = (m: ScorableModel) => ({ model: m, split: opts.split, sequences: opts.sequences, filterSeen: opts.filterSeen, maxUsers: opts.validUsers });
+    let r: TrainLoopResult;
+    let jointId: TrainMolarResult['id'];
+    if (order === 'joint') {
+      const joint = jointTrainable(id!, model);
+      r = await trainLoop({
+        ...common,
+        model: joint,
+        data: jointBatches(sampler, id!.config, batches),
+        validation: validation(mixedModel(model, id!, JOINT_VALID_MIX)),
+        workers: { count: opts.workers ?? 1, replica: jointReplica({ id: id!.config, content: contentReplicaConfig }) },
+      });
+      const parts = splitJoint(r.weights, id!.specs.length);
+      id!.setWeights(parts.id.specs, parts.id.data);
+      jointId = { config: id!.config, weights: parts.id };
+      r = { ...r, weights: parts.content };
+    } else {
+      r = await trainLoop({
+        ...common,
+        model: contentTrainable(model),
+        data: contentBatches(sampler, { ...batches, teacher: id }),
+        validation: validation(model),
+        workers: { count: opts.workers ?? 1, replica: contentReplica(contentReplicaConfig) },
+      });
+    }
     model.setWeights(r.weights.specs, r.weights.data);
-    const mix = teacher ? await chooseMix(model, teacher, opts) : { content: 1, valid: {} };
-    return { ...r, config, train, mix, ...(itemAlign ? { itemAlign } : {}) };
+    const mix = id ? await chooseMix(model, id, opts) : { content: 1, valid: {} };
+    return { ...r, order, config, train, ...(jointId ? { id: jointId } : {}), mix, ...(itemAlign ? { itemAlign } : {}) };
   } finally {
     optimizer.dispose();
     model.dispose();
-    teacher?.dispose();
+    id?.dispose();
   }
 }
 

@@ -15,14 +15,14 @@ import type { SasrecConfig } from '../../models/sasrec/config.js';
 import { useNodeBackend } from '../../train/backend-node.js';
 import { defaultWorkers, SASREC_FILE } from '../../train/build-step.js';
 import { trainMolar } from '../../train/molar.js';
-import { MOLAR_ATTRIBUTES_FILE, MOLAR_FILE, molarEntry } from '../../train/molar-build-step.js';
+import { jointSasrecEntry, MOLAR_ATTRIBUTES_FILE, MOLAR_FILE, molarEntry } from '../../train/molar-build-step.js';
 import { chooseAgain } from '../../eval/choose-step-node.js';
 import type { NodeBundle } from '../bundle-node.js';
 
 /**
  * `molar train --model molar`: (re)trains Molar's content model on a bundle that has item vectors
  * (`molar build --encode`), aligned to the bundle's SASRec when it has one, and writes the molar
- * entry into the bundle. The attribute table of an earlier molar entry is kept; a bundle without
+ * entry into the bundle (`--order joint`: trains the bundle's SASRec with it and rewrites that too). The attribute table of an earlier molar entry is kept; a bundle without
  * one trains without attributes (the catalog is not part of a bundle).
  */
 export async function trainMolarIntoBundle(
@@ -49,8 +49,9 @@ export async function trainMolarIntoBundle(
   const split = leaveOneOut(dataset.sequences);
   const given = {
     config: { ...(sasrec ? { hidden: Number(sasrec.config.hidden) } : {}), ...pick(flags.sasrec, MOLAR_SHARED_FIELDS.architecture), ...pick(flags.molar, ['modalityDropout']) },
-    train: { ...pick(flags.sasrec, MOLAR_SHARED_FIELDS.training), ...pick(flags.molar, ['alignWeight', 'alignTau', 'itWeight', 'itTau', 'saWeight']) },
+    train: { ...pick(flags.sasrec, MOLAR_SHARED_FIELDS.training), ...pick(flags.molar, ['order', 'alignWeight', 'alignTau', 'itWeight', 'itTau', 'saWeight', 'ubToHead']) },
   };
+  if (given.train.order === 'joint' && !sasrec) throw new MolarError('BAD_INPUT', '--order joint trains the bundle\'s SASRec with the content model; the bundle has none (train one: --model sasrec)', { field: '--order' });
   const adaptive = adaptiveMolarDefaults(shapeOf(split.train, n), { budgeted: o.minutes !== undefined, alignedMaxLen: sasrec ? Number(sasrec.config.maxLen) : undefined });
   o.log?.(`molar settings for this data (a flag overrides its line):\n${describeAdaptiveMolar(adaptive, given)}`);
   const { config, train } = withAdaptiveMolar(adaptive, given);
@@ -70,10 +71,12 @@ export async function trainMolarIntoBundle(
   const files = new Map<string, BundleFile>();
   for (const name of Object.keys(manifest.files)) if (name !== manifest.itemsFile && name !== MOLAR_FILE) files.set(name, { copyFrom: path.join(bundle.dir, name) });
   files.set(MOLAR_FILE, { data: new Uint8Array(r.weights.data.buffer, r.weights.data.byteOffset, r.weights.data.byteLength) });
+  // joint: the SASRec trained with it replaces the bundle's (served alone and as the mix's ID side)
+  if (r.id) files.set(SASREC_FILE, { data: new Uint8Array(r.id.weights.data.buffer, r.id.weights.data.byteOffset, r.id.weights.data.byteLength) });
   const entry = molarEntry(r, { vectors: vEntry.files[0], vocab: attrs ? old!.attributes : undefined, withId: !!sasrec });
   if (!attrs) files.delete(MOLAR_ATTRIBUTES_FILE);
   // the served model was chosen among the old models: choose again among the new ones
-  const { models, served } = await chooseAgain({ name: manifest.name, numItems: n, models: [...manifest.models.filter((m) => m.kind !== 'molar'), entry], files, split, sequences: dataset.sequences, filterSeen: !o.keepSeen });
+  const { models, served } = await chooseAgain({ name: manifest.name, numItems: n, models: [...manifest.models.filter((m) => m.kind !== 'molar').map((m) => (r.id && m.kind === 'sasrec' ? jointSasrecEntry(m as SasrecEntry, r) : m)), entry], files, split, sequences: dataset.sequences, filterSeen: !o.keepSeen });
   await writeBundle({ out: bundle.dir, name: manifest.name, items: bundle.items, files, models, served, stats: manifest.stats, overwrite: true });
-  return `served: ${served.kind}: ${served.reason}\ntrained molar on ${r.history.length} epochs, best ${r.bestEpoch}, valid NDCG@10 ${r.bestValid?.['ndcg@10']?.toFixed(4) ?? '-'}, mix content ${r.mix.content}${sasrec ? ` (aligned to ${SASREC_FILE})` : ' (no sasrec in the bundle: content only)'}, ${(r.wallMs / 60_000).toFixed(1)} min, stopped by ${r.stoppedBy}; wrote ${MOLAR_FILE}`;
+  return `served: ${served.kind}: ${served.reason}\ntrained molar on ${r.history.length} epochs, best ${r.bestEpoch}, valid NDCG@10 ${r.bestValid?.['ndcg@10']?.toFixed(4) ?? '-'}, mix content ${r.mix.content}${sasrec ? (r.id ? ` (trained jointly with ${SASREC_FILE}, rewritten)` : ` (aligned to ${SASREC_FILE})`) : ' (no sasrec in the bundle: content only)'}, ${(r.wallMs / 60_000).toFixed(1)} min, stopped by ${r.stoppedBy}, order ${r.order}; wrote ${MOLAR_FILE}${r.id ? ` and ${SASREC_FILE}` : ''}`;
 }

@@ -89,7 +89,16 @@ export function contentArchitecture(cfg: ContentConfig): Record<string, unknown>
  * How the content model trains (not in the bundle). The task weights multiply their loss parts
  * (the loop minimises the sum); 0 switches a part off, as the ablations do.
  */
+/**
+ * The two training orders the paper allows (train/molar.ts): SASRec trained first and frozen as
+ * teacher, or both user models trained together (train/molar-joint.ts).
+ */
+export const MOLAR_ORDERS = ['teacher', 'joint'] as const;
+export type MolarOrder = (typeof MOLAR_ORDERS)[number];
+
 export interface MolarTrainConfig {
+  /** 'teacher': align to a frozen SASRec; 'joint': SASRec trains with the content model (warm-started from it when given) */
+  order: MolarOrder;
   /** (float > 0) Adam learning rate, and its schedule as SASRec's (models/sasrec/config.ts) */
   learningRate: number;
   lrSchedule: 'constant' | 'cosine' | 'cosine-time';
@@ -106,8 +115,14 @@ export interface MolarTrainConfig {
   /** SA (attributes from text + image) weight */
   saWeight: number;
   /**
+   * false: the w/o-UB ablation (the paper removes UB from the item model's training): the user
+   * model's losses (UB, and align, which reads the same fused inputs) stop at the fusion head, so
+   * the head trains on IT + SA only while the blocks still train on UB (+ align). Default true.
+   */
+  ubToHead: boolean;
+  /**
    * item-level alignment before training (train/molar-item-align.ts): Adam steps fitting the fusion
-   * head to the ID model's item table (0: off; needs an ID model)
+   * head to the given ID model's item table (0: off; needs an ID model)
    */
   itemAlignSteps: number;
 }
@@ -115,6 +130,7 @@ export interface MolarTrainConfig {
 // the optimisation knobs start where SASRec's do: the two train on the same sequences
 const { learningRate, lrSchedule, warmupSteps, batchSize, maxEpochs, patience } = SASREC_DEFAULTS;
 export const MOLAR_TRAIN_DEFAULTS: Readonly<MolarTrainConfig> = Object.freeze({
+  order: 'teacher',
   learningRate,
   lrSchedule,
   warmupSteps,
@@ -126,6 +142,7 @@ export const MOLAR_TRAIN_DEFAULTS: Readonly<MolarTrainConfig> = Object.freeze({
   itWeight: 0.1,
   itTau: 0.07,
   saWeight: 0.1,
+  ubToHead: true,
   itemAlignSteps: 0,
 });
 
@@ -140,5 +157,7 @@ export function resolveMolarTrainConfig(partial: Partial<MolarTrainConfig> = {})
   if (!['constant', 'cosine', 'cosine-time'].includes(cfg.lrSchedule)) bad('lrSchedule', 'constant, cosine or cosine-time', cfg.lrSchedule);
   for (const f of ['alignWeight', 'itWeight', 'saWeight'] as const) if (!(cfg[f] >= 0 && cfg[f] <= 100)) bad(f, 'a number in [0, 100]', cfg[f]);
   for (const f of ['alignTau', 'itTau'] as const) if (!(cfg[f] > 0 && cfg[f] <= 10)) bad(f, 'a number in (0, 10]', cfg[f]);
+  if (!(MOLAR_ORDERS as readonly string[]).includes(cfg.order)) bad('order', MOLAR_ORDERS.join(' or '), cfg.order);
+  if (typeof cfg.ubToHead !== 'boolean') bad('ubToHead', 'true or false', cfg.ubToHead);
   return cfg;
 }

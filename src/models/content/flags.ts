@@ -1,5 +1,5 @@
 import type { ConfigFlag } from '../flags.js';
-import type { ContentConfig, MolarTrainConfig } from './config.js';
+import { MOLAR_ORDERS, type ContentConfig, type MolarTrainConfig } from './config.js';
 
 /**
  * `molar train --model molar`'s own flags: the Molar fields SASRec has no counterpart for. The shared
@@ -8,11 +8,13 @@ import type { ContentConfig, MolarTrainConfig } from './config.js';
  * for the content model (MOLAR_SHARED_FIELDS).
  */
 export const MOLAR_FLAGS: readonly ConfigFlag<ContentConfig & MolarTrainConfig>[] = Object.freeze([
+  { flag: '--order <o>', field: 'order', kind: 'enum', values: MOLAR_ORDERS, help: "teacher: align to the bundle's SASRec, frozen | joint: train that SASRec with the content model and write it back (default teacher)" },
   { flag: '--align-weight <x>', field: 'alignWeight', kind: 'number', help: 'post-alignment weight α on the InfoNCE to the bundle\'s SASRec (0: off; default 0.5)' },
   { flag: '--align-tau <x>', field: 'alignTau', kind: 'number', positive: true, help: 'post-alignment temperature τ (default 0.2)' },
   { flag: '--it-weight <x>', field: 'itWeight', kind: 'number', help: 'image ↔ text contrastive task weight (0: off; default 0.1)' },
   { flag: '--it-tau <x>', field: 'itTau', kind: 'number', positive: true, help: 'image ↔ text temperature (default 0.07)' },
   { flag: '--sa-weight <x>', field: 'saWeight', kind: 'number', help: 'attributes-from-content task weight (0: off; default 0.1)' },
+  { flag: '--no-ub-to-head', field: 'ubToHead', kind: 'bool', help: 'ablation w/o UB: the next-item loss trains the user model, not the fusion head (IT and SA still do)' },
   { flag: '--modality-dropout <x>', field: 'modalityDropout', kind: 'number', help: 'rate at which training hides an item\'s text or image (default 0.1)' },
 ]);
 

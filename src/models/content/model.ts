@@ -35,6 +35,16 @@ export interface ContentObjectiveInput {
 export type ContentObjective = (input: ContentObjectiveInput) => LossParts;
 
 /**
+ * x forward, a zero gradient backward. tfjs has no stopGradient; a zero gradient (not none) keeps
+ * the variables behind x on the tape, so variableGrads still returns one for each of them and the
+ * data-parallel gradient blobs keep their layout, while Adam, whose moments stay 0, leaves them be.
+ */
+export function stopGradient<T extends tf.Tensor>(x: T): T {
+  // customGrad's inputs are typed as tensors or its save function; here there is one tensor
+  return tf.customGrad((...a) => ({ value: (a[0] as tf.Tensor).clone(), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) }))(x) as T;
+}
+
+/**
  * Molar's content-based user model (arXiv 2412.18176, DUEG sized for a browser): the shared causal
  * transformer (nn/) over the fused item vectors of the fusion head (fusion/), scored against the
  * fused vectors of every item. An item needs no ID embedding, so items added after training
@@ -61,6 +71,7 @@ export class ContentModel implements SequentialModel<ContentBatch> {
    */
   private scoringTable?: tf.Tensor2D;
   private objective?: ContentObjective;
+  private ubToHead = true;
   private hideCalls = 0;
 
   constructor(config: Partial<ContentConfig> & Pick<ContentConfig, 'numItems' | 'textDim' | 'imageDim' | 'numAttributes'>, features: ItemFeatures, init?: Map<string, Float32Array>) {
@@ -95,8 +106,13 @@ export class ContentModel implements SequentialModel<ContentBatch> {
     return this.params.trainable;
   }
 
-  setObjective(objective: ContentObjective): void {
+  /**
+   * `ubToHead: false` (the w/o-UB ablation): the fused table reaches the user model through
+   * stopGradient, so UB (and align) train the blocks but not the head; IT / SA still train it.
+   */
+  setObjective(objective: ContentObjective, { ubToHead = true }: { ubToHead?: boolean } = {}): void {
     this.objective = objective;
+    this.ubToHead = ubToHead;
   }
   seedDropout(seed: number): void {
     this.dropout.seed(seed);
@@ -209,7 +225,8 @@ export class ContentModel implements SequentialModel<ContentBatch> {
     const D = this.config.hidden;
     return tf.tidy(() => {
       const fused = this.fuse(true);
-      const out = this.encode(seq, true, fused.items);
+      const table = this.ubToHead ? fused.items : stopGradient(fused.items);
+      const out = this.encode(seq, true, table);
       const flat = out.reshape([-1, D]);
       const rows = tf.tensor1d(rowsArr, 'int32');
       const user = tf.gather(flat, rows) as tf.Tensor2D;
@@ -221,7 +238,7 @@ export class ContentModel implements SequentialModel<ContentBatch> {
         const both = this.inputs.hasText && this.inputs.hasImage ? (at(this.inputs.hasText.mul(this.inputs.hasImage) as tf.Tensor2D)!.reshape([-1]) as tf.Tensor1D) : undefined;
         sample = { text: at(fused.text), image: at(fused.image), bothPresent: both, attributeLogits: at(fused.attributeLogits), attributes: at(this.inputs.attributes) };
       }
-      return this.objective!({ user, targets: tg, rowUsers: tf.tensor1d(usersArr, 'int32'), items: fused.items.mul(this.outputScale) as tf.Tensor2D, historyMask, last, teacher, sample });
+      return this.objective!({ user, targets: tg, rowUsers: tf.tensor1d(usersArr, 'int32'), items: table.mul(this.outputScale) as tf.Tensor2D, historyMask, last, teacher, sample });
     });
   }
 
