@@ -12,7 +12,7 @@ import { KEEP_ORDER, rerank, type Reranker } from '../score/rerank.js';
 import type { Scorer } from '../score/scorer.js';
 import { vectorTopK, type TopK } from '../score/topk.js';
 import type { PreferenceSummary } from '../summary/describe.js';
-import { configuredCaptioner, loadGenerative, type Generative } from '../summary/gen-load.js';
+import type { Generative } from '../summary/gen-load.js';
 import { loadItemTexts, type ItemTexts } from '../summary/item-texts.js';
 import { loadMsrReranker } from '../summary/load.js';
 import { MsrReranker } from '../summary/rerank.js';
@@ -174,8 +174,10 @@ export class Recommender extends EventTarget {
     let gen: Generative | undefined;
     try {
       // MLLM-MSR as config.summary chooses: stage 1's texts, the generative LM (in a worker), else the bundle's re-ranker
-      texts = loadItemTexts(manifest, bundle.readFile, { captioner: configuredCaptioner(config, opts.summaryWorker), warn: relay });
-      gen = await loadGenerative(config, { storage: history, texts, makeWorker: opts.summaryWorker });
+      // the generative code is fetched only by a page that configured it (the widget's eager script stays small)
+      const g = config.summary.summarizer === 'generative' || config.summary.captioner === 'generative' ? await import('../summary/gen-load.js') : undefined;
+      texts = loadItemTexts(manifest, bundle.readFile, { captioner: g?.configuredCaptioner(config, opts.summaryWorker), warn: relay });
+      gen = await g?.loadGenerative(config, { storage: history, texts, makeWorker: opts.summaryWorker });
       if (!opts.reranker && config.summary.rerank && config.summary.reranker === 'default') bundled = await loadMsrReranker(manifest, bundle.readFile, { served: modelEntry.kind, weight: config.summary.weight, warn: relay, storage: history });
       const vEntry = manifest.models.map((m) => entryOf(m, 'item-vectors')).find((e) => e !== undefined);
       const coldStart = vEntry
