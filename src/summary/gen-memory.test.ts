@@ -114,5 +114,7 @@ describe('GenerativeMemory', () => {
     calls = 0;
     expect((await m.read(ids(1, 2, 3), items)).summary).not.toBe('bad');
     expect(calls).toBe(1);
+    // the store refuses a text that is not one
+    await expect(h.putSummary({ provider: m.provider, source: m.source, blocks: 1, items: ['sku-1', 'sku-2', 'sku-3'], states: new Float32Array(0), text: 5 as never, updatedAt: 1 })).rejects.toMatchObject({ code: 'BAD_INPUT', field: 'text' });
   });
 });

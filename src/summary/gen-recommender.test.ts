@@ -91,6 +91,10 @@ describe('generative stages chosen by config.summary', () => {
     expect((await again.preferenceSummary())!.text).toBe(six!.text);
     expect(step).not.toHaveBeenCalled();
     expect((await again.recommend({ k: 5 })).map((r) => r.item.id)).toEqual(first.map((r) => r.item.id));
+    // explanations' what-if histories read the kept summary: no generation for them
+    const why = await again.explain(first[0].item.id);
+    expect(why.summary).toBe(six!.text);
+    expect(step).not.toHaveBeenCalled();
     // the next block advances it by one step from the kept text
     for (const itemId of ['st-1f600', 'st-1f604', 'st-1f923']) await again.record({ itemId });
     const nine = await again.preferenceSummary();
