@@ -78,6 +78,9 @@ test('config.summary generative: the summary is kept in IndexedDB, read back aft
   expect(first.counts).toMatchObject({ load: 1, generate: 2, yesNo: 1 });
   expect(first.kept).toEqual([expect.objectContaining({ provider: 'gen-summary(hf-lm:tiny-gpt2)', blocks: 2, text: first.summary })]);
   expect(first.ids).toHaveLength(4);
+  expect(first.mainFetched, 'the page loaded the bundle itself').toContain('/bundles/coldstart/manifest.json');
+  expect(first.mainFetched).not.toContain('/e2e/fixtures/tiny-gen/tiny-gpt2/onnx/model.onnx');
+  expect(first.mainFetched.filter((p) => p.startsWith('/wasm/ort/'))).toEqual([]);
 
   await page.reload();
   const again = await loadCall(page, 'afterReload');

@@ -65,7 +65,9 @@ export async function firstVisit() {
   for (const itemId of ['tea-green', 'tea-black', 'tea-oolong', 'mug-white', 'mug-blue', 'pot-glass']) await rec.record({ itemId });
   const summary = (await rec.preferenceSummary())?.text ?? null;
   const ids = (await rec.recommend({ k: 4 })).map((r) => r.item.id);
-  const out = { summary, ids, counts: await counts(), kept: await exported(rec) };
+  // what the main thread itself fetched: not the LM's weights nor onnxruntime (the worker did)
+  const mainFetched = performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname);
+  const out = { summary, ids, counts: await counts(), kept: await exported(rec), mainFetched };
   rec.dispose();
   return out;
 }
