@@ -12,6 +12,7 @@
  */
 import { entryOf, type Manifest } from '../bundle/manifest.js';
 import type { ImageInput } from '../encoders/types.js';
+import { MolarError } from '../errors.js';
 import type { WarningHandler } from '../warnings.js';
 import type { ImageSummaryProvider } from './gen-caption.js';
 import { loadImageSummaries } from './image-summaries.js';
@@ -113,7 +114,7 @@ export class ItemTexts {
   }
 
   private loadCaptioner(): Promise<ImageSummaryProvider> {
-    if (this.disposed) return Promise.reject(new Error('disposed'));
+    if (this.disposed) return Promise.reject(new MolarError('DISPOSED', 'the item texts were disposed with their Recommender'));
     if (!this.captioner) {
       const p = this.o.captioner!();
       this.captioner = p;
