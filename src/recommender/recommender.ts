@@ -173,8 +173,8 @@ export class Recommender extends EventTarget {
     let texts: ItemTexts | undefined;
     let gen: Generative | undefined;
     try {
-      // MLLM-MSR as config.summary chooses: stage 1's texts, the generative LM (in a worker), else the bundle's re-ranker
-      // the generative code is fetched only by a page that configured it (the widget's eager script stays small)
+      // MLLM-MSR as config.summary chooses: stage 1's texts, the generative LM (in a worker), else the bundle's
+      // re-ranker; the generative code is fetched only by a page that configured it (the widget's eager script stays small)
       const g = config.summary.summarizer === 'generative' || config.summary.captioner === 'generative' ? await import('../summary/gen-load.js') : undefined;
       texts = loadItemTexts(manifest, bundle.readFile, { captioner: g?.configuredCaptioner(config, opts.summaryWorker), warn: relay });
       gen = await g?.loadGenerative(config, { storage: history, texts, makeWorker: opts.summaryWorker });
