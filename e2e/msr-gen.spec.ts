@@ -63,3 +63,47 @@ test('generative MSR on webgpu: the worker summary and P(yes) equal Node/torch',
   expect(r.ranked.map((c) => c.id)).toEqual(ref.map((x) => x.id));
   r.ranked.forEach((c, i) => expect(Math.abs(c.score - ref[i].p), `P(yes) of item ${c.id}`).toBeLessThan(1e-4));
 });
+
+type Load = typeof import('./pages/msr-load.js');
+function loadCall<F extends keyof Load & string>(page: Page, fn: F, ...args: Parameters<Load[F]>) {
+  return pageModule<Load>(page, '/e2e/pages/msr-load.ts')(fn, ...args);
+}
+
+test('config.summary generative: the summary is kept in IndexedDB, read back after a reload without an LM call, advanced by one call per block; re-ranked by P(yes)', async ({ page }) => {
+  const external = watchNetwork(page, ORIGIN);
+  await page.goto('/e2e/pages/blank.html');
+  const first = await loadCall(page, 'firstVisit');
+  expect(first.summary?.startsWith('The user appears to have a preference for')).toBe(true);
+  // six views: two blocks of 3, two generations; one re-ranked list: one yes/no request
+  expect(first.counts).toMatchObject({ load: 1, generate: 2, yesNo: 1 });
+  expect(first.kept).toEqual([expect.objectContaining({ provider: 'gen-summary(hf-lm:tiny-gpt2)', blocks: 2, text: first.summary })]);
+  expect(first.ids).toHaveLength(4);
+  expect(first.mainFetched, 'the page loaded the bundle itself').toContain('/bundles/coldstart/manifest.json');
+  expect(first.mainFetched).not.toContain('/e2e/fixtures/tiny-gen/tiny-gpt2/onnx/model.onnx');
+  expect(first.mainFetched.filter((p) => p.startsWith('/wasm/ort/'))).toEqual([]);
+
+  await page.reload();
+  const again = await loadCall(page, 'afterReload');
+  expect(again.before).toEqual({ load: 1 });
+  expect(again.summary).toBe(first.summary);
+  expect(again.read, 'no generation after the reload: the kept summary was read').toEqual({ load: 1, yesNo: 1 });
+  expect(again.ids).toEqual(first.ids);
+  expect(again.advanced, 'the ninth view completes one block: one generation').toEqual({ load: 1, yesNo: 1, generate: 1 });
+  expect(again.next).not.toBe(first.summary);
+  expect(again.kept).toEqual([expect.objectContaining({ blocks: 3, text: again.next })]);
+  expect(external, 'requests that left localhost').toEqual([]);
+});
+
+test('addItems() items get a stage-1 caption on demand in the worker, once per item; a cross-origin image is dropped, never fetched', async ({ page }) => {
+  const external = watchNetwork(page, ORIGIN);
+  await page.goto('/e2e/pages/blank.html');
+  const r = await loadCall(page, 'captions');
+  expect(r.before.caption ?? 0).toBe(0); // on demand: nothing captioned at addItems()
+  expect(r.blob).toBe(expected.captions[0].text); // the PNG's pixels are the fixture image's
+  expect(r.again).toBe(r.blob);
+  expect(r.after.caption, 'captioned once, then cached').toBe(1);
+  expect(r.remote).toBe(''); // its image was dropped at addItems() (items.allowRemoteImages off), no tagger in this bundle
+  expect(r.warnings).toContain('UNSAFE_URL:new-remote');
+  expect(r.catalog).toBe(''); // this bundle has no stage-1 file
+  expect(external, 'requests that left localhost').toEqual([]);
+});

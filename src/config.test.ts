@@ -49,7 +49,19 @@ describe('resolveConfig checks every section', () => {
   it('refuses unknown sections and fields, and bad values in every section, naming the field', () => {
     const cases: [unknown, string, string][] = [
       [{ explain: { on: true } }, 'explain', 'a known config section (runtime, history, score, baseline, encoders, summary, items)'],
-      [{ summary: { blockSize: 3 } }, 'summary.blockSize', 'a known field of "summary" (rerank, weight)'],
+      [{ summary: { blockSize: 3 } }, 'summary.blockSize', 'a known field of "summary" (rerank, weight, summarizer, reranker, captioner, generator, captionModel)'],
+      [{ summary: { summarizer: 'llm' } }, 'summary.summarizer', 'expected one of default, generative, got "llm"'],
+      [{ summary: { summarizer: 'generative' } }, 'summary.generator', 'a generator ({ model, … }) since summary.summarizer is "generative"'],
+      [{ summary: { reranker: 'generative', generator: { model: 'lm' } } }, 'summary.summarizer', 'the generative re-ranker reads the generative summary'],
+      [{ summary: { captioner: 'generative' } }, 'summary.captionModel', 'since summary.captioner is "generative"'],
+      [{ summary: { generator: 'lm' } }, 'summary.generator', 'an object with a "model"'],
+      [{ summary: { generator: { model: '' } } }, 'summary.generator.model', 'a model id or path'],
+      [{ summary: { generator: { model: 'lm', device: 'gpu' } } }, 'summary.generator.device', 'expected one of webgpu, wasm, cpu'],
+      [{ summary: { generator: { model: 'lm', dtype: 'int4' } } }, 'summary.generator.dtype', 'expected one of fp32, fp16, q8, q4'],
+      [{ summary: { generator: { model: 'lm', blockSize: 0 } } }, 'summary.generator.blockSize', 'an integer in [1, 64]'],
+      [{ summary: { generator: { model: 'lm', n: 2.5 } } }, 'summary.generator.n', 'an integer in [1, 1000]'],
+      [{ summary: { generator: { model: 'lm', temperature: 1 } } }, 'summary.generator.temperature', 'a known field of "summary.generator" (model, localModelPath'],
+      [{ summary: { captionModel: { model: 'cap', n: 3 } } }, 'summary.captionModel.n', 'a known field of "summary.captionModel"'],
       [{ summary: { rerank: 'yes' } }, 'summary.rerank', 'true or false'],
       [{ summary: { weight: 1.5 } }, 'summary.weight', 'a number in [0, 1]'],
       [{ score: { tileSize: 0 } }, 'score.tileSize', 'an integer in [1, '],
@@ -84,10 +96,17 @@ describe('resolveConfig checks every section', () => {
     expect(c.runtime.fallbackOrder).toEqual(['wasm', 'cpu']);
     expect(c.score).toEqual({ tileSize: 1, rerankDepth: 8, contentRecencyDecay: 1, itemTable: 'int8' });
     expect(resolveConfig().score.itemTable).toBe('auto');
-    expect(resolveConfig().summary).toEqual({ rerank: true });
+    expect(resolveConfig().summary).toEqual({ rerank: true, summarizer: 'default', reranker: 'default', captioner: 'default' });
+    // the generative stages by config: the generator is copied, not shared with the caller
+    const generator = { model: 'tiny-gpt2', localModelPath: '/models/', device: 'webgpu' as const, dtype: 'q4' as const, blockSize: 3, maxBlocks: 4, n: 10, maxNewTokens: 16 };
+    const gen = resolveConfig({ summary: { summarizer: 'generative', reranker: 'generative', captioner: 'generative', generator, captionModel: { model: 'tiny-captioner' } } }).summary;
+    expect(gen.generator).toEqual(generator);
+    generator.n = 99;
+    expect(gen.generator!.n).toBe(10);
+    expect(gen.captionModel).toEqual({ model: 'tiny-captioner' });
     expect(resolveConfig().items).toEqual({ allowRemoteImages: false }); // images from other origins: off unless asked
     expect(resolveConfig({ items: { allowRemoteImages: true } }).items.allowRemoteImages).toBe(true);
-    expect(resolveConfig({ summary: { rerank: false, weight: 0.25 } }).summary).toEqual({ rerank: false, weight: 0.25 });
+    expect(resolveConfig({ summary: { rerank: false, weight: 0.25 } }).summary).toMatchObject({ rerank: false, weight: 0.25 });
   });
 });
 

@@ -102,15 +102,53 @@ export interface EncoderConfig {
   allowRemoteModels: boolean;
 }
 
+/** MLLM-MSR's providers per stage: 'default' needs no generative model (the bundle's), 'generative' a transformers.js one */
+export const MSR_PROVIDERS = ['default', 'generative'] as const;
+export type MsrProvider = (typeof MSR_PROVIDERS)[number];
+
+/** A transformers.js model by id or path, as the generative providers load it (offline, encoders/hf.ts). */
+export interface GenModelConfig {
+  /** model id (a folder under localModelPath) or path */
+  model: string;
+  /** URL prefix (page) or folder (Node) holding `<model>/`; default encoders.modelBaseUrl */
+  localModelPath?: string;
+  /** default: transformers.js' own (page: wasm, Node: cpu) */
+  device?: HfDevice;
+  /** weights file (HF_DTYPES); default fp32 */
+  dtype?: HfDtype;
+  /** tokens generated per summary step (LM) or caption (captioner); default 48 / 32 */
+  maxNewTokens?: number;
+}
+
+/** The LM of the generative summarizer and re-ranker, and their knobs. */
+export interface GeneratorConfig extends GenModelConfig {
+  /** items per summary step (the paper: 3); default 3 */
+  blockSize?: number;
+  /** with no kept summary that fits the history, only its newest this many blocks are summarised (LM calls); default 8 */
+  maxBlocks?: number;
+  /** the first stage's candidates the LM re-ranks by P(yes) (the paper: 1 + 20); default 20 */
+  n?: number;
+}
+
 export interface SummaryConfig {
   /**
-   * run the bundle's MLLM-MSR re-ranker (an `msr` entry, summary/) over the first stage's top
-   * score.rerankDepth when it has one trained over the served model; a reranker passed to
-   * Recommender.load wins over it
+   * run the re-ranker over the first stage's top candidates: the bundle's MLLM-MSR re-ranker (an
+   * `msr` entry, summary/) when it has one trained over the served model, or the generative one
+   * (`reranker: 'generative'`); a reranker passed to Recommender.load wins over both
    */
   rerank: boolean;
-  /** its mix weight w in [0, 1] (w · re-ranker + (1 - w) · first stage); undefined: the bundle's, chosen on validation */
+  /** the re-ranker's mix weight w in [0, 1] (w · re-ranker + (1 - w) · first stage); undefined: the bundle's (default), 1 (generative: P(yes) alone) */
   weight?: number;
+  /** stage 2, the preference summary: the bundle's learned state read through its tags, or the LM's recurrent text */
+  summarizer: MsrProvider;
+  /** stage 3: the bundle's learned scorer, or the LM's P(yes) under the generative summary */
+  reranker: MsrProvider;
+  /** stage 1 of items added with addItems(): the bundle's tagger, or an image-to-text model on the item's image */
+  captioner: MsrProvider;
+  /** the LM (required when summarizer or reranker is 'generative'); it runs in a module worker in the page */
+  generator?: GeneratorConfig;
+  /** the image-to-text model (required when captioner is 'generative') */
+  captionModel?: GenModelConfig;
 }
 
 export interface ItemsConfig {
@@ -144,7 +182,7 @@ export const DEFAULT_CONFIG: Readonly<MolarConfig> = Object.freeze({
   // fp32 by default: transformers.js alone would pick q8 on wasm, and then page-side vectors would
   // not come from the weights the bundle (built in Node, fp32) was encoded with
   encoders: { modelBaseUrl: '/models/', dtype: 'fp32' as HfDtype, allowRemoteModels: false },
-  summary: { rerank: true },
+  summary: { rerank: true, summarizer: 'default' as MsrProvider, reranker: 'default' as MsrProvider, captioner: 'default' as MsrProvider },
   items: { allowRemoteImages: false },
 });
 
@@ -184,6 +222,34 @@ const backendList: Check = (v, f) => {
   if (new Set(list).size !== list.length) bad(f, 'each backend at most once', v);
 };
 
+/** A GenModelConfig object (plus `extra` fields), each field checked and named `<field>.<name>`; unknown names refused. */
+const genModel = (extra: Record<string, Check>): Check => {
+  const fields: Record<string, Check> = {
+    model: nonEmpty('a model id or path'),
+    localModelPath: optional(nonEmpty('a URL prefix or folder')),
+    device: enumOf(HF_DEVICES, { optional: true }),
+    dtype: enumOf(HF_DTYPES, { optional: true }),
+    maxNewTokens: optional(int(1, 4096)),
+    ...Object.fromEntries(Object.entries(extra).map(([k, c]) => [k, optional(c)])),
+  };
+  return (v, f) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) bad(f, 'an object with a "model"', v);
+    for (const [k, x] of Object.entries(v as object)) {
+      if (!(k in fields)) bad(`${f}.${k}`, `a known field of "${f}" (${Object.keys(fields).join(', ')})`, x);
+    }
+    for (const [k, check] of Object.entries(fields)) check((v as Record<string, unknown>)[k], `${f}.${k}`);
+  };
+};
+
+/** The rules between summary's fields: a generative stage needs its model, and the LM's re-ranker reads the LM's summary. */
+function checkSummary(s: SummaryConfig): void {
+  if ((s.summarizer === 'generative' || s.reranker === 'generative') && !s.generator) {
+    bad('summary.generator', `a generator ({ model, … }) since summary.${s.summarizer === 'generative' ? 'summarizer' : 'reranker'} is "generative"`, s.generator);
+  }
+  if (s.reranker === 'generative' && s.summarizer !== 'generative') bad('summary.summarizer', '"generative": the generative re-ranker reads the generative summary', s.summarizer);
+  if (s.captioner === 'generative' && !s.captionModel) bad('summary.captionModel', 'an image-to-text model ({ model, … }) since summary.captioner is "generative"', s.captionModel);
+}
+
 /**
  * Every field of every section and how it is checked: the table resolveConfig walks. A section
  * or field missing here is refused, so a new config field cannot be added without its check.
@@ -200,7 +266,15 @@ const SCHEMA: { [S in keyof MolarConfig]: { [F in keyof MolarConfig[S]]-?: Check
     device: enumOf(HF_DEVICES, { optional: true }),
     allowRemoteModels: bool,
   },
-  summary: { rerank: bool, weight: optional(num(0, 1)) },
+  summary: {
+    rerank: bool,
+    weight: optional(num(0, 1)),
+    summarizer: enumOf(MSR_PROVIDERS),
+    reranker: enumOf(MSR_PROVIDERS),
+    captioner: enumOf(MSR_PROVIDERS),
+    generator: optional(genModel({ blockSize: int(1, 64), maxBlocks: int(1, 1000), n: int(1, 1000) })),
+    captionModel: optional(genModel({})),
+  },
   items: { allowRemoteImages: bool },
 };
 
@@ -222,7 +296,7 @@ export function resolveConfig(partial: DeepPartial<MolarConfig> = {}): MolarConf
     const fields = Object.keys(SCHEMA[section]);
     for (const [field, v] of Object.entries(value as object)) {
       if (!fields.includes(field)) bad(`${section}.${field}`, `a known field of "${section}" (${fields.join(', ')})`, v);
-      if (v !== undefined) (out[section] as unknown as Record<string, unknown>)[field] = Array.isArray(v) ? [...v] : v;
+      if (v !== undefined) (out[section] as unknown as Record<string, unknown>)[field] = Array.isArray(v) ? [...v] : typeof v === 'object' && v !== null ? { ...v } : v;
     }
   }
   for (const section of sections) {
@@ -230,6 +304,7 @@ export function resolveConfig(partial: DeepPartial<MolarConfig> = {}): MolarConf
       check((out[section] as unknown as Record<string, unknown>)[field], `${section}.${field}`);
     }
   }
+  checkSummary(out.summary);
   return out;
 }
 

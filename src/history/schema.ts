@@ -49,8 +49,10 @@ export interface SummaryRecord {
   blocks: number;
   /** the item ids of those blocks, oldest first: a history that no longer starts with them (trimmed, cleared, reordered) is read again */
   items: string[];
-  /** the provider's state (the default provider: one GRU state per window start, models/msr/model.ts stepSummary) */
+  /** the provider's state (the default provider: one GRU state per window start, models/msr/model.ts stepSummary; the generative one: none) */
   states: Float32Array;
+  /** the summary as text, for a provider whose state is text (the generative one: the LM's latest summary) */
+  text?: string;
   /** unix ms of the last update */
   updatedAt: number;
 }

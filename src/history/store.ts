@@ -27,6 +27,8 @@ export const TRIM_IDLE_MS = 50;
 export const MAX_ITEM_ID_CHARS = 65_536;
 /** When the quota is full, the share of this namespace's oldest events dropped to make room (README, "Storage quota"). */
 export const QUOTA_DROP_FRACTION = 0.1;
+/** A kept summary text is a paragraph at most (the generative summarizer's, summary/gen-memory.ts). */
+export const MAX_SUMMARY_TEXT = 8_000;
 
 export interface HistoryOpenOptions {
   /** throw HISTORY_UNAVAILABLE instead of falling back to memory when IndexedDB fails */
@@ -171,6 +173,7 @@ export class HistoryStore {
   async putSummary(record: SummaryRecord): Promise<void> {
     if (typeof record?.provider !== 'string' || record.provider === '') throw new MolarError('BAD_INPUT', `expected a non-empty provider name, got ${JSON.stringify(record?.provider)}`, { field: 'provider' });
     if (!(record.states instanceof Float32Array)) throw new MolarError('BAD_INPUT', 'expected the summary state as a Float32Array', { field: 'states' });
+    if (record.text !== undefined && (typeof record.text !== 'string' || record.text.length > MAX_SUMMARY_TEXT)) throw new MolarError('BAD_INPUT', `expected the summary text as a string of at most ${MAX_SUMMARY_TEXT} characters`, { field: 'text' });
     await this.write((b) => b.putSummary({ ns: this.namespace, ...record }));
   }
 

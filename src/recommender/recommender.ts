@@ -12,6 +12,8 @@ import { KEEP_ORDER, rerank, type Reranker } from '../score/rerank.js';
 import type { Scorer } from '../score/scorer.js';
 import { vectorTopK, type TopK } from '../score/topk.js';
 import type { PreferenceSummary } from '../summary/describe.js';
+import type { Generative } from '../summary/gen-load.js';
+import { loadItemTexts, type ItemTexts } from '../summary/item-texts.js';
 import { loadMsrReranker } from '../summary/load.js';
 import { MsrReranker } from '../summary/rerank.js';
 import { consoleWarning, type MolarWarning, type WarningHandler } from '../warnings.js';
@@ -41,6 +43,12 @@ export interface LoadOptions {
    */
   reranker?: Reranker;
   fetch?: typeof fetch;
+  /**
+   * the module worker the generative providers run in (`config.summary`: summarizer / reranker /
+   * captioner 'generative'), one per model; default summary/worker.ts, which Vite bundles. A shop's
+   * bundler that cannot follow `new URL('./worker.ts', import.meta.url)` hands in its own here.
+   */
+  summaryWorker?: () => Worker;
   /** URL prefix of the encoder model folders addItems() loads; default `config.encoders.modelBaseUrl` ("/models/") */
   modelBaseUrl?: string;
 }
@@ -79,6 +87,10 @@ interface Parts {
   coldStart: ColdStart | null;
   reranker: Reranker;
   onWarning: WarningHandler;
+  /** MLLM-MSR stage 1's text per item (the bundle's image summaries or tags; added items on demand) */
+  texts?: ItemTexts;
+  /** the generative summarizer (and re-ranker), when config.summary chose them */
+  gen?: Generative;
 }
 
 /**
@@ -158,20 +170,29 @@ export class Recommender extends EventTarget {
     const modelEntry = pickModel(manifest, model);
     const scorer = await createScorer({ manifest, entry: modelEntry, readFile: bundle.readFile, release: bundle.release, config });
     let bundled: Reranker | undefined;
+    let texts: ItemTexts | undefined;
+    let gen: Generative | undefined;
     try {
-      if (!opts.reranker && config.summary.rerank) bundled = await loadMsrReranker(manifest, bundle.readFile, { served: modelEntry.kind, weight: config.summary.weight, warn: relay, storage: history });
+      // MLLM-MSR as config.summary chooses: stage 1's texts, the generative LM (in a worker), else the bundle's
+      // re-ranker; the generative code is fetched only by a page that configured it (the widget's eager script stays small)
+      const g = config.summary.summarizer === 'generative' || config.summary.captioner === 'generative' ? await import('../summary/gen-load.js') : undefined;
+      texts = loadItemTexts(manifest, bundle.readFile, { captioner: g?.configuredCaptioner(config, opts.summaryWorker), warn: relay });
+      gen = await g?.loadGenerative(config, { storage: history, texts, makeWorker: opts.summaryWorker });
+      if (!opts.reranker && config.summary.rerank && config.summary.reranker === 'default') bundled = await loadMsrReranker(manifest, bundle.readFile, { served: modelEntry.kind, weight: config.summary.weight, warn: relay, storage: history });
       const vEntry = manifest.models.map((m) => entryOf(m, 'item-vectors')).find((e) => e !== undefined);
       const coldStart = vEntry
         ? ColdStart.fromFile(vEntry, await bundle.readFile(vEntry.files[0]), vEntry.files[0], manifest.numItems, { config, modelBaseUrl: opts.modelBaseUrl, warn: relay })
         : null;
       const items = resolveItemUrls(bundle.items, bundle.baseUrl, page, relay, config.items);
-      const rec = new Recommender({ bundle, items, modelEntry, scorer, report, history, config, coldStart, reranker: opts.reranker ?? bundled ?? KEEP_ORDER, onWarning: opts.onWarning ?? consoleWarning });
+      const rec = new Recommender({ bundle, items, modelEntry, scorer, report, history, config, coldStart, reranker: opts.reranker ?? gen?.reranker ?? bundled ?? KEEP_ORDER, onWarning: opts.onWarning ?? consoleWarning, texts, gen });
       warn = (w) => rec.warn(w);
       if (coldStart) for (const a of await coldStart.restore(history, (id) => rec.lookup.has(id))) rec.attach(a.record, a.vector);
       return rec;
     } catch (e) {
       scorer.dispose();
       bundled?.dispose?.();
+      gen?.dispose();
+      texts?.dispose();
       history.close();
       throw e;
     }
@@ -305,11 +326,15 @@ export class Recommender extends EventTarget {
   }
 
   /**
-   * The shopper's preference summary (MLLM-MSR stage 2, read through stage 1's tags: "Prefers …;
-   * lately …"), when the bundle's re-ranker is in use; null otherwise. Text only.
+   * The shopper's preference summary (MLLM-MSR stage 2), text only: the generative one ("The user
+   * appears to have a preference for …", advanced by the blocks completed since the kept one) when
+   * `config.summary.summarizer` is 'generative'; else the bundle's learned state read through stage 1's
+   * tags ("Prefers …; lately …") when its re-ranker is in use; null otherwise.
    */
   async preferenceSummary(): Promise<PreferenceSummary | null> {
     this.alive();
+    const gen = this.parts.gen;
+    if (gen) return { text: (await gen.memory.read(await this.historyIds(), this.all)).summary, prefers: [], lately: [] };
     const r = this.parts.reranker;
     if (!(r instanceof MsrReranker)) return null;
     return r.describe(await this.historyIds(), this.all);
@@ -365,6 +390,19 @@ export class Recommender extends EventTarget {
     }));
   }
 
+  /**
+   * MLLM-MSR stage 1's short text of an item (text only): a catalog item's from the bundle (image
+   * summary, else tags); an item added with addItems() computed on the first ask and cached: the
+   * generative captioner on its image when `config.summary.captioner` is 'generative', else the
+   * bundle's tagger on its vector. '' when nothing describes it; null when the bundle has no stage 1.
+   */
+  async itemSummary(itemId: string): Promise<string | null> {
+    this.alive();
+    const i = typeof itemId === 'string' ? this.lookup.get(itemId) : undefined;
+    if (i === undefined) throw new MolarError('NOT_FOUND', `item ${JSON.stringify(itemId)} is neither in the bundle's catalog nor added with addItems()`, { field: 'itemId' });
+    return this.parts.texts ? this.parts.texts.text(i) : null;
+  }
+
   /** The shopper's events, oldest first. */
   events(): Promise<HistoryEvent[]> {
     this.alive();
@@ -391,6 +429,8 @@ export class Recommender extends EventTarget {
     this.parts.scorer.dispose();
     this.parts.coldStart?.dropEncoder();
     this.parts.reranker.dispose?.();
+    this.parts.gen?.dispose();
+    this.parts.texts?.dispose();
     this.parts.history.close();
   }
 
@@ -441,6 +481,8 @@ export class Recommender extends EventTarget {
     const [item] = resolveItemUrls([addedItemRecord(it)], page, page, (w) => this.warn(w), this.parts.config.items);
     this.all.push(item);
     this.lookup.set(it.id, this.all.length);
+    // stage 1 of it when first asked for: from a Blob the page gave, or the URL the origin policy kept
+    this.parts.texts?.add(this.all.length, { name: it.id, vector, image: it.image instanceof Blob ? it.image : item.image });
     return item;
   }
 

@@ -1,6 +1,6 @@
 import 'fake-indexeddb/auto';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Recommender } from '../recommender/recommender.js';
 import { folderFetch } from '../testing/folder-fetch.js';
 import { loadCausalLm, type TextLm } from './gen-lm.js';
@@ -52,5 +52,78 @@ describe('generative re-ranking behind Recommender.load({ reranker })', () => {
     expect(got.map((r) => r.item.id)).toEqual(want.map((w) => w.id));
     got.forEach((r, i) => expect(Math.abs(r.score - want[i].p)).toBeLessThan(1e-6));
     rec.dispose();
+  });
+});
+
+describe('generative stages chosen by config.summary', () => {
+  const generator = { model: 'tiny-gpt2', localModelPath: GEN, maxNewTokens: 8, n: 10 };
+  const config = { score: { rerankDepth: 10 }, summary: { summarizer: 'generative', reranker: 'generative', generator } } as const;
+  let lm: TextLm;
+  beforeAll(async () => {
+    lm = await loadCausalLm('tiny-gpt2', { localModelPath: GEN });
+  });
+  afterAll(() => lm?.dispose());
+
+  it('summarises per block into the history store, resumes after a reload with no LM call, and re-ranks by P(yes) under that summary', async () => {
+    const step = vi.spyOn(GenerativeSummarizer.prototype, 'step');
+    const namespace = `gen-config-${ns++}`;
+    const SIX = ['st-1f600', 'st-1f604', 'st-1f923', 'st-1f60d', 'st-1f602', 'st-1f929'];
+    const rec = await load({ model: 'cooccurrence', namespace, config });
+    const known = SIX.filter((id) => rec.item(id));
+    expect(known).toEqual(SIX);
+    for (const itemId of SIX) await rec.record({ itemId });
+    const six = await rec.preferenceSummary();
+    expect(six!.text.startsWith('The user appears to have a preference for')).toBe(true);
+    expect(step).toHaveBeenCalledTimes(2);
+    // stage 1's text in the prompt is the bundle's tags of the item
+    const tagText = await rec.itemSummary('st-1f600');
+    expect(tagText).toBeTruthy();
+    expect(step.mock.calls[0][1][0]).toEqual({ title: rec.item('st-1f600')!.title, image: tagText });
+    const exported = JSON.parse(await rec.exportHistory()) as { summaries: { provider: string; text?: string; blocks: number }[] };
+    expect(exported.summaries).toEqual([expect.objectContaining({ provider: 'gen-summary(hf-lm:tiny-gpt2)', blocks: 2, text: six!.text })]);
+    const first = await rec.recommend({ k: 5 });
+    expect(step).toHaveBeenCalledTimes(2); // recommend() read the kept summary
+    rec.dispose();
+
+    // the reload: same namespace, a new Recommender; the summary is read back, not recomputed
+    const again = await load({ model: 'cooccurrence', namespace, config });
+    step.mockClear();
+    expect((await again.preferenceSummary())!.text).toBe(six!.text);
+    expect(step).not.toHaveBeenCalled();
+    expect((await again.recommend({ k: 5 })).map((r) => r.item.id)).toEqual(first.map((r) => r.item.id));
+    // explanations' what-if histories read the kept summary: no generation for them
+    const why = await again.explain(first[0].item.id);
+    expect(why.summary).toBe(six!.text);
+    expect(step).not.toHaveBeenCalled();
+    // the next block advances it by one step from the kept text
+    for (const itemId of ['st-1f600', 'st-1f604', 'st-1f923']) await again.record({ itemId });
+    const nine = await again.preferenceSummary();
+    expect(step).toHaveBeenCalledTimes(1);
+    expect(step.mock.calls[0][0]).toBe(six!.text);
+
+    // what recommend() returns: the first stage's top 10 by the LM's P(yes) under that summary
+    const plain = await load({ model: 'cooccurrence', namespace: `gen-plain-${ns++}` });
+    for (const itemId of [...SIX, 'st-1f600', 'st-1f604', 'st-1f923']) await plain.record({ itemId });
+    const firstStage = await plain.recommend({ k: 10 });
+    plain.dispose();
+    const prompts = await Promise.all(firstStage.map(async (r) => rerankPrompt(nine!.text, { title: r.item.title ?? r.item.id, image: (await again.itemSummary(r.item.id)) || undefined })));
+    const p = await lm.yesNo(prompts);
+    const want = firstStage.map((r, i) => ({ id: r.item.id, p: p[i], at: i })).sort((a, b) => b.p - a.p || a.at - b.at).slice(0, 5);
+    expect(want.map((w) => w.id), 'the LM does reorder them').not.toEqual(firstStage.slice(0, 5).map((r) => r.item.id));
+    const got = await again.recommend({ k: 5 });
+    expect(got.map((r) => r.item.id)).toEqual(want.map((w) => w.id));
+    got.forEach((r, i) => expect(Math.abs(r.score - want[i].p)).toBeLessThan(1e-6));
+    // clearHistory() forgets the summary with the events
+    await again.clearHistory();
+    expect(JSON.parse(await again.exportHistory()).summaries).toEqual([]);
+    expect((await again.preferenceSummary())!.text).toBe('');
+    again.dispose();
+    step.mockRestore();
+  });
+
+  it('a generator that is not there fails the load naming the model; a bad generator config is BAD_CONFIG naming the field', async () => {
+    await expect(load({ model: 'cooccurrence', config: { summary: { summarizer: 'generative', generator: { model: 'no-such-lm', localModelPath: GEN } } } })).rejects.toMatchObject({ code: 'IO', message: expect.stringContaining('"no-such-lm"') });
+    await expect(load({ config: { summary: { reranker: 'generative', generator } } })).rejects.toMatchObject({ code: 'BAD_CONFIG', field: 'summary.summarizer' });
+    await expect(load({ config: { summary: { summarizer: 'generative', generator: { ...generator, blockSize: 0 } } } })).rejects.toMatchObject({ code: 'BAD_CONFIG', field: 'summary.generator.blockSize' });
   });
 });

@@ -14,10 +14,10 @@ import { rerankPrompt, YES_NO } from './gen-prompts.js';
 import { firstStageLogProbs, LP_FLOOR } from './rerank.js';
 
 export interface YesNoRerankOptions {
-  /** the current preference summary ('' = none yet: the first stage's order is kept) */
-  summary: () => string | Promise<string>;
-  /** stage 1's text for an internal item id, when it has one */
-  imageSummary?: (id: number) => string | undefined;
+  /** the preference summary after `ctx.history` ('' = none yet: the first stage's order is kept) */
+  summary: (ctx: RerankContext) => string | Promise<string>;
+  /** stage 1's text for an internal item id, when it has one (an added item's may be computed on demand) */
+  imageSummary?: (id: number) => string | undefined | Promise<string | undefined>;
   /** how many of the first stage's candidates to re-rank (default 20: the paper's 1 + 20 scale) */
   n?: number;
   /** w in [0, 1]: 1 ranks by P(yes) alone, 0 keeps the first stage's order */
@@ -41,13 +41,15 @@ export class YesNoReranker implements Reranker {
   }
 
   async rerank(candidates: Candidate[], ctx: RerankContext): Promise<Candidate[]> {
-    const summary = await this.o.summary();
+    const summary = await this.o.summary(ctx);
     if (!summary) return candidates;
     const top = candidates.slice(0, this.n);
-    const prompts = top.map((c) => {
-      const item = ctx.items[c.id - 1];
-      return rerankPrompt(summary, { title: item?.title ?? item?.text ?? item?.id ?? String(c.id), image: this.o.imageSummary?.(c.id) });
-    });
+    const prompts = await Promise.all(
+      top.map(async (c) => {
+        const item = ctx.items[c.id - 1];
+        return rerankPrompt(summary, { title: item?.title ?? item?.text ?? item?.id ?? String(c.id), image: await this.o.imageSummary?.(c.id) });
+      }),
+    );
     const p = await this.lm.yesNo(prompts, this.o.words ?? YES_NO);
     const w = this.weight;
     let score = (i: number) => p[i];

@@ -1,11 +1,16 @@
 /**
- * The page's side of worker.ts: a `TextLm` whose every call is a message to a module worker, so
- * loading the generator and running it never block the main thread. Stage 2
- * (GenerativeSummarizer) and stage 3 (YesNoReranker) take it exactly as they take the in-thread
- * LM in Node. Load progress (`onProgress`) comes back as messages, since a callback cannot cross.
+ * The page's side of worker.ts: a `TextLm` (createWorkerLm) or an `ImageSummaryProvider`
+ * (createWorkerCaptioner) whose every call is a message to a module worker, so loading the
+ * generative models and running them never block the main thread. Stage 2
+ * (GenerativeSummarizer) and stage 3 (YesNoReranker) take the LM exactly as they take the
+ * in-thread LM in Node. Load progress (`onProgress`) comes back as messages, since a callback cannot cross.
  */
 import type { TransformersLoadOptions } from '../encoders/hf.js';
 import { MolarError } from '../errors.js';
+import { browserImageDecoder, type ImageDecoder } from '../encoders/image-decode.js';
+import type { DecodedImage } from '../encoders/types.js';
+import { consoleWarning } from '../warnings.js';
+import type { ImageSummaryProvider } from './gen-caption.js';
 import type { TextLm } from './gen-lm.js';
 import type { LmReply, LmRequest } from './worker-protocol.js';
 
@@ -15,9 +20,8 @@ type Body<R> = R extends unknown ? Omit<R, 'id'> : never;
 /** A new worker from our own module; `make` lets a test or a shop's bundler hand in its own. */
 export const summaryWorker = (): Worker => new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
 
-export async function createWorkerLm(model: string, o: TransformersLoadOptions = {}, make: () => Worker = summaryWorker): Promise<TextLm> {
-  const { onProgress, ...options } = o;
-  const worker = make();
+/** One worker's calls as promises; `kill` terminates it and rejects what is in flight. */
+function connect(worker: Worker, onProgress: TransformersLoadOptions['onProgress']) {
   const pending = new Map<number, Pending>();
   let next = 0;
   let dead: MolarError | null = null;
@@ -39,32 +43,81 @@ export async function createWorkerLm(model: string, o: TransformersLoadOptions =
     p.reject(err);
   };
   worker.onerror = (e: ErrorEvent) => failAll(new MolarError('IO', `the summary worker failed: ${e.message ?? 'it could not start'}`));
-  const call = <T>(req: Body<LmRequest>): Promise<T> => {
+  const call = <T>(req: Body<LmRequest>, transfer: Transferable[] = []): Promise<T> => {
     if (dead) return Promise.reject(dead);
     const id = next++;
     return new Promise<T>((resolve, reject) => {
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      worker.postMessage({ ...req, id } as LmRequest);
+      worker.postMessage({ ...req, id } as LmRequest, transfer);
     });
   };
+  const kill = (name: string) => {
+    if (dead) return;
+    // terminating frees the worker's sessions and memory with it; calls in flight reject
+    worker.terminate();
+    failAll(new MolarError('DISPOSED', `${name} was disposed`));
+  };
+  return { call, kill };
+}
 
-  let name: string;
+/** Sends the load request; a worker whose model did not load is terminated (nothing will use it). */
+async function loadIn(worker: Worker, call: ReturnType<typeof connect>['call'], req: Body<LmRequest>): Promise<string> {
   try {
-    name = await call<string>({ op: 'load', model, options, progress: !!onProgress });
+    return await call<string>(req);
   } catch (e) {
-    // nothing will use a worker whose model did not load
     worker.terminate();
     throw e;
   }
+}
+
+export async function createWorkerLm(model: string, o: TransformersLoadOptions = {}, make: () => Worker = summaryWorker): Promise<TextLm> {
+  const { onProgress, ...options } = o;
+  const worker = make();
+  const { call, kill } = connect(worker, onProgress);
+  const name = await loadIn(worker, call, { op: 'load', model, options, progress: !!onProgress });
   return {
     name,
     generate: (prompt, maxNewTokens) => call({ op: 'generate', prompt, maxNewTokens }),
     yesNo: (prompts, words) => call({ op: 'yesNo', prompts, ...(words ? { words } : {}) }),
-    dispose() {
-      if (dead) return;
-      // terminating frees the worker's sessions and memory with it; calls in flight reject
-      worker.terminate();
-      failAll(new MolarError('DISPOSED', `${name} was disposed`));
+    dispose: () => kill(name),
+  };
+}
+
+/**
+ * Stage 1's captioner (gen-caption.ts) in a module worker: each image is fetched and decoded here
+ * (`decode`, the page's; a URL is fetched as it is given, so the caller decides which URLs may be),
+ * and its pixels go to the worker, which runs the model.
+ */
+export async function createWorkerCaptioner(model: string, o: TransformersLoadOptions & { maxNewTokens?: number } = {}, decode: ImageDecoder = browserImageDecoder, make: () => Worker = summaryWorker): Promise<ImageSummaryProvider> {
+  const { onProgress, ...options } = o;
+  const worker = make();
+  const { call, kill } = connect(worker, onProgress);
+  const name = await loadIn(worker, call, { op: 'loadCaptioner', model, options, progress: !!onProgress });
+  return {
+    name,
+    async summarize(images, opts = {}) {
+      const warn = opts.onWarning ?? ((i: number, r: string) => consoleWarning({ code: 'IMAGE_UNREADABLE', message: `image ${i}: ${r}; no image summary` }));
+      const out: string[] = [];
+      for (let i = 0; i < images.length; i++) {
+        const img = images[i];
+        if (img === null || img === undefined || img === '') {
+          out.push('');
+          continue;
+        }
+        let d: DecodedImage;
+        try {
+          d = await decode(img);
+        } catch (e) {
+          // a bad image costs its own summary, never the batch (as in gen-caption.ts)
+          warn(i, (e as Error).message);
+          out.push('');
+          continue;
+        }
+        const data = new Uint8ClampedArray(d.data);
+        out.push(await call<string>({ op: 'caption', image: { width: d.width, height: d.height, data } }, [data.buffer]));
+      }
+      return out;
     },
+    dispose: () => kill(name),
   };
 }

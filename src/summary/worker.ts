@@ -1,10 +1,12 @@
 /**
- * Module worker that holds MLLM-MSR's generative LM (gen-lm.ts) off the main thread: loading,
- * greedy summary steps and yes/no scoring all run here, one request at a time in arrival order
- * (the LM is not re-entrant). Disposing is terminating it (worker-client.ts). Started by worker-client.ts as
+ * Module worker that holds MLLM-MSR's generative LM (gen-lm.ts) or captioner (gen-caption.ts) off
+ * the main thread: loading, greedy summary steps, yes/no scoring and captions all run here, one
+ * request at a time in arrival order (the models are not re-entrant). Disposing is terminating it (worker-client.ts). Started by worker-client.ts as
  * `new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' })`, which Vite bundles.
  */
 import { MolarError } from '../errors.js';
+import type { DecodedImage } from '../encoders/types.js';
+import { loadCaptioner, type ImageSummaryProvider } from './gen-caption.js';
 import { loadCausalLm, type TextLm } from './gen-lm.js';
 import type { LmReply, LmRequest, WireError } from './worker-protocol.js';
 
@@ -15,6 +17,7 @@ interface WorkerScope {
 const scope = globalThis as unknown as WorkerScope;
 
 let lm: TextLm | null = null;
+let captioner: ImageSummaryProvider | null = null;
 let queue: Promise<unknown> = Promise.resolve();
 
 function wire(e: unknown): WireError {
@@ -37,6 +40,18 @@ async function handle(r: LmRequest): Promise<unknown> {
       return loaded().generate(r.prompt, r.maxNewTokens);
     case 'yesNo':
       return loaded().yesNo(r.prompts, r.words);
+    case 'loadCaptioner':
+      captioner?.dispose();
+      // the page decoded the image (it may fetch it; a worker has no DOM to decode with everywhere)
+      captioner = await loadCaptioner(r.model, async (x) => x as DecodedImage, { ...r.options, ...(r.progress ? { onProgress: (progress) => scope.postMessage({ id: r.id, progress }) } : {}) });
+      return captioner.name;
+    case 'caption': {
+      if (!captioner) throw new MolarError('DISPOSED', 'the summary worker has no captioner loaded');
+      const warnings: string[] = [];
+      const [text] = await captioner.summarize([r.image], { onWarning: (_, reason) => warnings.push(reason) });
+      if (warnings.length) throw new MolarError('BAD_INPUT', `the image could not be captioned: ${warnings[0]}`, { field: 'image' });
+      return text;
+    }
   }
 }
 
