@@ -96,4 +96,20 @@ describe('ContentModel', () => {
     copy.dispose();
     expect(tf.memory().numTensors).toBe(baseline);
   });
+
+  it('serves from the frozen table without copying it per call (a clone is a full copy on wasm), with the same scores', async () => {
+    const m = new ContentModel(cfg, features());
+    const before = m.fullSortPredict(seq([[3, 7, 1]], 3)).arraySync() as number[][];
+    m.freeze();
+    const input = seq([[3, 7, 1]], 3);
+    const tensors = tf.memory().numTensors;
+    const p = await tf.profile(() => m.fullSortPredict(input));
+    expect(p.kernels.map((k) => k.name)).not.toContain('Identity');
+    const after = (p.result as tf.Tensor).arraySync() as number[][];
+    after[0].forEach((v, i) => expect(v).toBeCloseTo(before[0][i], 4));
+    tf.dispose(p.result as tf.Tensor);
+    expect(tf.memory().numTensors).toBe(tensors);
+    input.dispose();
+    m.dispose();
+  });
 });

@@ -119,6 +119,15 @@ export class ContentModel implements SequentialModel<ContentBatch> {
     return this.frozen ? this.frozen.clone() : tf.tidy(() => this.fuse(false).items);
   }
 
+  /**
+   * The table inside this model's own tidy scopes: the frozen one itself (tidy leaves a tensor made
+   * outside it alone), never a clone, since a clone on wasm copies the whole [N+1, D] table (its
+   * Identity kernel copies): 25 MiB per call at 100k items.
+   */
+  private table(): tf.Tensor2D {
+    return this.frozen ?? this.fuse(false).items;
+  }
+
   /** Serving: fuse the item table once (weights no longer change). */
   freeze(): void {
     this.alive();
@@ -157,7 +166,7 @@ export class ContentModel implements SequentialModel<ContentBatch> {
   }
 
   forward(seq: tf.Tensor2D, training = false): tf.Tensor3D {
-    return tf.tidy(() => this.encode(seq, training, training ? this.fuse(true).items : this.itemMatrix()));
+    return tf.tidy(() => this.encode(seq, training, training ? this.fuse(true).items : this.table()));
   }
 
   /** `lastOnly`: [B, 1, D], the newest position alone (what scoring reads; nn/transformer.ts). */
@@ -173,12 +182,12 @@ export class ContentModel implements SequentialModel<ContentBatch> {
   }
 
   userVector(seq: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => this.encode(seq, false, this.itemMatrix(), true).squeeze([1]) as tf.Tensor2D);
+    return tf.tidy(() => this.encode(seq, false, this.table(), true).squeeze([1]) as tf.Tensor2D);
   }
 
   fullSortPredict(seq: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => {
-      const items = this.itemMatrix();
+      const items = this.table();
       const u = this.encode(seq, false, items, true).squeeze([1]) as tf.Tensor2D;
       return this.scoringTable ? tf.matMul(u, this.scoringTable) : mm(u, items.mul(this.outputScale) as tf.Tensor2D, false, true);
     });
