@@ -1,7 +1,6 @@
 import type { ItemRecord, ItemVectorsEntry } from '../bundle/manifest.js';
 import type { MolarConfig } from '../config.js';
-import { itemText } from '../encoders/item-encoder.js';
-import { encodeItemsInBrowser, loadBrowserItemEncoder } from '../encoders/browser.js';
+import { itemText } from '../data/item-text.js';
 import type { ItemEncoder } from '../encoders/item-encoder.js';
 import { readItemVectors } from '../bundle/item-vectors.js';
 import { MolarError } from '../errors.js';
@@ -45,6 +44,8 @@ export class ColdStart {
 
   /** Encodes new items in the page (the bundle's encoder, on the active backend) and persists them. */
   async encode(items: AddedItemRecord[], history: HistoryStore): Promise<NewVectors> {
+    // the encoders (and the table parser behind them) load on the first addItems(), not with the page
+    const { encodeItemsInBrowser, loadBrowserItemEncoder } = await import('../encoders/browser.js');
     this.encoder ??= loadBrowserItemEncoder(this.entry.encoder, { modelBaseUrl: this.opts.modelBaseUrl, config: this.opts.config });
     let encoder: ItemEncoder;
     try {
