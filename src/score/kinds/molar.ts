@@ -48,10 +48,10 @@ export const MOLAR_SCORER: ScorerSpec<MolarEntry> = {
     const own = sequentialScorer(content, { owns: true });
     return {
       async score(histories) {
-        const c = await own.score(histories);
-        if (!id) return c.map((row) => mixScores(row, undefined, 1));
-        // the ID model knows catalog ids only: added items leave its history
-        const d = await id.score(histories.map((h) => h.filter((i) => i <= n)));
+        // both models at once: on a GPU backend one's read-back overlaps the other's kernels
+        // (the ID model knows catalog ids only: added items leave its history)
+        const [c, d] = await Promise.all([own.score(histories), id?.score(histories.map((h) => h.filter((i) => i <= n)))]);
+        if (!d) return c.map((row) => mixScores(row, undefined, 1));
         return c.map((row, i) => mixScores(row, d[i], entry.mix.content));
       },
       addItems(v) {
