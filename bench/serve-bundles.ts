@@ -12,6 +12,8 @@
  *   1–3 values per item), Molar's content model at its defaults mixed with SASRec at the demo's
  *   content weight (0.25), and the demo's blend (molar 0.9 + co-occurrence 0.1), which a bundle
  *   serves by default (blend outranks the kinds it mixes).
+ * - `content`: the molar family with the content model alone (its entry's mix weight 1: no SASRec
+ *   side), served as kind `molar`: what Molar's content path costs by itself.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -30,8 +32,8 @@ import { mulberry32 } from '../src/random.js';
 import { syntheticLog } from './synthetic-log.js';
 
 export const SERVE_SEED = 23;
-export type BundleFamily = 'sasrec' | 'molar';
-export const BUNDLE_FAMILIES: readonly BundleFamily[] = ['sasrec', 'molar'];
+export type BundleFamily = 'sasrec' | 'molar' | 'content';
+export const BUNDLE_FAMILIES: readonly BundleFamily[] = ['sasrec', 'molar', 'content'];
 
 /** Widths of the synthetic `[text | image]` item vectors (the demo's: USE-lite 512 + MobileNetV2 1280). */
 export interface FeatureDims {
@@ -91,7 +93,7 @@ async function contentParts(n: number, dims: FeatureDims): Promise<{ config: Rec
 }
 
 /** Everything the demo bundle serves, over n synthetic items (see the header). */
-async function molarFiles(n: number, dims: FeatureDims): Promise<{ files: Map<string, BundleFile>; models: ModelEntry[] }> {
+async function molarFiles(n: number, dims: FeatureDims, contentOnly: boolean): Promise<{ files: Map<string, BundleFile>; models: ModelEntry[] }> {
   const sasrec = await sasrecParts(n);
   const log = syntheticLog({ items: n, users: Math.max(1000, Math.round(n / 2)), seed: SERVE_SEED });
   const { csr, popularity } = buildCooccurrence(log, n);
@@ -110,13 +112,13 @@ async function molarFiles(n: number, dims: FeatureDims): Promise<{ files: Map<st
   ]);
   const encoder = { id: 'synthetic', dim: dims.text + dims.image, modality: dims.image ? (dims.text ? 'text+image' : 'image') : 'text', ...(dims.text && dims.image ? { textDim: dims.text } : {}) } as const;
   const parts = { weights: 'molar.bin', vectors: 'item_vectors.bin', attributes: 'molar_attributes.bin' };
-  const molarFilesList = [...Object.values(parts), 'sasrec.bin'];
+  const molarFilesList = [...Object.values(parts), ...(contentOnly ? [] : ['sasrec.bin'])];
   const models: ModelEntry[] = [
     { kind: 'popularity', files: ['popularity.bin'] },
     { kind: 'cooccurrence', files: ['cooccurrence.bin', 'popularity.bin'], nnz: csr.indices.length, topN: 100, window: 3 },
     sasrec.entry,
     { kind: 'item-vectors', files: ['item_vectors.bin'], encoder, dim: encoder.dim },
-    { kind: 'molar', files: molarFilesList, config: content.config, weights: content.specs, parts, attributes: vocab, mix: { content: DEMO_CONTENT_WEIGHT, idModel: 'sasrec' } },
+    { kind: 'molar', files: molarFilesList, config: content.config, weights: content.specs, parts, attributes: vocab, mix: contentOnly ? { content: 1 } : { content: DEMO_CONTENT_WEIGHT, idModel: 'sasrec' } },
     { kind: 'blend', files: [...new Set([...molarFilesList, 'cooccurrence.bin', 'popularity.bin'])], parts: DEMO_BLEND },
   ] as ModelEntry[];
   return { files, models };
@@ -135,7 +137,7 @@ export async function syntheticBundle(family: BundleFamily, label: string, n: nu
   log(`writing ${dir} (${name})`);
   await tf.setBackend('cpu');
   const items = Array.from({ length: n }, (_, i) => ({ id: `i${i + 1}`, title: `item ${i + 1}` }));
-  const { files, models } = family === 'sasrec' ? await sasrecParts(n).then((s) => ({ files: new Map([['sasrec.bin', s.file]]), models: [s.entry] })) : await molarFiles(n, dims);
+  const { files, models } = family === 'sasrec' ? await sasrecParts(n).then((s) => ({ files: new Map([['sasrec.bin', s.file]]), models: [s.entry] })) : await molarFiles(n, dims, family === 'content');
   await writeBundle({ out: dir, name, items, files, models, overwrite: existsSync(dir) });
   return `/bundles/${folder}/`;
 }

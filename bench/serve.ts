@@ -13,7 +13,9 @@
  * two families: `--family sasrec` (SASRec alone, the default) and `--family molar` (what the demo
  * bundle serves: Molar's content model mixed with SASRec, co-occurrence, and their blend, over
  * synthetic item vectors of `--features` widths). `--model` lists the kinds served from each
- * bundle, one page each (e.g. `--family molar --model molar,blend`).
+ * bundle, one page each (e.g. `--family molar --model molar,blend`); with the molar family, the
+ * kind `content` serves the content model alone (the `content` family's bundle: its molar entry
+ * with mix weight 1, no SASRec side).
  *
  * WebGPU and WebGL run on SwiftShader here (software): they get `--slow-sizes` and `--slow-calls`.
  * → bench/results/serve.json (or `--name`), rows `benchmark: "serve"`, one per size × backend × kind ×
@@ -72,7 +74,7 @@ const forced = o.features?.split('+').map(Number);
 if (forced && (forced.length !== 2 || !forced.every((x) => Number.isInteger(x) && x >= 0) || forced[0] + forced[1] === 0)) throw new Error(`--features expects <text>+<image> widths, e.g. 512+1280, got ${o.features}`);
 const kinds = list(o.model);
 
-const bundles = new Map<string, { url: string; dim: number; source: string; features?: string }>();
+const bundles = new Map<string, { url: string; dim: number; source: string; features?: string; contentUrl?: string }>();
 for (const label of list(o.sizes)) {
   if (!(label in SIZES)) throw new Error(`unknown size "${label}": expected one of ${Object.keys(SIZES).join(', ')}`);
   if (label === '3.4k' && o.ml1mBundle) {
@@ -83,7 +85,8 @@ for (const label of list(o.sizes)) {
   } else if (family === 'sasrec') bundles.set(label, { url: await syntheticBundle(family, label, SIZES[label], FEATURES[label], log), dim: 64, source: 'synthetic (seeded random SASRec weights)' });
   else {
     const dims = forced ? { text: forced[0], image: forced[1] } : FEATURES[label];
-    bundles.set(label, { url: await syntheticBundle(family, label, SIZES[label], dims, log), dim: 64, source: `synthetic molar family (seeded random weights; item vectors: seeded noise, ${dims.text}+${dims.image} wide)`, features: `${dims.text}+${dims.image}` });
+    const contentUrl = family === 'molar' && kinds.includes('content') ? await syntheticBundle('content', label, SIZES[label], dims, log) : undefined;
+    bundles.set(label, { url: await syntheticBundle(family, label, SIZES[label], dims, log), contentUrl, dim: 64, source: `synthetic molar family (seeded random weights; item vectors: seeded noise, ${dims.text}+${dims.image} wide)`, features: `${dims.text}+${dims.image}` });
   }
 }
 
@@ -127,8 +130,10 @@ try {
       for (const kind of kinds) {
         const { context, call, cdp } = await openPage();
         try {
-          log(`${label} ${kind} on ${backend}: loading ${b.url}`);
-          const loaded = await call('load', b.url, backend, config, kind);
+          // `content`: the content model alone, the molar entry of its own bundle (see the header)
+          const [url, served] = kind === 'content' && b.contentUrl ? [b.contentUrl, 'molar'] : [b.url, kind];
+          log(`${label} ${kind} on ${backend}: loading ${url}`);
+          const loaded = await call('load', url, backend, config, served);
           const heapLoad = await heap(cdp);
           const rssLoad = await rendererRss();
           const floorMs = await call('floor', b.dim, slow ? Math.min(o.floorCalls, o.slowCalls) : o.floorCalls);
@@ -155,7 +160,7 @@ try {
             rows.push({
               benchmark: 'serve',
               dataset: label,
-              model: `${loaded.model} on ${loaded.backend}`,
+              model: `${kind} on ${loaded.backend}`,
               metrics: {
                 history_events: h.events,
                 p50_ms: p50,

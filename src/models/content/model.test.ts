@@ -112,4 +112,20 @@ describe('ContentModel', () => {
     input.dispose();
     m.dispose();
   });
+
+  it('freezes a table larger than one fusion block (8192 rows) to the table fused at once', () => {
+    const rows = 9001;
+    const rnd = mulberry32(4);
+    const data = Float32Array.from({ length: rows * (TEXT + IMAGE) }, (_, i) => (i < TEXT + IMAGE ? 0 : rnd() * 2 - 1));
+    const f = featuresFromVectors(data, rows, { textDim: TEXT, imageDim: IMAGE });
+    const m = new ContentModel({ ...cfg, numItems: rows - 1, numAttributes: 0 }, f);
+    const whole = m.itemMatrix();
+    m.freeze();
+    const frozen = m.itemMatrix();
+    expect(frozen.shape).toEqual([rows, cfg.hidden]);
+    expect(tf.max(tf.abs(tf.sub(whole, frozen))).dataSync()[0]).toBeLessThan(1e-5);
+    expect((frozen.arraySync() as number[][])[0]).toEqual(new Array(cfg.hidden).fill(0)); // the padding row
+    tf.dispose([whole, frozen]);
+    m.dispose();
+  });
 });

@@ -34,6 +34,14 @@ export interface ContentObjectiveInput {
 }
 export type ContentObjective = (input: ContentObjectiveInput) => LossParts;
 
+/** rows of the item table fused at a time by freeze() (its peak memory: the head's intermediates for this many rows) */
+const FREEZE_ROWS = 8192;
+
+/** Rows r..r+n-1 of every input of the head. */
+function sliceInputs(inputs: FusionInputs, r: number, n: number): FusionInputs {
+  return Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, (v as tf.Tensor2D).slice([r, 0], [n, -1])])) as FusionInputs;
+}
+
 /**
  * Molar's content-based user model (arXiv 2412.18176, DUEG sized for a browser): the shared causal
  * transformer (nn/) over the fused item vectors of the fusion head (fusion/), scored against the
@@ -128,10 +136,24 @@ export class ContentModel implements SequentialModel<ContentBatch> {
     return this.frozen ?? this.fuse(false).items;
   }
 
-  /** Serving: fuse the item table once (weights no longer change). */
+  /**
+   * Serving: fuse the item table once (weights no longer change), FREEZE_ROWS rows at a time. The
+   * head works row by row, so blocks give the same table; at once, its intermediates for every row
+   * ([rows, fusionInner] per modality, …) took tfjs-wasm's memory to 1.2 GB at 100k items, and wasm
+   * memory once grown is never given back.
+   */
   freeze(): void {
     this.alive();
-    this.setFrozen(tf.tidy(() => this.fuse(false).items)); // the head's other outputs are freed here
+    const blocks: tf.Tensor2D[] = [];
+    try {
+      for (let r = 0; r < this.rows; r += FREEZE_ROWS) {
+        const n = Math.min(FREEZE_ROWS, this.rows - r);
+        blocks.push(tf.tidy(() => this.head.apply(sliceInputs(this.inputs, r, n), (name) => this.params.get(name)).items)); // the head's other outputs are freed here
+      }
+      this.setFrozen(tf.tidy(() => (blocks.length === 1 ? blocks[0] : tf.concat(blocks)).mul(tf.concat([tf.zeros([1, 1]), tf.ones([this.rows - 1, 1])])) as tf.Tensor2D));
+    } finally {
+      tf.dispose(blocks);
+    }
   }
 
   /** Replaces the frozen table (and its scoring layout), or drops both. */
