@@ -73,6 +73,7 @@ const family = o.family as BundleFamily;
 const forced = o.features?.split('+').map(Number);
 if (forced && (forced.length !== 2 || !forced.every((x) => Number.isInteger(x) && x >= 0) || forced[0] + forced[1] === 0)) throw new Error(`--features expects <text>+<image> widths, e.g. 512+1280, got ${o.features}`);
 const kinds = list(o.model);
+if (kinds.includes('content') && family !== 'molar') throw new Error('--model content (the content model alone) needs --family molar');
 
 const bundles = new Map<string, { url: string; dim: number; source: string; features?: string; contentUrl?: string }>();
 for (const label of list(o.sizes)) {
