@@ -5,12 +5,16 @@
  * reached (those are dynamic imports). The budget is EAGER_BUDGET_KB gzip (issue 22, ../shared/STYLE.md
  * § 5). Records bench/results/widget-size.json and a BENCHMARKS.md row.
  *
- * Flags: --no-build (measure dist/widget as it is), --no-record (print only).
+ * Flags: --no-build (measure dist/widget as it is), --no-record (print only), --modules [n]: also
+ * list the n (default 30) largest modules of the eager chunks, and the eager total by folder or
+ * package, each module gzipped alone (so the figures add up to more than the chunks' gzip: shared
+ * context is counted in each): which modules a growth came from, without a visualizer.
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { build, type Rolldown } from 'vite';
 import { BENCH_DATE, BENCH_MACHINE, recordBench } from '../bench/record.js';
 
 export const EAGER_BUDGET_KB = 150;
@@ -38,6 +42,52 @@ export function eagerFiles(manifest: Record<string, ManifestChunk>): string[] {
     todo.push(...(chunk.imports ?? []));
   }
   return [...seen].map((k) => manifest[k].file).sort();
+}
+
+/** A chunk of a build's output as the module report reads it. */
+export interface BuiltChunk {
+  fileName: string;
+  isEntry: boolean;
+  imports: string[];
+  /** module id → its code as rendered into the chunk */
+  modules: Record<string, { code?: string | null }>;
+}
+
+/** Where a module id belongs: its npm package (`@scope/name`), or its folder under src/ (`src/score`). */
+export function moduleGroup(id: string, root: string): string {
+  const nm = id.lastIndexOf('node_modules/');
+  if (nm >= 0) {
+    const parts = id.slice(nm + 'node_modules/'.length).split('/');
+    return parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
+  }
+  const rel = id.startsWith(root) ? id.slice(root.length).replace(/^[\\/]/, '') : id.replace(/^\0/, '');
+  const parts = rel.split('/');
+  return parts.length > 2 ? parts.slice(0, 2).join('/') : rel;
+}
+
+/** The modules of the chunks an entry loads statically, each gzipped alone, largest first. */
+export function eagerModules(chunks: BuiltChunk[], root: string): { id: string; group: string; gzipKb: number }[] {
+  const byName = new Map(chunks.map((c) => [c.fileName, c]));
+  const seen = new Set<string>();
+  const todo = chunks.filter((c) => c.isEntry).map((c) => c.fileName);
+  for (let f = todo.pop(); f !== undefined; f = todo.pop()) if (!seen.has(f)) (seen.add(f), todo.push(...(byName.get(f)?.imports ?? [])));
+  return [...seen]
+    .flatMap((f) => Object.entries(byName.get(f)!.modules))
+    .map(([id, m]) => ({ id: id.includes('node_modules/') ? id.slice(id.lastIndexOf('node_modules/')) : id.startsWith(root) ? id.slice(root.length + 1) : id, group: moduleGroup(id, root), gzipKb: m.code ? gzipKb(Buffer.from(m.code)) : 0 }))
+    .sort((a, b) => b.gzipKb - a.gzipKb);
+}
+
+/** Builds the widget in memory and prints `eagerModules`' report: the `top` largest, then the totals by group. */
+async function moduleReport(root: string, top: number): Promise<void> {
+  const out = (await build({ configFile: path.join(root, 'vite.widget.config.ts'), logLevel: 'warn', build: { write: false } })) as Rolldown.RolldownOutput | Rolldown.RolldownOutput[];
+  const chunks = (Array.isArray(out) ? out : [out]).flatMap((o) => o.output).filter((c): c is Rolldown.OutputChunk => c.type === 'chunk');
+  const mods = eagerModules(chunks as unknown as BuiltChunk[], root);
+  const groups = new Map<string, number>();
+  for (const m of mods) groups.set(m.group, (groups.get(m.group) ?? 0) + m.gzipKb);
+  console.log(`eager modules, each gzipped alone (${mods.length} modules, ${round(mods.reduce((s, m) => s + m.gzipKb, 0))} KB summed):`);
+  for (const m of mods.slice(0, top)) console.log(`${m.gzipKb.toFixed(1).padStart(7)} KB  ${m.id}`);
+  console.log('by folder / package:');
+  for (const [g, kb] of [...groups].sort((a, b) => b[1] - a[1])) console.log(`${kb.toFixed(1).padStart(7)} KB  ${g}`);
 }
 
 const gzipKb = (bytes: Buffer) => gzipSync(bytes, { level: 9 }).length / 1024;
@@ -79,6 +129,8 @@ async function main(): Promise<void> {
     const built = spawnSync('npx', ['vite', 'build', '--config', 'vite.widget.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
     if (built.status !== 0) throw new Error('the widget build failed');
   }
+  const at = args.indexOf('--modules');
+  if (at >= 0) await moduleReport(root, Number(args[at + 1]) > 0 ? Number(args[at + 1]) : 30);
   const metrics = measureWidget(path.join(root, 'dist', 'widget'));
   console.log(JSON.stringify(metrics, null, 2));
   const within = metrics.eager_gzip_kb <= EAGER_BUDGET_KB;

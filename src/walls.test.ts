@@ -110,6 +110,12 @@ describe('walls', () => {
       expect(chunks().map((c) => c.fileName).filter((n) => /backend-node|grad-worker|cli/.test(n))).toEqual([]);
     });
 
+    it("keeps cold start's encoders, the table parser and the explain panel out of what a page loads first", () => {
+      const eagerIds = eager().flatMap(idsOf);
+      expect(eagerIds.filter((id) => /\/src\/encoders\/|\/papaparse\/|\/src\/widget\/explain-panel\.ts/.test(id))).toEqual([]);
+      expect(chunks().flatMap(idsOf).some((id) => id.includes('/src/encoders/browser.ts'))).toBe(true); // still built, lazily
+    });
+
     it('loads tfjs backends, layers, converter and transformers.js only when reached (dynamic imports)', () => {
       const entry = chunks().filter((c) => c.isEntry);
       expect(entry.map((c) => c.fileName)).toEqual(['molar-recs.js']);

@@ -63,6 +63,15 @@ export class ItemVectorStore {
     return new ItemVectorStore(dim, rows, q, scale);
   }
 
+  /**
+   * A store over the same rows that appends into arrays of its own: its first append copies (its
+   * capacity is exactly its rows), so a parse several readers share (bundle/item-vectors.ts) is
+   * never written through it.
+   */
+  fork(): ItemVectorStore {
+    return new ItemVectorStore(this.dim, this._rows, this.codes, this.scales);
+  }
+
   /** rows including the padding row (= numItems + 1) */
   get rows(): number {
     return this._rows;

@@ -1,9 +1,8 @@
 import type { ItemRecord, ItemVectorsEntry } from '../bundle/manifest.js';
 import type { MolarConfig } from '../config.js';
-import { itemText } from '../encoders/item-encoder.js';
-import { encodeItemsInBrowser, loadBrowserItemEncoder } from '../encoders/browser.js';
+import { itemText } from '../data/item-text.js';
 import type { ItemEncoder } from '../encoders/item-encoder.js';
-import { checkFinite } from '../bundle/validate.js';
+import { readItemVectors } from '../bundle/item-vectors.js';
 import { MolarError } from '../errors.js';
 import type { AddedItemRecord, HistoryStore } from '../history/index.js';
 import { ItemVectorStore } from '../items/store.js';
@@ -30,18 +29,23 @@ export class ColdStart {
     private readonly opts: { config: MolarConfig; modelBaseUrl?: string; warn: WarningHandler },
   ) {}
 
-  /** From the bundle's item-vectors file; refuses a file whose shape disagrees with the manifest. */
-  static fromFile(entry: ItemVectorsEntry, buf: ArrayBuffer, name: string, numItems: number, opts: ColdStart['opts']): ColdStart {
-    const store = ItemVectorStore.fromArrayBuffer(buf, name);
-    checkFinite(store.scales, name, 'the row scales');
+  /**
+   * From the bundle's item vectors as parsed once for the page (bundle/item-vectors.ts); refuses a
+   * file whose shape disagrees with the manifest. Added items go into a fork of the shared parse.
+   */
+  static async load(entry: ItemVectorsEntry, readFile: (name: string) => Promise<ArrayBuffer>, numItems: number, opts: ColdStart['opts']): Promise<ColdStart> {
+    const name = entry.files[0];
+    const store = await readItemVectors(readFile, name);
     if (store.numItems !== numItems || store.dim !== entry.dim) {
       throw new MolarError('BUNDLE_INVALID', `item vectors hold ${store.numItems} items x ${store.dim} dims, expected ${numItems} x ${entry.dim}`, { file: name });
     }
-    return new ColdStart(entry, store, opts);
+    return new ColdStart(entry, store.fork(), opts);
   }
 
   /** Encodes new items in the page (the bundle's encoder, on the active backend) and persists them. */
   async encode(items: AddedItemRecord[], history: HistoryStore): Promise<NewVectors> {
+    // the encoders (and the table parser behind them) load on the first addItems(), not with the page
+    const { encodeItemsInBrowser, loadBrowserItemEncoder } = await import('../encoders/browser.js');
     this.encoder ??= loadBrowserItemEncoder(this.entry.encoder, { modelBaseUrl: this.opts.modelBaseUrl, config: this.opts.config });
     let encoder: ItemEncoder;
     try {

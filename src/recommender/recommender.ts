@@ -180,9 +180,7 @@ export class Recommender extends EventTarget {
       gen = await g?.loadGenerative(config, { storage: history, texts, makeWorker: opts.summaryWorker });
       if (!opts.reranker && config.summary.rerank && config.summary.reranker === 'default') bundled = await loadMsrReranker(manifest, bundle.readFile, { served: modelEntry.kind, weight: config.summary.weight, warn: relay, storage: history });
       const vEntry = manifest.models.map((m) => entryOf(m, 'item-vectors')).find((e) => e !== undefined);
-      const coldStart = vEntry
-        ? ColdStart.fromFile(vEntry, await bundle.readFile(vEntry.files[0]), vEntry.files[0], manifest.numItems, { config, modelBaseUrl: opts.modelBaseUrl, warn: relay })
-        : null;
+      const coldStart = vEntry ? await ColdStart.load(vEntry, bundle.readFile, manifest.numItems, { config, modelBaseUrl: opts.modelBaseUrl, warn: relay }) : null;
       const items = resolveItemUrls(bundle.items, bundle.baseUrl, page, relay, config.items);
       const rec = new Recommender({ bundle, items, modelEntry, scorer, report, history, config, coldStart, reranker: opts.reranker ?? gen?.reranker ?? bundled ?? KEEP_ORDER, onWarning: opts.onWarning ?? consoleWarning, texts, gen });
       warn = (w) => rec.warn(w);

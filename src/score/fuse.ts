@@ -61,11 +61,19 @@ function unit(v: Float32Array): Float32Array {
 
 /** Mean and standard deviation of the finite entries (non-finite ones, e.g. -Infinity for padding, are skipped). */
 export function meanStd(xs: Float32Array): { mean: number; std: number } {
+  // indexed loops, `x - x === 0` for "finite": for…of with Number.isFinite ran 8x slower in V8,
+  // and a blend runs this on two 100k rows per recommend() (bench:serve's molar family)
   let sum = 0;
   let count = 0;
-  for (const x of xs) if (Number.isFinite(x)) { sum += x; count++; }
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i];
+    if (x - x === 0) (sum += x), count++;
+  }
   const mean = count ? sum / count : 0;
   let ss = 0;
-  for (const x of xs) if (Number.isFinite(x)) ss += (x - mean) ** 2;
+  for (let i = 0; i < xs.length; i++) {
+    const d = xs[i] - mean;
+    if (d - d === 0) ss += d * d;
+  }
   return { mean, std: count ? Math.sqrt(ss / count) : 0 };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { logSoftmax, mixScores } from './mix.js';
+import { mulberry32 } from '../random.js';
+import { logSoftmax, mixLogProbs, mixScores } from './mix.js';
 
 describe('mixScores', () => {
   it('mixes log-probabilities, not raw logits, and leaves padding out', () => {
@@ -18,5 +19,15 @@ describe('mixScores', () => {
     const id = Float32Array.from([-Infinity, 5, 0]); // knows ids 1, 2 only
     const m = mixScores(content, id, 0.3);
     expect(m[3]).toBeCloseTo(logSoftmax(content)[3], 6);
+  });
+
+  it('equals the mix of the two log-softmaxed rows exactly (what validation chose the weight on, train/molar.ts)', () => {
+    const rnd = mulberry32(5);
+    const row = (n: number, scale: number) => Float32Array.from({ length: n }, (_, i) => (i === 0 ? -Infinity : (rnd() - 0.5) * scale));
+    for (const [w, n, m] of [[0.25, 1000, 1000], [0.7, 500, 480], [0, 64, 64]] as const) {
+      const content = row(n, 20);
+      const id = row(m, 300);
+      expect(Array.from(mixScores(content, id, w))).toEqual(Array.from(mixLogProbs(logSoftmax(content), logSoftmax(id), w)));
+    }
   });
 });

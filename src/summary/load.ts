@@ -1,7 +1,7 @@
 import { entryOf, type Manifest, type MsrEntry } from '../bundle/manifest.js';
 import { checkFinite } from '../bundle/validate.js';
 import { MolarError } from '../errors.js';
-import { ItemVectorStore } from '../items/store.js';
+import { readItemVectors } from '../bundle/item-vectors.js';
 import { resolveMsrConfig, type MsrConfig } from '../models/msr/config.js';
 import { MsrModel } from '../models/msr/model.js';
 import type { WarningHandler } from '../warnings.js';
@@ -26,8 +26,8 @@ export async function loadMsrReranker(manifest: Manifest, readFile: (name: strin
     return undefined;
   }
   const config = resolveMsrConfig(e.config as Partial<MsrConfig> & Pick<MsrConfig, 'numItems' | 'itemDim'>, 'BUNDLE_INVALID');
-  const [weights, vectors] = await Promise.all([readFile(e.parts.weights), readFile(e.parts.vectors)]);
-  const store = ItemVectorStore.fromArrayBuffer(vectors, e.parts.vectors);
+  // the page's one parse of the vectors file (the content model and cold start read it too)
+  const [weights, store] = await Promise.all([readFile(e.parts.weights), readItemVectors(readFile, e.parts.vectors)]);
   if (store.dim !== config.itemDim || store.numItems !== manifest.numItems) throw new MolarError('BUNDLE_INVALID', `the re-ranker reads ${config.itemDim}-wide vectors of ${manifest.numItems} items, ${e.parts.vectors} holds ${store.numItems} of ${store.dim}`, { file: e.parts.vectors });
   const w = new Float32Array(weights.slice(0));
   checkFinite(w, e.parts.weights, 're-ranker weights');

@@ -215,43 +215,13 @@ export class MolarRecs extends HTMLElement {
     this.why = { toggle, panel };
   }
 
-  /** Fills the panel for the cards on screen. Text only: titles and the summary are data, never markup. */
+  /** Fills the panel for the cards on screen (explain-panel.ts, loaded on the first open: most pages never open it). */
   private async explainShown(): Promise<void> {
     const why = this.why;
     if (!why || !this.rec) return;
     const run = ++this.explainRun;
-    const line = (part: string, text: string, tag = 'p') => {
-      const el = document.createElement(tag);
-      el.part.add(part);
-      el.textContent = text;
-      return el;
-    };
-    why.panel.replaceChildren(line('explain-method', 'Working out why…'));
-    try {
-      const found = this.shown.length ? await this.rec.explainMany(this.shown.map((r) => r.item.id)) : [];
-      if (run !== this.explainRun) return;
-      const title = (t: { id: string; title?: string }) => decodeEntities(t.title ?? t.id);
-      const summary = found[0]?.summary;
-      const list = document.createElement('ul');
-      list.part.add('explain-list');
-      for (const e of found) {
-        const li = line('explain-item', '', 'li');
-        li.dataset.itemId = e.item.id;
-        const because = e.contributions.length ? `: because you looked at ${e.contributions.map((c) => title(c.item)).join(', ')}` : ': no single recent item in your history raises it on its own';
-        li.append(line('explain-title', title(e.item), 'span'), line('explain-because', because, 'span'));
-        list.append(li);
-      }
-      why.panel.replaceChildren(
-        // the summary quotes catalog text (titles, attribute values): entities decoded as on the cards, still set as text
-        ...(summary ? [line('explain-summary', `Your taste so far: ${decodeEntities(summary)}`)] : []),
-        ...(found.length ? [list] : [line('explain-method', 'Nothing to explain yet.')]),
-        line('explain-method', 'How this is worked out: each item above is scored again without each of your recent items in turn; the items listed are the ones whose absence lowers its score most.'),
-      );
-    } catch (error) {
-      if (run !== this.explainRun) return;
-      why.panel.replaceChildren(line('explain-method', `Explanations unavailable: ${(error as Error).message}`));
-      this.dispatchEvent(new CustomEvent('molar-error', { detail: { error }, bubbles: true, composed: true }));
-    }
+    const { fillExplainPanel } = await import('./explain-panel.js');
+    await fillExplainPanel(why.panel, this.rec, this.shown, () => run === this.explainRun, (error) => this.dispatchEvent(new CustomEvent('molar-error', { detail: { error }, bubbles: true, composed: true })));
   }
 
   private render(items: Recommendation[]): void {

@@ -96,4 +96,36 @@ describe('ContentModel', () => {
     copy.dispose();
     expect(tf.memory().numTensors).toBe(baseline);
   });
+
+  it('serves from the frozen table without copying it per call (a clone is a full copy on wasm), with the same scores', async () => {
+    const m = new ContentModel(cfg, features());
+    const before = m.fullSortPredict(seq([[3, 7, 1]], 3)).arraySync() as number[][];
+    m.freeze();
+    const input = seq([[3, 7, 1]], 3);
+    const tensors = tf.memory().numTensors;
+    const p = await tf.profile(() => m.fullSortPredict(input));
+    expect(p.kernels.map((k) => k.name)).not.toContain('Identity');
+    const after = (p.result as tf.Tensor).arraySync() as number[][];
+    after[0].forEach((v, i) => expect(v).toBeCloseTo(before[0][i], 4));
+    tf.dispose(p.result as tf.Tensor);
+    expect(tf.memory().numTensors).toBe(tensors);
+    input.dispose();
+    m.dispose();
+  });
+
+  it('freezes a table larger than one fusion block (8192 rows) to the table fused at once', () => {
+    const rows = 9001;
+    const rnd = mulberry32(4);
+    const data = Float32Array.from({ length: rows * (TEXT + IMAGE) }, (_, i) => (i < TEXT + IMAGE ? 0 : rnd() * 2 - 1));
+    const f = featuresFromVectors(data, rows, { textDim: TEXT, imageDim: IMAGE });
+    const m = new ContentModel({ ...cfg, numItems: rows - 1, numAttributes: 0 }, f);
+    const whole = m.itemMatrix();
+    m.freeze();
+    const frozen = m.itemMatrix();
+    expect(frozen.shape).toEqual([rows, cfg.hidden]);
+    expect(tf.max(tf.abs(tf.sub(whole, frozen))).dataSync()[0]).toBeLessThan(1e-5);
+    expect((frozen.arraySync() as number[][])[0]).toEqual(new Array(cfg.hidden).fill(0)); // the padding row
+    tf.dispose([whole, frozen]);
+    m.dispose();
+  });
 });

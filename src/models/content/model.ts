@@ -34,6 +34,14 @@ export interface ContentObjectiveInput {
 }
 export type ContentObjective = (input: ContentObjectiveInput) => LossParts;
 
+/** rows of the item table fused at a time by freeze() (its peak memory: the head's intermediates for this many rows) */
+const FREEZE_ROWS = 8192;
+
+/** Rows r..r+n-1 of every input of the head. */
+function sliceInputs(inputs: FusionInputs, r: number, n: number): FusionInputs {
+  return Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, (v as tf.Tensor2D).slice([r, 0], [n, -1])])) as FusionInputs;
+}
+
 /**
  * x forward, a zero gradient backward. tfjs has no stopGradient; a zero gradient (not none) keeps
  * the variables behind x on the tape, so variableGrads still returns one for each of them and the
@@ -144,10 +152,33 @@ export class ContentModel implements SequentialModel<ContentBatch> {
     });
   }
 
-  /** Serving: fuse the item table once (weights no longer change). */
+  /**
+   * The table inside this model's own tidy scopes: the frozen one itself (tidy leaves a tensor made
+   * outside it alone), never a clone, since a clone on wasm copies the whole [N+1, D] table (its
+   * Identity kernel copies): 25 MiB per call at 100k items.
+   */
+  private table(): tf.Tensor2D {
+    return this.frozen ?? this.fuse(false).items;
+  }
+
+  /**
+   * Serving: fuse the item table once (weights no longer change), FREEZE_ROWS rows at a time. The
+   * head works row by row, so blocks give the same table; at once, its intermediates for every row
+   * ([rows, fusionInner] per modality, …) took tfjs-wasm's memory to 1.2 GB at 100k items, and wasm
+   * memory once grown is never given back.
+   */
   freeze(): void {
     this.alive();
-    this.setFrozen(tf.tidy(() => this.fuse(false).items)); // the head's other outputs are freed here
+    const blocks: tf.Tensor2D[] = [];
+    try {
+      for (let r = 0; r < this.rows; r += FREEZE_ROWS) {
+        const n = Math.min(FREEZE_ROWS, this.rows - r);
+        blocks.push(tf.tidy(() => this.head.apply(sliceInputs(this.inputs, r, n), (name) => this.params.get(name)).items)); // the head's other outputs are freed here
+      }
+      this.setFrozen(tf.tidy(() => (blocks.length === 1 ? blocks[0] : tf.concat(blocks)).mul(tf.concat([tf.zeros([1, 1]), tf.ones([this.rows - 1, 1])])) as tf.Tensor2D));
+    } finally {
+      tf.dispose(blocks);
+    }
   }
 
   /** Replaces the frozen table (and its scoring layout), or drops both. */
@@ -182,7 +213,7 @@ export class ContentModel implements SequentialModel<ContentBatch> {
   }
 
   forward(seq: tf.Tensor2D, training = false): tf.Tensor3D {
-    return tf.tidy(() => this.encode(seq, training, training ? this.fuse(true).items : this.itemMatrix()));
+    return tf.tidy(() => this.encode(seq, training, training ? this.fuse(true).items : this.table()));
   }
 
   /** `lastOnly`: [B, 1, D], the newest position alone (what scoring reads; nn/transformer.ts). */
@@ -198,12 +229,12 @@ export class ContentModel implements SequentialModel<ContentBatch> {
   }
 
   userVector(seq: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => this.encode(seq, false, this.itemMatrix(), true).squeeze([1]) as tf.Tensor2D);
+    return tf.tidy(() => this.encode(seq, false, this.table(), true).squeeze([1]) as tf.Tensor2D);
   }
 
   fullSortPredict(seq: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => {
-      const items = this.itemMatrix();
+      const items = this.table();
       const u = this.encode(seq, false, items, true).squeeze([1]) as tf.Tensor2D;
       return this.scoringTable ? tf.matMul(u, this.scoringTable) : mm(u, items.mul(this.outputScale) as tf.Tensor2D, false, true);
     });

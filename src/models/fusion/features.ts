@@ -55,6 +55,32 @@ export function featuresFromVectors(data: Float32Array, rows: number, dims: { te
   return f;
 }
 
+/**
+ * `featuresFromVectors` straight from int8 rows and their scales (items/store.ts's layout: value =
+ * code × row scale, row 0 = padding), dequantised into the two modalities' arrays: no float copy
+ * of the whole `[text | image]` table between (at 100k × 1792 that copy alone was 700 MB).
+ */
+export function featuresFromStore(store: { rows: number; dim: number; codes: Int8Array; scales: Float32Array }, dims: { textDim: number; imageDim: number }, attributes?: { ptr: Int32Array; ids: Int32Array; count: number }): ItemFeatures {
+  const { textDim, imageDim } = dims;
+  const { rows, dim, codes, scales } = store;
+  if (dim !== textDim + imageDim) throw new MolarError('BAD_INPUT', `expected ${textDim + imageDim}-wide item vectors, got ${dim}`, { field: 'itemVectors' });
+  const f: ItemFeatures = { rows, textDim, imageDim, numAttributes: attributes?.count ?? 0 };
+  if (textDim) f.text = new Float32Array(rows * textDim);
+  if (imageDim) f.image = new Float32Array(rows * imageDim);
+  for (let r = 0; r < rows; r++) {
+    const s = scales[r];
+    const base = r * dim;
+    if (f.text) for (let j = 0; j < textDim; j++) f.text[r * textDim + j] = codes[base + j] * s;
+    if (f.image) for (let j = 0; j < imageDim; j++) f.image[r * imageDim + j] = codes[base + textDim + j] * s;
+  }
+  if (attributes) {
+    if (attributes.ptr.length !== rows + 1) throw new MolarError('BAD_INPUT', `attribute table has ${attributes.ptr.length - 1} rows, expected ${rows}`, { field: 'attributes' });
+    f.attrPtr = attributes.ptr;
+    f.attrIds = attributes.ids;
+  }
+  return f;
+}
+
 /** 1 where a row's slice of `m` has any non-zero value. */
 function present(m: Float32Array, rows: number, dim: number): Float32Array {
   const out = new Float32Array(rows);

@@ -1,10 +1,10 @@
 import type { MolarEntry, SasrecEntry } from '../../bundle/manifest.js';
 import { checkFinite } from '../../bundle/validate.js';
 import { MolarError } from '../../errors.js';
-import { ItemVectorStore } from '../../items/store.js';
+import { readItemVectors } from '../../bundle/item-vectors.js';
 import { ContentModel } from '../../models/content/model.js';
 import { attributeTokens, deserializeAttributes, encodeAttributes } from '../../models/fusion/attributes.js';
-import { featuresFromVectors } from '../../models/fusion/features.js';
+import { featuresFromStore, featuresFromVectors } from '../../models/fusion/features.js';
 import { mixScores } from '../mix.js';
 import { sequentialScorer, type Scorer, type ScorerSpec } from '../scorer.js';
 import { SASREC_SCORER } from './sasrec.js';
@@ -22,13 +22,13 @@ export const MOLAR_SCORER: ScorerSpec<MolarEntry> = {
     const n = manifest.numItems;
     const textDim = Number(entry.config.textDim);
     const imageDim = Number(entry.config.imageDim);
-    const store = ItemVectorStore.fromArrayBuffer(await readFile(entry.parts.vectors), entry.parts.vectors);
+    // the page's one parse of the file, which cold start and the re-ranker read too
+    const store = await readItemVectors(readFile, entry.parts.vectors);
     if (store.numItems !== n || store.dim !== textDim + imageDim) {
       throw new MolarError('BUNDLE_INVALID', `item vectors hold ${store.numItems} x ${store.dim}, the molar model reads ${n} x ${textDim + imageDim}`, { file: entry.parts.vectors });
     }
-    checkFinite(store.scales, entry.parts.vectors, 'the row scales');
     const attrs = entry.parts.attributes ? deserializeAttributes(await readFile(entry.parts.attributes), n + 1, entry.attributes?.length ?? 0, entry.parts.attributes) : undefined;
-    const features = featuresFromVectors(store.dequantize().data, n + 1, { textDim, imageDim }, attrs);
+    const features = featuresFromStore(store, { textDim, imageDim }, attrs);
     const blob = await readFile(entry.parts.weights);
     checkFinite(new Float32Array(blob, 0, blob.byteLength >> 2), entry.parts.weights, 'the weight blob');
     const content = ContentModel.fromSaved(entry, blob, features, entry.parts.weights);
@@ -48,10 +48,10 @@ export const MOLAR_SCORER: ScorerSpec<MolarEntry> = {
     const own = sequentialScorer(content, { owns: true });
     return {
       async score(histories) {
-        const c = await own.score(histories);
-        if (!id) return c.map((row) => mixScores(row, undefined, 1));
-        // the ID model knows catalog ids only: added items leave its history
-        const d = await id.score(histories.map((h) => h.filter((i) => i <= n)));
+        // both models at once: on a GPU backend one's read-back overlaps the other's kernels
+        // (the ID model knows catalog ids only: added items leave its history)
+        const [c, d] = await Promise.all([own.score(histories), id?.score(histories.map((h) => h.filter((i) => i <= n)))]);
+        if (!d) return c.map((row) => mixScores(row, undefined, 1));
         return c.map((row, i) => mixScores(row, d[i], entry.mix.content));
       },
       addItems(v) {
