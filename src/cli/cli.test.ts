@@ -6,6 +6,7 @@ import type { ItemRecord, ItemVectorsEntry, Manifest, MolarEntry, MsrEntry } fro
 import { loadTransformersTextEncoder } from '../encoders/hf.js';
 import { ItemVectorStore } from '../items/store.js';
 import { molar, repo } from './fixtures/run-molar.js';
+import { DEFAULT_MIX_GRID } from '../train/molar.js';
 
 const shop = path.join(__dirname, 'fixtures/shop');
 
@@ -210,7 +211,7 @@ describe('molar build --encode hf-text (transformers.js) on the tiny ONNX fixtur
     expect(entry.parts.vectors).toBe('item_vectors.bin');
     expect(entry.config).toMatchObject({ numItems: 10, textDim: 32, imageDim: 0 });
     expect(entry.mix.idModel).toBe('sasrec');
-    expect(Object.keys(entry.trainedWith!.mixValid!).length).toBe(5);
+    expect(Object.keys(entry.trainedWith!.mixValid!).length).toBe(DEFAULT_MIX_GRID.length);
     expect(entry.attributes).toContain('category=tea'); // the fixture's category column, as attribute tokens
     // --rerank: MLLM-MSR's re-ranker, trained over the model the build chose to serve
     const msr = m.models.find((x): x is MsrEntry => x.kind === 'msr')!;
