@@ -109,7 +109,7 @@ export async function trainMolar(opts: TrainMolarOptions): Promise<TrainMolarRes
       const t0 = Date.now();
       const a = alignItemsToIdTable(model, id!.itemEmbedding, { steps: train.itemAlignSteps, seed: config.seed, exclude: opts.excludeItems });
       itemAlign = { ...a, seconds: (Date.now() - t0) / 1000 };
-      if (opts.progress) console.error(`item-level alignment: ${train.itemAlignSteps} steps, MSE ${a.first.toFixed(3)} -> ${a.last.toFixed(3)}, mean cosine to the ID rows ${a.cosine.toFixed(3)}, ${itemAlign.seconds.toFixed(0)} s`);
+      if (opts.progress) process.stderr.write(`item-level alignment: ${train.itemAlignSteps} steps, MSE ${a.first.toFixed(3)} -> ${a.last.toFixed(3)}, mean cosine to the ID rows ${a.cosine.toFixed(3)}, ${itemAlign.seconds.toFixed(0)} s\n`);
     }
     const sampler = new BatchSampler(opts.split.train, opts.numItems, config.maxLen, config.seed);
     if (sampler.trainableUsers === 0) throw new MolarError('BAD_INPUT', 'no user has two or more training events', { field: 'interactions' });
