@@ -13,7 +13,7 @@ import { loading, transformers, type TransformersLoadOptions } from '../encoders
 import type { ImageDecoder } from '../encoders/image-decode.js';
 import type { DecodedImage, ImageInput } from '../encoders/types.js';
 import { MolarError } from '../errors.js';
-import { consoleWarning } from '../warnings.js';
+import { captionEach } from './caption-each.js';
 
 export interface ImageSummaryProvider {
   /** stable id, recorded in the bundle beside the summaries ("hf-caption:<model>") */
@@ -61,26 +61,7 @@ export async function loadCaptioner(model: string, decode: ImageDecoder, o: Tran
     name,
     async summarize(images, opts = {}) {
       if (!live) throw new MolarError('DISPOSED', `${name} was disposed`);
-      const warn = opts.onWarning ?? ((i: number, r: string) => consoleWarning({ code: 'IMAGE_UNREADABLE', message: `image ${i}: ${r}; no image summary` }));
-      const out: string[] = [];
-      for (let i = 0; i < images.length; i++) {
-        const img = images[i];
-        if (img === null || img === undefined || img === '') {
-          out.push('');
-          continue;
-        }
-        let d: DecodedImage;
-        try {
-          d = await decode(img);
-        } catch (e) {
-          // a bad image costs its own summary, never the batch; a model failure still throws
-          warn(i, (e as Error).message);
-          out.push('');
-          continue;
-        }
-        out.push(await caption(d));
-      }
-      return out;
+      return captionEach(images, decode, caption, opts.onWarning);
     },
     dispose() {
       void live?.dispose();

@@ -8,8 +8,7 @@
 import type { TransformersLoadOptions } from '../encoders/hf.js';
 import { MolarError } from '../errors.js';
 import { browserImageDecoder, type ImageDecoder } from '../encoders/image-decode.js';
-import type { DecodedImage } from '../encoders/types.js';
-import { consoleWarning } from '../warnings.js';
+import { captionEach } from './caption-each.js';
 import type { ImageSummaryProvider } from './gen-caption.js';
 import type { TextLm } from './gen-lm.js';
 import type { LmReply, LmRequest } from './worker-protocol.js';
@@ -96,27 +95,10 @@ export async function createWorkerCaptioner(model: string, o: TransformersLoadOp
   return {
     name,
     async summarize(images, opts = {}) {
-      const warn = opts.onWarning ?? ((i: number, r: string) => consoleWarning({ code: 'IMAGE_UNREADABLE', message: `image ${i}: ${r}; no image summary` }));
-      const out: string[] = [];
-      for (let i = 0; i < images.length; i++) {
-        const img = images[i];
-        if (img === null || img === undefined || img === '') {
-          out.push('');
-          continue;
-        }
-        let d: DecodedImage;
-        try {
-          d = await decode(img);
-        } catch (e) {
-          // a bad image costs its own summary, never the batch (as in gen-caption.ts)
-          warn(i, (e as Error).message);
-          out.push('');
-          continue;
-        }
+      return captionEach(images, decode, (d) => {
         const data = new Uint8ClampedArray(d.data);
-        out.push(await call<string>({ op: 'caption', image: { width: d.width, height: d.height, data } }, [data.buffer]));
-      }
-      return out;
+        return call<string>({ op: 'caption', image: { width: d.width, height: d.height, data } }, [data.buffer]);
+      }, opts.onWarning);
     },
     dispose: () => kill(name),
   };
