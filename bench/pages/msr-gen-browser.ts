@@ -8,29 +8,13 @@ import type { GenItem } from '../../src/summary/gen-prompts.js';
 import { rerankPrompt } from '../../src/summary/gen-prompts.js';
 import { GenerativeSummarizer } from '../../src/summary/gen-summary.js';
 import { Recommender } from '../../src/recommender/index.js';
+import { time, type Timing } from './timing.js';
 import { createWorkerCaptioner, createWorkerLm } from '../../src/summary/worker-client.js';
 import type { DecodedImage } from '../../src/encoders/types.js';
 
 const GEN = '/e2e/fixtures/tiny-gen/';
 
-export interface Timing {
-  first_ms: number;
-  warm_ms: number;
-}
-
-async function time(fn: () => Promise<unknown>, warm: number): Promise<Timing> {
-  let t = performance.now();
-  await fn();
-  const first = performance.now() - t;
-  const runs: number[] = [];
-  for (let i = 0; i < warm; i++) {
-    t = performance.now();
-    await fn();
-    runs.push(performance.now() - t);
-  }
-  runs.sort((a, b) => a - b);
-  return { first_ms: first, warm_ms: runs[Math.floor(runs.length / 2)] ?? first };
-}
+export type { Timing };
 
 const since = async (fn: () => Promise<unknown>) => {
   const t = performance.now();

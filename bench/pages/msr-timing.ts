@@ -8,31 +8,14 @@ import { resolveMsrConfig } from '../../src/models/msr/config.js';
 import { MsrModel } from '../../src/models/msr/model.js';
 import { mulberry32 } from '../../src/random.js';
 import { Recommender } from '../../src/recommender/index.js';
+import { time, type Timing } from './timing.js';
 import { selectBackend } from '../../src/runtime/backend.js';
 import { MsrReranker } from '../../src/summary/rerank.js';
 
 const FIXTURE = '/e2e/fixtures/msr-bundle/';
 const HISTORY = ['tea-green', 'mug-white', 'tea-black', 'strainer', 'honey', 'mug-blue', 'tea-oolong'];
 
-export interface Timing {
-  first_ms: number;
-  warm_ms: number;
-}
-
-/** The first call's ms, then the median of `warm` more. */
-async function time(fn: () => Promise<unknown>, warm: number): Promise<Timing> {
-  let t = performance.now();
-  await fn();
-  const first = performance.now() - t;
-  const runs: number[] = [];
-  for (let i = 0; i < warm; i++) {
-    t = performance.now();
-    await fn();
-    runs.push(performance.now() - t);
-  }
-  runs.sort((a, b) => a - b);
-  return { first_ms: first, warm_ms: runs[Math.floor(runs.length / 2)] ?? first };
-}
+export type { Timing };
 
 /**
  * A catalog-sized model with the fixture's architecture (hidden 64, blocks of 3, window 16, re-ranker
