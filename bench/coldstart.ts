@@ -6,6 +6,10 @@
  * items from their vectors alone. Baselines: random, popularity (fitted on the same training data,
  * so held-out items have none), and SASRec trained on the same data (it has no embedding worth the
  * name for them). Protocol: full ranking, seen items removed as for ML-1M (kept for Amazon).
+ * --teacher (Molar's way): SASRec is trained first (the same warm data) and the content model
+ * aligns to it: item-level alignment of the fusion head to SASRec's rows of the warm items only
+ * (train/molar-item-align.ts), then post-alignment; row `content+align`. Without --teacher, or
+ * with --plain too, a content model trained alone: row `content`.
  */
 import { Command } from 'commander';
 import type { LeaveOneOutSplit } from '../src/data/types.js';
@@ -16,16 +20,21 @@ import { SasrecModel } from '../src/models/sasrec/model.js';
 import { mulberry32 } from '../src/random.js';
 import { sequentialScorer } from '../src/score/scorer.js';
 import { defaultWorkers } from '../src/train/build-step.js';
-import { trainMolar } from '../src/train/molar.js';
+import { trainMolar, type IdModel } from '../src/train/molar.js';
 import { trainSasrec } from '../src/train/sasrec.js';
-import { benchFeatures, openBenchDataset } from './molar-data.js';
+import { benchFeatures, benchSasrecConfig, openBenchDataset } from './molar-data.js';
 import { BENCH_DATE, BENCH_MACHINE, recordBench, type BenchRow } from './record.js';
 
 const o = new Command()
   .option('--dataset <name>', 'ml-1m | amazon-scientific', 'ml-1m')
   .option('--held-out <x>', 'share of items held out of training', '0.1')
   .option('--content-minutes <m>', 'content model training budget', '15')
-  .option('--id-minutes <m>', 'SASRec training budget (0: skip the ID baseline)', '5')
+  .option('--id-minutes <m>', 'SASRec training budget (0: skip the ID baseline; --teacher needs one)', '5')
+  .option('--teacher', 'align the content model to the SASRec trained here (item-level alignment + post-alignment)')
+  .option('--plain', 'with --teacher: also train a content model alone (row content)')
+  .option('--item-align-steps <n>', 'with --teacher: item-level alignment steps', '1500')
+  .option('--lr <x>', 'content model learning rate', '0.001')
+  .option('--batch <n>', 'content model users per batch', '128')
   .option('--valid-users <n>', 'validation users per epoch', '2048')
   .option('--workers <n>', 'training threads', String(defaultWorkers()))
   .option('--seed <n>', 'seed of the held-out draw and the models', '42')
@@ -57,30 +66,41 @@ const test: LeaveOneOutSplit = { train: dataset.sequences.map((s) => s.subarray(
 const coldUsers = test.test.filter((t) => t !== 0).length;
 console.error(`${heldOut.length} items held out; ${coldUsers} users have a held-out test item`);
 
-const t0 = Date.now();
-const content = await trainMolar({
-  split: warmSplit, sequences: warm, numItems: n, features, excludeItems: heldOut,
-  config: { maxLen: proto.maxLen, seed }, train: { lrSchedule: 'cosine-time', warmupSteps: 100, patience: 100 },
-  filterSeen: proto.filterSeen, validUsers: Number(o.validUsers), timeBudgetMs: Number(o.contentMinutes) * 60_000, workers: Number(o.workers), progress: true,
-  onEpoch: (e) => console.error(`content epoch ${e.epoch} ${JSON.stringify(e.parts)} valid ${e.validNdcg10?.toFixed(4)} at ${e.minutes.toFixed(1)} min`),
-});
-const contentMin = (Date.now() - t0) / 60_000;
-const model = ContentModel.fromSaved({ config: content.config as unknown as Record<string, unknown>, weights: content.weights.specs }, content.weights.data, features);
-model.freeze();
-let id: SasrecModel | undefined;
+if (o.teacher && !(Number(o.idMinutes) > 0)) throw new Error('--teacher trains SASRec first: give --id-minutes > 0');
+// the ID model first: the baseline, and with --teacher the content model's teacher
+let idModel: IdModel | undefined;
 if (Number(o.idMinutes) > 0) {
-  const r = await trainSasrec({ split: warmSplit, sequences: warm, numItems: n, filterSeen: proto.filterSeen, validUsers: Number(o.validUsers), timeBudgetMs: Number(o.idMinutes) * 60_000, workers: Number(o.workers), config: { loss: 'ce', maxLen: proto.maxLen, seed, patience: 100 } });
-  id = SasrecModel.fromEntry({ config: r.config as unknown as Record<string, unknown>, weights: r.weights.specs }, r.weights.data);
+  const r = await trainSasrec({ split: warmSplit, sequences: warm, numItems: n, filterSeen: proto.filterSeen, validUsers: Number(o.validUsers), timeBudgetMs: Number(o.idMinutes) * 60_000, workers: Number(o.workers), config: benchSasrecConfig(name, proto.maxLen, seed) });
+  idModel = { config: r.config as unknown as Record<string, unknown>, weights: r.weights.specs, data: r.weights.data };
+  console.error(`sasrec: ${r.history.length} epochs, best valid ${r.bestValid?.['ndcg@10']?.toFixed(4)}`);
 }
+const id = idModel ? SasrecModel.fromEntry(idModel, idModel.data) : undefined;
+/** a content model on the warm data: alone, or aligned to the ID model */
+async function content(teacher: IdModel | undefined) {
+  const t0 = Date.now();
+  const r = await trainMolar({
+    split: warmSplit, sequences: warm, numItems: n, features, excludeItems: heldOut, idModel: teacher,
+    config: { maxLen: proto.maxLen, seed, ...(teacher ? { hidden: Number(teacher.config.hidden) } : {}) },
+    train: { lrSchedule: 'cosine-time', warmupSteps: 100, patience: 100, learningRate: Number(o.lr), batchSize: Number(o.batch), itemAlignSteps: teacher ? Number(o.itemAlignSteps) : 0 },
+    filterSeen: proto.filterSeen, validUsers: Number(o.validUsers), timeBudgetMs: Number(o.contentMinutes) * 60_000, workers: Number(o.workers), progress: true,
+    onEpoch: (e) => console.error(`content${teacher ? '+align' : ''} epoch ${e.epoch} ${JSON.stringify(e.parts)} valid ${e.validNdcg10?.toFixed(4)} at ${e.minutes.toFixed(1)} min`),
+  });
+  const m = ContentModel.fromSaved({ config: r.config as unknown as Record<string, unknown>, weights: r.weights.specs }, r.weights.data, features);
+  m.freeze();
+  return { scorer: sequentialScorer(m, { owns: true }), minutes: (Date.now() - t0) / 60_000 };
+}
+const contents: Record<string, Awaited<ReturnType<typeof content>>> = {};
+if (o.teacher) contents['content+align'] = await content(idModel);
+if (!o.teacher || o.plain) contents.content = await content(undefined);
 // popularity on the warm training data: held-out items have none
 const pop = new Float32Array(n + 1);
 for (const s of warmSplit.train) for (const i of s) pop[i]++;
 const rand = mulberry32(seed ^ 0x7a9d);
-const [sc, si] = [sequentialScorer(model), id ? sequentialScorer(id) : undefined];
+const si = id ? sequentialScorer(id) : undefined;
 const r = await evaluateVariants({
   async score(h) {
     const v: Record<string, Float32Array[]> = {
-      content: await sc.score(h),
+      ...Object.fromEntries(await Promise.all(Object.entries(contents).map(async ([k, c]) => [k, await c.scorer.score(h)]))),
       random: h.map(() => Float32Array.from({ length: n + 1 }, (_, i) => (i === 0 ? -Infinity : rand()))),
       // ties among the many zero-count items broken at random, not by id
       popularity: h.map(() => Float32Array.from(pop, (c, i) => (i === 0 ? -Infinity : c + rand() * 1e-3))),
@@ -94,7 +114,7 @@ const rows: BenchRow[] = Object.entries(r).map(([model, e]) => ({
   benchmark: 'coldstart',
   dataset: name,
   model,
-  metrics: { ...e.metrics, users: e.users, held_out_items: heldOut.length, x_random_recall20: random > 0 ? e.metrics['recall@20'] / random : 0, content_min: contentMin, encode_min: encodeMin },
+  metrics: { ...e.metrics, users: e.users, held_out_items: heldOut.length, x_random_recall20: random > 0 ? e.metrics['recall@20'] / random : 0, content_min: contents[model]?.minutes ?? 0, id_min: Number(o.idMinutes), encode_min: encodeMin },
   filterSeen: proto.filterSeen,
   command: `npm run bench:coldstart -- ${process.argv.slice(2).join(' ')}`.trim(),
   date: BENCH_DATE,
@@ -102,6 +122,6 @@ const rows: BenchRow[] = Object.entries(r).map(([model, e]) => ({
 }));
 await recordBench(String(o.name), rows, (row) => {
   const m = row.metrics as Record<string, number>;
-  return `${m.held_out_items} items (10%) held out of all training; ${m.users} users whose test item is one of them, full ranking, filterSeen=${row.filterSeen}: Recall@20 ${m['recall@20'].toFixed(4)} (${m.x_random_recall20.toFixed(1)}× random), NDCG@20 ${m['ndcg@20'].toFixed(4)}, Recall@10 ${m['recall@10'].toFixed(4)}; content model ${m.content_min.toFixed(1)} min`;
+  return `${m.held_out_items} items (10%) held out of all training; ${m.users} users whose test item is one of them, full ranking, filterSeen=${row.filterSeen}: Recall@20 ${m['recall@20'].toFixed(4)} (${m.x_random_recall20.toFixed(1)}× random), NDCG@20 ${m['ndcg@20'].toFixed(4)}, Recall@10 ${m['recall@10'].toFixed(4)}; content model ${m.content_min.toFixed(1)} min, SASRec ${m.id_min} min${row.model === 'content+align' ? ' (its teacher)' : ''}`;
 });
 for (const row of rows) console.error(row.model, JSON.stringify(row.metrics));

@@ -10,6 +10,7 @@ import { itemsStep } from '../src/items/build-step-node.js';
 import { ItemVectorStore } from '../src/items/store.js';
 import { buildAttributeTable } from '../src/models/fusion/attributes.js';
 import { featuresFromVectors, textWidth, type ItemFeatures } from '../src/models/fusion/features.js';
+import type { SasrecConfig } from '../src/models/sasrec/config.js';
 import { useNodeBackend } from '../src/train/backend-node.js';
 
 /** Each data set's protocol (as the SASRec rows: ML-1M seen removed, Amazon seen kept) and encoder. */
@@ -17,6 +18,16 @@ export const BENCH_PROTOCOL: Record<string, { filterSeen: boolean; maxLen: numbe
   'ml-1m': { filterSeen: true, maxLen: 200, encoder: 'use-lite+mobilenetv2' },
   'amazon-scientific': { filterSeen: false, maxLen: 50, encoder: 'use-lite' },
 };
+
+/**
+ * The ID model's recipe per data set, one place for every bench that trains one (README: ML-1M
+ * 0.1857; Amazon: history kept, repeat bias, dropout 0.5).
+ */
+export function benchSasrecConfig(name: string, maxLen: number, seed: number): Partial<SasrecConfig> {
+  return name === 'ml-1m'
+    ? { loss: 'ce', dropout: 0.1, batchSize: 64, learningRate: 0.006, warmupSteps: 100, lrSchedule: 'cosine-time', patience: 100, maxEpochs: 200, positions: 'from-oldest', maxLen, seed }
+    : { loss: 'ce', dropout: 0.5, heads: 2, excludeHistory: false, repeatBias: true, maxLen, patience: 20, seed };
+}
 
 /** The preset from ../shared/data on the wasm backend, or exit 0 (skip, not fail) when the data is absent. */
 export async function openBenchDataset(name: string): Promise<{ proto: (typeof BENCH_PROTOCOL)[string]; loaded: LoadedDataset }> {

@@ -9,6 +9,8 @@
  * `content+align-joint`, `fused-joint`, and `id-joint`: the jointly trained SASRec alone); --order
  * both trains each order, names rows `-teacher` / `-joint`, and records in every row which order
  * the valid NDCG@10 of the fused mix chose (`chosen_order`). --no-ub: the w/o-UB ablation.
+ * --align-grid α:τ,…: each pair trains the teacher order for --grid-minutes first; the best valid
+ * NDCG@10 of the content model sets α and τ for the rows, which record the grid (`align_grid`).
  * Each row's `curve` is valid NDCG@10 per epoch against minutes since its stage began; the stages
  * before it took `curve_start_min` (bench/plot.ts adds it).
  * Item vectors come from the encode step's cache (.cache/encoders); encoding is not counted.
@@ -27,7 +29,7 @@ import { defaultWorkers } from '../src/train/build-step.js';
 import { MOLAR_ORDERS, type MolarOrder } from '../src/models/content/config.js';
 import { DEFAULT_MIX_GRID, JOINT_VALID_MIX, trainMolar, type IdModel, type TrainMolarResult } from '../src/train/molar.js';
 import { trainSasrec } from '../src/train/sasrec.js';
-import { benchFeatures, openBenchDataset } from './molar-data.js';
+import { benchFeatures, benchSasrecConfig, openBenchDataset } from './molar-data.js';
 import { BENCH_DATE, BENCH_MACHINE, recordBench, type BenchRow } from './record.js';
 
 
@@ -39,6 +41,8 @@ const o = new Command()
   .option('--molar-minutes <m>', 'content model training budget', '25')
   .option('--align-weight <x>', 'post-alignment weight α', '0.5')
   .option('--align-tau <x>', 'post-alignment temperature τ', '0.2')
+  .option('--align-grid <pairs>', 'α:τ pairs tried first (teacher order, --grid-minutes each), e.g. 0.25:0.1,0.5:0.2,1:0.5; the best valid NDCG@10 of the content model sets α and τ (overrides --align-weight/--align-tau)')
+  .option('--grid-minutes <m>', 'training budget of each --align-grid point', '4')
   .option('--it-weight <x>', 'image-text task weight (0: off)', '0.1')
   .option('--sa-weight <x>', 'attribute task weight (0: off)', '0.1')
   .option('--lr <x>', 'content model learning rate', '0.001')
@@ -87,10 +91,7 @@ if (o.sasrecFrom) {
   const t = Date.now();
   const r = await trainSasrec({
     split, sequences, numItems, filterSeen: proto.filterSeen, validUsers: Number(o.validUsers), timeBudgetMs: Number(o.sasrecMinutes) * 60_000, progress: true, workers: Number(o.workers),
-    // the README's recipe (ML-1M 0.1857); Amazon: history kept, repeat bias, dropout 0.5
-    config: name === 'ml-1m'
-      ? { loss: 'ce', dropout: 0.1, batchSize: 64, learningRate: 0.006, warmupSteps: 100, lrSchedule: 'cosine-time', patience: 100, maxEpochs: 200, positions: 'from-oldest', maxLen: proto.maxLen, seed }
-      : { loss: 'ce', dropout: 0.5, heads: 2, excludeHistory: false, repeatBias: true, maxLen: proto.maxLen, patience: 20, seed },
+    config: benchSasrecConfig(name, proto.maxLen, seed),
     onEpoch: (e) => console.error(`sasrec epoch ${e.epoch} loss ${e.loss.toFixed(4)} valid ${e.validNdcg10?.toFixed(4)} at ${e.minutes.toFixed(1)} min`),
   });
   sasrecMin = (Date.now() - t) / 60_000;
@@ -101,13 +102,28 @@ if (o.sasrecFrom) {
 }
 
 // stage 2: the content model in each order asked for (and, with --content-only, one without alignment)
-const train = { alignWeight: Number(o.alignWeight), alignTau: Number(o.alignTau), itWeight: Number(o.itWeight), saWeight: Number(o.saWeight), learningRate: Number(o.lr), batchSize: Number(o.batch), itemAlignSteps: Number(o.itemAlignSteps), patience: 100, lrSchedule: 'cosine-time' as const, warmupSteps: 100, ubToHead: o.ub !== false };
-const molar = (idModel: IdModel | undefined, order: MolarOrder) => trainMolar({
+let train = { alignWeight: Number(o.alignWeight), alignTau: Number(o.alignTau), itWeight: Number(o.itWeight), saWeight: Number(o.saWeight), learningRate: Number(o.lr), batchSize: Number(o.batch), itemAlignSteps: Number(o.itemAlignSteps), patience: 100, lrSchedule: 'cosine-time' as const, warmupSteps: 100, ubToHead: o.ub !== false };
+const molar = (idModel: IdModel | undefined, order: MolarOrder, minutes = Number(o.molarMinutes)) => trainMolar({
   split, sequences, numItems, features, idModel,
   config: { maxLen: proto.maxLen, hidden: Number(id.config.hidden), dropout: Number(o.dropout), fusionInner: Number(o.fusionInner), seed },
-  train: { ...train, order, ...(idModel ? {} : { itemAlignSteps: 0 }) }, mixGrid: String(o.mixGrid).split(',').map(Number), filterSeen: proto.filterSeen, validUsers: Number(o.validUsers), timeBudgetMs: Number(o.molarMinutes) * 60_000, workers: Number(o.workers), progress: true,
-  onEpoch: (e) => console.error(`content (${order}) epoch ${e.epoch} loss ${e.loss.toFixed(4)} ${JSON.stringify(e.parts)} valid ${e.validNdcg10?.toFixed(4)} at ${e.minutes.toFixed(1)} min`),
+  train: { ...train, order, ...(idModel ? {} : { itemAlignSteps: 0 }) }, mixGrid: String(o.mixGrid).split(',').map(Number), filterSeen: proto.filterSeen, validUsers: Number(o.validUsers), timeBudgetMs: minutes * 60_000, workers: Number(o.workers), progress: true,
+  onEpoch: (e) => console.error(`content (${order}, α ${train.alignWeight}, τ ${train.alignTau}) epoch ${e.epoch} loss ${e.loss.toFixed(4)} ${JSON.stringify(e.parts)} valid ${e.validNdcg10?.toFixed(4)} at ${e.minutes.toFixed(1)} min`),
 });
+// α and τ chosen on validation: each grid point trains the teacher order briefly; the content
+// model's own best valid NDCG@10 decides (the fused mix's valid figure is dominated by the ID side)
+const alignGrid: { alpha: number; tau: number; valid_ndcg10: number; epochs: number }[] = [];
+if (o.alignGrid) {
+  const pairs = String(o.alignGrid).split(',').map((p) => p.split(':').map(Number));
+  if (!pairs.every((p) => p.length === 2 && p[0] >= 0 && p[1] > 0)) throw new Error(`--align-grid must be α:τ pairs (α ≥ 0, τ > 0), comma-separated, got ${JSON.stringify(o.alignGrid)}`);
+  for (const [alpha, tau] of pairs) {
+    train = { ...train, alignWeight: alpha, alignTau: tau };
+    const r = await molar(id, 'teacher', Number(o.gridMinutes));
+    alignGrid.push({ alpha, tau, valid_ndcg10: r.bestValid?.['ndcg@10'] ?? 0, epochs: r.history.length });
+  }
+  const best = alignGrid.reduce((b, g) => (g.valid_ndcg10 > b.valid_ndcg10 ? g : b));
+  train = { ...train, alignWeight: best.alpha, alignTau: best.tau };
+  console.error(`α/τ chosen on valid NDCG@10 of the content model: α ${best.alpha}, τ ${best.tau} (${alignGrid.map((g) => `${g.alpha}:${g.tau} ${g.valid_ndcg10.toFixed(4)}`).join(', ')})`);
+}
 const runs: TrainMolarResult[] = [];
 for (const order of orders) runs.push(await molar(id, order));
 const plain = o.contentOnly ? await molar(undefined, 'teacher') : undefined;
@@ -169,6 +185,7 @@ const rows: BenchRow[] = Object.entries(test).map(([model, r]) => {
     chosen_order: chosen.order,
     ub_to_head: train.ubToHead,
     mixValid: shown.mix.valid,
+    align_grid: alignGrid.length ? { minutes_each: Number(o.gridMinutes), points: alignGrid } : undefined,
     itemAlign: run && run !== plain ? run.itemAlign : undefined,
     encoder: `${proto.encoder}${o.image === false ? ' (image dropped)' : ''}${o.text === false ? ' (text dropped)' : ''}`,
     tasks: { it: train.itWeight, sa: train.saWeight },
@@ -184,10 +201,15 @@ const rows: BenchRow[] = Object.entries(test).map(([model, r]) => {
     machine: BENCH_MACHINE,
   };
 });
+/** the α/τ grid in a row's text: each point's valid NDCG@10 */
+const grid = (r: BenchRow) => {
+  const g = r.align_grid as { minutes_each: number; points: typeof alignGrid } | undefined;
+  return g && !String(r.model).startsWith('content-only') ? ` (chosen on valid from α:τ ${g.points.map((p) => `${p.alpha}:${p.tau} ${p.valid_ndcg10.toFixed(4)}`).join(', ')}; ${g.minutes_each} min each)` : '';
+};
 await recordBench(String(o.name), rows, (r) => {
   const m = r.metrics as Record<string, number>;
   const f = (x: number) => x.toFixed(4);
   const order = r.order ? `, order ${r.order}${orders.length > 1 ? ` (chosen on valid: ${r.chosen_order})` : ''}` : '';
-  return `test, filterSeen=${r.filterSeen}, users ${m.test_users}: NDCG@10 ${f(m['ndcg@10'])}, Recall@10 ${f(m['recall@10'])}, NDCG@20 ${f(m['ndcg@20'])}, Recall@20 ${f(m['recall@20'])}, MRR ${f(m.mrr)}; ${r.encoder}; SASRec ${m.sasrec_min.toFixed(1)} min (0 = loaded), content ${m.molar_min.toFixed(1)} min / ${m.epochs} epochs${order}, α ${m.align_weight}, τ ${m.align_tau}, IT ${(r.tasks as Record<string, number>).it}, SA ${(r.tasks as Record<string, number>).sa}${r.ub_to_head ? '' : ', UB not into the head (w/o UB)'}, mix w ${m.mix_content} (valid ${JSON.stringify(r.mixValid)}); encoding ${m.encode_min.toFixed(1)} min (cached, not counted)`;
+  return `test, filterSeen=${r.filterSeen}, users ${m.test_users}: NDCG@10 ${f(m['ndcg@10'])}, Recall@10 ${f(m['recall@10'])}, NDCG@20 ${f(m['ndcg@20'])}, Recall@20 ${f(m['recall@20'])}, MRR ${f(m.mrr)}; ${r.encoder}; SASRec ${m.sasrec_min.toFixed(1)} min (0 = loaded), content ${m.molar_min.toFixed(1)} min / ${m.epochs} epochs${order}, α ${m.align_weight}, τ ${m.align_tau}${grid(r)}, IT ${(r.tasks as Record<string, number>).it}, SA ${(r.tasks as Record<string, number>).sa}${r.ub_to_head ? '' : ', UB not into the head (w/o UB)'}, mix w ${m.mix_content} (valid ${JSON.stringify(r.mixValid)}); encoding ${m.encode_min.toFixed(1)} min (cached, not counted)`;
 });
 for (const r of rows) console.error(r.model, JSON.stringify(r.metrics));
