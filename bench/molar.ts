@@ -192,7 +192,8 @@ const rows: BenchRow[] = Object.entries(test).map(([model, r]) => {
     config: run ? run.config : id.config,
     // the stage-1 ID model: its own curve; a content run: its curve after the ID model's minutes
     curve: run ? run.history.map((e) => ({ epoch: e.epoch, minutes: e.minutes, loss: e.loss, parts: e.parts, valid_ndcg10: e.validNdcg10 })) : idCurve,
-    curve_start_min: run ? idTrainedMin : 0,
+    // content-only trains without the ID model, so its curve starts at 0
+    curve_start_min: run && run !== plain ? idTrainedMin : 0,
     curve_of: !run ? 'the ID model (SASRec) alone' : run.order === 'joint' ? `the mix at content weight ${JOINT_VALID_MIX} (joint training validates both models)` : 'the content model alone',
     filterSeen: proto.filterSeen,
     load1_at_end: loadavg()[0],
