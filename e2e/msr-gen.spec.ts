@@ -69,10 +69,14 @@ function loadCall<F extends keyof Load & string>(page: Page, fn: F, ...args: Par
   return pageModule<Load>(page, '/e2e/pages/msr-load.ts')(fn, ...args);
 }
 
-test('config.summary generative: the summary is kept in IndexedDB, read back after a reload without an LM call, advanced by one call per block; re-ranked by P(yes)', async ({ page }) => {
+test('config.summary generative: load does not wait for the LM; the summary is kept in IndexedDB, read back after a reload without an LM call, advanced by one call per block; re-ranked by P(yes)', async ({ page }) => {
   const external = watchNetwork(page, ORIGIN);
   await page.goto('/e2e/pages/blank.html');
   const first = await loadCall(page, 'firstVisit');
+  // load resolved before the LM (it loads in the worker, in the background); the first stage served meanwhile
+  expect(first.stateAtLoad).toBe('loading');
+  expect(first.early).toHaveLength(4);
+  expect(first.ready).toBe('ready');
   expect(first.summary?.startsWith('The user appears to have a preference for')).toBe(true);
   // six views: two blocks of 3, two generations; one re-ranked list: one yes/no request
   expect(first.counts).toMatchObject({ load: 1, generate: 2, yesNo: 1 });
@@ -84,7 +88,8 @@ test('config.summary generative: the summary is kept in IndexedDB, read back aft
 
   await page.reload();
   const again = await loadCall(page, 'afterReload');
-  expect(again.before).toEqual({ load: 1 });
+  expect(again.early, 'the kept text, served before the LM was there').toBe(first.summary);
+  expect(again.before, 'the catch-up found nothing to generate').toEqual({ load: 1 });
   expect(again.summary).toBe(first.summary);
   expect(again.read, 'no generation after the reload: the kept summary was read').toEqual({ load: 1, yesNo: 1 });
   expect(again.ids).toEqual(first.ids);

@@ -58,16 +58,23 @@ const load = (warnings: string[] = []) =>
 
 const exported = async (rec: Recommender) => (JSON.parse(await rec.exportHistory()) as { summaries: { provider: string; blocks: number; text?: string }[] }).summaries;
 
-/** A fresh shopper: six views, the summary (two blocks), one re-ranked list. */
+/**
+ * A fresh shopper: six views while the LM loads (load does not wait for it), then once it is ready
+ * the summary (two blocks, caught up) and one re-ranked list.
+ */
 export async function firstVisit() {
   const rec = await load();
+  const stateAtLoad = rec.generatorState;
   await rec.clearHistory();
   for (const itemId of ['tea-green', 'tea-black', 'tea-oolong', 'mug-white', 'mug-blue', 'pot-glass']) await rec.record({ itemId });
+  // the default providers meanwhile (this bundle has no re-ranker: the first stage's order)
+  const early = (await rec.recommend({ k: 4 })).map((r) => r.item.id);
+  const ready = await rec.generatorReady;
   const summary = (await rec.preferenceSummary())?.text ?? null;
   const ids = (await rec.recommend({ k: 4 })).map((r) => r.item.id);
   // what the main thread itself fetched: not the LM's weights nor onnxruntime (the worker did)
   const mainFetched = performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname);
-  const out = { summary, ids, counts: await counts(), kept: await exported(rec), mainFetched };
+  const out = { stateAtLoad, early, ready, summary, ids, counts: await counts(), kept: await exported(rec), mainFetched };
   rec.dispose();
   return out;
 }
@@ -75,13 +82,16 @@ export async function firstVisit() {
 /** After a reload: the kept summary read back with no LM call; then a seventh to ninth view complete a block, one call. */
 export async function afterReload() {
   const rec = await load();
+  // while the LM loads, the kept text is served without it
+  const early = (await rec.preferenceSummary())?.text ?? null;
+  await rec.generatorReady;
   const before = await counts();
   const summary = (await rec.preferenceSummary())?.text ?? null;
   const ids = (await rec.recommend({ k: 4 })).map((r) => r.item.id);
   const read = await counts();
   for (const itemId of ['pot-iron', 'honey', 'biscuits']) await rec.record({ itemId });
   const next = (await rec.preferenceSummary())?.text ?? null;
-  const out = { summary, ids, before, read, next, advanced: await counts(), kept: await exported(rec) };
+  const out = { early, summary, ids, before, read, next, advanced: await counts(), kept: await exported(rec) };
   rec.dispose();
   return out;
 }
@@ -99,6 +109,7 @@ async function pngOf(i: number): Promise<Blob> {
 export async function captions() {
   const warnings: string[] = [];
   const rec = await load(warnings);
+  await rec.generatorReady; // its worker's requests are counted too
   await rec.clearHistory();
   await rec.addItems([
     { id: 'new-blob', title: 'Speckled cup', image: await pngOf(0) },
