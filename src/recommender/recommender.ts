@@ -191,7 +191,8 @@ export class Recommender extends EventTarget {
       // MLLM-MSR as config.summary chooses: stage 1's texts, the generative LM (in a worker), else the bundle's
       // re-ranker; the generative code is fetched only by a page that configured it (the widget's eager script stays small)
       const g = config.summary.summarizer === 'generative' || config.summary.captioner === 'generative' ? await import('../summary/gen-load.js') : undefined;
-      texts = loadItemTexts(manifest, bundle.readFile, { captioner: g?.configuredCaptioner(config, opts.summaryWorker), warn: relay });
+      // added items' captions are kept beside the history, so a reload does not caption them again
+      texts = loadItemTexts(manifest, bundle.readFile, { captioner: g?.configuredCaptioner(config, opts.summaryWorker), captionSource: g?.captionSource(config), store: history, warn: relay });
       // the LM loads in the background (tens of seconds to minutes for a real one): nothing here waits for it
       gen = g?.startGenerative(config, { storage: history, texts, makeWorker: opts.summaryWorker });
       // the bundle's re-ranker serves until a generative one is ready, and for good if it never is

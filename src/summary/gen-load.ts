@@ -11,7 +11,7 @@ import type { TransformersOptions } from '../encoders/hf.js';
 import { browserImageDecoder } from '../encoders/image-decode.js';
 import { MolarError } from '../errors.js';
 import type { ItemRecord } from '../bundle/manifest.js';
-import { loadCaptioner, type ImageSummaryProvider } from './gen-caption.js';
+import { CAPTION_DEFAULTS, captionerName, loadCaptioner, type ImageSummaryProvider } from './gen-caption.js';
 import { lmName, loadCausalLm, type TextLm } from './gen-lm.js';
 import { GEN_MEMORY_DEFAULTS, GenerativeMemory } from './gen-memory.js';
 import type { GenItem } from './gen-prompts.js';
@@ -58,6 +58,12 @@ export async function loadConfiguredLm(m: GenModelConfig, config: MolarConfig, m
     throw new MolarError('DISPOSED', `${lm.name} was disposed before it loaded`);
   }
   return lm;
+}
+
+/** What the configured captioner is, as its kept captions are keyed (item-texts.ts): another model, dtype or length captions again. */
+export function captionSource(config: MolarConfig): string | undefined {
+  const m = config.summary.captioner === 'generative' ? config.summary.captionModel : undefined;
+  return m && `${captionerName(m.model)} ${m.dtype ?? 'fp32'} ${m.maxNewTokens ?? CAPTION_DEFAULTS.maxNewTokens} tokens`;
 }
 
 /** The captioner as the config names it (loaded when first used: pass this as ItemTexts' `captioner`). */
