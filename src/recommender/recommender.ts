@@ -46,7 +46,8 @@ export interface LoadOptions {
   /**
    * the module worker the generative providers run in (`config.summary`: summarizer / reranker /
    * captioner 'generative'), one per model; default summary/worker.ts, which Vite bundles. A shop's
-   * bundler that cannot follow `new URL('./worker.ts', import.meta.url)` hands in its own here.
+   * bundler that cannot follow `new URL('./worker.ts', import.meta.url)` hands in its own here
+   * (used wherever it is given, in Node too: a test's stand-in worker).
    */
   summaryWorker?: () => Worker;
   /** URL prefix of the encoder model folders addItems() loads; default `config.encoders.modelBaseUrl` ("/models/") */
