@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/msr-gen-browser.ts [--devices wasm,webgpu --warm 5 --dry-run]`: MLLM-MSR's
+ * `npm run bench:msr-gen-browser -- [--devices wasm,webgpu --warm 5 --dry-run]`: MLLM-MSR's
  * generative providers timed in headless Chromium per onnxruntime-web device (issue 20 §6), first
  * call and warm (median of --warm), each device in a fresh browser context:
  *
@@ -7,7 +7,7 @@
  *   summary step (a block of 3, 16 greedy tokens), one re-ranked list (20 candidates' P(yes));
  * - the fixture captioner in its worker: load, one caption (10 tokens);
  * - through Recommender.load with config.summary generative on e2e/fixtures/coldstart-bundle:
- *   load, one completed block (3 record() + the summary step from the kept text, written to
+ *   load (which does not wait for the LM), the LM ready (generatorReady), one completed block (3 record() + the summary step from the kept text, written to
  *   IndexedDB), and recommend({ k: 5 }) re-ranking the first stage's top 10 by P(yes).
  *
  * WebGPU here is SwiftShader (software, Chromium's --enable-unsafe-webgpu): its figures say what the
@@ -35,7 +35,7 @@ const MODULE = '/bench/pages/msr-gen-browser.ts';
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 const date = new Date().toISOString().slice(0, 10);
 const machine = `node ${os.cpus().length}-core ${Math.round(os.totalmem() / 2 ** 30)}GiB`;
-const command = ['npx tsx bench/msr-gen-browser.ts', ...process.argv.slice(2)].join(' ');
+const command = ['npm run bench:msr-gen-browser', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
 const round = (x: number) => Math.round(x * 10) / 10;
 
 const harness = await startBenchBrowser();
@@ -68,6 +68,7 @@ try {
           caption_first_ms: round(p.caption.first_ms),
           caption_warm_ms: round(p.caption.warm_ms),
           rec_load_ms: round(r.load),
+          rec_generator_ready_ms: round(r.ready),
           rec_block_first_ms: round(r.block.first_ms),
           rec_block_warm_ms: round(r.block.warm_ms),
           rec_recommend_first_ms: round(r.list.first_ms),
@@ -78,7 +79,7 @@ try {
         date,
         machine,
         browser: browserName,
-        notes: `${browserName}, onnxruntime-web ${device}${device === 'webgpu' ? ' (SwiftShader, software: no GPU on this machine)' : ''}; first = the first call after load (session warm-up included), warm = median of ${o.warm}; rec_block = 3 record() + one summary step from the kept summary; rec_recommend = first stage (cooccurrence, tfjs wasm) + P(yes) of its top 10; fixture models (2 layers of 32): the transformers.js path, not a production LM; machine shared with other work`,
+        notes: `${browserName}, onnxruntime-web ${device}${device === 'webgpu' ? ' (SwiftShader, software: no GPU on this machine)' : ''}; first = the first call after load (session warm-up included), warm = median of ${o.warm}; rec_load = until Recommender.load resolved (the LM loads in the background), rec_generator_ready = from the same start until generatorReady; rec_block = 3 record() + one summary step from the kept summary; rec_recommend = first stage (cooccurrence, tfjs wasm) + P(yes) of its top 10; fixture models (2 layers of 32): the transformers.js path, not a production LM; machine shared with other work`,
       });
     } finally {
       await context.close();
@@ -86,7 +87,7 @@ try {
   }
   const figures = (r: BenchRow) => {
     const m = r.metrics;
-    return `${r.backend}: summary step ${m.summary_step_warm_ms} ms warm (first ${m.summary_step_first_ms}); P(yes) of 20 ${m.rerank20_warm_ms} ms warm (first ${m.rerank20_first_ms}); caption ${m.caption_warm_ms} ms warm (first ${m.caption_first_ms}); loads LM ${m.lm_load_ms} / captioner ${m.captioner_load_ms} ms; Recommender: load ${m.rec_load_ms} ms, one block ${m.rec_block_warm_ms} ms warm (first ${m.rec_block_first_ms}), recommend() ${m.rec_recommend_warm_ms} ms warm (first ${m.rec_recommend_first_ms})${r.backend === 'webgpu' ? ' (SwiftShader)' : ''}`;
+    return `${r.backend}: summary step ${m.summary_step_warm_ms} ms warm (first ${m.summary_step_first_ms}); P(yes) of 20 ${m.rerank20_warm_ms} ms warm (first ${m.rerank20_first_ms}); caption ${m.caption_warm_ms} ms warm (first ${m.caption_first_ms}); loads LM ${m.lm_load_ms} / captioner ${m.captioner_load_ms} ms; Recommender: load ${m.rec_load_ms} ms (generator ready at ${m.rec_generator_ready_ms}), one block ${m.rec_block_warm_ms} ms warm (first ${m.rec_block_first_ms}), recommend() ${m.rec_recommend_warm_ms} ms warm (first ${m.rec_recommend_first_ms})${r.backend === 'webgpu' ? ' (SwiftShader)' : ''}`;
   };
   if (o.dryRun) for (const r of rows) log(`[dry run, not recorded] ${figures(r)}`);
   else await recordBench('msr-gen-browser', rows, figures);

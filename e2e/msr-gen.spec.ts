@@ -69,10 +69,14 @@ function loadCall<F extends keyof Load & string>(page: Page, fn: F, ...args: Par
   return pageModule<Load>(page, '/e2e/pages/msr-load.ts')(fn, ...args);
 }
 
-test('config.summary generative: the summary is kept in IndexedDB, read back after a reload without an LM call, advanced by one call per block; re-ranked by P(yes)', async ({ page }) => {
+test('config.summary generative: load does not wait for the LM; the summary is kept in IndexedDB, read back after a reload without an LM call, advanced by one call per block; re-ranked by P(yes)', async ({ page }) => {
   const external = watchNetwork(page, ORIGIN);
   await page.goto('/e2e/pages/blank.html');
   const first = await loadCall(page, 'firstVisit');
+  // load resolved before the LM (it loads in the worker, in the background); the first stage served meanwhile
+  expect(first.stateAtLoad).toBe('loading');
+  expect(first.early).toHaveLength(4);
+  expect(first.ready).toBe('ready');
   expect(first.summary?.startsWith('The user appears to have a preference for')).toBe(true);
   // six views: two blocks of 3, two generations; one re-ranked list: one yes/no request
   expect(first.counts).toMatchObject({ load: 1, generate: 2, yesNo: 1 });
@@ -84,7 +88,8 @@ test('config.summary generative: the summary is kept in IndexedDB, read back aft
 
   await page.reload();
   const again = await loadCall(page, 'afterReload');
-  expect(again.before).toEqual({ load: 1 });
+  expect(again.early, 'the kept text, served before the LM was there').toBe(first.summary);
+  expect(again.before, 'the catch-up found nothing to generate').toEqual({ load: 1 });
   expect(again.summary).toBe(first.summary);
   expect(again.read, 'no generation after the reload: the kept summary was read').toEqual({ load: 1, yesNo: 1 });
   expect(again.ids).toEqual(first.ids);
@@ -94,7 +99,7 @@ test('config.summary generative: the summary is kept in IndexedDB, read back aft
   expect(external, 'requests that left localhost').toEqual([]);
 });
 
-test('addItems() items get a stage-1 caption on demand in the worker, once per item; a cross-origin image is dropped, never fetched', async ({ page }) => {
+test('addItems() items get a stage-1 caption on demand in the worker, once per item, kept across a reload (another picture: captioned again); a cross-origin image is dropped, never fetched', async ({ page }) => {
   const external = watchNetwork(page, ORIGIN);
   await page.goto('/e2e/pages/blank.html');
   const r = await loadCall(page, 'captions');
@@ -105,5 +110,27 @@ test('addItems() items get a stage-1 caption on demand in the worker, once per i
   expect(r.remote).toBe(''); // its image was dropped at addItems() (items.allowRemoteImages off), no tagger in this bundle
   expect(r.warnings).toContain('UNSAFE_URL:new-remote');
   expect(r.catalog).toBe(''); // this bundle has no stage-1 file
+
+  // the caption was kept in IndexedDB: after a reload it is read back, the captioner not even loaded;
+  // another picture for the same item is captioned again
+  await page.reload();
+  const again = await loadCall(page, 'captionsAfterReload');
+  expect(again.kept).toBe(r.blob);
+  expect(again.afterKept, 'the LM worker only: no captioner loaded, nothing captioned').toEqual({ load: 1 });
+  expect(again.recaptioned).toBe(expected.captions[1].text);
+  expect(again.delta).toMatchObject({ loadCaptioner: 1, caption: 1 });
+  expect(external, 'requests that left localhost').toEqual([]);
+});
+
+test('<molar-recs> with the generative stages: it renders before the LM is there, then re-ranks itself and fires molar-generator-ready', async ({ page }) => {
+  const external = watchNetwork(page, ORIGIN);
+  await page.goto('/e2e/pages/blank.html');
+  const r = await loadCall(page, 'widget');
+  expect(r.events[0], 'ready while the LM still loads').toBe('ready:loading');
+  expect(r.events.indexOf('recommend'), 'a list before the LM').toBeLessThan(r.events.indexOf('generator-ready'));
+  expect(r.events.slice(-2), 're-ranked, then the event').toEqual(['recommend', 'generator-ready']);
+  expect(r.events.filter((e) => e.startsWith('error'))).toEqual([]);
+  expect(r.shown).toEqual(r.served);
+  expect(r.summary).toMatchObject({ source: 'generative', text: expect.stringMatching(/^The user appears to have a preference for/) });
   expect(external, 'requests that left localhost').toEqual([]);
 });

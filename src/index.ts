@@ -1,5 +1,5 @@
 /** The public surface of molar-web: everything a storefront or an ML engineer imports. */
-export { Recommender, type LoadOptions, type RecordInput, type RecommendOptions, type Recommendation, type Explanation, type Contribution } from './recommender/index.js';
+export { Recommender, type GeneratorState, type LoadOptions, type RecordInput, type RecommendOptions, type Recommendation, type Explanation, type Contribution } from './recommender/index.js';
 export { MolarError, ERROR_CODES, isMolarError, type MolarErrorCode } from './errors.js';
 export { DEFAULT_CONFIG, resolveConfig, type MolarConfig, type BackendChoice, type BackendName } from './config.js';
 export { selectBackend, type BackendReport } from './runtime/backend.js';

@@ -13,6 +13,7 @@ export const WARNING_CODES = [
   'UNKNOWN_ITEM', // record() of an id the bundle does not know: kept in history, not scored until addItems() or a rebuild
   'BACKEND_FILE_MISSING', // a backend's file (tfjs-backend-wasm's .wasm) was not at its configured URL; `auto` used the next backend
   'RERANKER_SKIPPED', // the bundle's re-ranker was trained over another model than the one served; recommending without it
+  'GENERATOR_UNAVAILABLE', // the generative providers' LM did not load (or failed its first summary); the default providers go on serving
 ] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
 

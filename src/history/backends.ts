@@ -4,7 +4,7 @@
  */
 import { openDB, type IDBPDatabase } from 'idb';
 import { MolarError } from '../errors.js';
-import { DB_VERSION, migrate, namespaceRange, type AddedItem, type HistoryDB, type HistoryEvent, type StoredEvent, type StoredItem, type StoredSummary, type SummaryRecord } from './schema.js';
+import { DB_VERSION, migrate, namespaceRange, type AddedItem, type HistoryDB, type HistoryEvent, type ItemTextRecord, type StoredEvent, type StoredItem, type StoredItemText, type StoredSummary, type SummaryRecord } from './schema.js';
 
 export interface HistoryBackend {
   readonly persistent: boolean;
@@ -26,6 +26,9 @@ export interface HistoryBackend {
   putSummary(s: StoredSummary): Promise<void>;
   /** every provider's summary state of `ns` */
   summaries(ns: string): Promise<SummaryRecord[]>;
+  /** the kept stage-1 text of added item `id` of `ns` */
+  itemText(ns: string, id: string): Promise<ItemTextRecord | undefined>;
+  putItemText(t: StoredItemText): Promise<void>;
   clear(ns: string): Promise<void>;
   clearAll(): Promise<void>;
   close(): void;
@@ -39,6 +42,7 @@ export interface IdbHooks {
 
 const stripEvent = ({ itemId, type, ts }: StoredEvent): HistoryEvent => ({ itemId, type, ts });
 const stripSummary = ({ ns: _ns, ...s }: StoredSummary): SummaryRecord => s;
+const stripItemText = ({ ns: _ns, ...t }: StoredItemText): ItemTextRecord => t;
 const stripItem = ({ id, record, vector, addedAt }: StoredItem): AddedItem => (vector ? { id, record, vector, addedAt } : { id, record, addedAt });
 
 /** Safari kills a transaction across a task boundary (idb #201); a closed connection needs reopening. Both are worth one retry. */
@@ -200,9 +204,23 @@ export class IdbBackend implements HistoryBackend {
     return this.run(async (db) => (await db.getAllFromIndex('summaries', 'by-ns', ns)).map(stripSummary));
   }
 
+  itemText(ns: string, id: string): Promise<ItemTextRecord | undefined> {
+    return this.run(async (db) => {
+      const t = await db.get('itemTexts', [ns, id]);
+      return t && stripItemText(t);
+    });
+  }
+
+  putItemText(t: StoredItemText): Promise<void> {
+    return this.run(async (db) => {
+      const tx = db.transaction('itemTexts', 'readwrite');
+      await Promise.all([tx.store.put(t), tx.done]);
+    });
+  }
+
   clear(ns: string): Promise<void> {
     return this.run(async (db) => {
-      const tx = db.transaction(['events', 'addedItems', 'summaries'], 'readwrite');
+      const tx = db.transaction(['events', 'addedItems', 'summaries', 'itemTexts'], 'readwrite');
       const work = async () => {
         // a union of the two store types is not callable, so one loop each
         const events = tx.objectStore('events');
@@ -211,6 +229,8 @@ export class IdbBackend implements HistoryBackend {
         for (const key of await items.index('by-ns').getAllKeys(ns)) await items.delete(key);
         const summaries = tx.objectStore('summaries');
         for (const key of await summaries.index('by-ns').getAllKeys(ns)) await summaries.delete(key);
+        const texts = tx.objectStore('itemTexts');
+        for (const key of await texts.index('by-ns').getAllKeys(ns)) await texts.delete(key);
       };
       await Promise.all([work(), tx.done]);
     });
@@ -218,8 +238,8 @@ export class IdbBackend implements HistoryBackend {
 
   clearAll(): Promise<void> {
     return this.run(async (db) => {
-      const tx = db.transaction(['events', 'addedItems', 'summaries'], 'readwrite');
-      await Promise.all([tx.objectStore('events').clear(), tx.objectStore('addedItems').clear(), tx.objectStore('summaries').clear(), tx.done]);
+      const tx = db.transaction(['events', 'addedItems', 'summaries', 'itemTexts'], 'readwrite');
+      await Promise.all([tx.objectStore('events').clear(), tx.objectStore('addedItems').clear(), tx.objectStore('summaries').clear(), tx.objectStore('itemTexts').clear(), tx.done]);
     });
   }
 
@@ -234,6 +254,7 @@ interface MemoryTable {
   events: StoredEvent[];
   items: Map<string, StoredItem>;
   summaries: Map<string, StoredSummary>;
+  texts: Map<string, StoredItemText>;
 }
 
 /**
@@ -251,7 +272,7 @@ export class MemoryBackend implements HistoryBackend {
     let db = MemoryBackend.dbs.get(this.dbName);
     if (!db) MemoryBackend.dbs.set(this.dbName, (db = new Map()));
     let t = db.get(ns);
-    if (!t) db.set(ns, (t = { events: [], items: new Map(), summaries: new Map() }));
+    if (!t) db.set(ns, (t = { events: [], items: new Map(), summaries: new Map(), texts: new Map() }));
     return t;
   }
 
@@ -297,6 +318,13 @@ export class MemoryBackend implements HistoryBackend {
   }
   async summaries(ns: string): Promise<SummaryRecord[]> {
     return [...this.table(ns).summaries.values()].map(stripSummary);
+  }
+  async itemText(ns: string, id: string): Promise<ItemTextRecord | undefined> {
+    const t = this.table(ns).texts.get(id);
+    return t && stripItemText(t);
+  }
+  async putItemText(t: StoredItemText): Promise<void> {
+    this.table(t.ns).texts.set(t.id, t);
   }
   async clear(ns: string): Promise<void> {
     MemoryBackend.dbs.get(this.dbName)?.delete(ns);

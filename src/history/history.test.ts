@@ -206,7 +206,51 @@ describe('HistoryStore on IndexedDB', () => {
     raw.close();
   });
 
-  it('migrates a hand-made v2 database to v3, keeping every event and added item', async () => {
+  it('migrates a hand-made v3 database to v4, keeping every event, added item and summary; item texts are kept and forgotten with the namespace', async () => {
+    const cfg = freshCfg();
+    // the v3 schema written out by hand, as the v1 test does
+    const v3 = await openDB(cfg.dbName, 3, {
+      upgrade(db) {
+        const events = db.createObjectStore('events', { keyPath: 'seq', autoIncrement: true });
+        events.createIndex('by-ns', 'ns');
+        events.createIndex('by-ns-ts', ['ns', 'ts']);
+        db.createObjectStore('addedItems', { keyPath: ['ns', 'id'] }).createIndex('by-ns', 'ns');
+        db.createObjectStore('summaries', { keyPath: ['ns', 'provider'] }).createIndex('by-ns', 'ns');
+      },
+    });
+    const events = Array.from({ length: 12 }, (_, i) => ({ ns: i % 3 === 0 ? 'other' : 'shop', itemId: `i${i}`, type: 'view', ts: 100 + i }));
+    for (const ev of events) await v3.add('events', ev);
+    await v3.put('addedItems', { ns: 'shop', id: 'sku-new', record: { id: 'sku-new', title: 'New' }, addedAt: 5 });
+    await v3.put('summaries', { ns: 'shop', provider: 'gen', source: 's', blocks: 1, items: ['i1', 'i2', 'i4'], states: new Float32Array(0), text: 'kept', updatedAt: 7 });
+    v3.close();
+
+    const h = await openStore('shop', cfg);
+    expect(await h.list()).toEqual(events.filter((e) => e.ns === 'shop').map(({ itemId, type, ts }) => ({ itemId, type, ts })));
+    expect((await h.addedItems()).map((i) => i.id)).toEqual(['sku-new']);
+    expect((await h.summary('gen'))?.text).toBe('kept');
+    const raw = await openDB(cfg.dbName);
+    expect(raw.version).toBe(4);
+    raw.close();
+    // the v4 store: one text per item, replaced by a second put, checked, not exported
+    await h.putItemText({ id: 'sku-new', source: 'cap a', text: 'a mug', updatedAt: 1 });
+    await h.putItemText({ id: 'sku-new', source: 'cap b', text: 'a blue mug', updatedAt: 2 });
+    expect(await h.itemText('sku-new')).toEqual({ id: 'sku-new', source: 'cap b', text: 'a blue mug', updatedAt: 2 });
+    await expectMolar(h.putItemText({ id: 'sku-new', source: 'cap', text: 5 as never, updatedAt: 1 }), 'BAD_INPUT', 'text');
+    await expectMolar(h.putItemText({ id: '', source: 'cap', text: 't', updatedAt: 1 }), 'BAD_INPUT', 'id');
+    expect(Object.keys(JSON.parse(await h.exportJSON()))).not.toContain('itemTexts');
+    const other = await openStore('other', cfg);
+    await other.putItemText({ id: 'o', source: 'cap', text: 'other shop', updatedAt: 1 });
+    // clear() forgets this namespace's, clearAll() every namespace's
+    await h.clear();
+    expect(await h.itemText('sku-new')).toBeUndefined();
+    expect((await other.itemText('o'))?.text).toBe('other shop');
+    await h.putItemText({ id: 'sku-new', source: 'cap', text: 'again', updatedAt: 3 });
+    await h.clearAll();
+    expect(await h.itemText('sku-new')).toBeUndefined();
+    expect(await other.itemText('o')).toBeUndefined();
+  });
+
+  it('migrates a hand-made v2 database to v3 (and on), keeping every event and added item', async () => {
     const cfg = freshCfg();
     // the v2 schema written out by hand, as the v1 test does
     const v2 = await openDB(cfg.dbName, 2, {
@@ -230,7 +274,7 @@ describe('HistoryStore on IndexedDB', () => {
     await h.putSummary({ provider: 'msr', source: 's', blocks: 0, items: [], states: new Float32Array(0), updatedAt: 1 }); // the v3 store exists
     expect((await h.summary('msr'))!.source).toBe('s');
     const raw = await openDB(cfg.dbName);
-    expect(raw.version).toBe(3);
+    expect(raw.version).toBe(DB_VERSION);
     expect(await raw.countFromIndex('events', 'by-ns', 'other')).toBe(10);
     expect(await raw.count('events')).toBe(40);
     raw.close();

@@ -57,6 +57,21 @@ export interface SummaryRecord {
   updatedAt: number;
 }
 
+/**
+ * MLLM-MSR stage 1's text of an item added with addItems(), as the generative captioner wrote it
+ * (summary/item-texts.ts), kept so a reload does not caption the same image again. Derived from the
+ * shop's item, not from the shopper: cleared with the namespace, not exported.
+ */
+export interface ItemTextRecord {
+  /** the added item's id */
+  id: string;
+  /** what it was computed from: the captioner (model, dtype, tokens) and the image (its URL, or a Blob's sha256); any other source's text is recomputed */
+  source: string;
+  text: string;
+  /** unix ms of the last update */
+  updatedAt: number;
+}
+
 export interface StoredEvent extends HistoryEvent {
   ns: string;
   /** auto-increment key, injected by IndexedDB; breaks ts ties in insertion order */
@@ -71,6 +86,10 @@ export interface StoredSummary extends SummaryRecord {
   ns: string;
 }
 
+export interface StoredItemText extends ItemTextRecord {
+  ns: string;
+}
+
 /**
  * Schema history:
  * - v1: `events` (auto-increment key `seq`) with index `by-ns`. Lists came back in insertion order,
@@ -80,8 +99,10 @@ export interface StoredSummary extends SummaryRecord {
  *   cold-start items the Recommender persists beside the history.
  * - v3: store `summaries` keyed [ns, provider] (index `by-ns`): the preference summary's state
  *   (SummaryRecord), exported and cleared with the namespace's events.
+ * - v4: store `itemTexts` keyed [ns, id] (index `by-ns`): added items' generative captions
+ *   (ItemTextRecord), cleared with the namespace.
  */
-export const DB_VERSION = 3;
+export const DB_VERSION = 4;
 
 export interface HistoryDB extends DBSchema {
   events: {
@@ -97,6 +118,11 @@ export interface HistoryDB extends DBSchema {
   summaries: {
     key: [string, string];
     value: StoredSummary;
+    indexes: { 'by-ns': string };
+  };
+  itemTexts: {
+    key: [string, string];
+    value: StoredItemText;
     indexes: { 'by-ns': string };
   };
 }
@@ -120,6 +146,10 @@ export function migrate(
   if (oldVersion < 3) {
     // a new store only: the events and added items stay as they are
     db.createObjectStore('summaries', { keyPath: ['ns', 'provider'] }).createIndex('by-ns', 'ns');
+  }
+  if (oldVersion < 4) {
+    // a new store only, as v3's was
+    db.createObjectStore('itemTexts', { keyPath: ['ns', 'id'] }).createIndex('by-ns', 'ns');
   }
 }
 

@@ -12,7 +12,7 @@
 import { DEFAULT_CONFIG, type HistoryConfig } from '../config.js';
 import { MolarError } from '../errors.js';
 import { IdbBackend, isQuotaError, MemoryBackend, type HistoryBackend } from './backends.js';
-import { DB_VERSION, EVENT_TYPES, type AddedItem, type AddedItemRecord, type EventType, type HistoryEvent, type HistoryEventInput, type SummaryRecord } from './schema.js';
+import { DB_VERSION, EVENT_TYPES, type AddedItem, type AddedItemRecord, type EventType, type HistoryEvent, type HistoryEventInput, type ItemTextRecord, type SummaryRecord } from './schema.js';
 import { consoleWarning, type WarningCode } from '../warnings.js';
 
 /** Deletes per transaction when trimming: few enough that a record() queued behind a batch waits only a few ms. */
@@ -29,6 +29,8 @@ export const MAX_ITEM_ID_CHARS = 65_536;
 export const QUOTA_DROP_FRACTION = 0.1;
 /** A kept summary text is a paragraph at most (the generative summarizer's, summary/gen-memory.ts). */
 export const MAX_SUMMARY_TEXT = 8_000;
+/** A kept caption of an added item (summary/item-texts.ts) and what it was computed from: a paragraph, a URL. */
+export const MAX_ITEM_TEXT = 8_000;
 
 export interface HistoryOpenOptions {
   /** throw HISTORY_UNAVAILABLE instead of falling back to memory when IndexedDB fails */
@@ -177,7 +179,22 @@ export class HistoryStore {
     await this.write((b) => b.putSummary({ ns: this.namespace, ...record }));
   }
 
-  /** Forget this namespace: its events, added items and preference summary. */
+  /** The kept stage-1 text of added item `id` (summary/item-texts.ts), if any. */
+  itemText(id: string): Promise<ItemTextRecord | undefined> {
+    return this.use((b) => b.itemText(this.namespace, id));
+  }
+
+  /** Keep an added item's stage-1 text (one per item; a second call replaces it). Derived data, like the summary. */
+  async putItemText(record: ItemTextRecord): Promise<void> {
+    if (typeof record?.id !== 'string' || record.id === '') throw new MolarError('BAD_INPUT', `expected a non-empty string item id, got ${JSON.stringify(record?.id)}`, { field: 'id' });
+    for (const field of ['source', 'text'] as const) {
+      const v = record[field];
+      if (typeof v !== 'string' || v.length > MAX_ITEM_TEXT) throw new MolarError('BAD_INPUT', `expected the ${field} as a string of at most ${MAX_ITEM_TEXT} characters`, { field });
+    }
+    await this.write((b) => b.putItemText({ ns: this.namespace, ...record }));
+  }
+
+  /** Forget this namespace: its events, added items (and their kept texts) and preference summary. */
   clear(): Promise<void> {
     return this.use((b) => b.clear(this.namespace));
   }

@@ -46,7 +46,8 @@ export interface LoadOptions {
   /**
    * the module worker the generative providers run in (`config.summary`: summarizer / reranker /
    * captioner 'generative'), one per model; default summary/worker.ts, which Vite bundles. A shop's
-   * bundler that cannot follow `new URL('./worker.ts', import.meta.url)` hands in its own here.
+   * bundler that cannot follow `new URL('./worker.ts', import.meta.url)` hands in its own here
+   * (used wherever it is given, in Node too: a test's stand-in worker).
    */
   summaryWorker?: () => Worker;
   /** URL prefix of the encoder model folders addItems() loads; default `config.encoders.modelBaseUrl` ("/models/") */
@@ -89,9 +90,19 @@ interface Parts {
   onWarning: WarningHandler;
   /** MLLM-MSR stage 1's text per item (the bundle's image summaries or tags; added items on demand) */
   texts?: ItemTexts;
-  /** the generative summarizer (and re-ranker), when config.summary chose them */
+  /** the generative summarizer (and re-ranker), when config.summary chose them; its LM loads in the background */
   gen?: Generative;
+  /** the page passed its own re-ranker: the generative one never replaces it */
+  pageReranker: boolean;
 }
+
+/**
+ * Where the generative LM (`config.summary.summarizer: 'generative'`) stands: 'none' (not
+ * configured), 'loading' (the default providers serve meanwhile), 'ready' (the generative summary
+ * caught up, the generative re-ranker serving), 'failed' (a GENERATOR_UNAVAILABLE warning said why,
+ * or the Recommender was disposed first; the default providers go on serving).
+ */
+export type GeneratorState = 'none' | 'loading' | 'ready' | 'failed';
 
 /**
  * The front door: loads a bundle, picks a compute backend, keeps the shopper's history in
@@ -105,7 +116,7 @@ interface Parts {
  * await rec.recommend({ k: 3 });             // [{ item: { id: 'sku-7', … }, score: 0.41 }, …]
  * ```
  * Events: 'backendchange' (detail: BackendReport & { lost }) when a lost GPU forced a fallback;
- * 'warning' (detail: MolarWarning).
+ * 'warning' (detail: MolarWarning); 'generatorready' once the generative LM serves (see generatorReady).
  */
 export class Recommender extends EventTarget {
   private disposed = false;
@@ -119,11 +130,16 @@ export class Recommender extends EventTarget {
   private readonly addedAttributes: (Record<string, string> | undefined)[] = [];
   /** unknown ids record() has warned about already (one warning per id, not per view) */
   private readonly unknownWarned = new Set<string>();
+  private genState: GeneratorState;
+  private genSettled: Promise<GeneratorState> = Promise.resolve('none');
+  /** the bundle's re-ranker that served while the LM loaded, kept (unserved) until dispose: a recommend() in flight may still hold it */
+  private retired?: Reranker;
 
   private constructor(private readonly parts: Parts) {
     super();
     this.all = [...parts.items];
     this.lookup = new Map(this.all.map((it, i) => [it.id, i + 1]));
+    this.genState = parts.gen ? 'loading' : 'none';
     this.watch();
   }
 
@@ -176,15 +192,21 @@ export class Recommender extends EventTarget {
       // MLLM-MSR as config.summary chooses: stage 1's texts, the generative LM (in a worker), else the bundle's
       // re-ranker; the generative code is fetched only by a page that configured it (the widget's eager script stays small)
       const g = config.summary.summarizer === 'generative' || config.summary.captioner === 'generative' ? await import('../summary/gen-load.js') : undefined;
-      texts = loadItemTexts(manifest, bundle.readFile, { captioner: g?.configuredCaptioner(config, opts.summaryWorker), warn: relay });
-      gen = await g?.loadGenerative(config, { storage: history, texts, makeWorker: opts.summaryWorker });
-      if (!opts.reranker && config.summary.rerank && config.summary.reranker === 'default') bundled = await loadMsrReranker(manifest, bundle.readFile, { served: modelEntry.kind, weight: config.summary.weight, warn: relay, storage: history });
+      // added items' captions are kept beside the history, so a reload does not caption them again
+      texts = loadItemTexts(manifest, bundle.readFile, { captioner: g?.configuredCaptioner(config, opts.summaryWorker), captionSource: g?.captionSource(config), store: history, warn: relay });
+      // the LM loads in the background (tens of seconds to minutes for a real one): nothing here waits for it
+      gen = g?.startGenerative(config, { storage: history, texts, makeWorker: opts.summaryWorker });
+      // the bundle's re-ranker serves until a generative one is ready, and for good if it never is
+      const generativeReranker = config.summary.reranker === 'generative';
+      if (!opts.reranker && config.summary.rerank) bundled = await loadMsrReranker(manifest, bundle.readFile, { served: modelEntry.kind, weight: config.summary.weight, warn: generativeReranker ? undefined : relay, storage: history });
       const vEntry = manifest.models.map((m) => entryOf(m, 'item-vectors')).find((e) => e !== undefined);
       const coldStart = vEntry ? await ColdStart.load(vEntry, bundle.readFile, manifest.numItems, { config, modelBaseUrl: opts.modelBaseUrl, warn: relay }) : null;
       const items = resolveItemUrls(bundle.items, bundle.baseUrl, page, relay, config.items);
-      const rec = new Recommender({ bundle, items, modelEntry, scorer, report, history, config, coldStart, reranker: opts.reranker ?? gen?.reranker ?? bundled ?? KEEP_ORDER, onWarning: opts.onWarning ?? consoleWarning, texts, gen });
+      const rec = new Recommender({ bundle, items, modelEntry, scorer, report, history, config, coldStart, reranker: opts.reranker ?? bundled ?? KEEP_ORDER, onWarning: opts.onWarning ?? consoleWarning, texts, gen, pageReranker: !!opts.reranker });
       warn = (w) => rec.warn(w);
       if (coldStart) for (const a of await coldStart.restore(history, (id) => rec.lookup.has(id))) rec.attach(a.record, a.vector);
+      // followed once the added items are back: the catch-up reads the history through them
+      if (gen) rec.genSettled = rec.follow(gen);
       return rec;
     } catch (e) {
       scorer.dispose();
@@ -218,6 +240,28 @@ export class Recommender extends EventTarget {
   /** Why the active backend won and why the ones before it were skipped. */
   get backendReport(): BackendReport {
     return this.parts.report;
+  }
+
+  /** Where the generative LM stands (GeneratorState); 'none' unless `config.summary.summarizer` is 'generative'. */
+  get generatorState(): GeneratorState {
+    return this.genState;
+  }
+
+  /**
+   * Settles when the generative LM serves ('ready': loaded, and the summary caught up with the
+   * blocks completed meanwhile, one LM call each) or never will ('failed', with a
+   * GENERATOR_UNAVAILABLE warning); 'none' at once without one. It never rejects: a failed LM
+   * leaves the default providers serving, which is no error of the page's.
+   *
+   * **Example:**
+   * ```ts
+   * const rec = await Recommender.load({ bundleUrl, config: { summary: { summarizer: 'generative', generator } } });
+   * await rec.recommend({ k: 8 });                 // at once: the first stage (and the bundle's re-ranker)
+   * if ((await rec.generatorReady) === 'ready') (await rec.preferenceSummary())?.text; // "The user appears to …"
+   * ```
+   */
+  get generatorReady(): Promise<GeneratorState> {
+    return this.genSettled;
   }
 
   /** Is the history kept in IndexedDB (true) or only in memory because IndexedDB failed (false)? */
@@ -326,16 +370,24 @@ export class Recommender extends EventTarget {
   /**
    * The shopper's preference summary (MLLM-MSR stage 2), text only: the generative one ("The user
    * appears to have a preference for …", advanced by the blocks completed since the kept one) when
-   * `config.summary.summarizer` is 'generative'; else the bundle's learned state read through stage 1's
-   * tags ("Prefers …; lately …") when its re-ranker is in use; null otherwise.
+   * `config.summary.summarizer` is 'generative' and its LM is ready; else the bundle's learned state
+   * read through stage 1's tags ("Prefers …; lately …") when its re-ranker is in use; null otherwise.
+   * While the LM loads (or when it failed) no LM runs: the kept generative text is served if one
+   * fits the history (a returning shopper's, possibly a block or more behind), else the learned one,
+   * else '' (nothing yet). `source` says which it is.
    */
   async preferenceSummary(): Promise<PreferenceSummary | null> {
     this.alive();
     const gen = this.parts.gen;
-    if (gen) return { text: (await gen.memory.read(await this.historyIds(), this.all)).summary, prefers: [], lately: [] };
+    const seq = await this.historyIds();
+    const generative = (text: string): PreferenceSummary => ({ text, prefers: [], lately: [], source: 'generative' });
+    if (gen && this.genState === 'ready') return generative((await gen.memory.read(seq, this.all)).summary);
+    // not waiting on a catch-up in progress either: what it has written so far
+    const kept = gen && (await gen.memory.kept(seq, this.all, { wait: false })).summary;
+    if (kept) return generative(kept);
     const r = this.parts.reranker;
-    if (!(r instanceof MsrReranker)) return null;
-    return r.describe(await this.historyIds(), this.all);
+    if (r instanceof MsrReranker) return { ...(await r.describe(seq, this.all)), source: 'learned' };
+    return gen ? generative('') : null;
   }
 
   /**
@@ -427,6 +479,12 @@ export class Recommender extends EventTarget {
     this.parts.scorer.dispose();
     this.parts.coldStart?.dropEncoder();
     this.parts.reranker.dispose?.();
+    try {
+      this.retired?.dispose?.();
+    } catch {
+      // a retired re-ranker whose GPU went: nothing of it is reachable any more
+    }
+    // ends a load in flight too: its worker is terminated now, not when the download finishes
     this.parts.gen?.dispose();
     this.parts.texts?.dispose();
     this.parts.history.close();
@@ -459,6 +517,33 @@ export class Recommender extends EventTarget {
   /** The history as internal ids, oldest first; ids nothing knows yet (recorded before addItems()) are left out. */
   private async historyIds(): Promise<Int32Array> {
     return Int32Array.from((await this.parts.history.itemSequence()).map((id) => this.lookup.get(id) ?? 0).filter((i) => i > 0));
+  }
+
+  /**
+   * The generative LM's load, followed: once it is there, the summary catches up with the blocks
+   * completed meanwhile (one LM call each, written as it goes), then the generative re-ranker takes
+   * over from the bundle's. A failed load (or catch-up) leaves the default providers serving.
+   */
+  private async follow(gen: Generative): Promise<GeneratorState> {
+    try {
+      await gen.ready;
+      this.alive();
+      await gen.memory.read(await this.historyIds(), this.all);
+      this.alive();
+    } catch (e) {
+      this.genState = 'failed';
+      if (this.disposed) return 'failed';
+      gen.dispose();
+      this.warn({ code: 'GENERATOR_UNAVAILABLE', message: `the generative summary's LM is unavailable (${e instanceof Error ? e.message : String(e)}); serving with the default providers`, cause: e });
+      return 'failed';
+    }
+    if (gen.reranker && !this.parts.pageReranker) {
+      this.retired = this.parts.reranker;
+      this.parts.reranker = gen.reranker;
+    }
+    this.genState = 'ready';
+    this.dispatchEvent(new CustomEvent('generatorready'));
+    return 'ready';
   }
 
   /** Hands a warning to `onWarning` and dispatches it as a 'warning' event. */

@@ -18,6 +18,11 @@ export interface PreferenceSummary {
   prefers: Tag[];
   /** the tags behind "lately" */
   lately: Tag[];
+  /**
+   * who wrote `text` (set by Recommender.preferenceSummary): the bundle's learned state, or the
+   * generative LM (also its kept text while the LM loads, which may be a block or more behind)
+   */
+  source?: 'learned' | 'generative';
 }
 
 export interface TagSource {

@@ -28,8 +28,11 @@ export const CAPTION_DEFAULTS = Object.freeze({ maxNewTokens: 32 });
 type Tensor = import('@huggingface/transformers').Tensor;
 type Net = { generate(args: Record<string, unknown>): Promise<unknown>; dispose(): Promise<unknown> };
 
+/** The captioner's name, known before it loads (what its cached captions are keyed by). */
+export const captionerName = (model: string): string => `hf-caption:${model}`;
+
 export async function loadCaptioner(model: string, decode: ImageDecoder, o: TransformersLoadOptions & { maxNewTokens?: number } = {}): Promise<ImageSummaryProvider> {
-  const name = `hf-caption:${model}`;
+  const name = captionerName(model);
   const maxNewTokens = o.maxNewTokens ?? CAPTION_DEFAULTS.maxNewTokens;
   if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 1)) throw new MolarError('BAD_CONFIG', `maxNewTokens must be a whole number >= 1, got ${maxNewTokens}`, { field: 'maxNewTokens' });
   const hf = await transformers(o);

@@ -41,8 +41,11 @@ export const YES_NO_BATCH = 8;
 
 const disposeAll = (out: Outputs) => Object.values(out).forEach((t) => t?.dispose?.());
 
+/** The LM's name, known before it loads (the generative summary's store key is built from it). */
+export const lmName = (model: string): string => `hf-lm:${model}`;
+
 export async function loadCausalLm(model: string, o: TransformersLoadOptions = {}): Promise<TextLm> {
-  const name = `hf-lm:${model}`;
+  const name = lmName(model);
   const hf = await transformers(o);
   const { tokenizer, net } = await loading(hf, name, model, async (opts) => {
     const [tokenizer, net] = await Promise.all([hf.AutoTokenizer.from_pretrained(model, opts), hf.AutoModelForCausalLM.from_pretrained(model, opts)]);

@@ -50,9 +50,13 @@ export class GenerativeMemory {
     return run;
   }
 
-  /** The kept summary as it stands, generating nothing (what-if histories of explanations read this). */
-  async kept(history: Int32Array, items: readonly ItemRecord[]): Promise<SummaryState> {
-    await this.queue;
+  /**
+   * The kept summary as it stands, generating nothing (what-if histories of explanations read this;
+   * so does a Recommender while its LM loads). `wait: false` reads the store without waiting for a
+   * read in progress: what it has written so far, step by step.
+   */
+  async kept(history: Int32Array, items: readonly ItemRecord[], { wait = true } = {}): Promise<SummaryState> {
+    if (wait) await this.queue;
     const names = Array.from(history, (id) => items[id - 1]?.id ?? `#${id}`);
     const r = this.usable(await this.storage.summary(this.provider), names);
     return r ? { summary: r.text ?? '', blocks: r.blocks } : { summary: '', blocks: 0 };

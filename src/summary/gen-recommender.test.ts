@@ -69,6 +69,7 @@ describe('generative stages chosen by config.summary', () => {
     const namespace = `gen-config-${ns++}`;
     const SIX = ['st-1f600', 'st-1f604', 'st-1f923', 'st-1f60d', 'st-1f602', 'st-1f929'];
     const rec = await load({ model: 'cooccurrence', namespace, config });
+    expect(await rec.generatorReady).toBe('ready'); // it loads in the background (gen-background.test.ts)
     const known = SIX.filter((id) => rec.item(id));
     expect(known).toEqual(SIX);
     for (const itemId of SIX) await rec.record({ itemId });
@@ -87,6 +88,7 @@ describe('generative stages chosen by config.summary', () => {
 
     // the reload: same namespace, a new Recommender; the summary is read back, not recomputed
     const again = await load({ model: 'cooccurrence', namespace, config });
+    expect(await again.generatorReady).toBe('ready');
     step.mockClear();
     expect((await again.preferenceSummary())!.text).toBe(six!.text);
     expect(step).not.toHaveBeenCalled();
@@ -121,8 +123,13 @@ describe('generative stages chosen by config.summary', () => {
     step.mockRestore();
   });
 
-  it('a generator that is not there fails the load naming the model; a bad generator config is BAD_CONFIG naming the field', async () => {
-    await expect(load({ model: 'cooccurrence', config: { summary: { summarizer: 'generative', generator: { model: 'no-such-lm', localModelPath: GEN } } } })).rejects.toMatchObject({ code: 'IO', message: expect.stringContaining('"no-such-lm"') });
+  it('a generator that is not there is a warning naming the model, not a failed load; a bad generator config is BAD_CONFIG naming the field', async () => {
+    const warnings: string[] = [];
+    const rec = await load({ model: 'cooccurrence', onWarning: (w) => warnings.push(`${w.code}: ${w.message}`), config: { summary: { summarizer: 'generative', generator: { model: 'no-such-lm', localModelPath: GEN } } } });
+    expect(await rec.generatorReady).toBe('failed');
+    expect(warnings).toEqual([expect.stringMatching(/^GENERATOR_UNAVAILABLE: .*"no-such-lm"/)]);
+    expect(await rec.recommend({ k: 3 })).toHaveLength(3);
+    rec.dispose();
     await expect(load({ config: { summary: { reranker: 'generative', generator } } })).rejects.toMatchObject({ code: 'BAD_CONFIG', field: 'summary.summarizer' });
     await expect(load({ config: { summary: { summarizer: 'generative', generator: { ...generator, blockSize: 0 } } } })).rejects.toMatchObject({ code: 'BAD_CONFIG', field: 'summary.generator.blockSize' });
   });

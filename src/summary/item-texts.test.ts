@@ -1,7 +1,9 @@
+import 'fake-indexeddb/auto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { HistoryStore } from '../history/index.js';
 import type { Manifest } from '../bundle/manifest.js';
 import type { DecodedImage } from '../encoders/types.js';
 import type { MolarWarning } from '../warnings.js';
@@ -79,6 +81,72 @@ describe('ItemTexts', () => {
     expect(captioned).toBe(2);
     expect(warnings).toEqual([]);
     texts.dispose();
+  });
+
+  it('keeps captions in the history store: a reload captions nothing again; another image, or another captioner, is captioned afresh', async () => {
+    const h = await HistoryStore.open('shop', { dbName: 'item-texts-kept', maxEvents: 100 }, { onWarning: () => {} });
+    let loads = 0;
+    let captioned = 0;
+    // URLs and Blobs as the Recommender hands them over, decoded here to the fixture's images
+    const decode = async (x: unknown): Promise<DecodedImage> => {
+      const key = typeof x === 'string' ? x : await (x as Blob).text();
+      return image(key.includes('second') ? 1 : 0);
+    };
+    const captioner = async () => {
+      loads++;
+      const c = await loadCaptioner('tiny-captioner', decode, { localModelPath: GEN, maxNewTokens: expected.max_new_tokens.caption });
+      captioners.push(c);
+      return { ...c, name: c.name, summarize: (imgs: Parameters<typeof c.summarize>[0], o?: Parameters<typeof c.summarize>[1]) => ((captioned += imgs.length), c.summarize(imgs, o)) };
+    };
+    const n = manifest.numItems;
+    const page = (captionSource = 'hf-caption:tiny-captioner fp32 10 tokens') => loadItemTexts(manifest, readFile, { captioner, captionSource, store: h })!;
+    const first = page();
+    first.add(n + 1, { name: 'url-item', image: 'https://shop.example/first.png' });
+    first.add(n + 2, { name: 'blob-item', image: new Blob(['first picture'], { type: 'image/png' }) });
+    expect(await first.text(n + 1)).toBe(expected.captions[0].text);
+    expect(await first.text(n + 2)).toBe(expected.captions[0].text);
+    expect([loads, captioned]).toEqual([1, 2]);
+    expect(await h.itemText('url-item')).toMatchObject({ id: 'url-item', text: expected.captions[0].text });
+    first.dispose();
+
+    // a reload: the same items (a Blob with the same bytes is a new object), nothing captioned, the captioner never loaded
+    loads = captioned = 0;
+    const again = page();
+    again.add(n + 1, { name: 'url-item', image: 'https://shop.example/first.png' });
+    again.add(n + 2, { name: 'blob-item', image: new Blob(['first picture'], { type: 'image/png' }) });
+    expect(await again.text(n + 1)).toBe(expected.captions[0].text);
+    expect(await again.text(n + 2)).toBe(expected.captions[0].text);
+    expect([loads, captioned]).toEqual([0, 0]);
+    again.dispose();
+
+    // another image under the same ids: captioned again, and that caption kept instead
+    const changed = page();
+    changed.add(n + 1, { name: 'url-item', image: 'https://shop.example/second.png' });
+    changed.add(n + 2, { name: 'blob-item', image: new Blob(['second picture'], { type: 'image/png' }) });
+    expect(await changed.text(n + 1)).toBe(expected.captions[1].text);
+    expect(await changed.text(n + 2)).toBe(expected.captions[1].text);
+    expect(captioned).toBe(2);
+    expect((await h.itemText('url-item'))?.text).toBe(expected.captions[1].text);
+    changed.dispose();
+
+    // another captioner (model, dtype or length): captioned again
+    captioned = 0;
+    const other = page('hf-caption:tiny-captioner q8 10 tokens');
+    other.add(n + 1, { name: 'url-item', image: 'https://shop.example/second.png' });
+    expect(await other.text(n + 1)).toBe(expected.captions[1].text);
+    expect(captioned).toBe(1);
+    other.dispose();
+
+    // forgotten with the history; a store that fails costs only the caption
+    await h.clearAll();
+    expect(await h.itemText('url-item')).toBeUndefined();
+    h.close();
+    captioned = 0;
+    const closed = page();
+    closed.add(n + 1, { name: 'url-item', image: 'https://shop.example/first.png' });
+    expect(await closed.text(n + 1)).toBe(expected.captions[0].text);
+    expect(captioned).toBe(1);
+    closed.dispose();
   });
 
   it('a captioner that does not load rejects the ask and is tried again on the next', async () => {

@@ -9,8 +9,15 @@
  * The image an added item is captioned from is the one the Recommender kept for it: a Blob the page
  * handed in, or its URL after items/urls.ts applied `items.allowRemoteImages` (a cross-origin URL
  * is gone by then unless the shop allowed it), so nothing is fetched from another origin unasked.
+ *
+ * A caption is also kept in `store` (the history's `itemTexts`, history/schema.ts v4), so a reload
+ * does not caption the same image again. It is kept under its source, the captioner (`captionSource`:
+ * model, dtype, tokens) and the image (sha256 of its URL, or of a Blob's bytes): another captioner
+ * or another image is captioned afresh. The store is best effort: one that fails only costs a caption.
  */
 import { entryOf, type Manifest } from '../bundle/manifest.js';
+import { sha256Hex } from '../bundle/read.js';
+import type { ItemTextRecord } from '../history/index.js';
 import type { ImageInput } from '../encoders/types.js';
 import { MolarError } from '../errors.js';
 import type { WarningHandler } from '../warnings.js';
@@ -35,12 +42,22 @@ export interface BundleTexts {
   tagger?: LinearTagger;
 }
 
+/** Where captions are kept between page loads: HistoryStore has these two (history/store.ts). */
+export interface ItemTextStorage {
+  itemText(id: string): Promise<ItemTextRecord | undefined>;
+  putItemText(record: ItemTextRecord): Promise<void>;
+}
+
 export interface ItemTextSources {
   /** the bundle's files, read when first needed (a page that never asks fetches none of them) */
   bundle: () => Promise<BundleTexts>;
   /** the generative captioner, loaded on first use */
   captioner?: () => Promise<ImageSummaryProvider>;
+  /** what the captioner is (gen-load.ts captionSource: model, dtype, tokens); with `store`, captions are kept under it */
+  captionSource?: string;
+  store?: ItemTextStorage;
   warn?: WarningHandler;
+  now?: () => number;
 }
 
 export class ItemTexts {
@@ -104,13 +121,30 @@ export class ItemTexts {
     const a = this.added.get(id);
     if (!a) return '';
     if (this.o.captioner && a.image !== undefined && a.image !== null && a.image !== '') {
+      const source = await this.sourceOf(a.image);
+      const kept = source && (await this.o.store!.itemText(a.name).catch(() => undefined));
+      if (kept && kept.source === source) return kept.text;
       const [caption] = await (await this.loadCaptioner()).summarize([a.image], {
         onWarning: (_, reason) => this.o.warn?.({ code: 'IMAGE_UNREADABLE', itemId: a.name, message: `addItems: item "${a.name}": its image could not be captioned (${reason}); described by its vector instead` }),
       });
-      if (caption) return caption;
+      if (caption) {
+        // a store that refuses (closed, full) costs only the caption next time
+        if (source) await this.o.store!.putItemText({ id: a.name, source, text: caption, updatedAt: (this.o.now ?? Date.now)() }).catch(() => undefined);
+        return caption;
+      }
     }
     const { tagger } = await this.bundle();
     return tagger && a.vector && a.vector.length === tagger.dim ? tagger.tagVector(a.vector).text : '';
+  }
+
+  /** The key a kept caption of `image` is valid under; undefined when captions are not kept (or the image is not a URL or a Blob). */
+  private async sourceOf(image: ImageInput): Promise<string | undefined> {
+    if (!this.o.store || !this.o.captionSource) return undefined;
+    let what: string;
+    if (typeof image === 'string') what = `url ${await sha256Hex(new TextEncoder().encode(image).buffer as ArrayBuffer)}`;
+    else if (typeof Blob !== 'undefined' && image instanceof Blob) what = `blob ${await sha256Hex(await image.arrayBuffer())}`;
+    else return undefined;
+    return `${this.o.captionSource} | ${what}`;
   }
 
   private loadCaptioner(): Promise<ImageSummaryProvider> {
@@ -131,7 +165,7 @@ export class ItemTexts {
  * The bundle's stage-1 sources (image summaries, tags and tagger) as an ItemTexts, plus a captioner
  * when given; undefined when there is nothing to say of any item. Nothing is fetched until asked.
  */
-export function loadItemTexts(manifest: Pick<Manifest, 'models' | 'numItems'>, readFile: (name: string) => Promise<ArrayBuffer>, o: Pick<ItemTextSources, 'captioner' | 'warn'> = {}): ItemTexts | undefined {
+export function loadItemTexts(manifest: Pick<Manifest, 'models' | 'numItems'>, readFile: (name: string) => Promise<ArrayBuffer>, o: Omit<ItemTextSources, 'bundle'> = {}): ItemTexts | undefined {
   const t = manifest.models.map((m) => entryOf(m, 'item-tags')).find((x) => x !== undefined);
   const hasImages = manifest.models.some((m) => entryOf(m, 'image-summaries') !== undefined);
   if (!hasImages && !t && !o.captioner) return undefined;

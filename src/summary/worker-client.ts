@@ -10,7 +10,7 @@ import { MolarError } from '../errors.js';
 import { browserImageDecoder, type ImageDecoder } from '../encoders/image-decode.js';
 import { captionEach } from './caption-each.js';
 import type { ImageSummaryProvider } from './gen-caption.js';
-import type { TextLm } from './gen-lm.js';
+import { lmName, type TextLm } from './gen-lm.js';
 import type { LmReply, LmRequest } from './worker-protocol.js';
 
 type Pending = { resolve(v: unknown): void; reject(e: unknown): void };
@@ -69,11 +69,19 @@ async function loadIn(worker: Worker, call: ReturnType<typeof connect>['call'], 
   }
 }
 
-export async function createWorkerLm(model: string, o: TransformersLoadOptions = {}, make: () => Worker = summaryWorker): Promise<TextLm> {
-  const { onProgress, ...options } = o;
+/**
+ * The LM in a module worker, loaded. `signal` aborts the load: the worker is terminated at once
+ * (a Recommender disposed while its LM still downloads must not keep the worker) and this rejects
+ * with DISPOSED.
+ */
+export async function createWorkerLm(model: string, o: TransformersLoadOptions & { signal?: AbortSignal } = {}, make: () => Worker = summaryWorker): Promise<TextLm> {
+  const { onProgress, signal, ...options } = o;
+  if (signal?.aborted) throw new MolarError('DISPOSED', `${lmName(model)} was disposed before it loaded`);
   const worker = make();
   const { call, kill } = connect(worker, onProgress);
-  const name = await loadIn(worker, call, { op: 'load', model, options, progress: !!onProgress });
+  const abort = () => kill(lmName(model));
+  signal?.addEventListener('abort', abort, { once: true });
+  const name = await loadIn(worker, call, { op: 'load', model, options, progress: !!onProgress }).finally(() => signal?.removeEventListener('abort', abort));
   return {
     name,
     generate: (prompt, maxNewTokens) => call({ op: 'generate', prompt, maxNewTokens }),

@@ -59,7 +59,9 @@ const STYLE = `
  * on other origins than the page's and the bundle's, which are dropped by default (widget/attributes.ts).
  *
  * Events: `molar-ready` (detail: { backend, report }), `molar-recommend` (detail: { items }),
- * `molar-error` (detail: { error }). Style with ::part(list|card|image|placeholder|title|heading|status); an item without a
+ * `molar-error` (detail: { error }); with a generative summarizer configured, `molar-generator-ready`
+ * once its LM (loaded in the background, after `molar-ready`) serves: the element has re-ranked
+ * itself by then, and a page showing `recommender.preferenceSummary()` reads it again. Style with ::part(list|card|image|placeholder|title|heading|status); an item without a
  * picture (or whose picture fails) gets the placeholder part.
  *
  * `explain` (a boolean attribute, opt-in) adds a "Why these?" button (::part(explain-toggle), a
@@ -170,9 +172,11 @@ export class MolarRecs extends HTMLElement {
     this.loading ??= (async () => {
       this.status.textContent = 'Loading recommendations…';
       try {
-        this.rec = await recommenderFor(bundle, (this.getAttribute('backend') ?? 'auto') as BackendChoice, { config: configFromAttributes((n) => this.getAttribute(n)) });
+        const rec = await recommenderFor(bundle, (this.getAttribute('backend') ?? 'auto') as BackendChoice, { config: configFromAttributes((n) => this.getAttribute(n)) });
+        this.rec = rec;
         this.status.textContent = '';
-        this.dispatchEvent(new CustomEvent('molar-ready', { detail: { backend: this.rec.backend, report: this.rec.backendReport }, bubbles: true, composed: true }));
+        this.dispatchEvent(new CustomEvent('molar-ready', { detail: { backend: rec.backend, report: rec.backendReport }, bubbles: true, composed: true }));
+        if (rec.generatorState === 'loading') void this.whenGenerator(rec);
         await this.update();
       } catch (error) {
         this.status.textContent = `Recommendations unavailable: ${(error as Error).message}`;
@@ -180,6 +184,20 @@ export class MolarRecs extends HTMLElement {
       }
     })();
     return this.loading;
+  }
+
+  /** Once the generative LM serves: re-rank with it, then say so (a failed LM leaves the list as it is; the Recommender warned). */
+  private async whenGenerator(rec: Recommender): Promise<void> {
+    if ((await rec.generatorReady) !== 'ready' || this.rec !== rec) return;
+    try {
+      // after the first render: this one must not land under it
+      await this.loading;
+      if (this.rec !== rec) return;
+      await this.update();
+    } catch (error) {
+      this.dispatchEvent(new CustomEvent('molar-error', { detail: { error }, bubbles: true, composed: true }));
+    }
+    this.dispatchEvent(new CustomEvent('molar-generator-ready', { bubbles: true, composed: true }));
   }
 
   /** Adds or removes the "Why these?" toggle and panel as the explain attribute comes and goes. */
