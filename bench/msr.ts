@@ -64,6 +64,10 @@ await recordBench(name, rows, (r) => {
   const m = r.metrics;
   const figs = r.protocol === 'sampled' ? `AUC ${f(m.auc)}, HR@5 ${f(m['hr@5'])}, NDCG@5 ${f(m['ndcg@5'])}` : `NDCG@10 ${f(m['ndcg@10'])}, Recall@10 ${f(m['recall@10'])}, NDCG@20 ${f(m['ndcg@20'])}, MRR ${f(m.mrr)}`;
   const proto = r.protocol === 'sampled' ? `sampled (1 + 20 negatives, seed ${r.seed})` : `full ranking, filterSeen=${r.filterSeen}`;
-  const re = r.model.endsWith('+rerank') ? `; re-ranker over ${msr.firstStage}, weight ${msr.weight} (chosen on valid), stage-2 best epoch ${msr.trainedWith?.epochs}` : '';
+  const t = msr.trainedWith;
+  const fit = t?.firstStageFit ? ` (first stage NDCG@10 on those examples ${f(t.firstStageFit.examples?.['ndcg@10'])}, on held-out valid ${f(t.firstStageFit.heldOut?.['ndcg@10'])})` : '';
+  const chosen = t?.validUsers ? ` on ${t.validUsers.chosen} users` : '';
+  // bundles from before the rerankExamples field trained stage 3 on the training prefixes
+  const re = r.model.endsWith('+rerank') ? `; re-ranker over ${msr.firstStage}, stage 3 on ${t?.rerankExamples ?? 'train-prefix'}${fit}, weight ${msr.weight} (chosen on valid${chosen}), stage-2 best epoch ${t?.epochs}` : '';
   return `${r.split}, ${proto}, users ${r.users}: ${figs}${re}`;
 });

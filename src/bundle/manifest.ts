@@ -212,7 +212,12 @@ export interface MsrEntry extends ModelEntryBase {
   firstStage: string;
   /** mix weight w of  w · rerank logit + (1 - w) · first-stage log-probability, chosen on validation */
   weight: number;
-  trainedWith?: { epochs: number; valid?: Record<string, number>; weights?: Record<string, Record<string, number>>; negatives: number; hardShare: number };
+  /**
+   * `weights`: valid figures at each mix weight tried (on `validUsers.chosen` users); writers since
+   * issue 20's fix also record stage 3's example source (`rerankExamples`), the same figures on the
+   * held-out users alone, and the first stage's fit on stage 3's examples vs on the held-out users
+   */
+  trainedWith?: { epochs: number; valid?: Record<string, number>; weights?: Record<string, Record<string, number>>; negatives: number; hardShare: number; rerankExamples?: string; rerankFold?: number; validUsers?: Record<string, number>; weightsHeldOut?: Record<string, Record<string, number>>; firstStageFit?: Record<string, Record<string, number>> };
 }
 
 /** The model kinds this reader knows the fields of. */

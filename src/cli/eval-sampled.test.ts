@@ -43,7 +43,15 @@ describe('molar eval --protocol sampled', () => {
     expect(t.code).toBe(0);
     expect(t.stdout).toMatch(/trained msr over cooccurrence: \d+ epochs .* weight [\d.]+/);
     const m = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8'));
-    expect(m.models.find((e: { kind: string }) => e.kind === 'msr')).toMatchObject({ firstStage: 'cooccurrence', files: ['msr.bin', 'item_vectors.bin'] });
+    expect(m.models.find((e: { kind: string }) => e.kind === 'msr')).toMatchObject({ firstStage: 'cooccurrence', files: ['msr.bin', 'item_vectors.bin'], trainedWith: { rerankExamples: 'valid-fold', rerankFold: 0.75 } });
+    expect(t.stdout).toMatch(/stage 3 on valid-fold \(\d+ examples; the first stage on them NDCG@10 [\d.]+/);
+    const refused = await molar(['train', '--bundle', out, ...data, '--rerank-examples', 'train-prefix']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('--rerank-examples');
+    const old = await molar(['train', '--bundle', out, ...data, '--model', 'msr', '--rerank-examples', 'train-prefix']);
+    expect(old.code, old.stderr).toBe(0);
+    const m2 = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+    expect(m2.models.find((e: { kind: string }) => e.kind === 'msr').trainedWith.rerankExamples).toBe('train-prefix');
     const json = path.join(dir, 'r.json');
     for (const protocol of ['sampled', 'full']) {
       const e = await molar(['eval', '--bundle', out, ...data, '--protocol', protocol, '--rerank', '--rerank-weight', '1', '--json', json]);

@@ -8,7 +8,7 @@ import { ItemVectorStore } from '../items/store.js';
 import { msrArchitecture, type MsrConfig, type MsrTrainConfig } from '../models/msr/config.js';
 import { createScorer, pickModel } from '../score/registry.js';
 import { useNodeBackend } from './backend-node.js';
-import { trainMsr, type TrainMsrResult } from './msr.js';
+import { trainMsr, type FirstStageFit, type TrainMsrResult } from './msr.js';
 
 export const MSR_FILE = 'msr.bin';
 
@@ -66,7 +66,18 @@ export async function trainMsrOver(src: MsrSource, o: MsrStepOptions): Promise<{
       parts: { weights: MSR_FILE, vectors: v.files[0] },
       firstStage: first.kind,
       weight: r.weight,
-      trainedWith: { epochs: r.bestEpoch, ...(r.bestValid ? { valid: r.bestValid } : {}), weights: r.valid as unknown as Record<string, Record<string, number>>, negatives: r.train.negatives, hardShare: r.train.hardShare },
+      trainedWith: {
+        epochs: r.bestEpoch,
+        ...(r.bestValid ? { valid: r.bestValid } : {}),
+        weights: r.valid as unknown as Record<string, Record<string, number>>,
+        negatives: r.train.negatives,
+        hardShare: r.train.hardShare,
+        rerankExamples: r.train.rerankExamples,
+        ...(r.train.rerankExamples === 'valid-fold' ? { rerankFold: r.train.rerankFold } : {}),
+        validUsers: r.validUsers,
+        weightsHeldOut: r.validHeldOut as unknown as Record<string, Record<string, number>>,
+        firstStageFit: r.firstStageFit as unknown as Record<string, Record<string, number>>,
+      },
     };
     return { r, entry, bytes: new Uint8Array(r.weights.data.buffer, r.weights.data.byteOffset, r.weights.data.byteLength) };
   } finally {
@@ -75,8 +86,19 @@ export async function trainMsrOver(src: MsrSource, o: MsrStepOptions): Promise<{
 }
 
 /** One line of what was trained, for the build log and `molar train`. */
-export const msrSummary = (r: TrainMsrResult, first: string): string =>
-  `msr over ${first}: ${r.history.length} epochs (best ${r.bestEpoch}, stage-2 valid NDCG@10 ${r.bestValid?.['ndcg@10']?.toFixed(4) ?? '-'}), weight ${r.weight} (valid ${Object.entries(r.valid).sort((a, b) => Number(a[0]) - Number(b[0])).map(([w, m]) => `${w}: ndcg@5 ${m['ndcg@5'].toFixed(4)} ndcg@10 ${m['ndcg@10'].toFixed(4)}`).join(', ')}), first stage ${(r.firstStageMs / 1000).toFixed(0)} s, ${(r.wallMs / 60_000).toFixed(1)} min`;
+export function msrSummary(r: TrainMsrResult, first: string): string {
+  const byWeight = (v: TrainMsrResult['valid']) =>
+    Object.entries(v)
+      .sort((a, b) => Number(a[0]) - Number(b[0]))
+      .map(([w, m]) => `${w}: ndcg@5 ${m['ndcg@5'].toFixed(4)} ndcg@10 ${m['ndcg@10'].toFixed(4)}`)
+      .join(', ');
+  const fit = (f: FirstStageFit) => `NDCG@10 ${f['ndcg@10'].toFixed(4)}, mean rank ${f.meanRank.toFixed(0)}`;
+  const { examples, heldOut } = r.firstStageFit;
+  return (
+    `msr over ${first}: ${r.history.length} epochs (best ${r.bestEpoch}, stage-2 valid NDCG@10 ${r.bestValid?.['ndcg@10']?.toFixed(4) ?? '-'}), weight ${r.weight} (valid, ${r.validUsers.chosen} users: ${byWeight(r.valid)}); ` +
+    `stage 3 on ${r.train.rerankExamples} (${examples.users} examples; the first stage on them ${fit(examples)}, on the ${heldOut.users} held-out users' valid ${fit(heldOut)}; held-out valid: ${byWeight(r.validHeldOut)}), first stage ${(r.firstStageMs / 1000).toFixed(0)} s, ${(r.wallMs / 60_000).toFixed(1)} min`
+  );
+}
 
 /**
  * Build step `msr` (`molar build --rerank`): stages 2 + 3 over the model the build serves (after

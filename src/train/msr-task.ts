@@ -1,13 +1,14 @@
 /**
  * MLLM-MSR's default stages 2 + 3 as the training loop sees them (the counterpart of sasrec-task.ts):
- * one example per user and epoch, the user's training prefix without its last item as the history
- * and that item as the target. Stage 2 learns from every block of the history (the state after
- * block k predicts block k+1's items, the last block's predicts the target); stage 3 from the target
- * against `negatives` drawn from the first stage's top items and from unseen items, with the first
- * stage's log-probabilities, computed once before training (FirstStagePools).
+ * one example per user and epoch (UserExample: a history, a target, and whether it trains stage 3).
+ * Stage 2 learns from every block of the history (the state after block k predicts block k+1's
+ * items, the last block's predicts the target); stage 3 from the target against `negatives` drawn
+ * from the first stage's top items and from unseen items, with the first stage's log-probabilities,
+ * computed once before training (FirstStagePools). Which examples those are: msrExamples.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { MsrTrainConfig } from '../models/msr/config.js';
+import type { MsrTrainConfig, RerankExamples } from '../models/msr/config.js';
+import type { LeaveOneOutSplit } from '../data/types.js';
 import { blockGrid, MsrModel, type MsrBatch } from '../models/msr/model.js';
 import { MolarError } from '../errors.js';
 import { mulberry32 } from '../random.js';
@@ -28,6 +29,8 @@ export interface MsrShard {
   C: number;
   firstStage: Float32Array;
   firstStageZ: Float32Array;
+  /** [B] 1 where the example trains stage 3 */
+  rerankMask: Float32Array;
 }
 
 /**
@@ -37,6 +40,8 @@ export interface MsrShard {
  */
 export interface FirstStagePools {
   users: number[];
+  /** each user's example, in `users`' order */
+  examples: UserExample[];
   target: Float32Array;
   targetZ: Float32Array;
   hardDepth: number;
@@ -59,6 +64,8 @@ export function shardTensors(s: MsrShard): MsrBatch {
     candidates: tf.tensor2d(s.candidates, [s.B, s.C], 'int32'),
     firstStage: tf.tensor2d(s.firstStage, [s.B, s.C]),
     firstStageZ: tf.tensor2d(s.firstStageZ, [s.B, s.C]),
+    rerankMask: tf.tensor2d(s.rerankMask, [s.B, 1]),
+    rerankRows: s.rerankMask.reduce((n, m) => n + m, 0),
   };
 }
 
@@ -76,11 +83,59 @@ export function msrTrainable(model: MsrModel): Trainable<MsrShard> {
   };
 }
 
+/** One user's example: stage 2 learns from its history's blocks and target; stage 3 from its target too where `rerank`. */
+export interface UserExample {
+  history: Int32Array;
+  target: number;
+  rerank: boolean;
+}
+
 /** The history and target of user u's training example: the training prefix less its last item, and that item. */
 export const exampleOf = (train: Int32Array): { history: Int32Array; target: number } => ({ history: train.subarray(0, train.length - 1), target: train[train.length - 1] });
 
+/**
+ * The users whose validation example trains stage 3 (`fold`, a seeded `share` of those with a valid
+ * target) and the others (`heldOut`), whose validation early-stops and chooses the mix weight:
+ * disjoint, together every user with a valid target, each list ascending.
+ */
+export function rerankFold(valid: Int32Array, share: number, seed: number): { fold: number[]; heldOut: number[] } {
+  const users: number[] = [];
+  for (let u = 0; u < valid.length; u++) if (valid[u] !== 0) users.push(u);
+  const rnd = mulberry32(seed ^ 0xf01d);
+  for (let i = users.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [users[i], users[j]] = [users[j], users[i]];
+  }
+  const cut = Math.min(users.length - 1, Math.max(1, Math.round(share * users.length)));
+  const asc = (a: number, b: number) => a - b;
+  return { fold: users.slice(0, cut).sort(asc), heldOut: users.slice(cut).sort(asc) };
+}
+
+/**
+ * Every trainable user's example. 'train-prefix': the training prefix less its last item, that item
+ * the target, for both stages. 'valid-fold': a `fold` user's is its validation example (the whole
+ * training prefix, the valid item), which the first stage never trained on, for both stages (stage
+ * 2's last block then predicts the valid item: those users' validation is no longer held out, so
+ * early stopping reads the other users only); any other user's is its training-prefix example for
+ * stage 2 alone, so stage 3 never sees a first-stage score on a target the first stage trained on.
+ */
+export function msrExamples(split: LeaveOneOutSplit, mode: RerankExamples, fold: ReadonlySet<number>): { users: number[]; examples: UserExample[] } {
+  const users: number[] = [];
+  const examples: UserExample[] = [];
+  split.train.forEach((train, u) => {
+    if (mode === 'valid-fold' && fold.has(u) && train.length >= 1 && split.valid[u] !== 0) {
+      users.push(u);
+      examples.push({ history: train, target: split.valid[u], rerank: true });
+    } else if (train.length >= 2) {
+      users.push(u);
+      examples.push({ ...exampleOf(train), rerank: mode === 'train-prefix' });
+    }
+  });
+  return { users, examples };
+}
+
 /** Epochs of shuffled users (those in `pools`), each batch cut into shards with fresh negatives. */
-export function msrBatches(train: Int32Array[], pools: FirstStagePools, numItems: number, o: { blockSize: number; maxBlocks: number; seed: number } & Pick<MsrTrainConfig, 'batchSize' | 'negatives' | 'hardShare' | 'sampleSize'>): BatchSource<MsrShard> {
+export function msrBatches(pools: FirstStagePools, numItems: number, o: { blockSize: number; maxBlocks: number; seed: number } & Pick<MsrTrainConfig, 'batchSize' | 'negatives' | 'hardShare' | 'sampleSize'>): BatchSource<MsrShard> {
   const rnd = mulberry32(o.seed ^ 0x5eed);
   const slot = new Map(pools.users.map((u, i) => [u, i]));
   return {
@@ -94,12 +149,12 @@ export function msrBatches(train: Int32Array[], pools: FirstStagePools, numItems
       for (let i = 0; i < u.length; i += o.batchSize) out.push(u.slice(i, i + o.batchSize));
       return out;
     },
-    shards: (users, count) => dealUsers(users, count).map((us) => makeShard(us.map((u) => ({ ...exampleOf(train[u]), slot: slot.get(u)! })), pools, numItems, o, rnd)),
+    shards: (users, count) => dealUsers(users, count).map((us) => makeShard(us.map((u) => ({ ...pools.examples[slot.get(u)!], slot: slot.get(u)! })), pools, numItems, o, rnd)),
     meanTargetsPerUser: 1,
   };
 }
 
-function makeShard(ex: { history: Int32Array; target: number; slot: number }[], pools: FirstStagePools, numItems: number, o: { blockSize: number; maxBlocks: number } & Pick<MsrTrainConfig, 'negatives' | 'hardShare' | 'sampleSize'>, rnd: () => number): MsrShard {
+function makeShard(ex: (UserExample & { slot: number })[], pools: FirstStagePools, numItems: number, o: { blockSize: number; maxBlocks: number } & Pick<MsrTrainConfig, 'negatives' | 'hardShare' | 'sampleSize'>, rnd: () => number): MsrShard {
   const g = blockGrid(ex.map((e) => e.history), o.blockSize, o.maxBlocks);
   const { B, K, blockSize: S } = g;
   const index = new Map<number, number>([[0, 0]]);
@@ -115,6 +170,8 @@ function makeShard(ex: { history: Int32Array; target: number; slot: number }[], 
   const firstStageZ = new Float32Array(B * C);
   ex.forEach((e, b) => {
     candidates[b * C] = e.target;
+    // a stage-2-only row (no pool): its candidates are padding the loss masks out
+    if (!e.rerank) return;
     firstStage[b * C] = pools.target[e.slot];
     firstStageZ[b * C] = pools.targetZ[e.slot];
     const hard = Math.round(o.hardShare * o.negatives);
@@ -168,5 +225,6 @@ function makeShard(ex: { history: Int32Array; target: number; slot: number }[], 
   const grid = Int32Array.from(g.grid, local);
   const cand = Int32Array.from(candidates, local);
   const sampleLocal = Int32Array.from(sample, local);
-  return { ids: Int32Array.from(index.keys()), grid, B, K, blockSize: S, sample: sampleLocal, nextTargets, nextRows, candidates: cand, C, firstStage, firstStageZ };
+  const rerankMask = Float32Array.from(ex, (e) => (e.rerank ? 1 : 0));
+  return { ids: Int32Array.from(index.keys()), grid, B, K, blockSize: S, sample: sampleLocal, nextTargets, nextRows, candidates: cand, C, firstStage, firstStageZ, rerankMask };
 }

@@ -9,12 +9,13 @@ import { functionScorer } from '../score/scorer.js';
 import { firstStageZ, MsrReranker } from '../summary/rerank.js';
 import { useNodeBackend } from './backend-node.js';
 import { chooseWeight, trainMsr } from './msr.js';
+import { rerankFold } from './msr-task.js';
 
 const N = 40;
-/** 120 users walking a ring of 40 items in small steps; item i's vector is its angle on the ring (and a noisy second copy). */
-function ring() {
+/** `users` users walking a ring of 40 items in small steps; item i's vector is its angle on the ring (and a noisy second copy). */
+function ring(users = 120) {
   const rnd = mulberry32(3);
-  const sequences = Array.from({ length: 120 }, () => {
+  const sequences = Array.from({ length: users }, () => {
     let it = 1 + Math.floor(rnd() * N);
     return Int32Array.from({ length: 10 + Math.floor(rnd() * 6) }, () => (it = 1 + ((it + (rnd() < 0.5 ? 0 : 1)) % N)));
   });
@@ -31,6 +32,24 @@ function popularity(train: Int32Array[]) {
   const counts = new Float32Array(N + 1);
   for (const s of train) for (const i of s) counts[i]++;
   return functionScorer(async (h) => h.map(() => Float32Array.from(counts, (c, i) => (i === 0 ? -Infinity : Math.log(1 + c)))));
+}
+
+/**
+ * A first stage that memorised its training targets, as one trained long on them does: popularity,
+ * plus a large bonus on the item that followed this very history in the training prefixes. On a
+ * training prefix it puts the target on top; on the whole prefix (validation, test) it is popularity.
+ */
+function memoriser(train: Int32Array[]) {
+  const pop = popularity(train);
+  const next = new Map<string, Set<number>>();
+  for (const s of train) for (let t = 1; t < s.length; t++) next.set(s.subarray(0, t).join(','), (next.get(s.subarray(0, t).join(',')) ?? new Set()).add(s[t]));
+  return functionScorer(async (hs) => {
+    const rows = await pop.score(hs);
+    return rows.map((r, i) => {
+      for (const id of next.get(hs[i].join(',')) ?? []) r[id] += 8;
+      return r;
+    });
+  });
 }
 
 beforeAll(async () => {
@@ -98,6 +117,28 @@ describe('trainMsr', () => {
     expect(re.metrics['ndcg@5']).toBeGreaterThan(plain.metrics['ndcg@5'] + 0.2);
     expect(re.metrics.auc).toBeGreaterThan(plain.metrics.auc);
     reranker.dispose();
+  }, 120_000);
+
+  it('valid-fold: over a first stage that memorised its training targets, stage 3 trains on scores as it sees them at serving, and the held-out users do better than with train-prefix', async () => {
+    const { sequences, split, vectors, dim } = ring(240);
+    const first = memoriser(split.train);
+    const opts = { split, sequences, numItems: N, vectors, itemDim: dim, firstStage: first, config: { hidden: 16, rerankHidden: 16 } };
+    const knobs = { maxEpochs: 12, patience: 12, batchSize: 32, learningRate: 1e-2, sampleSize: 40, hardDepth: 10 };
+    const [leak, fix] = [await trainMsr({ ...opts, train: { ...knobs, rerankExamples: 'train-prefix' } }), await trainMsr({ ...opts, train: { ...knobs, rerankExamples: 'valid-fold' } })];
+    const heldOut = rerankFold(split.valid, 0.75, 42).heldOut;
+    // the leak: the first stage ranks the training-prefix targets first, the held-out valid ones far lower
+    expect(leak.firstStageFit.examples['ndcg@10']).toBeGreaterThan(0.95);
+    expect(leak.firstStageFit.heldOut['ndcg@10']).toBeLessThan(0.5);
+    // out of sample: about as good on stage 3's examples as on the held-out users
+    expect(Math.abs(fix.firstStageFit.examples['ndcg@10'] - fix.firstStageFit.heldOut['ndcg@10'])).toBeLessThan(0.15);
+    // the weight is chosen on the held-out users only (train-prefix: on everyone, the held-out part reported beside it)
+    expect(fix.validUsers).toEqual({ chosen: heldOut.length, heldOut: heldOut.length });
+    expect(fix.valid).toEqual(fix.validHeldOut);
+    expect(leak.validUsers.chosen).toBe(split.valid.filter((t) => t !== 0).length);
+    // the same held-out users, the re-ranker at full weight: the fixed one learnt what transfers
+    expect(fix.validHeldOut['1']['ndcg@5']).toBeGreaterThan(leak.validHeldOut['1']['ndcg@5'] + 0.1);
+    const best = (r: typeof fix) => Math.max(...Object.values(r.validHeldOut).map((v) => v['ndcg@5']));
+    expect(best(fix)).toBeGreaterThan(best(leak));
   }, 120_000);
 
   it('chooses the best sampled NDCG@5 among weights no worse than the first stage on full ranking', () => {

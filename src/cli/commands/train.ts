@@ -6,6 +6,7 @@ import { readSasrecCheckpoint } from '../../train/import-checkpoint.js';
 import { MolarError } from '../../errors.js';
 import { MOLAR_FLAGS } from '../../models/content/flags.js';
 import { SASREC_FLAGS } from '../../models/sasrec/flags.js';
+import { RERANK_EXAMPLES, type RerankExamples } from '../../models/msr/config.js';
 import { leaveOneOut } from '../../data/split.js';
 import { writeBundle, type BundleFile } from '../../bundle/write.js';
 import { SASREC_FILE, sasrecBuildStep, sasrecEntry, trainForBuild } from '../../train/build-step.js';
@@ -35,6 +36,7 @@ interface TrainOptions extends DataOptions {
   weightAverage?: string;
   fromCheckpoint?: string;
   itemUpdates?: 'auto' | 'dense' | 'sparse';
+  rerankExamples?: RerankExamples;
 }
 
 export function register(program: Command): void {
@@ -53,6 +55,7 @@ export function register(program: Command): void {
     .option('--weight-average <decay>', 'validate and keep a moving average of the weights, this decay per step (e.g. 0.99)')
     .option('--workers <n>', 'training threads (data-parallel; default: cores, at most 4)', (v) => positiveInt(v, '--workers'))
     .addOption(new Option('--item-updates <how>', 'how the item table trains: auto (dense while it fits tfjs-wasm\'s heap, else by the rows each batch reads, on one thread), dense, or sparse (by rows: faster on large catalogs, lazy Adam)').choices(['auto', 'dense', 'sparse']).default('auto'))
+    .addOption(new Option('--rerank-examples <source>', "--model msr: what the re-ranker trains on: valid-fold (default: the validation example of 75% of the users, seeded, scored by a first stage that never trained on it; the other users' validation early-stops and chooses the weight) or train-prefix (each user's last training item: a target the first stage trained on)").choices([...RERANK_EXAMPLES]))
     .option('--from-checkpoint <dir>', 'import a SASRec trained elsewhere instead of training (entry.json + sasrec.bin, as bench/torch_reference.py export writes them) for catalogs too large to train here; --interactions chooses the served model again')
     .action(async (o: TrainOptions) => {
       const bundle = await openBundleDir(path.resolve(o.bundle));
@@ -60,12 +63,13 @@ export function register(program: Command): void {
       // the bundle's item table fixes the ids, so the model scores the bundle's items
       const { dataset } = await loadForBundle(o, bundle);
       if (o.fromCheckpoint && o.model !== 'sasrec') throw new MolarError('BAD_INPUT', 'imports a SASRec checkpoint (--model sasrec) only', { field: '--from-checkpoint' });
+      if (o.rerankExamples && o.model !== 'msr') throw new MolarError('BAD_INPUT', 'configures --model msr only', { field: '--rerank-examples' });
       const config = configOf(o as unknown as Record<string, unknown>);
       const molarFlags = molarOf(o as unknown as Record<string, unknown>);
       if (o.model === 'msr') {
         const stray = [...Object.keys(config), ...Object.keys(molarFlags)][0];
         if (stray || o.positionWeighting === false || o.weightAverage !== undefined) throw new MolarError('BAD_INPUT', 'configures another model, not --model msr', { field: stray ?? (o.weightAverage !== undefined ? '--weight-average' : '--no-position-weighting') });
-        process.stdout.write(`${await trainMsrIntoBundle(bundle, dataset, { minutes: o.minutes, keepSeen: o.keepSeen })} into ${o.bundle}\n`);
+        process.stdout.write(`${await trainMsrIntoBundle(bundle, dataset, { minutes: o.minutes, keepSeen: o.keepSeen, ...(o.rerankExamples ? { train: { rerankExamples: o.rerankExamples } } : {}) })} into ${o.bundle}\n`);
         return;
       }
       if (o.model === 'molar') {

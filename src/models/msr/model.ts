@@ -69,6 +69,10 @@ export interface MsrBatch {
   firstStage: tf.Tensor2D;
   /** [B, C] the first stage's score standardised over the catalog */
   firstStageZ: tf.Tensor2D;
+  /** [B, 1] 1 where the row's candidates train stage 3, 0 where the row trains stage 2 only */
+  rerankMask: tf.Tensor2D;
+  /** rows of rerankMask that are 1 */
+  rerankRows: number;
 }
 
 export class MsrModel {
@@ -222,7 +226,9 @@ export class MsrModel {
     const read = S.slice([0, K - 1, 0], [B, 1, H]).reshape([B, H]) as tf.Tensor2D;
     const r = this.rerankLogits(read, emb, b.candidates, b.firstStage, b.firstStageZ);
     const labels = tf.concat([tf.ones([B, 1]), tf.zeros([B, b.candidates.shape[1] - 1])], 1);
-    const rerank = tf.losses.sigmoidCrossEntropy(labels, r).mul(this.lossWeights.rerank) as tf.Scalar;
+    // the mean over the candidates of the rows that train stage 3 (all rows: the plain mean)
+    const bce = tf.losses.sigmoidCrossEntropy(labels, r, undefined, 0, tf.Reduction.NONE);
+    const rerank = bce.mul(b.rerankMask).sum().div(Math.max(1, b.rerankRows * b.candidates.shape[1])).mul(this.lossWeights.rerank) as tf.Scalar;
     return { next, rerank };
   }
 
