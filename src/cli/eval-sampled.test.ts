@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -37,12 +37,18 @@ describe('molar eval --protocol sampled', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'molar-msr-cli-'));
     const out = path.join(dir, 'bundle');
     cpSync(path.join(__dirname, '../../e2e/fixtures/coldstart-bundle'), out, { recursive: true });
+    // a served choice as `molar build` records it (the fixture predates the field)
+    const before = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+    const served = { kind: 'cooccurrence', reason: 'highest validation NDCG@10 (test)' };
+    writeFileSync(path.join(out, 'manifest.json'), JSON.stringify({ ...before, served }));
     const data = ['--interactions', path.join(shop, 'interactions.csv')];
     const t = await molar(['train', '--bundle', out, ...data, '--model', 'msr']);
     expect(t.stderr).not.toContain('error');
     expect(t.code).toBe(0);
     expect(t.stdout).toMatch(/trained msr over cooccurrence: \d+ epochs .* weight [\d.]+/);
     const m = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+    // the served choice (and why) survives: the re-ranker follows the served model
+    expect(m.served).toEqual(served);
     expect(m.models.find((e: { kind: string }) => e.kind === 'msr')).toMatchObject({ firstStage: 'cooccurrence', files: ['msr.bin', 'item_vectors.bin'], trainedWith: { rerankExamples: 'valid-fold', rerankFold: 0.75 } });
     expect(t.stdout).toMatch(/stage 3 on valid-fold \(\d+ examples; the first stage on them NDCG@10 [\d.]+/);
     const refused = await molar(['train', '--bundle', out, ...data, '--rerank-examples', 'train-prefix']);

@@ -17,6 +17,7 @@ export async function trainMsrIntoBundle(bundle: NodeBundle, dataset: BuiltDatas
   const files = new Map<string, BundleFile>();
   for (const name of Object.keys(manifest.files)) if (name !== manifest.itemsFile && name !== MSR_FILE) files.set(name, { copyFrom: path.join(bundle.dir, name) });
   files.set(MSR_FILE, { data: bytes });
-  await writeBundle({ out: bundle.dir, name: manifest.name, items: bundle.items, files, models: [...src.manifest.models, entry], stats: manifest.stats, overwrite: true });
+  // the served choice stays: the re-ranker follows the served model, it does not replace it
+  await writeBundle({ out: bundle.dir, name: manifest.name, items: bundle.items, files, models: [...src.manifest.models, entry], served: manifest.served, stats: manifest.stats, overwrite: true });
   return `trained ${msrSummary(r, entry.firstStage)}; wrote ${MSR_FILE}`;
 }
