@@ -64,6 +64,10 @@ const warmSplit = leaveOneOut(warm);
 // the history stay: the content model reads them from their vectors)
 const test: LeaveOneOutSplit = { train: dataset.sequences.map((s) => s.subarray(0, Math.max(0, s.length - 2))), valid: new Int32Array(dataset.sequences.length), test: Int32Array.from(dataset.sequences, (s) => (s.length >= 3 && cold.has(s[s.length - 1]) ? s[s.length - 1] : 0)) };
 const coldUsers = test.test.filter((t) => t !== 0).length;
+// random's expected Recall@20, of which the random row is one draw: 20 of the items each user's ranking holds
+// (the history, everything before the target, leaves it when seen items are removed)
+const ranked = (u: number) => n - (proto.filterSeen ? new Set(dataset.sequences[u].subarray(0, dataset.sequences[u].length - 1)).size : 0);
+const randomExpected = test.test.reduce((a, t, u) => a + (t ? Math.min(1, 20 / ranked(u)) : 0), 0) / Math.max(1, coldUsers);
 console.error(`${heldOut.length} items held out; ${coldUsers} users have a held-out test item`);
 
 if (o.teacher && !(Number(o.idMinutes) > 0)) throw new Error('--teacher trains SASRec first: give --id-minutes > 0');
@@ -114,7 +118,7 @@ const rows: BenchRow[] = Object.entries(r).map(([model, e]) => ({
   benchmark: 'coldstart',
   dataset: name,
   model,
-  metrics: { ...e.metrics, users: e.users, held_out_items: heldOut.length, x_random_recall20: random > 0 ? e.metrics['recall@20'] / random : 0, content_min: contents[model]?.minutes ?? 0, id_min: Number(o.idMinutes), encode_min: encodeMin },
+  metrics: { ...e.metrics, users: e.users, held_out_items: heldOut.length, x_random_recall20: random > 0 ? e.metrics['recall@20'] / random : 0, random_expected_recall20: randomExpected, x_expected_random_recall20: e.metrics['recall@20'] / randomExpected, content_min: contents[model]?.minutes ?? 0, id_min: Number(o.idMinutes), encode_min: encodeMin },
   filterSeen: proto.filterSeen,
   command: `npm run bench:coldstart -- ${process.argv.slice(2).join(' ')}`.trim(),
   date: BENCH_DATE,
@@ -122,6 +126,6 @@ const rows: BenchRow[] = Object.entries(r).map(([model, e]) => ({
 }));
 await recordBench(String(o.name), rows, (row) => {
   const m = row.metrics as Record<string, number>;
-  return `${m.held_out_items} items (10%) held out of all training; ${m.users} users whose test item is one of them, full ranking, filterSeen=${row.filterSeen}: Recall@20 ${m['recall@20'].toFixed(4)} (${m.x_random_recall20.toFixed(1)}× random), NDCG@20 ${m['ndcg@20'].toFixed(4)}, Recall@10 ${m['recall@10'].toFixed(4)}; content model ${m.content_min.toFixed(1)} min, SASRec ${m.id_min} min${row.model === 'content+align' ? ' (its teacher)' : ''}`;
+  return `${m.held_out_items} items (10%) held out of all training; ${m.users} users whose test item is one of them, full ranking, filterSeen=${row.filterSeen}: Recall@20 ${m['recall@20'].toFixed(4)} (${m.x_random_recall20.toFixed(1)}× the random row, ${m.x_expected_random_recall20.toFixed(1)}× random's expectation ${m.random_expected_recall20.toFixed(4)}), NDCG@20 ${m['ndcg@20'].toFixed(4)}, Recall@10 ${m['recall@10'].toFixed(4)}; content model ${m.content_min.toFixed(1)} min, SASRec ${m.id_min} min${row.model === 'content+align' ? ' (its teacher)' : ''}`;
 });
 for (const row of rows) console.error(row.model, JSON.stringify(row.metrics));
