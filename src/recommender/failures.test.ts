@@ -54,7 +54,8 @@ async function load() {
   const warnings: MolarWarning[] = [];
   const rec = await Recommender.load({
     bundleUrl: 'disk://demo/', fetch: diskFetch, namespace: `failures${ns++}`, model: 'cooccurrence',
-    config: { runtime: { fallbackOrder: ['wasm', 'cpu'] } },
+    // the demo's re-ranker follows its served blend, not co-occurrence: off, so the warnings are the history's
+    config: { runtime: { fallbackOrder: ['wasm', 'cpu'] }, summary: { rerank: false } },
     onWarning: (w) => warnings.push(w),
   });
   open.push(rec);

@@ -87,7 +87,8 @@ describe('Recommender (demo bundle, cpu backend)', () => {
     old.dispose();
 
     // the rebuilt bundle knows it: the events recorded earlier now count, exactly as fresh views would
-    const rebuilt = await Recommender.load({ bundleUrl: 'disk://demo/', backend: 'cpu', fetch: diskFetch, namespace, model: 'cooccurrence', onWarning: (w) => warnings.push(w) });
+    // (the demo's re-ranker follows its served blend, not co-occurrence: off, or it would say so)
+    const rebuilt = await Recommender.load({ bundleUrl: 'disk://demo/', backend: 'cpu', fetch: diskFetch, namespace, model: 'cooccurrence', config: { summary: { rerank: false } }, onWarning: (w) => warnings.push(w) });
     const fresh = await load('cooccurrence');
     const demoCold = (await fresh.recommend({ k: 5 })).map((r) => r.item.id);
     await fresh.record({ itemId: 'st-1f436', type: 'view' });

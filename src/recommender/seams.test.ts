@@ -47,9 +47,10 @@ describe('Recommender lifecycle', () => {
     (await load(DEMO, { model: 'sasrec' }, asked)).dispose();
     expect(asked.sort()).toEqual(['item_vectors.bin', 'items.json', 'manifest.json', 'sasrec.bin']); // the vectors: addItems() reads them
     asked.length = 0;
-    // the served blend reads its parts' files: Molar's (its weights, vectors, attributes and SASRec) and co-occurrence's
+    // the served blend reads its parts' files: Molar's (its weights, vectors, attributes and SASRec) and co-occurrence's,
+    // and MLLM-MSR's re-ranker trained over it (msr.bin) with stage 1's tags (the summary reads them)
     (await load(DEMO, {}, asked)).dispose();
-    expect(asked.sort()).toEqual(['cooccurrence.bin', 'item_vectors.bin', 'items.json', 'manifest.json', 'molar.bin', 'molar_attributes.bin', 'popularity.bin', 'sasrec.bin']);
+    expect(asked.sort()).toEqual(['cooccurrence.bin', 'item_vectors.bin', 'items.json', 'manifest.json', 'molar.bin', 'molar_attributes.bin', 'msr.bin', 'popularity.bin', 'sasrec.bin', 'summary_tagger.bin', 'summary_tags.bin']);
   });
 
   it('loads encoders from config.encoders.modelBaseUrl when no modelBaseUrl option is given', async () => {
