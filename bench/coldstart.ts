@@ -17,7 +17,7 @@ import { leaveOneOut } from '../src/data/split.js';
 import { evaluateVariants } from '../src/eval/evaluate.js';
 import { ContentModel } from '../src/models/content/model.js';
 import { SasrecModel } from '../src/models/sasrec/model.js';
-import { mulberry32 } from '../src/random.js';
+import { mulberry32, shuffleInPlace } from '../src/random.js';
 import { sequentialScorer } from '../src/score/scorer.js';
 import { defaultWorkers } from '../src/train/build-step.js';
 import { trainMolar, type IdModel } from '../src/train/molar.js';
@@ -50,12 +50,7 @@ const n = dataset.numItems;
 const { features, encodeMin } = await benchFeatures(name, proto.encoder, loaded, { image: true, text: true });
 
 // the held-out items (seeded Fisher-Yates), and every training sequence without them
-const rnd = mulberry32(seed ^ 0xc01d);
-const ids = Int32Array.from({ length: n }, (_, i) => i + 1);
-for (let i = n - 1; i > 0; i--) {
-  const j = Math.floor(rnd() * (i + 1));
-  [ids[i], ids[j]] = [ids[j], ids[i]];
-}
+const ids = shuffleInPlace(Int32Array.from({ length: n }, (_, i) => i + 1), mulberry32(seed ^ 0xc01d));
 const heldOut = ids.slice(0, Math.round(n * Number(o.heldOut)));
 const cold = new Set(heldOut);
 const warm = dataset.sequences.map((s) => s.filter((i) => !cold.has(i)));

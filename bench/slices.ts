@@ -11,7 +11,7 @@ import Papa from 'papaparse';
 import { defaultDataRoot, getPreset, loadSpecInteractions } from '../src/data/load-node.js';
 import { readCatalogFile } from '../src/data/read-node.js';
 import type { CatalogItem, Interaction } from '../src/data/types.js';
-import { mulberry32 } from '../src/random.js';
+import { mulberry32, shuffleInPlace } from '../src/random.js';
 
 export interface SliceSpec {
   /** e.g. "ml-1m-600u"; the full set keeps the preset's name */
@@ -52,11 +52,7 @@ export async function cutSlice(spec: SliceSpec, seed = 7, dataRoot = defaultData
   const catalog = await readCatalogFile(path.resolve(dir, file), { ...catOpts, onWarning: () => {} });
   if (spec.users === undefined) return { spec, interactions: rows, catalog };
   const users = [...new Set(rows.map((r) => r.user))];
-  const rand = mulberry32(seed);
-  for (let i = users.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [users[i], users[j]] = [users[j], users[i]];
-  }
+  shuffleInPlace(users, mulberry32(seed));
   const keep = new Set(users.slice(0, spec.users));
   return { spec, interactions: rows.filter((r) => keep.has(r.user)), catalog };
 }

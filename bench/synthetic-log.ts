@@ -9,7 +9,7 @@
  * One seed, one log: the same arguments give the same sequences on every machine.
  */
 import type { CatalogItem, Interaction } from '../src/data/types.js';
-import { mulberry32 } from '../src/random.js';
+import { mulberry32, shuffleInPlace } from '../src/random.js';
 
 export const TOPIC = 50;
 export const ZIPF = 1.05;
@@ -27,11 +27,7 @@ export interface SyntheticLogOptions {
 export function syntheticLog({ items, users, meanLength = 20, seed = 24 }: SyntheticLogOptions): Int32Array[] {
   const rnd = mulberry32(seed);
   // popularity rank r → item id: a seeded shuffle, so popular items are spread over the topics
-  const byRank = Int32Array.from({ length: items }, (_, i) => i + 1);
-  for (let i = items - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [byRank[i], byRank[j]] = [byRank[j], byRank[i]];
-  }
+  const byRank = shuffleInPlace(Int32Array.from({ length: items }, (_, i) => i + 1), rnd);
   const cdf = new Float64Array(items);
   let total = 0;
   for (let r = 0; r < items; r++) cdf[r] = total += 1 / (r + 1) ** ZIPF;

@@ -12,3 +12,15 @@ export function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * Seeded Fisher–Yates shuffle of `a` in place (and returned): one draw of `rnd` per position, from
+ * the end, so a seed gives the same order on every platform.
+ */
+export function shuffleInPlace<A extends { length: number; [i: number]: unknown }>(a: A, rnd: () => number): A {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}

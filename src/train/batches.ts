@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { mulberry32 } from '../random.js';
+import { mulberry32, shuffleInPlace } from '../random.js';
 
 /** One training batch: inputs and next-item targets, left-padded to the batch's longest row. */
 export interface SeqBatch {
@@ -66,10 +66,7 @@ export class BatchSampler {
   }
 
   private shuffle<T>(a: T[]): void {
-    for (let i = a.length - 1; i > 0; i--) {
-      const j = Math.floor(this.rnd() * (i + 1));
-      [a[i], a[j]] = [a[j], a[i]];
-    }
+    shuffleInPlace(a, this.rnd);
   }
 
   /** Last maxLen+1 items of each prefix become (input = all but last, target = all but first). */

@@ -11,7 +11,7 @@ import type { MsrTrainConfig, RerankExamples } from '../models/msr/config.js';
 import type { LeaveOneOutSplit } from '../data/types.js';
 import { blockGrid, MsrModel, type MsrBatch } from '../models/msr/model.js';
 import { MolarError } from '../errors.js';
-import { mulberry32 } from '../random.js';
+import { mulberry32, shuffleInPlace } from '../random.js';
 import { dealUsers } from './batches.js';
 import type { BatchSource, Trainable } from './trainable.js';
 
@@ -101,11 +101,7 @@ export const exampleOf = (train: Int32Array): { history: Int32Array; target: num
 export function rerankFold(valid: Int32Array, share: number, seed: number): { fold: number[]; heldOut: number[] } {
   const users: number[] = [];
   for (let u = 0; u < valid.length; u++) if (valid[u] !== 0) users.push(u);
-  const rnd = mulberry32(seed ^ 0xf01d);
-  for (let i = users.length - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [users[i], users[j]] = [users[j], users[i]];
-  }
+  shuffleInPlace(users, mulberry32(seed ^ 0xf01d));
   const cut = Math.min(users.length - 1, Math.max(1, Math.round(share * users.length)));
   const asc = (a: number, b: number) => a - b;
   return { fold: users.slice(0, cut).sort(asc), heldOut: users.slice(cut).sort(asc) };
@@ -140,11 +136,7 @@ export function msrBatches(pools: FirstStagePools, numItems: number, o: { blockS
   const slot = new Map(pools.users.map((u, i) => [u, i]));
   return {
     epoch() {
-      const u = pools.users.slice();
-      for (let i = u.length - 1; i > 0; i--) {
-        const j = Math.floor(rnd() * (i + 1));
-        [u[i], u[j]] = [u[j], u[i]];
-      }
+      const u = shuffleInPlace(pools.users.slice(), rnd);
       const out: number[][] = [];
       for (let i = 0; i < u.length; i += o.batchSize) out.push(u.slice(i, i + o.batchSize));
       return out;
