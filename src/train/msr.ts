@@ -123,8 +123,8 @@ export async function trainMsr(opts: TrainMsrOptions): Promise<TrainMsrResult> {
     // 'train-prefix' chooses on every user, as before; its held-out part is reported beside it
     const parts = [chosenUsers.filter((u) => !fold.has(u)), chosenUsers.filter((u) => fold.has(u))];
     const [heldOut, inFold] = [await validateWeights(model, opts, parts[0], grid, train.negatives, config.seed), await validateWeights(model, opts, parts[1], grid, train.negatives, config.seed)];
-    const valid = mergeValid(heldOut, inFold);
-    return { ...r, config, train, weight: chooseWeight(meanValid(valid)), valid: meanValid(valid), validHeldOut: meanValid(heldOut), validUsers: { chosen: chosenUsers.length, heldOut: parts[0].length }, firstStageFit: { examples: fit, heldOut: heldOut.fit }, firstStageMs };
+    const valid = meanValid(mergeValid(heldOut, inFold));
+    return { ...r, config, train, weight: chooseWeight(valid), valid, validHeldOut: meanValid(heldOut), validUsers: { chosen: chosenUsers.length, heldOut: parts[0].length }, firstStageFit: { examples: fit, heldOut: heldOut.fit }, firstStageMs };
   } finally {
     optimizer.dispose();
     model.dispose();
@@ -160,7 +160,7 @@ async function firstStagePools(o: TrainMsrOptions, users: number[], examples: Us
     batch.forEach((slot, i) => {
       const { history, target } = examples[slot];
       const [lp, z] = [firstStageLogProbs(rows[i]), firstStageZ(rows[i])];
-      addFit(fit, rows[i], target, o.filterSeen === false ? null : new Set(history));
+      addFit(fit, targetRank(rows[i], target, o.filterSeen === false ? null : new Set(history)));
       // negatives: neither the target nor anything in the history
       const seen = new Set(history).add(target);
       pools.target[slot] = lp[target];
@@ -173,8 +173,9 @@ async function firstStagePools(o: TrainMsrOptions, users: number[], examples: Us
 }
 
 const newFit = () => ({ users: 0, ndcg: 0, rankSum: 0, ranked: 0 });
-function addFit(f: ReturnType<typeof newFit>, row: Float32Array, target: number, seen: ReadonlySet<number> | null): void {
-  const rank = seen?.has(target) ? Infinity : rankOf(row, target, seen);
+/** The target's full-catalog rank (Infinity: a seen target the protocol cannot rank). */
+const targetRank = (row: Float32Array, target: number, seen: ReadonlySet<number> | null) => (seen?.has(target) ? Infinity : rankOf(row, target, seen));
+function addFit(f: ReturnType<typeof newFit>, rank: number): void {
   f.users++;
   f.ndcg += ndcgAt(rank, 10);
   if (Number.isFinite(rank)) ((f.rankSum += rank), f.ranked++);
@@ -215,8 +216,10 @@ async function validateWeights(model: MsrModel, o: TrainMsrOptions, users: numbe
       const target = o.split.valid[u];
       const at = tops[i].indexOf(target);
       const seen = o.filterSeen === false ? null : new Set(hist[i]);
-      addFit(fit, rows[i], target, seen);
-      const outside = at < 0 ? (seen?.has(target) ? Infinity : rankOf(rows[i], target, seen)) : 0;
+      // one catalog pass for the first stage's fit and for a target outside the re-ranked top
+      const rank = targetRank(rows[i], target, seen);
+      addFit(fit, rank);
+      const outside = at < 0 ? rank : 0;
       grid.forEach((w, g) => {
         const r = candidateRank(mixRerank(sRr[i], sLp[i], w));
         sums[g].auc += r.auc;
