@@ -60,15 +60,18 @@ export async function loadConfiguredLm(m: GenModelConfig, config: MolarConfig, m
   return lm;
 }
 
+/** The generative captioner's model, when `summary.captioner` chose it. */
+const captionModelOf = (config: MolarConfig): GenModelConfig | undefined => (config.summary.captioner === 'generative' ? config.summary.captionModel : undefined);
+
 /** What the configured captioner is, as its kept captions are keyed (item-texts.ts): another model, dtype or length captions again. */
 export function captionSource(config: MolarConfig): string | undefined {
-  const m = config.summary.captioner === 'generative' ? config.summary.captionModel : undefined;
+  const m = captionModelOf(config);
   return m && `${captionerName(m.model)} ${m.dtype ?? 'fp32'} ${m.maxNewTokens ?? CAPTION_DEFAULTS.maxNewTokens} tokens`;
 }
 
 /** The captioner as the config names it (loaded when first used: pass this as ItemTexts' `captioner`). */
 export function configuredCaptioner(config: MolarConfig, make?: () => Worker): (() => Promise<ImageSummaryProvider>) | undefined {
-  const m = config.summary.captioner === 'generative' ? config.summary.captionModel : undefined;
+  const m = captionModelOf(config);
   if (!m) return undefined;
   const o = { ...genOptions(m, config), ...(m.maxNewTokens ? { maxNewTokens: m.maxNewTokens } : {}) };
   return () => (make || hasWorker() ? createWorkerCaptioner(m.model, o, browserImageDecoder, make ?? summaryWorker) : loadCaptioner(m.model, browserImageDecoder, o));
