@@ -33,6 +33,7 @@ const o = new Command()
   .option('--teacher', 'align the content model to the SASRec trained here (item-level alignment + post-alignment)')
   .option('--plain', 'with --teacher: also train a content model alone (row content)')
   .option('--item-align-steps <n>', 'with --teacher: item-level alignment steps', '1500')
+  .option('--id-residual', 'content models with an ID residual (ContentConfig.idResidual): held-out items have none and are scored from content')
   .option('--lr <x>', 'content model learning rate', '0.001')
   .option('--batch <n>', 'content model users per batch', '128')
   .option('--valid-users <n>', 'validation users per epoch', '2048')
@@ -79,7 +80,7 @@ async function content(teacher: IdModel | undefined) {
   const t0 = Date.now();
   const r = await trainMolar({
     split: warmSplit, sequences: warm, numItems: n, features, excludeItems: heldOut, idModel: teacher,
-    config: { maxLen: proto.maxLen, seed, ...(teacher ? { hidden: Number(teacher.config.hidden) } : {}) },
+    config: { maxLen: proto.maxLen, seed, idResidual: o.idResidual === true, ...(teacher ? { hidden: Number(teacher.config.hidden) } : {}) },
     train: { lrSchedule: 'cosine-time', warmupSteps: 100, patience: 100, learningRate: Number(o.lr), batchSize: Number(o.batch), itemAlignSteps: teacher ? Number(o.itemAlignSteps) : 0 },
     filterSeen: proto.filterSeen, validUsers: Number(o.validUsers), timeBudgetMs: Number(o.contentMinutes) * 60_000, workers: Number(o.workers), progress: true,
     onEpoch: (e) => console.error(`content${teacher ? '+align' : ''} epoch ${e.epoch} ${JSON.stringify(e.parts)} valid ${e.validNdcg10?.toFixed(4)} at ${e.minutes.toFixed(1)} min`),
@@ -112,7 +113,7 @@ const random = r.random.metrics['recall@20'];
 const rows: BenchRow[] = Object.entries(r).map(([model, e]) => ({
   benchmark: 'coldstart',
   dataset: name,
-  model,
+  model: `${model}${o.idResidual && contents[model] ? '-idres' : ''}`,
   metrics: { ...e.metrics, users: e.users, held_out_items: heldOut.length, x_random_recall20: random > 0 ? e.metrics['recall@20'] / random : 0, random_expected_recall20: randomExpected, x_expected_random_recall20: e.metrics['recall@20'] / randomExpected, content_min: contents[model]?.minutes ?? 0, id_min: Number(o.idMinutes), encode_min: encodeMin },
   filterSeen: proto.filterSeen,
   command: `npm run bench:coldstart -- ${process.argv.slice(2).join(' ')}`.trim(),
@@ -121,6 +122,6 @@ const rows: BenchRow[] = Object.entries(r).map(([model, e]) => ({
 }));
 await recordBench(String(o.name), rows, (row) => {
   const m = row.metrics as Record<string, number>;
-  return `${m.held_out_items} items (10%) held out of all training; ${m.users} users whose test item is one of them, full ranking, filterSeen=${row.filterSeen}: Recall@20 ${m['recall@20'].toFixed(4)} (${m.x_random_recall20.toFixed(1)}× the random row, ${m.x_expected_random_recall20.toFixed(1)}× random's expectation ${m.random_expected_recall20.toFixed(4)}), NDCG@20 ${m['ndcg@20'].toFixed(4)}, Recall@10 ${m['recall@10'].toFixed(4)}; content model ${m.content_min.toFixed(1)} min, SASRec ${m.id_min} min${row.model === 'content+align' ? ' (its teacher)' : ''}`;
+  return `${m.held_out_items} items (10%) held out of all training; ${m.users} users whose test item is one of them, full ranking, filterSeen=${row.filterSeen}: Recall@20 ${m['recall@20'].toFixed(4)} (${m.x_random_recall20.toFixed(1)}× the random row, ${m.x_expected_random_recall20.toFixed(1)}× random's expectation ${m.random_expected_recall20.toFixed(4)}), NDCG@20 ${m['ndcg@20'].toFixed(4)}, Recall@10 ${m['recall@10'].toFixed(4)}; content model ${m.content_min.toFixed(1)} min, SASRec ${m.id_min} min${String(row.model).startsWith('content+align') ? ' (its teacher)' : ''}`;
 });
 for (const row of rows) console.error(row.model, JSON.stringify(row.metrics));

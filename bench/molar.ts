@@ -50,10 +50,12 @@ const o = new Command()
   .option('--dropout <x>', 'content model dropout', '0.2')
   .option('--item-align-steps <n>', 'item-level alignment steps before training (0: off; not for content-only)', '0')
   .option('--fusion-inner <n>', 'fusion head inner width (0: linear)', '256')
+  .option('--id-residual', 'content model: a learned ID vector added to each known item\'s fused vector (ContentConfig.idResidual)')
   .option('--mix-grid <list>', 'content weights tried for the mix, comma-separated', DEFAULT_MIX_GRID.join(','))
   .option('--no-image', 'drop the image vectors (ablation)')
   .option('--no-text', 'drop the text vectors (ablation)')
   .option('--content-only', 'also train a content model without alignment (row content-only)')
+  .option('--sasrec-only', 'stage 1 only: train (or load) the ID model, record its row and stop (with --save-sasrec: a checkpoint for later runs)')
   .option('--order <o>', 'teacher: align to the frozen ID model | joint: train it on with the content model | both: each, the better on valid NDCG@10 of the fused mix chosen', 'teacher')
   .option('--no-ub', 'ablation w/o UB: the next-item loss trains the content user model, not the fusion head')
   .option('--valid-users <n>', 'validation users per epoch (early stopping)', '2048')
@@ -105,7 +107,7 @@ if (o.sasrecFrom) {
 let train = { alignWeight: Number(o.alignWeight), alignTau: Number(o.alignTau), itWeight: Number(o.itWeight), saWeight: Number(o.saWeight), learningRate: Number(o.lr), batchSize: Number(o.batch), itemAlignSteps: Number(o.itemAlignSteps), patience: 100, lrSchedule: 'cosine-time' as const, warmupSteps: 100, ubToHead: o.ub !== false };
 const molar = (idModel: IdModel | undefined, order: MolarOrder, minutes = Number(o.molarMinutes)) => trainMolar({
   split, sequences, numItems, features, idModel,
-  config: { maxLen: proto.maxLen, hidden: Number(id.config.hidden), dropout: Number(o.dropout), fusionInner: Number(o.fusionInner), seed },
+  config: { maxLen: proto.maxLen, hidden: Number(id.config.hidden), dropout: Number(o.dropout), fusionInner: Number(o.fusionInner), idResidual: o.idResidual === true, seed },
   train: { ...train, order, ...(idModel ? {} : { itemAlignSteps: 0 }) }, mixGrid: String(o.mixGrid).split(',').map(Number), filterSeen: proto.filterSeen, validUsers: Number(o.validUsers), timeBudgetMs: minutes * 60_000, workers: Number(o.workers), progress: true,
   onEpoch: (e) => console.error(`content (${order}, α ${train.alignWeight}, τ ${train.alignTau}) epoch ${e.epoch} loss ${e.loss.toFixed(4)} ${JSON.stringify(e.parts)} valid ${e.validNdcg10?.toFixed(4)} at ${e.minutes.toFixed(1)} min`),
 });
@@ -125,12 +127,12 @@ if (o.alignGrid) {
   console.error(`α/τ chosen on valid NDCG@10 of the content model: α ${best.alpha}, τ ${best.tau} (${alignGrid.map((g) => `${g.alpha}:${g.tau} ${g.valid_ndcg10.toFixed(4)}`).join(', ')})`);
 }
 const runs: TrainMolarResult[] = [];
-for (const order of orders) runs.push(await molar(id, order));
-const plain = o.contentOnly ? await molar(undefined, 'teacher') : undefined;
+if (!o.sasrecOnly) for (const order of orders) runs.push(await molar(id, order));
+const plain = o.contentOnly && !o.sasrecOnly ? await molar(undefined, 'teacher') : undefined;
 // the order kept: the best valid NDCG@10 of the fused mix (each at its own chosen weight)
 const fusedValid = (r: TrainMolarResult) => r.mix.valid[String(r.mix.content)];
-const chosen = runs.reduce((b, r) => (fusedValid(r) > fusedValid(b) ? r : b));
-if (runs.length > 1) console.error(`order chosen on valid NDCG@10 of the fused mix: ${chosen.order} (${runs.map((r) => `${r.order} ${fusedValid(r).toFixed(4)}`).join(', ')})`);
+const chosen = runs.length ? runs.reduce((b, r) => (fusedValid(r) > fusedValid(b) ? r : b)) : undefined;
+if (chosen && runs.length > 1) console.error(`order chosen on valid NDCG@10 of the fused mix: ${chosen.order} (${runs.map((r) => `${r.order} ${fusedValid(r).toFixed(4)}`).join(', ')})`);
 
 // test: every variant from one pass over the test users
 const sasrec = SasrecModel.fromEntry(id, id.data);
@@ -179,12 +181,12 @@ const rows: BenchRow[] = Object.entries(test).map(([model, r]) => {
       epochs: run ? run.history.length : 0,
       align_weight: run === plain ? 0 : train.alignWeight,
       align_tau: train.alignTau,
-      mix_content: shown.mix.content,
+      mix_content: shown ? shown.mix.content : 0,
     },
     order: run && run !== plain ? run.order : undefined,
-    chosen_order: chosen.order,
+    chosen_order: chosen?.order,
     ub_to_head: train.ubToHead,
-    mixValid: shown.mix.valid,
+    mixValid: shown?.mix.valid,
     align_grid: alignGrid.length ? { minutes_each: Number(o.gridMinutes), points: alignGrid } : undefined,
     itemAlign: run && run !== plain ? run.itemAlign : undefined,
     encoder: `${proto.encoder}${o.image === false ? ' (image dropped)' : ''}${o.text === false ? ' (text dropped)' : ''}`,

@@ -39,6 +39,8 @@ export interface MolarObjectiveConfig {
   saWeight: number;
   /** false: UB (and align) do not train the fusion head (MolarTrainConfig.ubToHead); default true */
   ubToHead?: boolean;
+  /** idResidual: the item ids that get an ID vector (those in the training data, less any held out); absent: all */
+  knownItems?: Int32Array;
 }
 
 /**

@@ -113,7 +113,7 @@ export interface ContentReplicaConfig {
 
 /** Attaches Molar's objective to a content model, with whether UB's gradient reaches the head. */
 export function attachMolarObjective(model: ContentModel, objective: MolarObjectiveConfig): void {
-  model.setObjective(molarObjective(objective), { ubToHead: objective.ubToHead ?? true });
+  model.setObjective(molarObjective(objective), { ubToHead: objective.ubToHead ?? true, knownItems: objective.knownItems });
 }
 
 export function createContentReplica({ config, features, objective }: ContentReplicaConfig): Trainable<ContentShard> {

@@ -94,7 +94,7 @@ export async function trainMolar(opts: TrainMolarOptions): Promise<TrainMolarRes
   if (order === 'joint' && opts.excludeItems) throw new MolarError('BAD_CONFIG', "a cold-start run (excludeItems) trains the ID model on its own: order 'teacher'", { field: 'order' });
   // a scratch SASRec draws its initial weights from the seed after the content model's: one seed for both would start its item table as a copy of the head's first weights
   const id = opts.idModel ? SasrecModel.fromEntry(opts.idModel, opts.idModel.data) : order === 'joint' ? new SasrecModel({ hidden: config.hidden, maxLen: config.maxLen, seed: config.seed + 1, ...opts.idConfig, numItems: opts.numItems }) : undefined;
-  const objective: MolarObjectiveConfig = { numItems: opts.numItems, alignWeight: id ? train.alignWeight : 0, alignTau: train.alignTau, itWeight: train.itWeight, itTau: train.itTau, saWeight: train.saWeight, ubToHead: train.ubToHead };
+  const objective: MolarObjectiveConfig = { numItems: opts.numItems, alignWeight: id ? train.alignWeight : 0, alignTau: train.alignTau, itWeight: train.itWeight, itTau: train.itTau, saWeight: train.saWeight, ubToHead: train.ubToHead, ...(config.idResidual ? { knownItems: knownItems(opts.split.train, opts.excludeItems) } : {}) };
   const model = new ContentModel(config, f);
   // the repeat bias (when the ID model has one) keeps its faster rate in joint training (optimizer.ts)
   const fast = order === 'joint' && id ? new Set(id.specs.flatMap((s, i) => (s.name === 'repeat_bias' ? [id.trainable[i].name] : []))) : new Set<string>();
@@ -183,4 +183,12 @@ async function chooseMix(content: ContentModel, id: SasrecModel, opts: TrainMola
   const valid = Object.fromEntries(grid.map((w) => [String(w), r[String(w)].metrics['ndcg@10']]));
   const best = grid.reduce((b, w) => (valid[String(w)] >= valid[String(b)] ? w : b), grid[0]);
   return { content: best, valid };
+}
+
+/** Item ids in the training sequences, less the held-out ones: those the ID residual may learn (ContentConfig.idResidual). */
+export function knownItems(train: readonly Int32Array[], exclude?: Int32Array): Int32Array {
+  const seen = new Set<number>();
+  for (const s of train) for (const i of s) if (i > 0) seen.add(i);
+  for (const i of exclude ?? []) seen.delete(i);
+  return Int32Array.from(seen).sort();
 }

@@ -48,7 +48,7 @@ export async function trainMolarIntoBundle(
   await useNodeBackend();
   const split = leaveOneOut(dataset.sequences);
   const given = {
-    config: { ...(sasrec ? { hidden: Number(sasrec.config.hidden) } : {}), ...pick(flags.sasrec, MOLAR_SHARED_FIELDS.architecture), ...pick(flags.molar, ['modalityDropout']) },
+    config: { ...(sasrec ? { hidden: Number(sasrec.config.hidden) } : {}), ...pick(flags.sasrec, MOLAR_SHARED_FIELDS.architecture), ...pick(flags.molar, ['modalityDropout', 'idResidual']) },
     train: { ...pick(flags.sasrec, MOLAR_SHARED_FIELDS.training), ...pick(flags.molar, ['order', 'alignWeight', 'alignTau', 'itWeight', 'itTau', 'saWeight', 'ubToHead', 'itemAlignSteps']) },
   };
   if (given.train.order === 'joint' && !sasrec) throw new MolarError('BAD_INPUT', '--order joint trains the bundle\'s SASRec with the content model; the bundle has none (train one: --model sasrec)', { field: '--order' });

@@ -29,6 +29,13 @@ export interface ContentConfig {
   modalityDropout: number;
   /** (int ≥ 0) inner width of the fusion head's two-layer projections (0: linear; fusion/head.ts) */
   fusionInner: number;
+  /**
+   * true: each item the training data knows also gets a learned ID vector added to its fused
+   * vector (models/content/model.ts): the content path then has the ID model's capacity for warm
+   * items while an item without one (held out, added later) is scored from its content alone. The
+   * ID is hidden at `modalityDropout` like a modality, so the content part alone still ranks.
+   */
+  idResidual: boolean;
   /** (int) text / image vector widths and the attribute vocabulary size (from the bundle) */
   textDim: number;
   imageDim: number;
@@ -47,6 +54,7 @@ export const CONTENT_DEFAULTS: Readonly<Omit<ContentConfig, 'numItems' | 'textDi
   dropout: 0.2,
   modalityDropout: 0.1,
   fusionInner: 256,
+  idResidual: false,
   init: 'normal',
   seed: 42,
 });
@@ -73,6 +81,7 @@ export function resolveContentConfig(partial: Partial<ContentConfig> & Pick<Cont
   for (const [f, lo, hi] of INTS) if (!Number.isInteger(cfg[f]) || (cfg[f] as number) < lo || (cfg[f] as number) > hi) bad(f, `an integer in [${lo}, ${hi}]`, cfg[f]);
   for (const f of ['dropout', 'modalityDropout'] as const) if (typeof cfg[f] !== 'number' || !(cfg[f] >= 0 && cfg[f] < 1)) bad(f, 'a number in [0, 1)', cfg[f]);
   if (!(BLOCK_WIRINGS as readonly string[]).includes(cfg.block)) bad('block', `one of ${BLOCK_WIRINGS.join(', ')}`, cfg.block);
+  if (typeof cfg.idResidual !== 'boolean') bad('idResidual', 'true or false', cfg.idResidual);
   if (cfg.init !== 'normal' && cfg.init !== 'xavier') bad('init', 'normal or xavier', cfg.init);
   if (cfg.hidden % cfg.heads !== 0) bad('heads', `a divisor of hidden (${cfg.hidden})`, cfg.heads);
   if (cfg.textDim + cfg.imageDim === 0) bad('textDim', 'non-zero, or imageDim non-zero: the content model reads item vectors', cfg.textDim);
@@ -81,8 +90,9 @@ export function resolveContentConfig(partial: Partial<ContentConfig> & Pick<Cont
 
 /** The fields the bundle carries to rebuild the network (training knobs excluded). */
 export function contentArchitecture(cfg: ContentConfig): Record<string, unknown> {
-  const { numItems, maxLen, hidden, blocks, heads, block, dropout, textDim, imageDim, numAttributes, fusionInner } = cfg;
-  return { numItems, maxLen, hidden, blocks, heads, block, dropout, textDim, imageDim, numAttributes, fusionInner };
+  const { numItems, maxLen, hidden, blocks, heads, block, dropout, textDim, imageDim, numAttributes, fusionInner, idResidual } = cfg;
+  // written only when on, so bundles without the residual read as before
+  return { numItems, maxLen, hidden, blocks, heads, block, dropout, textDim, imageDim, numAttributes, fusionInner, ...(idResidual ? { idResidual } : {}) };
 }
 
 /**

@@ -128,4 +128,68 @@ describe('ContentModel', () => {
     tf.dispose([whole, frozen]);
     m.dispose();
   });
+
+  describe('with an ID residual (idResidual)', () => {
+    const withId = { ...cfg, idResidual: true, modalityDropout: 0 };
+    /** the model's weights with the ID table's rows `rows` set to distinct non-zero values */
+    async function setIdRows(m: ContentModel, rows: number[]): Promise<void> {
+      const w = await m.getWeights();
+      let off = 0;
+      for (const s of w.specs) {
+        const size = s.shape.reduce((x, y) => x * y, 1);
+        if (s.name === 'content.id_embedding') for (const r of rows) for (let j = 0; j < s.shape[1]; j++) w.data[off + r * s.shape[1] + j] = 0.3 * Math.sin(r * 7 + j);
+        off += size;
+      }
+      m.setWeights(w.specs, w.data);
+    }
+
+    it('starts as the same config without it: the table is zero and every other weight draws as before', () => {
+      const [a, b] = [new ContentModel(withId, features()), new ContentModel({ ...cfg, modalityDropout: 0 }, features())];
+      expect(a.specs.find((s) => s.name === 'content.id_embedding')?.shape).toEqual([N + 1, cfg.hidden]);
+      const s = seq([[3, 7, 1]], 4);
+      const [p, q] = [a.fullSortPredict(s), b.fullSortPredict(s)];
+      expect(Array.from(p.dataSync())).toEqual(Array.from(q.dataSync()));
+      tf.dispose([s, p, q]);
+      a.dispose();
+      b.dispose();
+    });
+
+    it('trains ID vectors of known items only: an unknown item gets no gradient and stays content alone', () => {
+      const m = new ContentModel(withId, features());
+      m.setObjective((x) => ({ ub: tf.sum(tf.square(x.items)) as tf.Scalar }), { knownItems: Int32Array.from([1, 2, 3, 9]) });
+      const batch = { seq: seq([[3, 7, 1]], 4), targets: seq([[7, 1, 2]], 4) };
+      const idVar = m.trainable[m.specs.findIndex((s) => s.name === 'content.id_embedding')];
+      const { value, grads } = tf.variableGrads(() => tf.addN(Object.values(m.calculateLoss(batch))) as tf.Scalar, [idVar]);
+      const g = grads[idVar.name].arraySync() as number[][];
+      const moved = g.map((row) => row.some((v) => v !== 0));
+      expect(moved.flatMap((x, i) => (x ? [i] : []))).toEqual([1, 2, 3, 9]);
+      tf.dispose([value, ...Object.values(grads), batch.seq, batch.targets]);
+      m.dispose();
+    });
+
+    it('adds the ID vector to the fused one; an item added later has none, and round-trips through its saved form', async () => {
+      const f = features();
+      const m = new ContentModel(withId, f);
+      await setIdRows(m, [4]);
+      m.freeze();
+      m.addItems(sliceFeatures(f, 4, 5)); // id N+1: item 4's content, no ID vector
+      const plain = new ContentModel({ ...cfg, modalityDropout: 0 }, f);
+      const [mine, theirs] = [m.itemMatrix().arraySync() as number[][], plain.itemMatrix().arraySync() as number[][]];
+      mine[N + 1].forEach((v, j) => expect(v).toBeCloseTo(theirs[4][j], 5));
+      mine[4].forEach((v, j) => expect(v - theirs[4][j]).toBeCloseTo(0.3 * Math.sin(28 + j), 5));
+      mine[5].forEach((v, j) => expect(v).toBeCloseTo(theirs[5][j], 5)); // a zero row adds nothing
+      const arch = contentArchitecture(m.config);
+      expect(arch.idResidual).toBe(true);
+      expect(contentArchitecture(plain.config)).not.toHaveProperty('idResidual');
+      const w = await m.getWeights();
+      const copy = ContentModel.fromSaved({ config: arch, weights: w.specs }, w.data, f);
+      const s = seq([[4, 2]], 3);
+      const [a, b] = [copy.fullSortPredict(s).arraySync() as number[][], new ContentModel(withId, f)];
+      await setIdRows(b, [4]);
+      const c = b.fullSortPredict(s).arraySync() as number[][];
+      a[0].forEach((v, i) => expect(v).toBeCloseTo(c[0][i], 5));
+      s.dispose();
+      [m, plain, copy, b].forEach((x) => x.dispose());
+    });
+  });
 });

@@ -36,6 +36,8 @@ export type ContentObjective = (input: ContentObjectiveInput) => LossParts;
 
 /** rows of the item table fused at a time by freeze() (its peak memory: the head's intermediates for this many rows) */
 const FREEZE_ROWS = 8192;
+/** the ID residual's table (ContentConfig.idResidual) */
+const ID_TABLE = 'content.id_embedding';
 
 /** Rows r..r+n-1 of every input of the head. */
 function sliceInputs(inputs: FusionInputs, r: number, n: number): FusionInputs {
@@ -80,6 +82,12 @@ export class ContentModel implements SequentialModel<ContentBatch> {
   private scoringTable?: tf.Tensor2D;
   private objective?: ContentObjective;
   private ubToHead = true;
+  /**
+   * idResidual: rows of the ID table (the catalog at construction; items added later have none),
+   * and in training a [idRows, 1] 0/1 mask of the items the training data knows.
+   */
+  private readonly idRows: number;
+  private known?: tf.Tensor2D;
   private hideCalls = 0;
 
   constructor(config: Partial<ContentConfig> & Pick<ContentConfig, 'numItems' | 'textDim' | 'imageDim' | 'numAttributes'>, features: ItemFeatures, init?: Map<string, Float32Array>) {
@@ -89,7 +97,10 @@ export class ContentModel implements SequentialModel<ContentBatch> {
       throw new MolarError('BAD_INPUT', `item features are ${features.rows} rows (text ${features.textDim}, image ${features.imageDim}, ${features.numAttributes} attributes), the model expects ${c.numItems + 1} (text ${c.textDim}, image ${c.imageDim}, ${c.numAttributes})`, { field: 'features' });
     }
     ({ head: this.head, stack: this.stack, specs: this.specs } = ContentModel.parts(c));
-    this.params = new Params(this.specs, init ?? initialWeights(this.specs, c.seed, c.init), 'content');
+    // the ID table starts at zero, so a row no training step reaches (masked off, below) stays exactly zero: content alone
+    const start = init ?? new Map([...initialWeights(this.specs, c.seed, c.init)].map(([k, v]) => [k, k === ID_TABLE ? new Float32Array(v.length) : v]));
+    this.params = new Params(this.specs, start, 'content');
+    this.idRows = c.idResidual ? c.numItems + 1 : 0;
     this.dropout = new SeededDropout(c.dropout);
     this.inputs = fusionInputs(features);
     this.rows = features.rows;
@@ -118,23 +129,58 @@ export class ContentModel implements SequentialModel<ContentBatch> {
    * `ubToHead: false` (the w/o-UB ablation): the fused table reaches the user model through
    * stopGradient, so UB (and align) train the blocks but not the head; IT / SA still train it.
    */
-  setObjective(objective: ContentObjective, { ubToHead = true }: { ubToHead?: boolean } = {}): void {
+  setObjective(objective: ContentObjective, { ubToHead = true, knownItems }: { ubToHead?: boolean; knownItems?: ArrayLike<number> } = {}): void {
     this.objective = objective;
     this.ubToHead = ubToHead;
+    this.setKnown(knownItems);
+  }
+
+  /**
+   * idResidual, training: only these item ids get an ID vector; the rest (never a training target,
+   * or held out for cold start) take no gradient there, stay zero, and are scored from content.
+   * Absent: every catalog item is known.
+   */
+  private setKnown(ids: ArrayLike<number> | undefined): void {
+    this.known?.dispose();
+    this.known = undefined;
+    if (!this.idRows || !ids) return;
+    const m = new Float32Array(this.idRows);
+    for (let i = 0; i < ids.length; i++) if (ids[i] > 0 && ids[i] < this.idRows) m[ids[i]] = 1;
+    this.known = tf.tensor2d(m, [this.idRows, 1]);
   }
   seedDropout(seed: number): void {
     this.dropout.seed(seed);
     this.hideCalls = seed * 7919;
   }
 
-  /** The head over every row, padding row zeroed; training hides modalities at `modalityDropout`. */
+  /**
+   * The head over every row (+ the ID residual), padding row zeroed; training hides modalities, and
+   * the ID as a third, at `modalityDropout`.
+   */
   private fuse(training: boolean): FusionOutput {
     return tf.tidy(() => {
       const rate = this.config.modalityDropout;
-      const hide = training && rate > 0 ? (tf.randomUniform([this.rows, 2], 0, 1, 'float32', this.hideCalls++).less(rate).cast('float32') as tf.Tensor2D) : undefined;
+      const hide = training && rate > 0 ? (tf.randomUniform([this.rows, 3], 0, 1, 'float32', this.hideCalls++).less(rate).cast('float32') as tf.Tensor2D) : undefined;
       const out = this.head.apply(this.inputs, (n) => this.params.get(n), hide);
       const notPad = tf.concat([tf.zeros([1, 1]), tf.ones([this.rows - 1, 1])]);
-      return { ...out, items: out.items.mul(notPad) as tf.Tensor2D };
+      let ids = training && this.known ? this.known : undefined;
+      if (hide && this.idRows) ids = tf.scalar(1).sub(hide.slice([0, 2], [this.idRows, 1])).mul(ids ?? 1) as tf.Tensor2D;
+      return { ...out, items: this.withIds(out.items, 0, ids).mul(notPad) as tf.Tensor2D };
+    });
+  }
+
+  /**
+   * rows r0.. of fused vectors plus their ID vectors (idResidual; rows past the ID table, items added
+   * after training, get none), each ID row times `keep` (training: known and not hidden).
+   */
+  private withIds(items: tf.Tensor2D, r0: number, keep?: tf.Tensor2D): tf.Tensor2D {
+    const n = Math.min(items.shape[0], this.idRows - r0);
+    if (n <= 0) return items;
+    return tf.tidy(() => {
+      let ids = this.params.get(ID_TABLE).slice([r0, 0], [n, -1]) as tf.Tensor2D;
+      if (keep) ids = ids.mul(keep.slice([r0, 0], [n, 1]));
+      if (n < items.shape[0]) ids = tf.concat([ids, tf.zeros([items.shape[0] - n, this.config.hidden])]);
+      return items.add(ids) as tf.Tensor2D;
     });
   }
 
@@ -143,7 +189,10 @@ export class ContentModel implements SequentialModel<ContentBatch> {
     return this.frozen ? this.frozen.clone() : tf.tidy(() => this.fuse(false).items);
   }
 
-  /** [R, D] fused vectors of the items `ids`, no modality dropout (item-level alignment fits these; train/molar-item-align.ts). */
+  /**
+   * [R, D] the head's fused vectors of the items `ids`, no modality dropout and no ID residual
+   * (item-level alignment fits the content part to the ID model's table; train/molar-item-align.ts).
+   */
   fusedRows(ids: tf.Tensor1D): tf.Tensor2D {
     this.alive();
     return tf.tidy(() => {
@@ -173,7 +222,7 @@ export class ContentModel implements SequentialModel<ContentBatch> {
     try {
       for (let r = 0; r < this.rows; r += FREEZE_ROWS) {
         const n = Math.min(FREEZE_ROWS, this.rows - r);
-        blocks.push(tf.tidy(() => this.head.apply(sliceInputs(this.inputs, r, n), (name) => this.params.get(name)).items)); // the head's other outputs are freed here
+        blocks.push(tf.tidy(() => this.withIds(this.head.apply(sliceInputs(this.inputs, r, n), (name) => this.params.get(name)).items, r))); // the head's other outputs are freed here
       }
       this.setFrozen(tf.tidy(() => (blocks.length === 1 ? blocks[0] : tf.concat(blocks)).mul(tf.concat([tf.zeros([1, 1]), tf.ones([this.rows - 1, 1])])) as tf.Tensor2D));
     } finally {
@@ -288,20 +337,23 @@ export class ContentModel implements SequentialModel<ContentBatch> {
   static fromSaved(saved: { config: Record<string, unknown>; weights: WeightSpec[] }, data: Float32Array | ArrayBuffer, features: ItemFeatures, file?: string): ContentModel {
     // entries written before fusionInner existed had a linear head
     const given = saved.config as unknown as Partial<ContentConfig> & Pick<ContentConfig, 'numItems' | 'textDim' | 'imageDim' | 'numAttributes'>;
-    const cfg = resolveContentConfig({ ...given, fusionInner: given.fusionInner ?? 0 });
+    const cfg = resolveContentConfig({ ...given, fusionInner: given.fusionInner ?? 0, idResidual: given.idResidual ?? false });
     return new ContentModel(cfg, features, unpackWeights(ContentModel.parts(cfg).specs, saved.weights, data, file));
   }
 
-  /** The head, the block stack and every weight spec of a config: head, positions, blocks. */
+  /** The head, the block stack and every weight spec of a config: head, positions, blocks (, ID table). */
   private static parts(c: ContentConfig): { head: FusionHead; stack: CausalTransformer; specs: WeightSpec[] } {
     const head = new FusionHead({ textDim: c.textDim, imageDim: c.imageDim, numAttributes: c.numAttributes, hidden: c.hidden, inner: c.fusionInner });
     const stack = new CausalTransformer(c, 'content.');
-    return { head, stack, specs: [...head.specs, { name: 'content.position_embedding', shape: [c.maxLen, c.hidden], dtype: 'float32' }, ...stack.specs] };
+    const ids: WeightSpec[] = c.idResidual ? [{ name: ID_TABLE, shape: [c.numItems + 1, c.hidden], dtype: 'float32' }] : [];
+    // the ID table last: the seeded draws of every other weight are those of the same config without it
+    return { head, stack, specs: [...head.specs, { name: 'content.position_embedding', shape: [c.maxLen, c.hidden], dtype: 'float32' }, ...stack.specs, ...ids] };
   }
 
   dispose(): void {
     if (this.params.isDisposed) return;
     this.params.dispose();
+    this.known?.dispose();
     tf.dispose(Object.values(this.inputs));
     this.setFrozen(undefined);
   }
