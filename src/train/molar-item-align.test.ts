@@ -14,14 +14,14 @@ beforeAll(async () => {
 });
 
 /** N random text rows (row 0 padding) and an "ID table" that is a fixed linear map of them: learnable from content. */
-function setup() {
+function setup(idResidual = false) {
   const rnd = mulberry32(5);
   const text = new Float32Array((N + 1) * TEXT).map((_, i) => (i < TEXT ? 0 : rnd() * 2 - 1));
   const map = tf.randomNormal([TEXT, D], 0, 1, 'float32', 9);
   const idTable = tf.tidy(() => tf.matMul(tf.tensor2d(text, [N + 1, TEXT]), map) as tf.Tensor2D);
   map.dispose();
   const features = featuresFromVectors(text, N + 1, { textDim: TEXT, imageDim: 0 });
-  const model = new ContentModel({ numItems: N, maxLen: 4, hidden: D, blocks: 1, heads: 1, dropout: 0, textDim: TEXT, imageDim: 0, numAttributes: 0, fusionInner: 0 }, features);
+  const model = new ContentModel({ numItems: N, maxLen: 4, hidden: D, blocks: 1, heads: 1, dropout: 0, textDim: TEXT, imageDim: 0, numAttributes: 0, fusionInner: 0, idResidual }, features);
   return { model, idTable };
 }
 
@@ -76,5 +76,23 @@ describe('item-level alignment', () => {
     (mean.arraySync() as number[]).forEach((m) => expect(Math.abs(m)).toBeLessThan(1e-5));
     (variance.arraySync() as number[]).forEach((v) => expect(v).toBeCloseTo(1, 3));
     tf.dispose([t, s, mean, variance]);
+  });
+
+  it('with an ID residual, sets the given items\' ID vectors so their item vectors are the standardised ID rows; the rest keep content alone', () => {
+    const { model, idTable } = setup(true);
+    // a target the linear head cannot reach: noise on every row
+    const noisy = tf.tidy(() => idTable.add(tf.randomNormal(idTable.shape, 0, 3, 'float32', 4)) as tf.Tensor2D);
+    const rows = Int32Array.from({ length: N - 5 }, (_, i) => i + 1); // items N-4..N: no ID vector
+    const tensors = tf.memory().numTensors;
+    alignItemsToIdTable(model, noisy, { steps: 50, batch: 16, learningRate: 0.02, residualRows: rows });
+    expect(tf.memory().numTensors).toBe(tensors);
+    const [items, target] = [model.itemMatrix().arraySync() as number[][], standardiseRows(noisy).arraySync() as number[][]];
+    const head = tf.tidy(() => model.fusedRows(tf.tensor1d(Int32Array.from({ length: N }, (_, i) => i + 1), 'int32')).arraySync() as number[][]);
+    for (const r of rows) items[r].forEach((v, j) => expect(v).toBeCloseTo(target[r][j], 4));
+    for (let r = N - 4; r <= N; r++) items[r].forEach((v, j) => expect(v).toBeCloseTo(head[r - 1][j], 5));
+    expect(items[N].some((v, j) => Math.abs(v - target[N][j]) > 0.1)).toBe(true);
+    model.dispose();
+    idTable.dispose();
+    noisy.dispose();
   });
 });

@@ -26,7 +26,16 @@ export interface ItemAlignOptions {
   seed?: number;
   /** item ids that are never targets (held out of all training) */
   exclude?: Int32Array;
+  /**
+   * a model with an ID residual (ContentConfig.idResidual): these items' ID vectors are then set to
+   * what the fitted head leaves (target − fused), so their item vectors start at the ID model's
+   * standardised rows exactly; the others keep content alone
+   */
+  residualRows?: Int32Array;
 }
+
+/** rows per pass when the residual's warm start fuses items (as ContentModel.freeze) */
+const RESIDUAL_ROWS = 8192;
 
 /** The standardised rows of an [N+1, D] ID item table (row 0, padding, stays as given). */
 export function standardiseRows(table: tf.Tensor2D): tf.Tensor2D {
@@ -65,6 +74,21 @@ export function alignItemsToIdTable(model: ContentModel, idTable: tf.Tensor2D, o
         last = v;
       }
     }
+    if (opts.residualRows?.length) {
+      const rows = opts.residualRows;
+      const gaps: tf.Tensor2D[] = [];
+      for (let r = 0; r < rows.length; r += RESIDUAL_ROWS) {
+        const part = rows.subarray(r, r + RESIDUAL_ROWS);
+        gaps.push(tf.tidy(() => {
+          const ids = tf.tensor1d(part, 'int32');
+          return tf.gather(target, ids).sub(model.fusedRows(ids)) as tf.Tensor2D;
+        }));
+      }
+      const gap = gaps.length === 1 ? gaps[0] : (tf.concat(gaps) as tf.Tensor2D);
+      model.setIdVectors(rows, gap);
+      tf.dispose([...gaps, gap]);
+    }
+    // the head's own fit (the residual, when set, makes up the rest)
     const cosine = tf.tidy(() => {
       const ids = tf.tensor1d(warm, 'int32');
       const unit = (x: tf.Tensor2D) => x.div(tf.norm(x, 'euclidean', 1, true).add(1e-8));

@@ -8,6 +8,7 @@ import { BatchSampler } from './batches.js';
 import { localStep } from './loop.js';
 import { attachMolarObjective, contentBatches, contentBatchTensors, contentTrainable } from './molar-task.js';
 import { trainSasrec } from './sasrec.js';
+import { leaveOneOut } from '../data/split.js';
 
 const N = RING_ITEMS;
 const data = ringData;
@@ -41,6 +42,36 @@ describe('trainMolar', () => {
     expect(r.bestValid!['ndcg@10']).toBeGreaterThan(0.15); // chance is ~0.1 with 30 items
     expect(Object.keys(r.mix.valid).sort()).toEqual(DEFAULT_MIX_GRID.map(String).sort());
     expect(r.mix.valid[String(r.mix.content)]).toBe(Math.max(...Object.values(r.mix.valid)));
+  }, 60_000);
+
+  it('with an ID residual: item-level alignment starts known items at the ID rows, training moves them, and held-out items keep no ID vector', async () => {
+    const { sequences: all, features } = data();
+    const held = Int32Array.from([5, 20]);
+    const sequences = all.map((s) => s.filter((i) => !held.includes(i)));
+    const split = leaveOneOut(sequences);
+    const id = await trainSasrec({ split, sequences, numItems: N, noValidation: true, config: { ...arch, loss: 'ce', maxEpochs: 2, learningRate: 5e-3 } });
+    const r = await trainMolar({
+      split, sequences, numItems: N, features, excludeItems: held,
+      idModel: { config: id.config as unknown as Record<string, unknown>, weights: id.weights.specs, data: id.weights.data },
+      config: { ...arch, idResidual: true },
+      train: { maxEpochs: 3, patience: 3, batchSize: 16, learningRate: 5e-3, itemAlignSteps: 20 },
+      filterSeen: false,
+    });
+    expect(r.config.idResidual).toBe(true);
+    const m = ContentModel.fromSaved({ config: r.config as unknown as Record<string, unknown>, weights: r.weights.specs }, r.weights.data, features);
+    const w = await m.getWeights();
+    let off = 0;
+    for (const s of w.specs) {
+      const size = s.shape.reduce((x, y) => x * y, 1);
+      if (s.name === 'content.id_embedding') {
+        const row = (i: number) => Array.from(w.data.subarray(off + i * s.shape[1], off + (i + 1) * s.shape[1]));
+        for (const i of [0, ...held]) expect(row(i).every((v) => v === 0)).toBe(true);
+        for (const i of [1, 2, 10, 29]) expect(row(i).some((v) => v !== 0)).toBe(true);
+      }
+      off += size;
+    }
+    expect(r.bestValid!['ndcg@10']).toBeGreaterThan(0.15);
+    m.dispose();
   }, 60_000);
 
   it('switches a part off at weight 0, and trains content-only without an ID model', async () => {

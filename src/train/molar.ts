@@ -107,7 +107,7 @@ export async function trainMolar(opts: TrainMolarOptions): Promise<TrainMolarRes
     let itemAlign: TrainMolarResult['itemAlign'];
     if (opts.idModel && train.itemAlignSteps > 0) {
       const t0 = Date.now();
-      const a = alignItemsToIdTable(model, id!.itemEmbedding, { steps: train.itemAlignSteps, seed: config.seed, exclude: opts.excludeItems });
+      const a = alignItemsToIdTable(model, id!.itemEmbedding, { steps: train.itemAlignSteps, seed: config.seed, exclude: opts.excludeItems, residualRows: objective.knownItems });
       itemAlign = { ...a, seconds: (Date.now() - t0) / 1000 };
       if (opts.progress) process.stderr.write(`item-level alignment: ${train.itemAlignSteps} steps, MSE ${a.first.toFixed(3)} -> ${a.last.toFixed(3)}, mean cosine to the ID rows ${a.cosine.toFixed(3)}, ${itemAlign.seconds.toFixed(0)} s\n`);
     }

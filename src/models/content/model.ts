@@ -160,7 +160,8 @@ export class ContentModel implements SequentialModel<ContentBatch> {
   private fuse(training: boolean): FusionOutput {
     return tf.tidy(() => {
       const rate = this.config.modalityDropout;
-      const hide = training && rate > 0 ? (tf.randomUniform([this.rows, 3], 0, 1, 'float32', this.hideCalls++).less(rate).cast('float32') as tf.Tensor2D) : undefined;
+      // a third column only with an ID residual: without one the draws stay those of earlier versions
+      const hide = training && rate > 0 ? (tf.randomUniform([this.rows, this.idRows ? 3 : 2], 0, 1, 'float32', this.hideCalls++).less(rate).cast('float32') as tf.Tensor2D) : undefined;
       const out = this.head.apply(this.inputs, (n) => this.params.get(n), hide);
       const notPad = tf.concat([tf.zeros([1, 1]), tf.ones([this.rows - 1, 1])]);
       let ids = training && this.known ? this.known : undefined;
@@ -228,6 +229,26 @@ export class ContentModel implements SequentialModel<ContentBatch> {
     } finally {
       tf.dispose(blocks);
     }
+  }
+
+  /**
+   * idResidual: the ID vectors of items `ids` set to `rows` [R, D], other rows kept (item-level
+   * alignment's warm start: the part of the ID model's geometry the head could not reach;
+   * train/molar-item-align.ts).
+   */
+  setIdVectors(ids: Int32Array, rows: tf.Tensor2D): void {
+    this.alive();
+    if (!this.idRows) throw new MolarError('BAD_CONFIG', 'this content model has no ID residual (idResidual)', { field: 'idResidual' });
+    const D = this.config.hidden;
+    if (rows.shape[0] !== ids.length || rows.shape[1] !== D) throw new MolarError('BAD_INPUT', `ID vectors must be [${ids.length}, ${D}], got [${rows.shape}]`, { field: 'rows' });
+    const v = this.params.get(ID_TABLE);
+    const table = (v.dataSync() as Float32Array).slice();
+    const r = rows.dataSync() as Float32Array;
+    ids.forEach((id, k) => table.set(r.subarray(k * D, (k + 1) * D), id * D));
+    const t = tf.tensor2d(table, [this.idRows, D]);
+    v.assign(t);
+    t.dispose();
+    this.setFrozen(undefined);
   }
 
   /** Replaces the frozen table (and its scoring layout), or drops both. */
