@@ -40,4 +40,17 @@ describe('molar train --model molar --order joint (on the tiny ONNX fixtures)', 
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('--order joint trains the bundle\'s SASRec with the content model; the bundle has none');
   }, 600_000);
+
+  it('--id-residual writes a content model with an ID table the bundle loads and serves', async () => {
+    const out = path.join(cwd, 'idres');
+    expect((await build(out, true)).code).toBe(0);
+    const r = await molar(['train', '--bundle', out, ...inter, '--model', 'molar', '--id-residual', '--item-align-steps', '10', '--epochs', '2', '--workers', '1'], cwd);
+    expect(r.code, r.stderr).toBe(0);
+    const entry = manifestOf(out).models.find((m): m is MolarEntry => m.kind === 'molar')!;
+    expect(entry.config.idResidual).toBe(true);
+    expect(entry.weights.find((w) => w.name === 'content.id_embedding')?.shape).toEqual([Number(entry.config.numItems) + 1, Number(entry.config.hidden)]);
+    const e = await molar(['eval', '--bundle', out, ...inter, '--model', 'molar'], cwd);
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stdout).toMatch(/NDCG@10\s+0\.\d{4}/);
+  }, 600_000);
 });
