@@ -39,7 +39,7 @@ const o = new Command()
   .option('--sasrec-from <file>', 'load the ID model from a checkpoint JSON an earlier run saved (--save-sasrec)')
   .option('--save-sasrec <file>', 'save the trained ID model here')
   .option('--molar-minutes <m>', 'content model training budget', '25')
-  .option('--molar-epochs <n>', 'content model epochs at most (an epoch-matched ablation: give a generous --molar-minutes)', '200')
+  .option('--molar-epochs <n>', 'content model epochs, exactly (an epoch-matched ablation: the rate then decays over the epochs, not the minutes; give a generous --molar-minutes)')
   .option('--align-weight <x>', 'post-alignment weight α', '0.5')
   .option('--align-tau <x>', 'post-alignment temperature τ', '0.2')
   .option('--align-grid <pairs>', 'α:τ pairs tried first (teacher order, --grid-minutes each), e.g. 0.25:0.1,0.5:0.2,1:0.5; the best valid NDCG@10 of the content model sets α and τ (overrides --align-weight/--align-tau)')
@@ -105,7 +105,9 @@ if (o.sasrecFrom) {
 }
 
 // stage 2: the content model in each order asked for (and, with --content-only, one without alignment)
-let train = { maxEpochs: Number(o.molarEpochs), alignWeight: Number(o.alignWeight), alignTau: Number(o.alignTau), itWeight: Number(o.itWeight), saWeight: Number(o.saWeight), learningRate: Number(o.lr), batchSize: Number(o.batch), itemAlignSteps: Number(o.itemAlignSteps), patience: 100, lrSchedule: 'cosine-time' as const, warmupSteps: 100, ubToHead: o.ub !== false };
+// --molar-epochs: every content model trains that many epochs, its rate decaying over them, so runs compare by epochs
+const byEpochs = o.molarEpochs !== undefined;
+let train = { maxEpochs: byEpochs ? Number(o.molarEpochs) : 200, alignWeight: Number(o.alignWeight), alignTau: Number(o.alignTau), itWeight: Number(o.itWeight), saWeight: Number(o.saWeight), learningRate: Number(o.lr), batchSize: Number(o.batch), itemAlignSteps: Number(o.itemAlignSteps), patience: 100, lrSchedule: byEpochs ? ('cosine' as const) : ('cosine-time' as const), warmupSteps: 100, ubToHead: o.ub !== false };
 const molar = (idModel: IdModel | undefined, order: MolarOrder, minutes = Number(o.molarMinutes)) => trainMolar({
   split, sequences, numItems, features, idModel,
   config: { maxLen: proto.maxLen, hidden: Number(id.config.hidden), dropout: Number(o.dropout), fusionInner: Number(o.fusionInner), idResidual: o.idResidual === true, seed },
