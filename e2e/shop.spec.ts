@@ -127,9 +127,8 @@ test('the shop: every category, every page, search, detail in view, keyboard, on
   // a recommendation card: focusable, Space opens it (one event, as a click). The count is read once
   // the last opening is stored and shown: read earlier, a slow store made it one short (a flake)
   await expect.poll(async () => (await eventsOf(page)).at(-1)?.endsWith(`:${DEMO_ITEMS[5].id}`)).toBe(true);
-  const stored = (await eventsOf(page)).length;
-  await expect(page.locator('#history-count')).toHaveText(`${stored} events on this device`);
-  const count = stored;
+  const count = (await eventsOf(page)).length;
+  await expect(page.locator('#history-count')).toHaveText(`${count} events on this device`);
   const recCard = page.locator('molar-recs').locator('[part=card]').first();
   const recCardId = (await recCard.getAttribute('data-item-id'))!;
   await recCard.focus();

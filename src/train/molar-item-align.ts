@@ -14,7 +14,7 @@
  * and applies it to cold ones.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ContentModel } from '../models/content/model.js';
+import { FREEZE_ROWS, type ContentModel } from '../models/content/model.js';
 import { mulberry32 } from '../random.js';
 
 export interface ItemAlignOptions {
@@ -34,8 +34,6 @@ export interface ItemAlignOptions {
   residualRows?: Int32Array;
 }
 
-/** rows per pass when the residual's warm start fuses items (as ContentModel.freeze) */
-const RESIDUAL_ROWS = 8192;
 
 /** The standardised rows of an [N+1, D] ID item table (row 0, padding, stays as given). */
 export function standardiseRows(table: tf.Tensor2D): tf.Tensor2D {
@@ -77,8 +75,8 @@ export function alignItemsToIdTable(model: ContentModel, idTable: tf.Tensor2D, o
     if (opts.residualRows?.length) {
       const rows = opts.residualRows;
       const gaps: tf.Tensor2D[] = [];
-      for (let r = 0; r < rows.length; r += RESIDUAL_ROWS) {
-        const part = rows.subarray(r, r + RESIDUAL_ROWS);
+      for (let r = 0; r < rows.length; r += FREEZE_ROWS) {
+        const part = rows.subarray(r, r + FREEZE_ROWS);
         gaps.push(tf.tidy(() => {
           const ids = tf.tensor1d(part, 'int32');
           return tf.gather(target, ids).sub(model.fusedRows(ids)) as tf.Tensor2D;

@@ -4,6 +4,7 @@ import { mulberry32 } from '../../random.js';
 import { featuresFromVectors, sliceFeatures, type ItemFeatures } from '../fusion/features.js';
 import { contentArchitecture } from './config.js';
 import { ContentModel } from './model.js';
+import { unpackWeights, type WeightBlob } from '../nn/weights.js';
 
 const N = 12;
 const TEXT = 6;
@@ -25,6 +26,8 @@ function features(seed = 3): ItemFeatures {
   return featuresFromVectors(data, N + 1, { textDim: TEXT, imageDim: IMAGE }, { ptr, ids: Int32Array.from(ids), count: 3 });
 }
 const cfg = { numItems: N, maxLen: 8, hidden: 8, blocks: 1, heads: 2, dropout: 0, textDim: TEXT, imageDim: IMAGE, numAttributes: 3 };
+/** the values of weight `name` inside the blob (a view: writing them edits the blob) */
+const weightIn = (w: WeightBlob, name: string) => unpackWeights(w.specs, w.specs, w.data).get(name)!;
 const seq = (rows: number[][], L: number) => tf.tensor2d(rows.map((r) => [...Array(L - r.length).fill(0), ...r]), [rows.length, L], 'int32');
 
 beforeAll(async () => {
@@ -50,12 +53,7 @@ describe('ContentModel', () => {
     const before = (m.itemMatrix().arraySync() as number[][])[5];
     // move only the missing-image embedding: item 5 (no image) changes, item 4 (has one) does not
     const w = await m.getWeights();
-    let off = 0;
-    for (const s of w.specs) {
-      const size = s.shape.reduce((x, y) => x * y, 1);
-      if (s.name === 'fusion.missing.image') for (let i = 0; i < size; i++) w.data[off + i] += 0.5 + i;
-      off += size;
-    }
+    weightIn(w, 'fusion.missing.image').forEach((v, i, a) => (a[i] = v + 0.5 + i));
     const items4 = (m.itemMatrix().arraySync() as number[][])[4];
     m.setWeights(w.specs, w.data);
     const after = m.itemMatrix().arraySync() as number[][];
@@ -134,12 +132,9 @@ describe('ContentModel', () => {
     /** the model's weights with the ID table's rows `rows` set to distinct non-zero values */
     async function setIdRows(m: ContentModel, rows: number[]): Promise<void> {
       const w = await m.getWeights();
-      let off = 0;
-      for (const s of w.specs) {
-        const size = s.shape.reduce((x, y) => x * y, 1);
-        if (s.name === 'content.id_embedding') for (const r of rows) for (let j = 0; j < s.shape[1]; j++) w.data[off + r * s.shape[1] + j] = 0.3 * Math.sin(r * 7 + j);
-        off += size;
-      }
+      const table = weightIn(w, 'content.id_embedding');
+      const D = table.length / (N + 1);
+      for (const r of rows) for (let j = 0; j < D; j++) table[r * D + j] = 0.3 * Math.sin(r * 7 + j);
       m.setWeights(w.specs, w.data);
     }
 

@@ -34,8 +34,8 @@ export interface ContentObjectiveInput {
 }
 export type ContentObjective = (input: ContentObjectiveInput) => LossParts;
 
-/** rows of the item table fused at a time by freeze() (its peak memory: the head's intermediates for this many rows) */
-const FREEZE_ROWS = 8192;
+/** rows of the item table fused at a time by freeze() and the item-level warm start (peak memory: the head's intermediates for this many rows) */
+export const FREEZE_ROWS = 8192;
 /** the ID residual's table (ContentConfig.idResidual) */
 const ID_TABLE = 'content.id_embedding';
 
