@@ -34,6 +34,7 @@ const o = new Command()
   .option('--plain', 'with --teacher: also train a content model alone (row content)')
   .option('--item-align-steps <n>', 'with --teacher: item-level alignment steps', '1500')
   .option('--id-residual', 'content models with an ID residual (ContentConfig.idResidual): held-out items have none and are scored from content')
+  .option('--id-lr-factor <x>', 'with --id-residual: its table steps this many times the learning rate (MolarTrainConfig.idLrFactor)', '1')
   .option('--lr <x>', 'content model learning rate', '0.001')
   .option('--batch <n>', 'content model users per batch', '128')
   .option('--valid-users <n>', 'validation users per epoch', '2048')
@@ -81,7 +82,7 @@ async function content(teacher: IdModel | undefined) {
   const r = await trainMolar({
     split: warmSplit, sequences: warm, numItems: n, features, excludeItems: heldOut, idModel: teacher,
     config: { maxLen: proto.maxLen, seed, idResidual: o.idResidual === true, ...(teacher ? { hidden: Number(teacher.config.hidden) } : {}) },
-    train: { lrSchedule: 'cosine-time', warmupSteps: 100, patience: 100, learningRate: Number(o.lr), batchSize: Number(o.batch), itemAlignSteps: teacher ? Number(o.itemAlignSteps) : 0 },
+    train: { lrSchedule: 'cosine-time', warmupSteps: 100, patience: 100, learningRate: Number(o.lr), batchSize: Number(o.batch), itemAlignSteps: teacher ? Number(o.itemAlignSteps) : 0, idLrFactor: Number(o.idLrFactor) },
     filterSeen: proto.filterSeen, validUsers: Number(o.validUsers), timeBudgetMs: Number(o.contentMinutes) * 60_000, workers: Number(o.workers), progress: true,
     onEpoch: (e) => console.error(`content${teacher ? '+align' : ''} epoch ${e.epoch} ${JSON.stringify(e.parts)} valid ${e.validNdcg10?.toFixed(4)} at ${e.minutes.toFixed(1)} min`),
   });

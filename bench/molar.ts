@@ -52,6 +52,7 @@ const o = new Command()
   .option('--item-align-steps <n>', 'item-level alignment steps before training (0: off; not for content-only)', '0')
   .option('--fusion-inner <n>', 'fusion head inner width (0: linear)', '256')
   .option('--id-residual', 'content model: a learned ID vector added to each known item\'s fused vector (ContentConfig.idResidual)')
+  .option('--id-lr-factor <x>', 'with --id-residual: its table steps this many times the learning rate (MolarTrainConfig.idLrFactor)', '1')
   .option('--mix-grid <list>', 'content weights tried for the mix, comma-separated', DEFAULT_MIX_GRID.join(','))
   .option('--no-image', 'drop the image vectors (ablation)')
   .option('--no-text', 'drop the text vectors (ablation)')
@@ -107,7 +108,7 @@ if (o.sasrecFrom) {
 // stage 2: the content model in each order asked for (and, with --content-only, one without alignment)
 // --molar-epochs: every content model trains that many epochs, its rate decaying over them, so runs compare by epochs
 const byEpochs = o.molarEpochs !== undefined;
-let train = { maxEpochs: byEpochs ? Number(o.molarEpochs) : 200, alignWeight: Number(o.alignWeight), alignTau: Number(o.alignTau), itWeight: Number(o.itWeight), saWeight: Number(o.saWeight), learningRate: Number(o.lr), batchSize: Number(o.batch), itemAlignSteps: Number(o.itemAlignSteps), patience: 100, lrSchedule: byEpochs ? ('cosine' as const) : ('cosine-time' as const), warmupSteps: 100, ubToHead: o.ub !== false };
+let train = { maxEpochs: byEpochs ? Number(o.molarEpochs) : 200, alignWeight: Number(o.alignWeight), alignTau: Number(o.alignTau), itWeight: Number(o.itWeight), saWeight: Number(o.saWeight), learningRate: Number(o.lr), batchSize: Number(o.batch), itemAlignSteps: Number(o.itemAlignSteps), idLrFactor: Number(o.idLrFactor), patience: 100, lrSchedule: byEpochs ? ('cosine' as const) : ('cosine-time' as const), warmupSteps: 100, ubToHead: o.ub !== false };
 const molar = (idModel: IdModel | undefined, order: MolarOrder, minutes = Number(o.molarMinutes)) => trainMolar({
   split, sequences, numItems, features, idModel,
   config: { maxLen: proto.maxLen, hidden: Number(id.config.hidden), dropout: Number(o.dropout), fusionInner: Number(o.fusionInner), idResidual: o.idResidual === true, seed },
@@ -192,6 +193,7 @@ const rows: BenchRow[] = Object.entries(test).map(([model, r]) => {
     mixValid: shown?.mix.valid,
     align_grid: alignGrid.length ? { minutes_each: Number(o.gridMinutes), points: alignGrid } : undefined,
     itemAlign: run && run !== plain ? run.itemAlign : undefined,
+    id_lr_factor: run?.config.idResidual ? run.train.idLrFactor : undefined,
     encoder: `${proto.encoder}${o.image === false ? ' (image dropped)' : ''}${o.text === false ? ' (text dropped)' : ''}`,
     tasks: { it: train.itWeight, sa: train.saWeight },
     config: run ? run.config : id.config,
@@ -216,6 +218,6 @@ await recordBench(String(o.name), rows, (r) => {
   const m = r.metrics as Record<string, number>;
   const f = (x: number) => x.toFixed(4);
   const order = r.order ? `, order ${r.order}${orders.length > 1 ? ` (chosen on valid: ${r.chosen_order})` : ''}` : '';
-  return `test, filterSeen=${r.filterSeen}, users ${m.test_users}: NDCG@10 ${f(m['ndcg@10'])}, Recall@10 ${f(m['recall@10'])}, NDCG@20 ${f(m['ndcg@20'])}, Recall@20 ${f(m['recall@20'])}, MRR ${f(m.mrr)}; ${r.encoder}; SASRec ${m.sasrec_min.toFixed(1)} min (0 = loaded), content ${m.molar_min.toFixed(1)} min / ${m.epochs} epochs${order}, α ${m.align_weight}, τ ${m.align_tau}${grid(r)}, IT ${(r.tasks as Record<string, number>).it}, SA ${(r.tasks as Record<string, number>).sa}${r.ub_to_head ? '' : ', UB not into the head (w/o UB)'}, mix w ${m.mix_content} (valid ${JSON.stringify(r.mixValid)}); encoding ${m.encode_min.toFixed(1)} min (cached, not counted)`;
+  return `test, filterSeen=${r.filterSeen}, users ${m.test_users}: NDCG@10 ${f(m['ndcg@10'])}, Recall@10 ${f(m['recall@10'])}, NDCG@20 ${f(m['ndcg@20'])}, Recall@20 ${f(m['recall@20'])}, MRR ${f(m.mrr)}; ${r.encoder}; SASRec ${m.sasrec_min.toFixed(1)} min (0 = loaded), content ${m.molar_min.toFixed(1)} min / ${m.epochs} epochs${order}, α ${m.align_weight}, τ ${m.align_tau}${grid(r)}, IT ${(r.tasks as Record<string, number>).it}, SA ${(r.tasks as Record<string, number>).sa}${r.ub_to_head ? '' : ', UB not into the head (w/o UB)'}${r.id_lr_factor !== undefined ? `, ID residual at ${r.id_lr_factor}× the rate` : ''}, mix w ${m.mix_content} (valid ${JSON.stringify(r.mixValid)}); encoding ${m.encode_min.toFixed(1)} min (cached, not counted)`;
 });
 for (const r of rows) console.error(r.model, JSON.stringify(r.metrics));

@@ -71,6 +71,21 @@ describe('trainMolar', () => {
     m.dispose();
   }, 60_000);
 
+  it('idLrFactor: the ID residual steps at that many times the rate, every other weight as at factor 1', async () => {
+    const { sequences, split, features } = data();
+    const table = async (idLrFactor: number) => {
+      const r = await trainMolar({ split, sequences, numItems: N, features, config: { ...arch, idResidual: true }, train: { maxEpochs: 1, patience: 1, batchSize: 16, learningRate: 1e-3, warmupSteps: 0, lrSchedule: 'constant', idLrFactor }, maxStepsPerEpoch: 1, filterSeen: false });
+      return unpackWeights(r.weights.specs, r.weights.specs, r.weights.data);
+    };
+    const [one, eight] = [await table(1), await table(8)];
+    const maxAbs = (x: Float32Array) => x.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    // from zero, Adam's first step is the rate times the gradient's sign
+    expect(maxAbs(one.get('content.id_embedding')!)).toBeCloseTo(1e-3, 6);
+    expect(maxAbs(eight.get('content.id_embedding')!)).toBeCloseTo(8e-3, 5);
+    for (const [k, v] of one) if (k !== 'content.id_embedding') expect(eight.get(k)).toEqual(v);
+    await expect(trainMolar({ split, sequences, numItems: N, features, config: arch, train: { idLrFactor: 0 } })).rejects.toThrow(/idLrFactor/);
+  }, 60_000);
+
   it('switches a part off at weight 0, and trains content-only without an ID model', async () => {
     const { sequences, split, features } = data();
     const r = await trainMolar({ split, sequences, numItems: N, features, config: arch, train: { maxEpochs: 1, batchSize: 16, itWeight: 0 }, maxStepsPerEpoch: 2, filterSeen: false });

@@ -2,7 +2,7 @@ import type { LeaveOneOutSplit } from '../data/types.js';
 import { evaluateVariants } from '../eval/evaluate.js';
 import { MolarError } from '../errors.js';
 import { resolveContentConfig, resolveMolarTrainConfig, type ContentConfig, type MolarOrder, type MolarTrainConfig } from '../models/content/config.js';
-import { ContentModel } from '../models/content/model.js';
+import { ContentModel, ID_TABLE } from '../models/content/model.js';
 import type { SasrecConfig } from '../models/sasrec/config.js';
 import type { ItemFeatures } from '../models/fusion/features.js';
 import type { WeightBlob, WeightSpec } from '../models/nn/weights.js';
@@ -16,7 +16,7 @@ import type { MolarObjectiveConfig } from './molar-losses.js';
 import { jointBatches, jointReplica, jointTrainable, mixedModel, splitJoint } from './molar-joint.js';
 import { attachMolarObjective, contentBatches, contentReplica, contentTrainable } from './molar-task.js';
 import { GroupedAdam } from './optimizer.js';
-import { REPEAT_BIAS_LR_FACTOR } from './sasrec.js';
+import { repeatBiasFactor } from './sasrec.js';
 
 /** The trained ID model a content model aligns to and mixes with (a SASRec checkpoint). */
 export interface IdModel {
@@ -96,9 +96,9 @@ export async function trainMolar(opts: TrainMolarOptions): Promise<TrainMolarRes
   const id = opts.idModel ? SasrecModel.fromEntry(opts.idModel, opts.idModel.data) : order === 'joint' ? new SasrecModel({ hidden: config.hidden, maxLen: config.maxLen, seed: config.seed + 1, ...opts.idConfig, numItems: opts.numItems }) : undefined;
   const objective: MolarObjectiveConfig = { numItems: opts.numItems, alignWeight: id ? train.alignWeight : 0, alignTau: train.alignTau, itWeight: train.itWeight, itTau: train.itTau, saWeight: train.saWeight, ubToHead: train.ubToHead, ...(config.idResidual ? { knownItems: knownItems(opts.split.train, opts.excludeItems) } : {}) };
   const model = new ContentModel(config, f);
-  // the repeat bias (when the ID model has one) keeps its faster rate in joint training (optimizer.ts)
-  const fast = order === 'joint' && id ? new Set(id.specs.flatMap((s, i) => (s.name === 'repeat_bias' ? [id.trainable[i].name] : []))) : new Set<string>();
-  const optimizer = new GroupedAdam(train.learningRate, fast, REPEAT_BIAS_LR_FACTOR);
+  // the repeat bias (when the ID model has one) keeps its faster rate in joint training, and the ID residual steps at idLrFactor (optimizer.ts)
+  const factors = new Map([...(order === 'joint' && id ? repeatBiasFactor(id) : []), ...model.specs.flatMap((s, i) => (s.name === ID_TABLE ? [[model.trainable[i].name, train.idLrFactor] as const] : []))]);
+  const optimizer = new GroupedAdam(train.learningRate, factors);
   try {
     if (id && id.config.hidden !== config.hidden) throw new MolarError('BAD_CONFIG', `the content model's width (${config.hidden}) must equal the ID model's (${id.config.hidden}) for alignment`, { field: 'hidden' });
     if (id && id.numItems !== opts.numItems) throw new MolarError('BAD_INPUT', `the ID model scores ${id.numItems} items, the data has ${opts.numItems}`, { field: 'numItems' });

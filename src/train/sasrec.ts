@@ -17,6 +17,11 @@ export { learningRateAt, type EpochReport } from './loop.js';
 /** How many times the learning rate the repeat bias steps at (see GroupedAdam). */
 export const REPEAT_BIAS_LR_FACTOR = 30;
 
+/** GroupedAdam's factors for a SASRec model: its repeat bias (when it has one) at REPEAT_BIAS_LR_FACTOR. */
+export function repeatBiasFactor(model: SasrecModel): Map<string, number> {
+  return new Map(model.specs.flatMap((s, i) => (s.name === 'repeat_bias' ? [[model.trainable[i].name, REPEAT_BIAS_LR_FACTOR] as const] : [])));
+}
+
 export interface TrainSasrecOptions {
   /** model + training hyperparameters; numItems comes from the data */
   config?: Partial<SasrecConfig>;
@@ -104,8 +109,7 @@ export async function trainSasrec(opts: TrainSasrecOptions): Promise<TrainSasrec
   model.setObjective(sasrecObjective(cfg));
   const sampler = new BatchSampler(opts.split.train, cfg.numItems, cfg.maxLen, cfg.seed);
   // the repeat bias is one scalar that must travel several units: it steps faster (optimizer.ts)
-  const fast = new Set(model.specs.flatMap((s, i) => (s.name === 'repeat_bias' ? [model.trainable[i].name] : [])));
-  const optimizer = new GroupedAdam(cfg.learningRate, fast, REPEAT_BIAS_LR_FACTOR);
+  const optimizer = new GroupedAdam(cfg.learningRate, repeatBiasFactor(model));
   try {
     if (sampler.trainableUsers === 0) throw new MolarError('BAD_INPUT', 'no user has two or more training events', { field: 'interactions' });
     const r: TrainLoopResult = await trainLoop({

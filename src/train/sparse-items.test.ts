@@ -52,7 +52,7 @@ describe('sparse item updates', () => {
         const model = new SasrecModel({ ...base, ...extra });
         model.setObjective(sasrecObjective(model.config));
         const [shard] = sasrecBatches(new BatchSampler(seqs, 40, 8, 9), model.config).shards([0, 1, 2, 3, 4, 5], 1);
-        const opt = new GroupedAdam(1e-2, new Set(), 1);
+        const opt = new GroupedAdam(1e-2);
         const trainable = sparse ? sparseSasrecTrainable(model) : sasrecTrainable(model);
         const { loss } = await localStep(trainable, opt, shard, 1.3);
         const w = await trainable.getWeights();

@@ -44,7 +44,7 @@ describe('molar train --model molar --order joint (on the tiny ONNX fixtures)', 
   it('--id-residual writes a content model with an ID table the bundle loads and serves', async () => {
     const out = path.join(cwd, 'idres');
     expect((await build(out, true)).code).toBe(0);
-    const r = await molar(['train', '--bundle', out, ...inter, '--model', 'molar', '--id-residual', '--item-align-steps', '10', '--epochs', '2', '--workers', '1'], cwd);
+    const r = await molar(['train', '--bundle', out, ...inter, '--model', 'molar', '--id-residual', '--id-lr-factor', '8', '--item-align-steps', '10', '--epochs', '2', '--workers', '1'], cwd);
     expect(r.code, r.stderr).toBe(0);
     const entry = manifestOf(out).models.find((m): m is MolarEntry => m.kind === 'molar')!;
     expect(entry.config.idResidual).toBe(true);

@@ -49,7 +49,7 @@ export async function trainMolarIntoBundle(
   const split = leaveOneOut(dataset.sequences);
   const given = {
     config: { ...(sasrec ? { hidden: Number(sasrec.config.hidden) } : {}), ...pick(flags.sasrec, MOLAR_SHARED_FIELDS.architecture), ...pick(flags.molar, ['modalityDropout', 'idResidual']) },
-    train: { ...pick(flags.sasrec, MOLAR_SHARED_FIELDS.training), ...pick(flags.molar, ['order', 'alignWeight', 'alignTau', 'itWeight', 'itTau', 'saWeight', 'ubToHead', 'itemAlignSteps']) },
+    train: { ...pick(flags.sasrec, MOLAR_SHARED_FIELDS.training), ...pick(flags.molar, ['order', 'alignWeight', 'alignTau', 'itWeight', 'itTau', 'saWeight', 'ubToHead', 'itemAlignSteps', 'idLrFactor']) },
   };
   if (given.train.order === 'joint' && !sasrec) throw new MolarError('BAD_INPUT', '--order joint trains the bundle\'s SASRec with the content model; the bundle has none (train one: --model sasrec)', { field: '--order' });
   const adaptive = adaptiveMolarDefaults(shapeOf(split.train, n), { budgeted: o.minutes !== undefined, alignedMaxLen: sasrec ? Number(sasrec.config.maxLen) : undefined });

@@ -135,6 +135,13 @@ export interface MolarTrainConfig {
    * head to the given ID model's item table (0: off; needs an ID model)
    */
   itemAlignSteps: number;
+  /**
+   * (float > 0) the ID residual's table (ContentConfig.idResidual) steps this many times the
+   * learning rate. Scores read the table at 1/√D (ContentModel.outputScale), so at factor 1 an
+   * Adam step moves an item's score √D times less than the same step moves SASRec's, whose table
+   * is read unscaled; √D (8 at D = 64) gives the two the same pace.
+   */
+  idLrFactor: number;
 }
 
 // the optimisation knobs start where SASRec's do: the two train on the same sequences
@@ -154,6 +161,7 @@ export const MOLAR_TRAIN_DEFAULTS: Readonly<MolarTrainConfig> = Object.freeze({
   saWeight: 0.1,
   ubToHead: true,
   itemAlignSteps: 0,
+  idLrFactor: 1,
 });
 
 export function resolveMolarTrainConfig(partial: Partial<MolarTrainConfig> = {}): MolarTrainConfig {
@@ -164,6 +172,7 @@ export function resolveMolarTrainConfig(partial: Partial<MolarTrainConfig> = {})
   for (const f of ['batchSize', 'maxEpochs', 'patience'] as const) if (!Number.isInteger(cfg[f]) || cfg[f] < 1) bad(f, 'a positive integer', cfg[f]);
   for (const f of ['warmupSteps', 'itemAlignSteps'] as const) if (!Number.isInteger(cfg[f]) || cfg[f] < 0) bad(f, 'a non-negative integer', cfg[f]);
   if (!(cfg.learningRate > 0 && cfg.learningRate < 10)) bad('learningRate', 'a number in (0, 10)', cfg.learningRate);
+  if (!(cfg.idLrFactor > 0 && cfg.idLrFactor <= 1000)) bad('idLrFactor', 'a number in (0, 1000]', cfg.idLrFactor);
   if (!['constant', 'cosine', 'cosine-time'].includes(cfg.lrSchedule)) bad('lrSchedule', 'constant, cosine or cosine-time', cfg.lrSchedule);
   for (const f of ['alignWeight', 'itWeight', 'saWeight'] as const) if (!(cfg[f] >= 0 && cfg[f] <= 100)) bad(f, 'a number in [0, 100]', cfg[f]);
   for (const f of ['alignTau', 'itTau'] as const) if (!(cfg[f] > 0 && cfg[f] <= 10)) bad(f, 'a number in (0, 10]', cfg[f]);

@@ -37,7 +37,7 @@ export type ContentObjective = (input: ContentObjectiveInput) => LossParts;
 /** rows of the item table fused at a time by freeze() and the item-level warm start (peak memory: the head's intermediates for this many rows) */
 export const FREEZE_ROWS = 8192;
 /** the ID residual's table (ContentConfig.idResidual) */
-const ID_TABLE = 'content.id_embedding';
+export const ID_TABLE = 'content.id_embedding';
 
 /** Rows r..r+n-1 of every input of the head. */
 function sliceInputs(inputs: FusionInputs, r: number, n: number): FusionInputs {
