@@ -27,6 +27,7 @@ import { mixScores } from '../src/score/mix.js';
 import { sequentialScorer } from '../src/score/scorer.js';
 import { defaultWorkers } from '../src/train/build-step.js';
 import { MOLAR_ORDERS, type MolarOrder } from '../src/models/content/config.js';
+import type { PositionCount } from '../src/models/nn/positions.js';
 import { DEFAULT_MIX_GRID, JOINT_VALID_MIX, trainMolar, type IdModel, type TrainMolarResult } from '../src/train/molar.js';
 import { trainSasrec } from '../src/train/sasrec.js';
 import { benchFeatures, benchSasrecConfig, openBenchDataset } from './molar-data.js';
@@ -53,6 +54,7 @@ const o = new Command()
   .option('--fusion-inner <n>', 'fusion head inner width (0: linear)', '256')
   .option('--id-residual', 'content model: a learned ID vector added to each known item\'s fused vector (ContentConfig.idResidual)')
   .option('--id-lr-factor <x>', 'with --id-residual: its table steps this many times the learning rate (MolarTrainConfig.idLrFactor)', '1')
+  .option('--user-warm-start', 'with --id-residual: the content user model starts as the ID model (its blocks, positions and item rows; MolarTrainConfig.userWarmStart)')
   .option('--mix-grid <list>', 'content weights tried for the mix, comma-separated', DEFAULT_MIX_GRID.join(','))
   .option('--no-image', 'drop the image vectors (ablation)')
   .option('--no-text', 'drop the text vectors (ablation)')
@@ -109,10 +111,12 @@ if (o.sasrecFrom) {
 // --molar-epochs: every content model trains that many epochs, its rate decaying over them, so runs compare by epochs
 const byEpochs = o.molarEpochs !== undefined;
 let train = { maxEpochs: byEpochs ? Number(o.molarEpochs) : 200, alignWeight: Number(o.alignWeight), alignTau: Number(o.alignTau), itWeight: Number(o.itWeight), saWeight: Number(o.saWeight), learningRate: Number(o.lr), batchSize: Number(o.batch), itemAlignSteps: Number(o.itemAlignSteps), idLrFactor: Number(o.idLrFactor), patience: 100, lrSchedule: byEpochs ? ('cosine' as const) : ('cosine-time' as const), warmupSteps: 100, ubToHead: o.ub !== false };
+const warmStart = (idModel: IdModel | undefined) => o.userWarmStart === true && idModel !== undefined;
 const molar = (idModel: IdModel | undefined, order: MolarOrder, minutes = Number(o.molarMinutes)) => trainMolar({
   split, sequences, numItems, features, idModel,
-  config: { maxLen: proto.maxLen, hidden: Number(id.config.hidden), dropout: Number(o.dropout), fusionInner: Number(o.fusionInner), idResidual: o.idResidual === true, seed },
-  train: { ...train, order, ...(idModel ? {} : { itemAlignSteps: 0 }) }, mixGrid: String(o.mixGrid).split(',').map(Number), filterSeen: proto.filterSeen, validUsers: Number(o.validUsers), timeBudgetMs: minutes * 60_000, workers: Number(o.workers), progress: true,
+  // the user-level warm start copies SASRec's blocks: the content model takes their shapes
+  config: { maxLen: proto.maxLen, hidden: Number(id.config.hidden), dropout: Number(o.dropout), fusionInner: Number(o.fusionInner), idResidual: o.idResidual === true, seed, ...(warmStart(idModel) ? { blocks: Number(id.config.blocks), heads: Number(id.config.heads), positions: id.config.positions as PositionCount } : {}) },
+  train: { ...train, order, userWarmStart: warmStart(idModel), ...(idModel ? {} : { itemAlignSteps: 0 }) }, mixGrid: String(o.mixGrid).split(',').map(Number), filterSeen: proto.filterSeen, validUsers: Number(o.validUsers), timeBudgetMs: minutes * 60_000, workers: Number(o.workers), progress: true,
   onEpoch: (e) => console.error(`content (${order}, α ${train.alignWeight}, τ ${train.alignTau}) epoch ${e.epoch} loss ${e.loss.toFixed(4)} ${JSON.stringify(e.parts)} valid ${e.validNdcg10?.toFixed(4)} at ${e.minutes.toFixed(1)} min`),
 });
 // α and τ chosen on validation: each grid point trains the teacher order briefly; the content
@@ -194,6 +198,7 @@ const rows: BenchRow[] = Object.entries(test).map(([model, r]) => {
     align_grid: alignGrid.length ? { minutes_each: Number(o.gridMinutes), points: alignGrid } : undefined,
     itemAlign: run && run !== plain ? run.itemAlign : undefined,
     id_lr_factor: run?.config.idResidual ? run.train.idLrFactor : undefined,
+    user_warm_start: run?.train.userWarmStart || undefined,
     encoder: `${proto.encoder}${o.image === false ? ' (image dropped)' : ''}${o.text === false ? ' (text dropped)' : ''}`,
     tasks: { it: train.itWeight, sa: train.saWeight },
     config: run ? run.config : id.config,
@@ -218,6 +223,6 @@ await recordBench(String(o.name), rows, (r) => {
   const m = r.metrics as Record<string, number>;
   const f = (x: number) => x.toFixed(4);
   const order = r.order ? `, order ${r.order}${orders.length > 1 ? ` (chosen on valid: ${r.chosen_order})` : ''}` : '';
-  return `test, filterSeen=${r.filterSeen}, users ${m.test_users}: NDCG@10 ${f(m['ndcg@10'])}, Recall@10 ${f(m['recall@10'])}, NDCG@20 ${f(m['ndcg@20'])}, Recall@20 ${f(m['recall@20'])}, MRR ${f(m.mrr)}; ${r.encoder}; SASRec ${m.sasrec_min.toFixed(1)} min (0 = loaded), content ${m.molar_min.toFixed(1)} min / ${m.epochs} epochs${order}, α ${m.align_weight}, τ ${m.align_tau}${grid(r)}, IT ${(r.tasks as Record<string, number>).it}, SA ${(r.tasks as Record<string, number>).sa}${r.ub_to_head ? '' : ', UB not into the head (w/o UB)'}${r.id_lr_factor !== undefined ? `, ID residual at ${r.id_lr_factor}× the rate` : ''}, mix w ${m.mix_content} (valid ${JSON.stringify(r.mixValid)}); encoding ${m.encode_min.toFixed(1)} min (cached, not counted)`;
+  return `test, filterSeen=${r.filterSeen}, users ${m.test_users}: NDCG@10 ${f(m['ndcg@10'])}, Recall@10 ${f(m['recall@10'])}, NDCG@20 ${f(m['ndcg@20'])}, Recall@20 ${f(m['recall@20'])}, MRR ${f(m.mrr)}; ${r.encoder}; SASRec ${m.sasrec_min.toFixed(1)} min (0 = loaded), content ${m.molar_min.toFixed(1)} min / ${m.epochs} epochs${order}, α ${m.align_weight}, τ ${m.align_tau}${grid(r)}, IT ${(r.tasks as Record<string, number>).it}, SA ${(r.tasks as Record<string, number>).sa}${r.ub_to_head ? '' : ', UB not into the head (w/o UB)'}${r.id_lr_factor !== undefined ? `, ID residual at ${r.id_lr_factor}× the rate` : ''}${r.user_warm_start ? ', user model warm-started as SASRec' : ''}, mix w ${m.mix_content} (valid ${JSON.stringify(r.mixValid)}); encoding ${m.encode_min.toFixed(1)} min (cached, not counted)`;
 });
 for (const r of rows) console.error(r.model, JSON.stringify(r.metrics));

@@ -12,6 +12,7 @@ import { sequentialScorer, type ScorableModel } from '../score/scorer.js';
 import { BatchSampler } from './batches.js';
 import { trainLoop, type EpochReport, type TrainLoopResult } from './loop.js';
 import { alignItemsToIdTable } from './molar-item-align.js';
+import { startAsIdModel } from './molar-user-warm-start.js';
 import type { MolarObjectiveConfig } from './molar-losses.js';
 import { jointBatches, jointReplica, jointTrainable, mixedModel, splitJoint } from './molar-joint.js';
 import { attachMolarObjective, contentBatches, contentReplica, contentTrainable } from './molar-task.js';
@@ -110,6 +111,10 @@ export async function trainMolar(opts: TrainMolarOptions): Promise<TrainMolarRes
       const a = alignItemsToIdTable(model, id!.itemEmbedding, { steps: train.itemAlignSteps, seed: config.seed, exclude: opts.excludeItems, residualRows: objective.knownItems });
       itemAlign = { ...a, seconds: (Date.now() - t0) / 1000 };
       if (opts.progress) process.stderr.write(`item-level alignment: ${train.itemAlignSteps} steps, MSE ${a.first.toFixed(3)} -> ${a.last.toFixed(3)}, mean cosine to the ID rows ${a.cosine.toFixed(3)}, ${itemAlign.seconds.toFixed(0)} s\n`);
+    }
+    if (train.userWarmStart) {
+      if (!opts.idModel) throw new MolarError('BAD_CONFIG', 'the user-level warm start (userWarmStart) starts the content model as the ID model: give one', { field: 'userWarmStart' });
+      startAsIdModel(model, id!, objective.knownItems ?? new Int32Array());
     }
     const sampler = new BatchSampler(opts.split.train, opts.numItems, config.maxLen, config.seed);
     if (sampler.trainableUsers === 0) throw new MolarError('BAD_INPUT', 'no user has two or more training events', { field: 'interactions' });

@@ -39,15 +39,22 @@ describe('molar train --model molar --order joint (on the tiny ONNX fixtures)', 
     const bad = await molar(['train', '--bundle', alone, ...inter, '--model', 'molar', '--order', 'joint'], cwd);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('--order joint trains the bundle\'s SASRec with the content model; the bundle has none');
+    const cold = await molar(['train', '--bundle', alone, ...inter, '--model', 'molar', '--id-residual', '--user-warm-start'], cwd);
+    expect(cold.code).not.toBe(0);
+    expect(cold.stderr).toContain('--user-warm-start starts the content model as the bundle\'s SASRec; the bundle has none');
   }, 600_000);
 
-  it('--id-residual writes a content model with an ID table the bundle loads and serves', async () => {
+  it('--id-residual (with --user-warm-start) writes a content model with an ID table, shaped as the bundle\'s SASRec, that the bundle loads and serves', async () => {
     const out = path.join(cwd, 'idres');
     expect((await build(out, true)).code).toBe(0);
-    const r = await molar(['train', '--bundle', out, ...inter, '--model', 'molar', '--id-residual', '--id-lr-factor', '8', '--item-align-steps', '10', '--epochs', '2', '--workers', '1'], cwd);
+    const r = await molar(['train', '--bundle', out, ...inter, '--model', 'molar', '--id-residual', '--id-lr-factor', '8', '--item-align-steps', '10', '--user-warm-start', '--epochs', '2', '--workers', '1'], cwd);
     expect(r.code, r.stderr).toBe(0);
-    const entry = manifestOf(out).models.find((m): m is MolarEntry => m.kind === 'molar')!;
+    const models = manifestOf(out).models;
+    const entry = models.find((m): m is MolarEntry => m.kind === 'molar')!;
+    const sasrec = models.find((m): m is SasrecEntry => m.kind === 'sasrec')!;
     expect(entry.config.idResidual).toBe(true);
+    for (const f of ['blocks', 'heads', 'maxLen', 'hidden']) expect(entry.config[f], f).toBe(sasrec.config[f]);
+    expect(entry.config.positions ?? 'from-newest').toBe(sasrec.config.positions ?? 'from-newest');
     expect(entry.weights.find((w) => w.name === 'content.id_embedding')?.shape).toEqual([Number(entry.config.numItems) + 1, Number(entry.config.hidden)]);
     const e = await molar(['eval', '--bundle', out, ...inter, '--model', 'molar'], cwd);
     expect(e.code, e.stderr).toBe(0);

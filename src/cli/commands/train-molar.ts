@@ -19,6 +19,9 @@ import { jointSasrecEntry, MOLAR_ATTRIBUTES_FILE, MOLAR_FILE, molarEntry } from 
 import { chooseAgain } from '../../eval/choose-step-node.js';
 import type { NodeBundle } from '../bundle-node.js';
 
+/** The SASRec fields a user-level warm start copies the shapes of (train/molar-user-warm-start.ts). */
+const WARM_START_SHAPE = ['blocks', 'heads', 'block', 'positions', 'maxLen'];
+
 /**
  * `molar train --model molar`: (re)trains Molar's content model on a bundle that has item vectors
  * (`molar build --encode`), aligned to the bundle's SASRec when it has one, and writes the molar
@@ -48,9 +51,12 @@ export async function trainMolarIntoBundle(
   await useNodeBackend();
   const split = leaveOneOut(dataset.sequences);
   const given = {
-    config: { ...(sasrec ? { hidden: Number(sasrec.config.hidden) } : {}), ...pick(flags.sasrec, MOLAR_SHARED_FIELDS.architecture), ...pick(flags.molar, ['modalityDropout', 'idResidual']) },
-    train: { ...pick(flags.sasrec, MOLAR_SHARED_FIELDS.training), ...pick(flags.molar, ['order', 'alignWeight', 'alignTau', 'itWeight', 'itTau', 'saWeight', 'ubToHead', 'itemAlignSteps', 'idLrFactor']) },
+    // the user-level warm start copies SASRec's blocks, so the content model takes their shapes (a flag that differs is refused by name);
+    // entries written before `block` / `positions` existed are pre-LN / from-newest (SasrecModel.fromEntry)
+    config: { ...(sasrec ? { hidden: Number(sasrec.config.hidden) } : {}), ...(sasrec && flags.molar.userWarmStart ? pick({ block: 'pre-ln', positions: 'from-newest', ...sasrec.config }, WARM_START_SHAPE) : {}), ...pick(flags.sasrec, MOLAR_SHARED_FIELDS.architecture), ...pick(flags.molar, ['modalityDropout', 'idResidual']) },
+    train: { ...pick(flags.sasrec, MOLAR_SHARED_FIELDS.training), ...pick(flags.molar, ['order', 'alignWeight', 'alignTau', 'itWeight', 'itTau', 'saWeight', 'ubToHead', 'itemAlignSteps', 'idLrFactor', 'userWarmStart']) },
   };
+  if (flags.molar.userWarmStart && !sasrec) throw new MolarError('BAD_INPUT', '--user-warm-start starts the content model as the bundle\'s SASRec; the bundle has none (train one: --model sasrec)', { field: '--user-warm-start' });
   if (given.train.order === 'joint' && !sasrec) throw new MolarError('BAD_INPUT', '--order joint trains the bundle\'s SASRec with the content model; the bundle has none (train one: --model sasrec)', { field: '--order' });
   const adaptive = adaptiveMolarDefaults(shapeOf(split.train, n), { budgeted: o.minutes !== undefined, alignedMaxLen: sasrec ? Number(sasrec.config.maxLen) : undefined });
   o.log?.(`molar settings for this data (a flag overrides its line):\n${describeAdaptiveMolar(adaptive, given)}`);

@@ -1,4 +1,5 @@
 import { MolarError } from '../../errors.js';
+import { POSITION_COUNTS, type PositionCount } from '../nn/positions.js';
 import { BLOCK_WIRINGS, type BlockWiring } from '../nn/transformer.js';
 import type { WeightInit } from '../nn/weights.js';
 import { SASREC_DEFAULTS } from '../sasrec/config.js';
@@ -20,6 +21,8 @@ export interface ContentConfig {
   heads: number;
   /** block wiring (nn/transformer.ts) */
   block: BlockWiring;
+  /** how learned positions are counted (nn/positions.ts); 'from-oldest' as the ID model's, for the user-level warm start */
+  positions: PositionCount;
   /** (float in [0,1)) dropout on inputs, attention and FFN */
   dropout: number;
   /**
@@ -51,6 +54,7 @@ export const CONTENT_DEFAULTS: Readonly<Omit<ContentConfig, 'numItems' | 'textDi
   blocks: 2,
   heads: 1,
   block: 'sasrec',
+  positions: 'from-newest',
   dropout: 0.2,
   modalityDropout: 0.1,
   fusionInner: 256,
@@ -81,6 +85,7 @@ export function resolveContentConfig(partial: Partial<ContentConfig> & Pick<Cont
   for (const [f, lo, hi] of INTS) if (!Number.isInteger(cfg[f]) || (cfg[f] as number) < lo || (cfg[f] as number) > hi) bad(f, `an integer in [${lo}, ${hi}]`, cfg[f]);
   for (const f of ['dropout', 'modalityDropout'] as const) if (typeof cfg[f] !== 'number' || !(cfg[f] >= 0 && cfg[f] < 1)) bad(f, 'a number in [0, 1)', cfg[f]);
   if (!(BLOCK_WIRINGS as readonly string[]).includes(cfg.block)) bad('block', `one of ${BLOCK_WIRINGS.join(', ')}`, cfg.block);
+  if (!(POSITION_COUNTS as readonly string[]).includes(cfg.positions)) bad('positions', `one of ${POSITION_COUNTS.join(', ')}`, cfg.positions);
   if (typeof cfg.idResidual !== 'boolean') bad('idResidual', 'true or false', cfg.idResidual);
   if (cfg.init !== 'normal' && cfg.init !== 'xavier') bad('init', 'normal or xavier', cfg.init);
   if (cfg.hidden % cfg.heads !== 0) bad('heads', `a divisor of hidden (${cfg.hidden})`, cfg.heads);
@@ -90,9 +95,9 @@ export function resolveContentConfig(partial: Partial<ContentConfig> & Pick<Cont
 
 /** The fields the bundle carries to rebuild the network (training knobs excluded). */
 export function contentArchitecture(cfg: ContentConfig): Record<string, unknown> {
-  const { numItems, maxLen, hidden, blocks, heads, block, dropout, textDim, imageDim, numAttributes, fusionInner, idResidual } = cfg;
-  // written only when on, so bundles without the residual read as before
-  return { numItems, maxLen, hidden, blocks, heads, block, dropout, textDim, imageDim, numAttributes, fusionInner, ...(idResidual ? { idResidual } : {}) };
+  const { numItems, maxLen, hidden, blocks, heads, block, positions, dropout, textDim, imageDim, numAttributes, fusionInner, idResidual } = cfg;
+  // written only when not the earlier default, so bundles without them read as before
+  return { numItems, maxLen, hidden, blocks, heads, block, dropout, textDim, imageDim, numAttributes, fusionInner, ...(idResidual ? { idResidual } : {}), ...(positions !== 'from-newest' ? { positions } : {}) };
 }
 
 /**
@@ -142,6 +147,12 @@ export interface MolarTrainConfig {
    * is read unscaled; √D (8 at D = 64) gives the two the same pace.
    */
   idLrFactor: number;
+  /**
+   * true (needs an ID model, an ID residual and the ID model's block shapes): the content user
+   * model starts as the ID model, its blocks and positions copied and each known item's vector set
+   * to the ID model's row (train/molar-user-warm-start.ts), after the item-level alignment if any
+   */
+  userWarmStart: boolean;
 }
 
 // the optimisation knobs start where SASRec's do: the two train on the same sequences
@@ -162,6 +173,7 @@ export const MOLAR_TRAIN_DEFAULTS: Readonly<MolarTrainConfig> = Object.freeze({
   ubToHead: true,
   itemAlignSteps: 0,
   idLrFactor: 1,
+  userWarmStart: false,
 });
 
 export function resolveMolarTrainConfig(partial: Partial<MolarTrainConfig> = {}): MolarTrainConfig {
@@ -177,6 +189,6 @@ export function resolveMolarTrainConfig(partial: Partial<MolarTrainConfig> = {})
   for (const f of ['alignWeight', 'itWeight', 'saWeight'] as const) if (!(cfg[f] >= 0 && cfg[f] <= 100)) bad(f, 'a number in [0, 100]', cfg[f]);
   for (const f of ['alignTau', 'itTau'] as const) if (!(cfg[f] > 0 && cfg[f] <= 10)) bad(f, 'a number in (0, 10]', cfg[f]);
   if (!(MOLAR_ORDERS as readonly string[]).includes(cfg.order)) bad('order', MOLAR_ORDERS.join(' or '), cfg.order);
-  if (typeof cfg.ubToHead !== 'boolean') bad('ubToHead', 'true or false', cfg.ubToHead);
+  for (const f of ['ubToHead', 'userWarmStart'] as const) if (typeof cfg[f] !== 'boolean') bad(f, 'true or false', cfg[f]);
   return cfg;
 }

@@ -18,6 +18,7 @@ export const MOLAR_FLAGS: readonly ConfigFlag<ContentConfig & MolarTrainConfig>[
   { flag: '--item-align-steps <n>', field: 'itemAlignSteps', kind: 'int', help: "item-level alignment first: steps fitting the fusion head to the bundle's SASRec item rows (default off; ML-1M: 1500, see README)" },
   { flag: '--id-residual', field: 'idResidual', kind: 'bool', help: 'add a learned ID vector to each known item\'s fused vector (cold and added items keep content alone; see README)' },
   { flag: '--id-lr-factor <x>', field: 'idLrFactor', kind: 'number', positive: true, help: 'with --id-residual: its table steps this many times the learning rate (default 1; ML-1M: 8, see README)' },
+  { flag: '--user-warm-start', field: 'userWarmStart', kind: 'bool', help: "with --id-residual: the content user model starts as the bundle's SASRec (its blocks, positions and item rows; takes SASRec's shapes)" },
   { flag: '--modality-dropout <x>', field: 'modalityDropout', kind: 'number', help: 'rate at which training hides an item\'s text or image (default 0.1)' },
 ]);
 

@@ -3,6 +3,7 @@ import { MolarError } from '../../errors.js';
 import type { LossBatch, LossParts, SequentialModel } from '../types.js';
 import { SeededDropout } from '../nn/dropout.js';
 import { mm } from '../nn/ops.js';
+import { positionRows } from '../nn/positions.js';
 import { CausalTransformer } from '../nn/transformer.js';
 import { initialWeights, Params, unpackWeights, type WeightBlob, type WeightSpec } from '../nn/weights.js';
 import { fusionInputs, type ItemFeatures } from '../fusion/features.js';
@@ -61,7 +62,7 @@ export function stopGradient<T extends tf.Tensor>(x: T): T {
  * (`addItems`) are scored natively, from their vectors.
  *
  * In training the item table is re-fused every step (gradients reach the head); for serving,
- * `freeze()` fuses it once. Positions are learned and counted from the newest item, so any left
+ * `freeze()` fuses it once. Positions are learned (counted as config.positions says), so any left
  * padding scores the same.
  */
 export class ContentModel implements SequentialModel<ContentBatch> {
@@ -293,7 +294,7 @@ export class ContentModel implements SequentialModel<ContentBatch> {
     if (L > this.config.maxLen) throw new MolarError('BAD_INPUT', `sequence length ${L} exceeds maxLen ${this.config.maxLen}`, { field: 'seq' });
     const drop = <T extends tf.Tensor>(x: T): T => this.dropout.apply(x, training);
     const valid = tf.cast(tf.notEqual(seq, 0), 'float32') as tf.Tensor2D;
-    const pos = tf.reverse(this.params.get('content.position_embedding').slice([0, 0], [L, this.config.hidden]), 0);
+    const pos = positionRows(this.params.get('content.position_embedding') as tf.Tensor2D, valid, this.config.positions);
     const x = tf.gather(items, tf.cast(seq, 'int32')).add(pos) as tf.Tensor3D;
     return this.stack.apply(drop(x).mul(valid.expandDims(2)), valid, (n) => this.params.get(n), drop, { lastOnly });
   }
@@ -358,7 +359,7 @@ export class ContentModel implements SequentialModel<ContentBatch> {
   static fromSaved(saved: { config: Record<string, unknown>; weights: WeightSpec[] }, data: Float32Array | ArrayBuffer, features: ItemFeatures, file?: string): ContentModel {
     // entries written before fusionInner existed had a linear head
     const given = saved.config as unknown as Partial<ContentConfig> & Pick<ContentConfig, 'numItems' | 'textDim' | 'imageDim' | 'numAttributes'>;
-    const cfg = resolveContentConfig({ ...given, fusionInner: given.fusionInner ?? 0, idResidual: given.idResidual ?? false });
+    const cfg = resolveContentConfig({ ...given, fusionInner: given.fusionInner ?? 0, idResidual: given.idResidual ?? false, positions: given.positions ?? 'from-newest' });
     return new ContentModel(cfg, features, unpackWeights(ContentModel.parts(cfg).specs, saved.weights, data, file));
   }
 

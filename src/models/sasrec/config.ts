@@ -1,5 +1,6 @@
 import { MolarError } from '../../errors.js';
 import { BLOCK_WIRINGS, type BlockWiring } from '../nn/transformer.js';
+import { POSITION_COUNTS, type PositionCount } from '../nn/positions.js';
 
 /** Training objectives the SASRec family is known by. */
 export const SASREC_LOSSES = ['bce', 'gbce', 'ce', 'sampled-ce'] as const;
@@ -11,8 +12,8 @@ export const SASREC_BLOCKS = BLOCK_WIRINGS;
 export type SasrecBlock = BlockWiring;
 export const SASREC_INITS = ['xavier', 'normal'] as const;
 export type SasrecInit = (typeof SASREC_INITS)[number];
-export const SASREC_POSITIONS = ['from-newest', 'from-oldest'] as const;
-export type SasrecPositions = (typeof SASREC_POSITIONS)[number];
+export const SASREC_POSITIONS = POSITION_COUNTS;
+export type SasrecPositions = PositionCount;
 
 /**
  * Hyperparameters of the ID-based SASRec model (Kang & McAuley 2018) and its training objective,
@@ -39,13 +40,7 @@ export interface SasrecConfig {
    * reads and adds to LN(x).
    */
   block: SasrecBlock;
-  /**
-   * how learned positions are counted within the window the model reads. 'from-newest': row 0 is the
-   * most recent item (what bundles written before the field existed hold). 'from-oldest': row 0 is
-   * the window's oldest item (SASRec+, whose batches are right-padded), so during training the item
-   * at each position carries the same index it would carry if it were the newest at serving time.
-   * Either way a history padded to any length scores the same.
-   */
+  /** how learned positions are counted within the window the model reads (nn/positions.ts) */
   positions: SasrecPositions;
   /** (int) attention heads; must divide `hidden` */
   heads: number;

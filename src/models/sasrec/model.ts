@@ -3,6 +3,7 @@ import { MolarError } from '../../errors.js';
 import type { LossBatch, SequentialModel } from '../types.js';
 import { SeededDropout } from '../nn/dropout.js';
 import { mm } from '../nn/ops.js';
+import { positionRows } from '../nn/positions.js';
 import { CausalTransformer } from '../nn/transformer.js';
 import { initialWeights, Params, unpackWeights, type WeightBlob, type WeightSpec } from '../nn/weights.js';
 import { DEFAULT_NEGATIVES, resolveSasrecConfig, SASREC_DEFAULTS, type SasrecConfig } from './config.js';
@@ -123,9 +124,7 @@ export class SasrecModel implements SequentialModel<SasrecBatch> {
     const drop = <T extends tf.Tensor>(x: T): T => this.dropout.apply(x, training);
     return tf.tidy(() => {
       const valid = tf.cast(tf.notEqual(seq, 0), 'float32') as tf.Tensor2D; // [B, L]
-      const table = this.params.get('position_embedding');
-      // [L, D] shared by every row (row L-1 = newest), or [B, L, D]: each item's index from its row's oldest (padding → 0, zeroed below)
-      const pos = this.config.positions === 'from-newest' ? tf.reverse(table.slice([0, 0], [L, D]), 0) : tf.gather(table, tf.cast(tf.relu(tf.cumsum(valid, 1).sub(1)), 'int32'));
+      const pos = positionRows(this.params.get('position_embedding') as tf.Tensor2D, valid, this.config.positions);
       const rows = embedded ?? tf.gather(items ?? this.itemEmbedding, tf.cast(seq, 'int32'));
       const x = rows.mul(Math.sqrt(D)).add(pos) as tf.Tensor3D;
       return this.stack.apply(drop(x).mul(valid.expandDims(2)), valid, (name) => this.params.get(name), drop, { lastOnly });
