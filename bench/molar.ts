@@ -51,6 +51,7 @@ const o = new Command()
   .option('--batch <n>', 'content model users per batch', '128')
   .option('--dropout <x>', 'content model dropout', '0.2')
   .option('--item-align-steps <n>', 'item-level alignment steps before training (0: off; not for content-only)', '0')
+  .option('--modality-dropout <x>', 'content model: rate at which training hides an item\'s text, image (and ID residual)', '0.1')
   .option('--fusion-inner <n>', 'fusion head inner width (0: linear)', '256')
   .option('--id-residual', 'content model: a learned ID vector added to each known item\'s fused vector (ContentConfig.idResidual)')
   .option('--id-lr-factor <x>', 'with --id-residual: its table steps this many times the learning rate (MolarTrainConfig.idLrFactor)', '1')
@@ -115,7 +116,7 @@ const warmStart = (idModel: IdModel | undefined) => o.userWarmStart === true && 
 const molar = (idModel: IdModel | undefined, order: MolarOrder, minutes = Number(o.molarMinutes)) => trainMolar({
   split, sequences, numItems, features, idModel,
   // the user-level warm start copies SASRec's blocks: the content model takes their shapes
-  config: { maxLen: proto.maxLen, hidden: Number(id.config.hidden), dropout: Number(o.dropout), fusionInner: Number(o.fusionInner), idResidual: o.idResidual === true, seed, ...(warmStart(idModel) ? { blocks: Number(id.config.blocks), heads: Number(id.config.heads), positions: id.config.positions as PositionCount } : {}) },
+  config: { maxLen: proto.maxLen, hidden: Number(id.config.hidden), dropout: Number(o.dropout), modalityDropout: Number(o.modalityDropout), fusionInner: Number(o.fusionInner), idResidual: o.idResidual === true, seed, ...(warmStart(idModel) ? { blocks: Number(id.config.blocks), heads: Number(id.config.heads), positions: id.config.positions as PositionCount } : {}) },
   train: { ...train, order, userWarmStart: warmStart(idModel), ...(idModel ? {} : { itemAlignSteps: 0 }) }, mixGrid: String(o.mixGrid).split(',').map(Number), filterSeen: proto.filterSeen, validUsers: Number(o.validUsers), timeBudgetMs: minutes * 60_000, workers: Number(o.workers), progress: true,
   onEpoch: (e) => console.error(`content (${order}, α ${train.alignWeight}, τ ${train.alignTau}) epoch ${e.epoch} loss ${e.loss.toFixed(4)} ${JSON.stringify(e.parts)} valid ${e.validNdcg10?.toFixed(4)} at ${e.minutes.toFixed(1)} min`),
 });
