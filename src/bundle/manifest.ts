@@ -137,7 +137,7 @@ export interface MolarEntry extends ModelEntryBase {
   attributes?: string[];
   /** content weight w of the mix w·log p_content + (1-w)·log p_id; `idModel` names the ID side's kind */
   mix: { content: number; idModel?: 'sasrec' };
-  trainedWith?: { epochs: number; valid?: Record<string, number>; mixValid?: Record<string, number>; align: { weight: number; tau: number }; tasks: Record<string, number> };
+  trainedWith?: { epochs: number; valid?: Record<string, number>; mixValid?: Record<string, number>; align: { weight: number; tau: number }; tasks: Record<string, number>; settings?: Record<string, number | string> };
 }
 
 /**

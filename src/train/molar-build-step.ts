@@ -112,6 +112,19 @@ export function jointSasrecEntry(old: SasrecEntry, r: TrainMolarResult): SasrecE
   };
 }
 
+/**
+ * How it was trained, not needed to serve: the knobs an ML engineer compares two bundles by (the
+ * architecture, dropout included, is the entry's config). Booleans as 0 / 1, like `tasks.ubToHead`.
+ */
+function molarSettings(r: TrainMolarResult): Record<string, number | string> {
+  const t = r.train;
+  const c = r.config;
+  return {
+    order: t.order, learningRate: t.learningRate, lrSchedule: t.lrSchedule, warmupSteps: t.warmupSteps, batchSize: t.batchSize,
+    modalityDropout: c.modalityDropout, itemAlignSteps: t.itemAlignSteps, idLrFactor: t.idLrFactor, userWarmStart: t.userWarmStart ? 1 : 0, seed: c.seed,
+  };
+}
+
 export function molarEntry(r: TrainMolarResult, o: { vectors: string; vocab?: string[]; withId: boolean }): MolarEntry {
   const parts = { weights: MOLAR_FILE, vectors: o.vectors, ...(o.vocab ? { attributes: MOLAR_ATTRIBUTES_FILE } : {}) };
   return {
@@ -128,6 +141,7 @@ export function molarEntry(r: TrainMolarResult, o: { vectors: string; vocab?: st
       mixValid: r.mix.valid,
       align: { weight: r.train.alignWeight, tau: r.train.alignTau },
       tasks: { it: r.train.itWeight, sa: r.train.saWeight, ...(r.train.ubToHead ? {} : { ubToHead: 0 }) },
+      settings: molarSettings(r),
     },
   };
 }

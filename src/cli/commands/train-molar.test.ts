@@ -53,6 +53,8 @@ describe('molar train --model molar --order joint (on the tiny ONNX fixtures)', 
     const entry = models.find((m): m is MolarEntry => m.kind === 'molar')!;
     const sasrec = models.find((m): m is SasrecEntry => m.kind === 'sasrec')!;
     expect(entry.config.idResidual).toBe(true);
+    // how it was trained is in the bundle, so two bundles can be told apart by their knobs
+    expect(entry.trainedWith?.settings).toMatchObject({ order: 'teacher', idLrFactor: 8, itemAlignSteps: 10, userWarmStart: 1 });
     for (const f of ['blocks', 'heads', 'maxLen', 'hidden']) expect(entry.config[f], f).toBe(sasrec.config[f]);
     expect(entry.config.positions ?? 'from-newest').toBe(sasrec.config.positions ?? 'from-newest');
     expect(entry.weights.find((w) => w.name === 'content.id_embedding')?.shape).toEqual([Number(entry.config.numItems) + 1, Number(entry.config.hidden)]);

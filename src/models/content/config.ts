@@ -101,16 +101,16 @@ export function contentArchitecture(cfg: ContentConfig): Record<string, unknown>
 }
 
 /**
- * How the content model trains (not in the bundle). The task weights multiply their loss parts
- * (the loop minimises the sum); 0 switches a part off, as the ablations do.
- */
-/**
  * The two training orders the paper allows (train/molar.ts): SASRec trained first and frozen as
  * teacher, or both user models trained together (train/molar-joint.ts).
  */
 export const MOLAR_ORDERS = ['teacher', 'joint'] as const;
 export type MolarOrder = (typeof MOLAR_ORDERS)[number];
 
+/**
+ * How the content model trains (in the bundle only as trainedWith.settings). The task weights
+ * multiply their loss parts (the loop minimises the sum); 0 switches a part off, as the ablations do.
+ */
 export interface MolarTrainConfig {
   /** 'teacher': align to a frozen SASRec; 'joint': SASRec trains with the content model (warm-started from it when given) */
   order: MolarOrder;
