@@ -27,8 +27,9 @@ const o = new Command()
   .option('--devices <list>', 'onnxruntime-web devices, in order', 'wasm,webgpu')
   .option('--warm <n>', 'warm calls timed per measure', Number, 5)
   .option('--dry-run', 'print the rows, record nothing (smoke runs)')
+  .option('--name <name>', 'results file name', 'msr-gen-browser')
   .parse()
-  .opts<{ devices: string; warm: number; dryRun?: boolean }>();
+  .opts<{ devices: string; warm: number; dryRun?: boolean; name: string }>();
 
 const PAGE = '/bench/pages/index.html';
 const MODULE = '/bench/pages/msr-gen-browser.ts';
@@ -90,7 +91,7 @@ try {
     return `${r.backend}: summary step ${m.summary_step_warm_ms} ms warm (first ${m.summary_step_first_ms}); P(yes) of 20 ${m.rerank20_warm_ms} ms warm (first ${m.rerank20_first_ms}); caption ${m.caption_warm_ms} ms warm (first ${m.caption_first_ms}); loads LM ${m.lm_load_ms} / captioner ${m.captioner_load_ms} ms; Recommender: load ${m.rec_load_ms} ms (generator ready at ${m.rec_generator_ready_ms}), one block ${m.rec_block_warm_ms} ms warm (first ${m.rec_block_first_ms}), recommend() ${m.rec_recommend_warm_ms} ms warm (first ${m.rec_recommend_first_ms})${r.backend === 'webgpu' ? ' (SwiftShader)' : ''}`;
   };
   if (o.dryRun) for (const r of rows) log(`[dry run, not recorded] ${figures(r)}`);
-  else await recordBench('msr-gen-browser', rows, figures);
+  else await recordBench(o.name, rows, figures);
 } finally {
   await harness.close();
 }
