@@ -26,6 +26,10 @@ test('shopper flow: views change recommendations, seen items are excluded, histo
   await expect(page.locator('#history-count')).toHaveText('3 events on this device');
   // product images render (naturalWidth > 0) in both the grid and the widget
   await expect.poll(() => page.locator('molar-recs').evaluate((el) => [...el.shadowRoot!.querySelectorAll('img')].every((i) => (i as HTMLImageElement).naturalWidth > 0))).toBe(true);
+  // currency="USD": every card shows its catalog price, formatted, as text
+  const prices = await page.locator('molar-recs').evaluate((el) => [...el.shadowRoot!.querySelectorAll('[part=card]')].map((c) => c.querySelector('[part=price]')?.textContent ?? null));
+  expect(prices).toHaveLength(8);
+  for (const p of prices) expect(p).toMatch(/^\$\d+\.\d\d$/);
   await page.screenshot({ path: info.outputPath('demo-desktop.png'), fullPage: true });
   await page.screenshot({ path: 'e2e-artifacts/demo-desktop.png' });
 

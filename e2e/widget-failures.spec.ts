@@ -33,6 +33,7 @@ test('every failure of the widget is a MolarError with its code', async ({ page 
     ['a config value out of range', { ...ok, config: '{"history":{"maxEvents":-1}}' }, 'BAD_CONFIG'],
     ['a wasm path without its slash', { ...ok, 'tfjs-wasm-path': '/wasm' }, 'BAD_CONFIG'],
     ['allow-remote-images="maybe"', { ...ok, 'allow-remote-images': 'maybe' }, 'BAD_CONFIG'],
+    ['currency="dollars"', { ...ok, currency: 'dollars' }, 'BAD_CONFIG'],
     ['the wasm backend with its files missing', { ...ok, backend: 'wasm', 'tfjs-wasm-path': '/no-wasm-here/' }, 'BACKEND_UNAVAILABLE'],
   ];
   const got: string[] = [];

@@ -2,6 +2,7 @@ import type { BackendChoice, DeepPartial, MolarConfig } from '../config.js';
 import { decodeEntities } from '../items/display.js';
 import { Recommender, type LoadProgress, type Recommendation, type RecordInput } from '../recommender/index.js';
 import { CONFIG_ATTRIBUTES, configFromAttributes } from './attributes.js';
+import { priceFormatter } from './price.js';
 
 /** One Recommender per bundle URL + backend, shared by every <molar-recs> on the page. */
 const shared = new Map<string, { loading: Promise<Recommender>; listeners: Set<(p: LoadProgress) => void> }>();
@@ -38,6 +39,7 @@ const STYLE = `
 [part=image], [part=placeholder] { width: 72px; height: 72px; object-fit: contain; flex: none; }
 [part=placeholder] { border-radius: 8px; background: repeating-linear-gradient(45deg, #f0eef8 0 8px, #e6e2f5 8px 16px); }
 [part=title] { font-size: .85rem; text-align: center; line-height: 1.2; }
+[part=price] { font-size: .8rem; font-weight: 600; color: #2e7d32; }
 [part=status] { font-size: .8rem; color: #666; }
 [part=explain-toggle] { margin-top: .6rem; font: inherit; font-size: .85rem; padding: .3rem .7rem; border: 1px solid #c9c2ef; border-radius: 999px;
   background: #f6f4ff; color: #3d2a99; cursor: pointer; }
@@ -61,7 +63,7 @@ const STYLE = `
  * Events: `molar-ready` (detail: { backend, report }), `molar-recommend` (detail: { items }),
  * `molar-error` (detail: { error }); with a generative summarizer configured, `molar-generator-ready`
  * once its LM (loaded in the background, after `molar-ready`) serves: the element has re-ranked
- * itself by then, and a page showing `recommender.preferenceSummary()` reads it again. Style with ::part(list|card|image|placeholder|title|heading|status); an item without a
+ * itself by then, and a page showing `recommender.preferenceSummary()` reads it again. `currency` (an ISO 4217 code, e.g. "USD") shows each item's catalog price in it (::part(price); none without it). Style with ::part(list|card|image|placeholder|title|price|heading|status); an item without a
  * picture (or whose picture fails) gets the placeholder part.
  *
  * `explain` (a boolean attribute, opt-in) adds a "Why these?" button (::part(explain-toggle), a
@@ -72,7 +74,7 @@ const STYLE = `
  * leave-one-out on the served score), and a line saying how that was measured (explain-method).
  */
 export class MolarRecs extends HTMLElement {
-  static observedAttributes = ['bundle', 'k', 'backend', 'explain', ...CONFIG_ATTRIBUTES];
+  static observedAttributes = ['bundle', 'k', 'backend', 'explain', 'currency', ...CONFIG_ATTRIBUTES];
   private rec?: Recommender;
   private readonly root: ShadowRoot;
   private list: HTMLUListElement;
@@ -121,7 +123,7 @@ export class MolarRecs extends HTMLElement {
   attributeChangedCallback(name: string, old: string | null, value: string | null): void {
     if (old === value || !this.isConnected) return;
     if (name === 'explain') this.syncExplain();
-    else if (name === 'k') void this.refresh();
+    else if (name === 'k' || name === 'currency') void this.refresh();
     else {
       this.rec = undefined;
       this.loading = undefined;
@@ -172,6 +174,7 @@ export class MolarRecs extends HTMLElement {
     this.loading ??= (async () => {
       this.status.textContent = 'Loading recommendations…';
       try {
+        priceFormatter(this.getAttribute('currency')); // a bad code is refused with the other attributes, before any download
         const rec = await recommenderFor(bundle, (this.getAttribute('backend') ?? 'auto') as BackendChoice, { config: configFromAttributes((n) => this.getAttribute(n)) });
         this.rec = rec;
         this.status.textContent = '';
@@ -245,6 +248,13 @@ export class MolarRecs extends HTMLElement {
   private render(items: Recommendation[]): void {
     // textContent and attributes only: catalog text is data, never markup. URLs come resolved and
     // checked (http(s) links only) from the Recommender (items/urls.ts).
+    let price: ((p: number) => string) | undefined;
+    try {
+      price = priceFormatter(this.getAttribute('currency'), document.documentElement.lang);
+    } catch (error) {
+      // set to a bad code after load: the prices go, the cards stay, and molar-error says why
+      this.dispatchEvent(new CustomEvent('molar-error', { detail: { error }, bubbles: true, composed: true }));
+    }
     const cards = items.map(({ item, score }) => {
       const li = document.createElement('li');
       const a = document.createElement('a');
@@ -272,6 +282,12 @@ export class MolarRecs extends HTMLElement {
       title.part.add('title');
       title.textContent = decodeEntities(item.title ?? item.id); // entities decoded to characters, set as text
       a.append(title);
+      if (price && item.price !== undefined) {
+        const p = document.createElement('span');
+        p.part.add('price');
+        p.textContent = price(item.price);
+        a.append(p);
+      }
       a.addEventListener('click', () => {
         if (!this.rec) return;
         // a failed record (the Recommender disposed under it) is a molar-error, not an unhandled rejection
