@@ -6,6 +6,7 @@
  */
 import type { LoadProgress } from '../recommender/index.js';
 import { recommenderFor } from '../widget/index.js';
+import { priceFormatter } from '../widget/price.js';
 import type { MolarRecs } from '../widget/molar-recs.js';
 import { browse, categoryLabel, makeShop, type BrowseQuery, type Shop, type ShopItem } from './browse.js';
 
@@ -63,7 +64,9 @@ function media(s: ShopItem, cls: string): HTMLElement {
   return img;
 }
 
-const price = (s: ShopItem) => (s.item.price !== undefined ? `$${s.item.price.toFixed(2)}` : '');
+// the grid formats prices as the widget's cards do (its currency attribute, the page's lang)
+const usd = priceFormatter(document.querySelector('molar-recs')?.getAttribute('currency') ?? 'USD', document.documentElement.lang)!;
+const price = (s: ShopItem) => (s.item.price !== undefined ? usd(s.item.price) : '');
 
 async function main(): Promise<void> {
   const recs = $<MolarRecs>('recs');

@@ -4,8 +4,8 @@ import { MolarError } from '../errors.js';
  * The formatter behind <molar-recs currency="USD">: a catalog's prices are bare numbers (the CSV's
  * price column), so which currency they are in is the page's to say; without the attribute no price
  * is shown rather than a guessed symbol. The locale is the page's (`<html lang>`), so 1234.5 reads
- * "$1,234.50" on an en page and "1.234,50 $" on a de one. A code Intl does not know is a BAD_CONFIG
- * error naming the attribute.
+ * "$1,234.50" on an en page and "1.234,50 $" on a de one. A value that is not three letters is a
+ * BAD_CONFIG error naming the attribute (Intl formats any well-formed code, known or not).
  */
 export function priceFormatter(currency: string | null, locale?: string): ((price: number) => string) | undefined {
   if (currency === null || currency.trim() === '') return undefined;
