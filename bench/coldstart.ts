@@ -19,28 +19,19 @@ import { ContentModel } from '../src/models/content/model.js';
 import { SasrecModel } from '../src/models/sasrec/model.js';
 import { mulberry32, shuffleInPlace } from '../src/random.js';
 import { sequentialScorer } from '../src/score/scorer.js';
-import { defaultWorkers } from '../src/train/build-step.js';
 import { trainMolar, type IdModel } from '../src/train/molar.js';
 import { trainSasrec } from '../src/train/sasrec.js';
-import { benchFeatures, benchSasrecConfig, openBenchDataset } from './molar-data.js';
+import { benchFeatures, benchSasrecConfig, contentModelOptions, openBenchDataset } from './molar-data.js';
 import { BENCH_DATE, BENCH_MACHINE, recordBench, type BenchRow } from './record.js';
 
-const o = new Command()
-  .option('--dataset <name>', 'ml-1m | amazon-scientific', 'ml-1m')
+// --id-residual: held-out items have no residual and are scored from content alone
+const o = contentModelOptions(new Command(), { seedHelp: 'seed of the held-out draw and the models', name: 'coldstart' })
   .option('--held-out <x>', 'share of items held out of training', '0.1')
   .option('--content-minutes <m>', 'content model training budget', '15')
   .option('--id-minutes <m>', 'SASRec training budget (0: skip the ID baseline; --teacher needs one)', '5')
   .option('--teacher', 'align the content model to the SASRec trained here (item-level alignment + post-alignment)')
   .option('--plain', 'with --teacher: also train a content model alone (row content)')
   .option('--item-align-steps <n>', 'with --teacher: item-level alignment steps', '1500')
-  .option('--id-residual', 'content models with an ID residual (ContentConfig.idResidual): held-out items have none and are scored from content')
-  .option('--id-lr-factor <x>', 'with --id-residual: its table steps this many times the learning rate (MolarTrainConfig.idLrFactor)', '1')
-  .option('--lr <x>', 'content model learning rate', '0.001')
-  .option('--batch <n>', 'content model users per batch', '128')
-  .option('--valid-users <n>', 'validation users per epoch', '2048')
-  .option('--workers <n>', 'training threads', String(defaultWorkers()))
-  .option('--seed <n>', 'seed of the held-out draw and the models', '42')
-  .option('--name <name>', 'results file name', 'coldstart')
   .parse()
   .opts();
 

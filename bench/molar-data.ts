@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { ItemVectorStore } from '../src/items/store.js';
 import { buildAttributeTable } from '../src/models/fusion/attributes.js';
 import { featuresFromVectors, textWidth, type ItemFeatures } from '../src/models/fusion/features.js';
 import type { SasrecConfig } from '../src/models/sasrec/config.js';
+import { defaultWorkers } from '../src/train/build-step.js';
 import { useNodeBackend } from '../src/train/backend-node.js';
 
 /** Each data set's protocol (as the SASRec rows: ML-1M seen removed, Amazon seen kept) and encoder. */
@@ -70,4 +72,21 @@ export async function benchFeatures(name: string, encoder: string, data: Pick<Lo
   const table = buildAttributeTable(dataset.items.itemIds.map((i) => byId.get(i)?.attributes));
   const features = featuresFromVectors(rows, n + 1, { textDim: tD, imageDim: iD }, table.vocab.length ? { ptr: table.ptr, ids: table.ids, count: table.vocab.length } : undefined);
   return { features, encodeMin };
+}
+
+/**
+ * The options bench:molar and bench:coldstart share (the content model's ID residual, rate, batch,
+ * validation, threads, seed, results name), declared once so the two read the same flags the same way.
+ */
+export function contentModelOptions(cmd: Command, defaults: { seedHelp: string; name: string }): Command {
+  return cmd
+    .option('--dataset <name>', 'ml-1m | amazon-scientific', 'ml-1m')
+    .option('--id-residual', "content model: a learned ID vector added to each known item's fused vector (ContentConfig.idResidual)")
+    .option('--id-lr-factor <x>', 'with --id-residual: its table steps this many times the learning rate (MolarTrainConfig.idLrFactor)', '1')
+    .option('--lr <x>', 'content model learning rate', '0.001')
+    .option('--batch <n>', 'content model users per batch', '128')
+    .option('--valid-users <n>', 'validation users per epoch (early stopping)', '2048')
+    .option('--workers <n>', 'training threads', String(defaultWorkers()))
+    .option('--seed <n>', defaults.seedHelp, '42')
+    .option('--name <name>', 'results file name', defaults.name);
 }

@@ -25,17 +25,15 @@ import { ContentModel } from '../src/models/content/model.js';
 import { SasrecModel } from '../src/models/sasrec/model.js';
 import { mixScores } from '../src/score/mix.js';
 import { sequentialScorer } from '../src/score/scorer.js';
-import { defaultWorkers } from '../src/train/build-step.js';
 import { MOLAR_ORDERS, type MolarOrder } from '../src/models/content/config.js';
 import type { PositionCount } from '../src/models/nn/positions.js';
 import { DEFAULT_MIX_GRID, JOINT_VALID_MIX, trainMolar, type IdModel, type TrainMolarResult } from '../src/train/molar.js';
 import { trainSasrec } from '../src/train/sasrec.js';
-import { benchFeatures, benchSasrecConfig, openBenchDataset } from './molar-data.js';
+import { benchFeatures, benchSasrecConfig, contentModelOptions, openBenchDataset } from './molar-data.js';
 import { BENCH_DATE, BENCH_MACHINE, recordBench, type BenchRow } from './record.js';
 
 
-const o = new Command()
-  .option('--dataset <name>', 'ml-1m | amazon-scientific', 'ml-1m')
+const o = contentModelOptions(new Command(), { seedHelp: 'seed', name: 'molar' })
   .option('--sasrec-minutes <m>', 'ID model training budget', '29.5')
   .option('--sasrec-from <file>', 'load the ID model from a checkpoint JSON an earlier run saved (--save-sasrec)')
   .option('--save-sasrec <file>', 'save the trained ID model here')
@@ -47,14 +45,10 @@ const o = new Command()
   .option('--grid-minutes <m>', 'training budget of each --align-grid point', '4')
   .option('--it-weight <x>', 'image-text task weight (0: off)', '0.1')
   .option('--sa-weight <x>', 'attribute task weight (0: off)', '0.1')
-  .option('--lr <x>', 'content model learning rate', '0.001')
-  .option('--batch <n>', 'content model users per batch', '128')
   .option('--dropout <x>', 'content model dropout', '0.2')
   .option('--item-align-steps <n>', 'item-level alignment steps before training (0: off; not for content-only)', '0')
   .option('--modality-dropout <x>', 'content model: rate at which training hides an item\'s text, image (and ID residual)', '0.1')
   .option('--fusion-inner <n>', 'fusion head inner width (0: linear)', '256')
-  .option('--id-residual', 'content model: a learned ID vector added to each known item\'s fused vector (ContentConfig.idResidual)')
-  .option('--id-lr-factor <x>', 'with --id-residual: its table steps this many times the learning rate (MolarTrainConfig.idLrFactor)', '1')
   .option('--user-warm-start', 'with --id-residual: the content user model starts as the ID model (its blocks, positions and item rows; MolarTrainConfig.userWarmStart)')
   .option('--mix-grid <list>', 'content weights tried for the mix, comma-separated', DEFAULT_MIX_GRID.join(','))
   .option('--no-image', 'drop the image vectors (ablation)')
@@ -63,10 +57,6 @@ const o = new Command()
   .option('--sasrec-only', 'stage 1 only: train (or load) the ID model, record its row and stop (with --save-sasrec: a checkpoint for later runs)')
   .option('--order <o>', 'teacher: align to the frozen ID model | joint: train it on with the content model | both: each, the better on valid NDCG@10 of the fused mix chosen', 'teacher')
   .option('--no-ub', 'ablation w/o UB: the next-item loss trains the content user model, not the fusion head')
-  .option('--valid-users <n>', 'validation users per epoch (early stopping)', '2048')
-  .option('--workers <n>', 'training threads', String(defaultWorkers()))
-  .option('--seed <n>', 'seed', '42')
-  .option('--name <name>', 'results file name', 'molar')
   .option('--tag <t>', 'suffix of the model names (e.g. an ablation)', '')
   .parse()
   .opts();
