@@ -16,7 +16,7 @@ test('addItems encodes a new item in the page, it is recommended at once and sur
   const r = await call(page, 'addAndRecommend', K);
   expect(r.backend).toBe('wasm');
   expect(r.duplicate?.code).toBe('BAD_INPUT');
-  expect(r.duplicate?.message).toContain('tea-black');
+  expect(r.duplicate?.message).toContain('twice');
   expect(r.added.map((a) => a.id)).toEqual(['tea-green-2']);
   expect(r.before).not.toContain('tea-green-2');
   expect(r.ids).toHaveLength(K);
@@ -38,6 +38,28 @@ test('addItems encodes a new item in the page, it is recommended at once and sur
   expect(err?.message).toContain('--encode');
 
   expect(external, 'requests that left localhost').toEqual([]);
+});
+
+test('addItems() on every page load: the same item is left as it is (no encoder fetched), a new price is a new record, new content is encoded again in place and persisted', async ({ page }) => {
+  await page.goto('/e2e/pages/blank.html?backend=wasm');
+  const r = await call(page, 'addAgain');
+  const total = r.added.total;
+  // unchanged, and a catalog product given too: both returned as they are, nothing encoded
+  expect(r.same).toEqual([{ id: 'tea-green-2', title: 'Green Tea', price: 7 }, { id: 'tea-black', title: 'Black Tea', price: 5 }]);
+  expect(r.sameState).toEqual({ score: r.added.score, total, fetches: 0 });
+  // a price alone: the record changes, the vector (and so the score) does not, still nothing fetched
+  expect(r.pricedState).toEqual({ price: 9, itemPrice: 9, score: r.added.score, total, fetches: 0 });
+  // new content: encoded again (the encoder is fetched), same id and place, scored lower after a green tea view
+  expect(r.potState.title).toBe('Cast iron kettle');
+  expect(r.potState.total).toBe(total);
+  expect(r.potState.fetches).toBeGreaterThan(0);
+  expect(r.potState.score).toBeLessThan(r.added.score - 0.01);
+  expect(r.potState.events).toEqual(['view:tea-green']);
+  // and it is what the next load restores
+  expect(r.afterReload.title).toBe('Cast iron kettle');
+  expect(r.afterReload.price).toBe(9);
+  expect(r.afterReload.total).toBe(total);
+  expect(r.afterReload.score).toBeCloseTo(r.potState.score, 3);
 });
 
 test('a view of a product newer than the bundle is kept and ignored for scoring until addItems(), then it counts', async ({ page }) => {

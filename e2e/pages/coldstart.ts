@@ -21,7 +21,7 @@ export async function addAndRecommend(k: number) {
   await rec.clearHistory();
   await rec.record({ itemId: 'tea-green', type: 'view', ts: 1_000 });
   const before = (await rec.recommend({ k })).map((r) => r.item.id);
-  const duplicate = await errorOf(rec.addItems([{ id: 'tea-black', title: 'Black Tea' }]));
+  const duplicate = await errorOf(rec.addItems([NEW_ITEM, NEW_ITEM]));
   const added = await rec.addItems([NEW_ITEM]);
   const top = await rec.recommend({ k });
   await rec.record({ itemId: NEW_ITEM.id, type: 'click', ts: 2_000 });
@@ -62,6 +62,50 @@ export async function afterReload(k: number) {
   const top = await rec.recommend({ k });
   rec.dispose();
   return { item, events, stillLoaded: gone !== null, ids: top.map((r) => r.item.id), numItems: rec.manifest.numItems, total: rec.items.length };
+}
+
+/**
+ * A page that adds its new products on every load: added once, then again after a "reload" (a new
+ * Recommender on the persisted items), unchanged, with a new price, then with new content. Counts
+ * the encoder's model fetches, so "nothing was encoded" is observed, not assumed.
+ */
+export async function addAgain() {
+  const ns = `${NS}-again`;
+  const modelFetches: string[] = [];
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = ((input: RequestInfo | URL, init?: RequestInit) => {
+    if (String(input instanceof Request ? input.url : input).includes('/models/')) modelFetches.push(String(input));
+    return realFetch(input, init);
+  }) as typeof fetch;
+  try {
+    const first = await Recommender.load({ bundleUrl: BUNDLE, backend: 'wasm', namespace: ns });
+    await first.clearHistory();
+    await first.record({ itemId: 'tea-green', type: 'view', ts: 1_000 });
+    await first.addItems([NEW_ITEM]);
+    const scoreOf = async (r: Recommender) => (await r.explain(NEW_ITEM.id)).score;
+    const added = { score: await scoreOf(first), total: first.items.length };
+    first.dispose();
+
+    const rec = await Recommender.load({ bundleUrl: BUNDLE, backend: 'wasm', namespace: ns });
+    const fetchesBefore = modelFetches.length;
+    const same = (await rec.addItems([NEW_ITEM, { id: 'tea-black', title: 'Black Tea' }])).map((r) => ({ id: r.id, title: r.title, price: r.price }));
+    const sameState = { score: await scoreOf(rec), total: rec.items.length, fetches: modelFetches.length - fetchesBefore };
+    const [priced] = await rec.addItems([{ ...NEW_ITEM, price: 9 }]);
+    const pricedState = { price: priced.price, itemPrice: rec.item(NEW_ITEM.id)?.price, score: await scoreOf(rec), total: rec.items.length, fetches: modelFetches.length - fetchesBefore };
+    // now a cast-iron pot: far from the green tea the shopper viewed
+    const POT = { ...NEW_ITEM, price: 9, title: 'Cast iron kettle', description: 'Heavy cast iron kettle for the stove', attributes: { category: 'teaware' } };
+    const [pot] = await rec.addItems([POT]);
+    const potState = { title: pot.title, score: await scoreOf(rec), total: rec.items.length, fetches: modelFetches.length - fetchesBefore, events: (await rec.events()).map((e) => `${e.type}:${e.itemId}`) };
+    rec.dispose();
+
+    const reloaded = await Recommender.load({ bundleUrl: BUNDLE, backend: 'wasm', namespace: ns });
+    const afterReload = { title: reloaded.item(NEW_ITEM.id)?.title, price: reloaded.item(NEW_ITEM.id)?.price, score: await scoreOf(reloaded), total: reloaded.items.length };
+    await reloaded.clearHistory();
+    reloaded.dispose();
+    return { added, same, sameState, pricedState, potState, afterReload };
+  } finally {
+    globalThis.fetch = realFetch;
+  }
 }
 
 /** A bundle without item vectors refuses addItems() with BAD_CONFIG. */

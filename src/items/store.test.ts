@@ -62,6 +62,21 @@ describe('ItemVectorStore', () => {
     expect(cosine(getRow(extra, 39), s.row(43))).toBeGreaterThan(0.99);
   });
 
+  it('replaces rows in place (a fork copies first, so the parse it shares is never written), never the padding', () => {
+    const shared = ItemVectorStore.fromItems(gaussian(3, 8, 2));
+    const codes = Array.from(shared.codes);
+    const fork = shared.fork();
+    const fresh = gaussian(1, 8, 5);
+    fork.replace(2, fresh);
+    expect(cosine(getRow(fresh, 0), fork.row(2))).toBeGreaterThan(0.99);
+    expect(Array.from(fork.row(1))).toEqual(Array.from(shared.row(1)));
+    expect(Array.from(shared.codes)).toEqual(codes);
+    expect(fork.rows).toBe(4);
+    expect(() => fork.replace(0, fresh)).toThrow(/outside/);
+    expect(() => fork.replace(4, fresh)).toThrow(/outside/);
+    expect(() => fork.replace(1, gaussian(1, 4, 5))).toThrow(/dim 4/);
+  });
+
   it('refuses bad input with MolarError codes', () => {
     const s = ItemVectorStore.empty(3);
     const nan = () => s.append({ data: new Float32Array([1, NaN, 0]), rows: 1, dim: 3 });

@@ -25,12 +25,15 @@ export class ItemVectorStore {
   private _rows: number;
   private _q: Int8Array;
   private _scale: Float32Array;
+  /** false while the arrays may be shared with the store this one was forked from */
+  private owned: boolean;
 
-  private constructor(dim: number, rows: number, q: Int8Array, scale: Float32Array) {
+  private constructor(dim: number, rows: number, q: Int8Array, scale: Float32Array, owned = true) {
     this.dim = dim;
     this._rows = rows;
     this._q = q;
     this._scale = scale;
+    this.owned = owned;
   }
 
   /** A store holding only the padding row. */
@@ -69,7 +72,7 @@ export class ItemVectorStore {
    * never written through it.
    */
   fork(): ItemVectorStore {
-    return new ItemVectorStore(this.dim, this._rows, this.codes, this.scales);
+    return new ItemVectorStore(this.dim, this._rows, this.codes, this.scales, false);
   }
 
   /** rows including the padding row (= numItems + 1) */
@@ -109,6 +112,21 @@ export class ItemVectorStore {
     return first;
   }
 
+  /**
+   * Overwrites rows first..first+m.rows-1 (an item added again with new content keeps its id).
+   * Row 0, the padding, is not writable. A fork copies its arrays first, as on its first append.
+   */
+  replace(first: number, m: Matrix): void {
+    if (m.dim !== this.dim) throw new MolarError('BAD_INPUT', `vectors have dim ${m.dim}, store expects ${this.dim}`, { field: 'dim' });
+    if (m.data.length !== m.rows * m.dim) throw new MolarError('BAD_INPUT', `matrix data has ${m.data.length} values, expected rows*dim = ${m.rows * m.dim}`);
+    if (!Number.isInteger(first) || first < 1 || first + m.rows > this._rows) throw new MolarError('NOT_FOUND', `rows ${first}..${first + m.rows - 1} are outside 1..${this._rows - 1}`);
+    if (!this.owned) this.reserve(this._rows, true);
+    for (let r = 0; r < m.rows; r++) {
+      const out = this._q.subarray((first + r) * this.dim, (first + r + 1) * this.dim);
+      this._scale[first + r] = quantizeRow(m.data.subarray(r * m.dim, (r + 1) * m.dim), out, r);
+    }
+  }
+
   /** Dequantized copy of one row (row 0 = padding = zeros). */
   row(i: number): Float32Array {
     if (!Number.isInteger(i) || i < 0 || i >= this._rows) throw new MolarError('NOT_FOUND', `row ${i} is outside 0..${this._rows - 1}`);
@@ -142,15 +160,17 @@ export class ItemVectorStore {
     return buf;
   }
 
-  private reserve(rows: number): void {
-    if (rows <= this._scale.length) return;
-    const cap = Math.max(rows, this._scale.length * 2);
+  /** Room for `rows` rows in arrays of this store's own (`copy`: even when they already fit). */
+  private reserve(rows: number, copy = false): void {
+    if (rows <= this._scale.length && !copy) return;
+    const cap = Math.max(rows, copy ? this._scale.length : this._scale.length * 2);
     const q = new Int8Array(cap * this.dim);
     q.set(this.codes);
     const scale = new Float32Array(cap);
     scale.set(this.scales);
     this._q = q;
     this._scale = scale;
+    this.owned = true;
   }
 }
 

@@ -95,3 +95,25 @@ export function addedItemRecord(it: AddedItemRecord): ItemRecord {
     ...(it.price !== undefined ? { price: it.price } : {}),
   };
 }
+
+/**
+ * What giving an added item again changes: `none` (a page that adds its new products on every load),
+ * `record` (only what the card shows and the encoders do not read: title wording, link, price), or
+ * `content` (its text, attributes or image: it is encoded again).
+ */
+export async function changeOf(before: AddedItemRecord, now: AddedItemRecord): Promise<'none' | 'record' | 'content'> {
+  // in their order, as the text reads them (the fusion head reads them as tokens: 'a|b' is not 'a, b')
+  const sameAttributes = JSON.stringify(before.attributes ?? {}) === JSON.stringify(now.attributes ?? {});
+  if (itemText(before) !== itemText(now) || !sameAttributes || !(await sameImage(before.image, now.image))) return 'content';
+  return before.title === now.title && before.url === now.url && before.price === now.price ? 'none' : 'record';
+}
+
+/** A kept Blob (IndexedDB gives back a copy) is the same image when its bytes are. */
+async function sameImage(a: string | Blob | undefined, b: string | Blob | undefined): Promise<boolean> {
+  if (!(a instanceof Blob) || !(b instanceof Blob)) return (a || undefined) === (b || undefined);
+  if (a === b) return true;
+  if (a.size !== b.size || a.type !== b.type) return false;
+  const [x, y] = await Promise.all([a.arrayBuffer(), b.arrayBuffer()]);
+  const [u, v] = [new Uint8Array(x), new Uint8Array(y)];
+  return u.every((byte, i) => byte === v[i]);
+}

@@ -101,6 +101,22 @@ describe('Recommender (demo bundle, cpu backend)', () => {
     fresh.dispose();
   });
 
+  it('addItems() of products the catalog ships returns their records and encodes nothing (a page may add its whole list)', async () => {
+    const rec = await load('cooccurrence');
+    const shipped = rec.item('st-1f436')!;
+    const total = rec.items.length;
+    // in Node the encoder cannot load (its model URL is page-relative): resolving proves nothing was encoded
+    expect(await rec.addItems([{ id: 'st-1f436', title: 'another title' }])).toEqual([shipped]);
+    expect(rec.item('st-1f436')).toEqual(shipped);
+    const mixed = await rec.addItems([{ id: 'st-1f436' }, { id: 'sku-new', title: 'New' }]).catch((e) => e);
+    expect(isMolarError(mixed, 'BAD_CONFIG')).toBe(true);
+    expect(rec.items).toHaveLength(total);
+    expect(rec.item('sku-new')).toBeUndefined();
+    const twice = await rec.addItems([{ id: 'st-1f436' }, { id: 'st-1f436' }]).catch((e) => e);
+    expect(isMolarError(twice, 'BAD_INPUT')).toBe(true);
+    rec.dispose();
+  });
+
   it('exports and clears the history of its namespace', async () => {
     const rec = await load('cooccurrence');
     await rec.record({ itemId: 'st-1f436' });

@@ -17,7 +17,7 @@ import { loadItemTexts, type ItemTexts } from '../summary/item-texts.js';
 import { loadMsrReranker } from '../summary/load.js';
 import { MsrReranker } from '../summary/rerank.js';
 import { consoleWarning, type MolarWarning, type WarningHandler } from '../warnings.js';
-import { addedItemRecord, ColdStart } from './cold-start.js';
+import { addedItemRecord, changeOf, ColdStart } from './cold-start.js';
 import { contributions, type Explanation } from './explain.js';
 import { checkScores, checkStreamedTopK, checkTopK, DeviceGuard } from './recovery.js';
 
@@ -126,8 +126,8 @@ export class Recommender extends EventTarget {
   /** catalog items (ids 1..numItems) then added items (numItems+1…) */
   private readonly all: ItemRecord[];
   private readonly lookup: Map<string, number>;
-  /** the catalog attributes of the items added with addItems(), in the order added (ids numItems+1…) */
-  private readonly addedAttributes: (Record<string, string> | undefined)[] = [];
+  /** the items added with addItems(), as the page gave them, in the order added (ids numItems+1…) */
+  private readonly added: AddedItemRecord[] = [];
   /** unknown ids record() has warned about already (one warning per id, not per view) */
   private readonly unknownWarned = new Set<string>();
   private genState: GeneratorState;
@@ -278,7 +278,12 @@ export class Recommender extends EventTarget {
    * Cold start: encodes new items in the page with the encoder that made the bundle's item vectors
    * (loaded once, from `modelBaseUrl`), so they can be recorded and recommended at once, without
    * retraining. Each is persisted (record + vector) beside the history and comes back on the next
-   * load. Ids already in the catalog (or added before) are refused. Returns the new ItemRecords.
+   * load. Safe to call with the same products on every page load: an item added before with the
+   * same content is left as it is (nothing is encoded), one whose text, attributes or image changed
+   * is encoded again and keeps its place in the history, and one whose link, price or title
+   * wording alone changed gets its new record. An id the bundle's catalog ships is left to the
+   * bundle (its trained vector wins; a rebuilt bundle that now ships a product added here takes it
+   * over). Returns the ItemRecords of the given items, in order.
    *
    * **Example:**
    * ```ts
@@ -293,17 +298,34 @@ export class Recommender extends EventTarget {
       throw new MolarError('BAD_CONFIG', 'this bundle has no item vectors, so new items cannot be encoded: build it with `molar build --encode <encoder id>` (e.g. --encode use-lite)', { field: 'addItems' });
     }
     if (!Array.isArray(items)) throw new MolarError('BAD_INPUT', 'addItems expects an array of items', { field: 'items' });
-    const fresh = new Set<string>();
+    const given = new Set<string>();
     for (const it of items) {
       if (typeof it?.id !== 'string' || it.id === '') throw new MolarError('BAD_INPUT', `expected a non-empty string item id, got ${JSON.stringify(it?.id)}`, { field: 'id' });
-      if (this.lookup.has(it.id)) throw new MolarError('BAD_INPUT', `item "${it.id}" is already in the catalog`, { field: 'id' });
-      if (fresh.has(it.id)) throw new MolarError('BAD_INPUT', `item "${it.id}" appears twice in this call`, { field: 'id' });
-      fresh.add(it.id);
+      if (given.has(it.id)) throw new MolarError('BAD_INPUT', `item "${it.id}" appears twice in this call`, { field: 'id' });
+      given.add(it.id);
     }
-    if (items.length === 0) return [];
-    const m = await cold.encode(items, this.parts.history);
+    const n = this.manifest.numItems;
+    const change = await Promise.all(items.map((it) => {
+      const i = this.lookup.get(it.id);
+      if (i === undefined) return 'content';
+      return i <= n ? 'none' : changeOf(this.added[i - n - 1], it);
+    }));
+    const encode = items.filter((_, r) => change[r] === 'content');
+    const m = encode.length ? await cold.encode(encode, this.parts.history) : undefined;
     this.alive();
-    return items.map((it, r) => this.attach(it, m.data.subarray(r * m.dim, (r + 1) * m.dim)));
+    const out: ItemRecord[] = [];
+    let e = 0;
+    for (const [r, it] of items.entries()) {
+      const i = this.lookup.get(it.id); // read again: a call running beside this one may have added it meanwhile
+      if (change[r] === 'content') {
+        const v = m!.data.subarray(e * m!.dim, ++e * m!.dim);
+        out.push(i === undefined ? this.attach(it, v) : this.replace(i, it, v));
+      } else if (change[r] === 'record') {
+        await this.parts.history.addItem(it, cold.store.row(i!));
+        out.push(this.setRecord(i!, it));
+      } else out.push(this.all[i! - 1]);
+    }
+    return out;
   }
 
   /**
@@ -555,18 +577,41 @@ export class Recommender extends EventTarget {
   private attach(it: AddedItemRecord, vector: Float32Array): ItemRecord {
     const cold = this.parts.coldStart!;
     cold.store.append({ data: vector, rows: 1, dim: vector.length });
-    // its attributes too: a content model's fusion head reads them as it read the catalog's
-    this.addedAttributes.push(it.attributes);
-    this.parts.scorer.addItems?.({ data: vector, rows: 1, dim: vector.length, attributes: [it.attributes] });
-    this.parts.reranker.addItems?.({ data: vector, rows: 1, dim: vector.length });
-    // an added item's image or link is relative to the page that added it
-    const page = typeof location !== 'undefined' ? location.href : this.parts.bundle.baseUrl;
-    const [item] = resolveItemUrls([addedItemRecord(it)], page, page, (w) => this.warn(w), this.parts.config.items);
-    this.all.push(item);
+    this.added.push(it);
+    this.all.push(this.resolved(it));
     this.lookup.set(it.id, this.all.length);
-    // stage 1 of it when first asked for: from a Blob the page gave, or the URL the origin policy kept
-    this.parts.texts?.add(this.all.length, { name: it.id, vector, image: it.image instanceof Blob ? it.image : item.image });
+    this.toModels(this.all.length, it, vector, false);
+    return this.all[this.all.length - 1];
+  }
+
+  /** New content for added item `i`: its vector everywhere the first one went, its id and history kept. */
+  private replace(i: number, it: AddedItemRecord, vector: Float32Array): ItemRecord {
+    this.parts.coldStart!.store.replace(i, { data: vector, rows: 1, dim: vector.length });
+    const item = this.setRecord(i, it);
+    this.toModels(i, it, vector, true);
     return item;
+  }
+
+  /** Hands added item `i` to the models that read item vectors (`replace`: as new content for it). */
+  private toModels(i: number, it: AddedItemRecord, vector: Float32Array, replace: boolean): void {
+    const row = { data: vector, rows: 1, dim: vector.length, ...(replace ? { first: i } : {}) };
+    // its attributes too: a content model's fusion head reads them as it read the catalog's
+    this.parts.scorer.addItems?.({ ...row, attributes: [it.attributes] });
+    this.parts.reranker.addItems?.(row);
+    // stage 1 of it when first asked for: from a Blob the page gave, or the URL the origin policy kept
+    this.parts.texts?.add(i, { name: it.id, vector, image: it.image instanceof Blob ? it.image : this.all[i - 1].image });
+  }
+
+  private setRecord(i: number, it: AddedItemRecord): ItemRecord {
+    this.added[i - this.manifest.numItems - 1] = it;
+    this.all[i - 1] = this.resolved(it);
+    return this.all[i - 1];
+  }
+
+  /** An added item's card record; its image or link is relative to the page that added it. */
+  private resolved(it: AddedItemRecord): ItemRecord {
+    const page = typeof location !== 'undefined' ? location.href : this.parts.bundle.baseUrl;
+    return resolveItemUrls([addedItemRecord(it)], page, page, (w) => this.warn(w), this.parts.config.items)[0];
   }
 
   private alive(): void {
@@ -606,7 +651,7 @@ export class Recommender extends EventTarget {
         if (store) {
           for (let i = n + 1; i <= store.numItems; i++) {
             const row = { data: store.row(i), rows: 1, dim: store.dim };
-            p.scorer.addItems?.({ ...row, attributes: [this.addedAttributes[i - n - 1]] });
+            p.scorer.addItems?.({ ...row, attributes: [this.added[i - n - 1].attributes] });
             if (rebuiltReranker) p.reranker.addItems?.(row);
           }
         }

@@ -1,5 +1,6 @@
 import type { ItemRecord } from '../bundle/manifest.js';
 import { MolarError } from '../errors.js';
+import type { AddedRows } from './scorer.js';
 
 /** One ranked candidate: an internal item id (1-based) and its score, higher first. */
 export interface Candidate {
@@ -38,8 +39,8 @@ export interface RerankContext {
 export interface Reranker {
   readonly name: string;
   rerank(candidates: Candidate[], ctx: RerankContext): Promise<Candidate[]> | Candidate[];
-  /** items added with addItems(), as float rows in the bundle's item-vector layout, for a re-ranker that reads item vectors */
-  addItems?(vectors: { data: Float32Array; rows: number; dim: number }): void;
+  /** items added with addItems() (or given new content: `first`), as a scorer gets them, for a re-ranker that reads item vectors */
+  addItems?(vectors: AddedRows): void;
   dispose?(): void;
 }
 

@@ -26,7 +26,8 @@ export interface Scorer {
    * added with addItems() here (float rows, the bundle's item-vector layout) and score them from
    * then on: score() rows grow by their count. A scorer without it (ID models, baselines) leaves
    * added items to the content fusion in score/fuse.ts. `attributes`: each row's catalog attributes
-   * (`{ genre: 'Drama|War' }`), for models that read them as Molar's fusion head does.
+   * (`{ genre: 'Drama|War' }`), for models that read them as Molar's fusion head does. With
+   * `first`, the rows are new content for items added before, which keep their ids.
    */
   addItems?(vectors: AddedRows): void;
 }
@@ -39,6 +40,11 @@ export interface AddedRows {
   dim: number;
   /** per row: the item's catalog attributes, when it has any */
   attributes?: (Record<string, string> | undefined)[];
+  /**
+   * The internal id of the first row when the rows replace items added before (the page gave an
+   * added item new content); absent: they are new items, appended after the last.
+   */
+  first?: number;
 }
 
 /** What a scorer factory gets: the bundle's manifest, its own entry, and a file reader. */

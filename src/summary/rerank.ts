@@ -11,6 +11,7 @@ import type { SummaryMemory } from './memory.js';
 import { tagTableOf, topTags, type LinearTagger } from './tags.js';
 import { logSoftmax } from '../score/mix.js';
 import type { Candidate, Reranker, RerankContext } from '../score/rerank.js';
+import type { AddedRows } from '../score/scorer.js';
 
 /** Log-probabilities below this are clamped: a -Infinity first-stage score must not turn a logit into NaN. */
 export const LP_FLOOR = -30;
@@ -83,17 +84,24 @@ export class MsrReranker implements Reranker {
     return candidates.map((c, i) => ({ id: c.id, score: final[i] })).sort((a, b) => b.score - a.score);
   }
 
-  /** Items added with addItems() (rows in the item-vector layout): re-ranked from their vectors from then on. */
-  addItems(vectors: { data: Float32Array; rows: number; dim: number }): void {
-    this.model.addItems(vectors.data);
+  /**
+   * Items added with addItems() (rows in the item-vector layout): re-ranked from their vectors from
+   * then on; with `first`, new content for items added before (their rows and tags are replaced; a
+   * summary state already kept read the old content until the shopper's next block).
+   */
+  addItems(vectors: AddedRows): void {
+    this.model.addItems(vectors.data, vectors.first);
     // their tags, computed now, so the summary reads them as it reads catalog items
     if (this.tags && this.tagger && this.tagger.dim === vectors.dim) {
       const t = this.tags.table;
-      const rows = Array.from({ length: t.rows + vectors.rows }, (_, r) => (r < t.rows ? [] : topTags(this.tagger!.scores(vectors.data.subarray((r - t.rows) * vectors.dim, (r - t.rows + 1) * vectors.dim)), t.perItem)));
-      const added = tagTableOf(rows, t.perItem);
-      added.ids.set(t.ids);
-      added.scores.set(t.scores);
-      this.tags = { vocab: this.tags.vocab, table: added };
+      const at = vectors.first ?? t.rows;
+      const table = tagTableOf(Array.from({ length: Math.max(t.rows, at + vectors.rows) }, () => []), t.perItem);
+      table.ids.set(t.ids);
+      table.scores.set(t.scores);
+      const fresh = tagTableOf(Array.from({ length: vectors.rows }, (_, r) => topTags(this.tagger!.scores(vectors.data.subarray(r * vectors.dim, (r + 1) * vectors.dim)), t.perItem)), t.perItem);
+      table.ids.set(fresh.ids, at * t.perItem);
+      table.scores.set(fresh.scores, at * t.perItem);
+      this.tags = { vocab: this.tags.vocab, table };
     }
   }
 

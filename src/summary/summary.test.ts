@@ -195,7 +195,7 @@ describe('explain()', () => {
 });
 
 describe('items added after the build', () => {
-  it('are tagged on demand by the bundle\'s tagger and read by the summary and the re-ranker from their vectors', async () => {
+  it('are tagged on demand by the bundle\'s tagger and read by the summary and the re-ranker from their vectors, and replaced in place when given new content', async () => {
     await tf.setBackend('cpu');
     const read = async (name: string) => {
       const buf = readFileSync(path.join(out, name));
@@ -210,6 +210,12 @@ describe('items added after the build', () => {
     expect(s.lately[0].token).toBe('arc=east');
     const ranked = await reranker.rerank([{ id: 42, score: 0 }, { id: 30, score: 0 }], { history: Int32Array.from([12, 13, 41]), items: [], k: 2 });
     expect(ranked[0].id).toBe(42);
+    // the page gives both new content, at the angle of item 25 (south arc): their rows and tags are replaced in place
+    const b = (2 * Math.PI * 25) / N;
+    const w = [Math.cos(b), Math.sin(b), Math.cos(2 * b), Math.sin(2 * b), 0.3, 0];
+    reranker.addItems({ data: Float32Array.from([...w, ...w]), rows: 2, dim: 6, first: 41 });
+    expect((await reranker.describe(Int32Array.from([2, 3, 4, 41, 42]), [])).lately[0].token).toBe('arc=south');
+    expect(() => reranker.addItems({ data: Float32Array.from(w), rows: 1, dim: 6, first: 40 })).toThrow(/not items added after the catalog/);
     reranker.dispose();
   });
 });

@@ -76,6 +76,26 @@ describe('ContentModel', () => {
     m.dispose();
   });
 
+  it('replaces an added item in place: given item 7\'s content, id N+1 ranks as item 7 does; catalog rows refuse', () => {
+    const f = features();
+    const m = new ContentModel(cfg, f);
+    m.freeze();
+    const before = m.fullSortPredict(seq([[2, 9]], 2)).arraySync() as number[][];
+    m.addItems(sliceFeatures(f, 4, 5)); // id N+1: item 4's content
+    m.addItems(sliceFeatures(f, 3, 4)); // id N+2: item 3's
+    const live = tf.memory().numTensors;
+    m.addItems(sliceFeatures(f, 7, 8), N + 1); // new content for N+1
+    expect(tf.memory().numTensors).toBe(live);
+    const after = m.fullSortPredict(seq([[2, 9]], 2)).arraySync() as number[][];
+    expect(after[0]).toHaveLength(N + 3);
+    expect(after[0][N + 1]).toBeCloseTo(before[0][7], 4);
+    expect(after[0][N + 2]).toBeCloseTo(before[0][3], 4); // its neighbour untouched
+    after[0].slice(0, N + 1).forEach((v, i) => expect(v).toBeCloseTo(before[0][i], 4));
+    expect(() => m.addItems(sliceFeatures(f, 7, 8), 4)).toThrow(/not items added after training/);
+    expect(() => m.addItems(sliceFeatures(f, 7, 8), N + 3)).toThrow(/not items added after training/);
+    m.dispose();
+  });
+
   it('round-trips its weights, and leaks no tensor per call or after dispose', async () => {
     const baseline = tf.memory().numTensors;
     const f = features();

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { MolarError } from '../../errors.js';
 import type { LossBatch, LossParts, SequentialModel } from '../types.js';
 import { SeededDropout } from '../nn/dropout.js';
-import { mm } from '../nn/ops.js';
+import { mm, putRows } from '../nn/ops.js';
 import { positionRows } from '../nn/positions.js';
 import { CausalTransformer } from '../nn/transformer.js';
 import { initialWeights, Params, unpackWeights, type WeightBlob, type WeightSpec } from '../nn/weights.js';
@@ -260,21 +260,26 @@ export class ContentModel implements SequentialModel<ContentBatch> {
   }
 
   /**
-   * Items added after training, as features (rows appended after the current last id). Their fused
-   * vectors join the table, so fullSortPredict ranks them like any other item.
+   * Items added after training, as features: rows appended after the current last id, or, with
+   * `first`, in place of rows first.. (an added item given new content keeps its id; the catalog's
+   * own rows, which training fitted, are not replaceable). Their fused vectors join the table, so
+   * fullSortPredict ranks them like any other item.
    */
-  addItems(features: ItemFeatures): void {
+  addItems(features: ItemFeatures, first?: number): void {
     this.alive();
     if (features.textDim !== this.config.textDim || features.imageDim !== this.config.imageDim) throw new MolarError('BAD_INPUT', `added items have text ${features.textDim} / image ${features.imageDim} dims, the model reads ${this.config.textDim} / ${this.config.imageDim}`, { field: 'features' });
+    if (first !== undefined && (!Number.isInteger(first) || first <= this.config.numItems || first + features.rows > this.rows)) {
+      throw new MolarError('BAD_INPUT', `rows ${first}..${first + features.rows - 1} are not items added after training (${this.config.numItems + 1}..${this.rows - 1})`, { field: 'first' });
+    }
     const extra = fusionInputs({ ...features, numAttributes: this.config.numAttributes });
     try {
       const old = this.inputs;
-      this.inputs = Object.fromEntries(Object.entries(old).map(([k, v]) => [k, tf.concat([v as tf.Tensor2D, extra[k as keyof FusionInputs]!])])) as FusionInputs;
+      this.inputs = Object.fromEntries(Object.entries(old).map(([k, v]) => [k, putRows(v as tf.Tensor2D, extra[k as keyof FusionInputs]!, first)])) as FusionInputs;
       tf.dispose(Object.values(old));
-      this.rows += features.rows;
+      if (first === undefined) this.rows += features.rows;
       if (this.frozen) {
         const added = tf.tidy(() => this.head.apply(extra, (n) => this.params.get(n)).items);
-        const next = tf.concat([this.frozen, added]) as tf.Tensor2D;
+        const next = putRows(this.frozen, added, first);
         added.dispose();
         this.setFrozen(next);
       }

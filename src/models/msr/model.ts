@@ -19,7 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { MolarError } from '../../errors.js';
-import { logSumExpRows, mm } from '../nn/ops.js';
+import { logSumExpRows, mm, putRows } from '../nn/ops.js';
 import { initialWeights, Params, type WeightBlob, type WeightSpec } from '../nn/weights.js';
 import type { MsrConfig } from './config.js';
 
@@ -137,14 +137,22 @@ export class MsrModel {
     this.lossWeights = w;
   }
 
-  /** Items added after the catalog (rows in the item-vector layout): scored from then on. */
-  addItems(vectors: Float32Array): void {
+  /**
+   * Items added after the catalog (rows in the item-vector layout): scored from then on. With
+   * `first`, they replace rows first.. (an added item given new content keeps its id; catalog rows
+   * are not replaceable).
+   */
+  addItems(vectors: Float32Array, first?: number): void {
     const d = this.config.itemDim;
     if (vectors.length % d !== 0) throw new MolarError('BAD_INPUT', `expected rows of ${d} values, got ${vectors.length}`, { field: 'vectors' });
+    const n = vectors.length / d;
+    if (first !== undefined && (!Number.isInteger(first) || first <= this.config.numItems || first + n > this.rows)) {
+      throw new MolarError('BAD_INPUT', `rows ${first}..${first + n - 1} are not items added after the catalog (${this.config.numItems + 1}..${this.rows - 1})`, { field: 'first' });
+    }
     const old = this.table;
-    this.table = tf.tidy(() => tf.concat([old, tf.tensor2d(vectors, [vectors.length / d, d])], 0));
+    this.table = tf.tidy(() => putRows(old, tf.tensor2d(vectors, [n, d]), first));
     old.dispose();
-    this.rows += vectors.length / d;
+    if (first === undefined) this.rows += n;
   }
 
   /** [n, H] projected items of `ids` (global ids). */

@@ -86,3 +86,14 @@ export function layerNorm(x: tf.Tensor3D, gamma: tf.Tensor, beta: tf.Tensor): tf
   const { mean, variance } = tf.moments(x, -1, true);
   return x.sub(mean).mul(tf.rsqrt(variance.add(LN_EPS))).mul(gamma).add(beta) as tf.Tensor3D;
 }
+
+/**
+ * An item table with `rows` put in: appended after its last row, or, with `first`, in place of rows
+ * first..first+n-1 (an item added again with new content keeps its id). A new tensor; the caller
+ * disposes the old table.
+ */
+export function putRows(table: tf.Tensor2D, rows: tf.Tensor2D, first?: number): tf.Tensor2D {
+  if (first === undefined) return tf.concat([table, rows]);
+  const n = rows.shape[0];
+  return tf.tidy(() => tf.concat([table.slice([0, 0], [first, -1]), rows, table.slice([first + n, 0], [-1, -1])]));
+}

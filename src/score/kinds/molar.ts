@@ -59,7 +59,7 @@ export const MOLAR_SCORER: ScorerSpec<MolarEntry> = {
         // (a value the catalog never had adds nothing, as a rare one did not in training)
         const table = entry.attributes && v.attributes ? encodeAttributes(v.attributes.map(attributeTokens), entry.attributes) : undefined;
         const attrs = table ? { ptr: table.ptr.subarray(1), ids: table.ids, count: entry.attributes!.length } : undefined;
-        content.addItems(featuresFromVectors(v.data, v.rows, { textDim, imageDim }, attrs));
+        content.addItems(featuresFromVectors(v.data, v.rows, { textDim, imageDim }, attrs), v.first);
       },
       dispose() {
         own.dispose();
