@@ -99,15 +99,10 @@ export class ItemVectorStore {
    * Non-finite values are refused: one NaN would poison every score it touches.
    */
   append(m: Matrix): number {
-    if (m.dim !== this.dim) throw new MolarError('BAD_INPUT', `vectors have dim ${m.dim}, store expects ${this.dim}`, { field: 'dim' });
-    if (m.data.length !== m.rows * m.dim) throw new MolarError('BAD_INPUT', `matrix data has ${m.data.length} values, expected rows*dim = ${m.rows * m.dim}`);
+    checkMatrix(m, this.dim);
     const first = this._rows;
     this.reserve(this._rows + m.rows);
-    for (let r = 0; r < m.rows; r++) {
-      const src = m.data.subarray(r * m.dim, (r + 1) * m.dim);
-      const out = this._q.subarray((first + r) * this.dim, (first + r + 1) * this.dim);
-      this._scale[first + r] = quantizeRow(src, out, r);
-    }
+    this.write(first, m);
     this._rows += m.rows;
     return first;
   }
@@ -117,10 +112,14 @@ export class ItemVectorStore {
    * Row 0, the padding, is not writable. A fork copies its arrays first, as on its first append.
    */
   replace(first: number, m: Matrix): void {
-    if (m.dim !== this.dim) throw new MolarError('BAD_INPUT', `vectors have dim ${m.dim}, store expects ${this.dim}`, { field: 'dim' });
-    if (m.data.length !== m.rows * m.dim) throw new MolarError('BAD_INPUT', `matrix data has ${m.data.length} values, expected rows*dim = ${m.rows * m.dim}`);
+    checkMatrix(m, this.dim);
     if (!Number.isInteger(first) || first < 1 || first + m.rows > this._rows) throw new MolarError('NOT_FOUND', `rows ${first}..${first + m.rows - 1} are outside 1..${this._rows - 1}`);
     if (!this.owned) this.reserve(this._rows, true);
+    this.write(first, m);
+  }
+
+  /** Quantizes `m` into rows first.. (room and ownership already made). */
+  private write(first: number, m: Matrix): void {
     for (let r = 0; r < m.rows; r++) {
       const out = this._q.subarray((first + r) * this.dim, (first + r + 1) * this.dim);
       this._scale[first + r] = quantizeRow(m.data.subarray(r * m.dim, (r + 1) * m.dim), out, r);
@@ -172,6 +171,12 @@ export class ItemVectorStore {
     this._scale = scale;
     this.owned = true;
   }
+}
+
+/** A matrix of `dim`-wide rows whose data holds exactly rows × dim values. */
+function checkMatrix(m: Matrix, dim: number): void {
+  if (m.dim !== dim) throw new MolarError('BAD_INPUT', `vectors have dim ${m.dim}, store expects ${dim}`, { field: 'dim' });
+  if (m.data.length !== m.rows * m.dim) throw new MolarError('BAD_INPUT', `matrix data has ${m.data.length} values, expected rows*dim = ${m.rows * m.dim}`);
 }
 
 /**
